@@ -1,0 +1,1 @@
+"""Runnable pipelines: each script wires configuration to `dlt.pipeline(...).run(...)`."""

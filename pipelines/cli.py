@@ -1,0 +1,116 @@
+"""What every pipeline script shares: common options, one-line errors, the load summary."""
+
+import argparse
+import logging
+import sys
+from typing import Any, Callable, Dict, Iterable, Optional, Tuple
+
+from dlt.common.configuration.exceptions import (
+    ConfigFieldMissingException,
+    ConfigurationValueError,
+    ConfigValueCannotBeCoercedException,
+)
+from dlt.common.destination.exceptions import DestinationException, UnknownDestinationModule
+
+from sources.http_kit import SourceError
+
+PROGRESS_CHOICES = ("log", "tqdm", "enlighten", "alive_progress")
+EXIT_CONFIG = 2
+EXIT_DESTINATION = 5
+
+
+def add_common_options(parser: argparse.ArgumentParser, default_name: str) -> None:
+    parser.add_argument("--destination", default="duckdb", help="duckdb (default), postgres or bigquery")
+    parser.add_argument("--dataset-name", default=default_name, help=f"dataset/schema to load into (default {default_name})")
+    parser.add_argument("--pipeline-name", default=default_name, help=f"dlt pipeline name (default {default_name})")
+    parser.add_argument("--resources", help="comma-separated resources to load (default: all)")
+    parser.add_argument("--start-date", help="ISO date: load nothing older (first run / full refresh)")
+    parser.add_argument("--full-refresh", action="store_true", help="drop this source's tables and state, then load everything")
+    parser.add_argument(
+        "--progress", nargs="?", const="log", choices=PROGRESS_CHOICES, help="show dlt's progress (default collector: log)"
+    )
+    parser.add_argument("--demo", action="store_true", help="run against a local sandbox with generated data (offline)")
+
+
+def configure_logging() -> None:
+    """Warnings (retries, rate-limit waits, unreachable records) to stderr, one line each."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+
+
+def explain(exc: BaseException) -> Optional[Tuple[str, int]]:
+    """A one-line message and exit status for an expected failure anywhere in the cause chain."""
+    for err in _chain(exc):
+        if isinstance(err, SourceError):
+            return str(err), err.exit_code
+        if isinstance(err, ConfigFieldMissingException):
+            return _missing_config(err), EXIT_CONFIG
+        if isinstance(err, ConfigValueCannotBeCoercedException):
+            return f"configuration value for {err.field_name!r} is not a valid {getattr(err.hint, '__name__', err.hint)}", EXIT_CONFIG
+        if isinstance(err, UnknownDestinationModule):
+            return f"unknown destination {err.destination_module!r}", EXIT_CONFIG
+        if isinstance(err, ConfigurationValueError):
+            return f"invalid configuration: {_first_line(err)}", EXIT_CONFIG
+    for err in _chain(exc):
+        if isinstance(err, DestinationException) or type(err).__module__.startswith(("psycopg2", "duckdb")):
+            return f"destination failed: {_first_line(err)}", EXIT_DESTINATION
+    return None
+
+
+def run_cli(body: Callable[[], int]) -> int:
+    """Run a command; expected failures end in one line on stderr and a non-zero status."""
+    configure_logging()
+    try:
+        return body()
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - re-raised below unless it is an expected failure
+        explained = explain(exc)
+        if explained is None:
+            raise
+        message, code = explained
+        print(f"error: {message}", file=sys.stderr)
+        return code
+
+
+def row_counts(pipeline: Any) -> Dict[str, int]:
+    """Rows per table in the last load, without dlt's own bookkeeping tables."""
+    trace = pipeline.last_trace
+    info = trace.last_normalize_info if trace else None
+    counts = dict(info.row_counts) if info else {}
+    return {table: n for table, n in sorted(counts.items()) if not table.startswith("_dlt")}
+
+
+def print_counts(counts: Dict[str, int], where: str) -> None:
+    if not counts:
+        print(f"nothing new to load into {where}")
+        return
+    width = max(len(t) for t in counts)
+    print(f"loaded into {where}:")
+    for table, n in counts.items():
+        print(f"  {table:<{width}}  {n:>9,} rows")
+
+
+def _chain(exc: BaseException) -> Iterable[BaseException]:
+    seen = set()
+    todo = [exc]
+    while todo:
+        err = todo.pop(0)
+        if err is None or id(err) in seen:
+            continue
+        seen.add(id(err))
+        yield err
+        todo.extend([getattr(err, "exception", None), err.__cause__, err.__context__])
+
+
+def _missing_config(err: ConfigFieldMissingException) -> str:
+    keys = []
+    for field, traces in err.traces.items():
+        where = next((t.key for t in traces if t.provider == "Environment Variables"), field)
+        keys.append(where)
+    return f"missing configuration: {', '.join(keys)} (set them in .dlt/secrets.toml, .dlt/config.toml or environment variables)"
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    return text[0][:300] if text else type(err).__name__

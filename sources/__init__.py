@@ -1,0 +1,1 @@
+"""dlt sources for customer-feedback APIs (Wootric; Woku to follow)."""

@@ -1,0 +1,27 @@
+"""Vendor-neutral HTTP plumbing: auth, pacing, retries and errors, written once for every source."""
+
+from sources.http_kit.auth import StaticBearerAuth, Token, TokenAuth
+from sources.http_kit.client import ApiClient
+from sources.http_kit.errors import (
+    ApiError,
+    ApiUnavailableError,
+    AuthError,
+    ConfigError,
+    SourceError,
+)
+from sources.http_kit.pacing import RateLimitPacer
+from sources.http_kit.retry import RetryPolicy
+
+__all__ = [
+    "ApiClient",
+    "ApiError",
+    "ApiUnavailableError",
+    "AuthError",
+    "ConfigError",
+    "RateLimitPacer",
+    "RetryPolicy",
+    "SourceError",
+    "StaticBearerAuth",
+    "Token",
+    "TokenAuth",
+]

@@ -1,0 +1,89 @@
+"""Bearer-token auth that renews itself: before expiry, and once when the API answers 401."""
+
+import threading
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Callable, Dict, Optional
+
+from sources.http_kit.errors import AuthError
+
+
+@dataclass(repr=False)
+class Token:
+    """An access token and, when the grant gives them, its lifetime and refresh token.
+
+    `repr` is hidden so a token never reaches a log line or a traceback by accident.
+    """
+
+    access_token: str
+    expires_at: Optional[float] = None
+    refresh_token: Optional[str] = None
+
+    def __repr__(self) -> str:
+        return "Token(***)"
+
+
+class TokenAuth(ABC):
+    """Holds one token for all threads of a run and renews it when needed.
+
+    Subclasses say how a token is obtained (`obtain`) and, optionally, how it is refreshed.
+    """
+
+    #: renew this many seconds before the announced expiry, so no request carries a dying token
+    refresh_margin: float = 300.0
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._token: Optional[Token] = None
+        self.renewals = 0
+
+    def headers(self) -> Dict[str, str]:
+        """Authorization header with a token that is valid for at least `refresh_margin` seconds."""
+        return {"Authorization": f"Bearer {self.current_token()}"}
+
+    def current_token(self) -> str:
+        with self._lock:
+            token = self._token
+            if token is None or self._expiring(token):
+                token = self._token = self._renew(token)
+            return token.access_token
+
+    def invalidate(self, rejected: str) -> None:
+        """Forget a token the API rejected; threads that already hold a newer one keep it."""
+        with self._lock:
+            if self._token is not None and self._token.access_token == rejected:
+                self._token = Token("", expires_at=0.0, refresh_token=self._token.refresh_token)
+
+    def _expiring(self, token: Token) -> bool:
+        return token.expires_at is not None and self._clock() >= token.expires_at - self.refresh_margin
+
+    def _renew(self, old: Optional[Token]) -> Token:
+        token = self.refresh(old) if old is not None and old.refresh_token else None
+        if token is None:
+            token = self.obtain(first=old is None)
+        self.renewals += 1
+        return token
+
+    @abstractmethod
+    def obtain(self, first: bool) -> Token:
+        """Get a fresh token from the primary credentials; raise AuthError when refused."""
+
+    def refresh(self, old: Token) -> Optional[Token]:
+        """Trade a refresh token for a new token; None when that failed and `obtain` should run."""
+        return None
+
+
+class StaticBearerAuth(TokenAuth):
+    """A fixed API key or token that cannot be renewed: a 401 is final."""
+
+    def __init__(self, token: str, what: str = "API key") -> None:
+        super().__init__()
+        self._static = token
+        self._what = what
+
+    def obtain(self, first: bool) -> Token:
+        if not first:
+            raise AuthError(f"the API rejected the configured {self._what}")
+        return Token(self._static)

@@ -1,0 +1,166 @@
+"""One HTTP client for every vendor: paces, authenticates, retries, and fails in one clear line."""
+
+import logging
+import time
+from typing import Any, Dict, Mapping, Optional, Tuple
+from urllib.parse import urlsplit
+
+import requests
+
+from sources.http_kit.auth import TokenAuth
+from sources.http_kit.errors import ApiError, ApiUnavailableError, AuthError
+from sources.http_kit.pacing import RateLimitPacer
+from sources.http_kit.retry import RetryPolicy
+
+logger = logging.getLogger(__name__)
+
+_TRANSIENT_ERRORS = (
+    requests.ConnectionError,
+    requests.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+)
+
+
+class ApiClient:
+    """JSON over HTTP with the policies a scheduled sync needs.
+
+    - pacing from the server's rate-limit headers, and on 429 a wait until the reset it names;
+    - retries with capped backoff on 5xx, resets, timeouts and truncated or invalid JSON;
+    - on 401 one renewal of the token and one retry;
+    - errors that name the request (method, host, path; never the query or headers).
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        auth: Optional[TokenAuth] = None,
+        pacer: Optional[RateLimitPacer] = None,
+        retry: RetryPolicy = RetryPolicy(),
+        timeout: Tuple[float, float] = (10.0, 60.0),
+        session: Optional[requests.Session] = None,
+        user_agent: str = "feedback-connectors",
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.auth = auth
+        self.pacer = pacer
+        self.retry = retry
+        self.timeout = timeout
+        self.session = session or requests.Session()
+        self.session.headers.setdefault("User-Agent", user_agent)
+        self.session.headers["Accept"] = "application/json"
+        self.requests_sent = 0
+        self.retries = 0
+
+    def get(self, path: str, params: Optional[Mapping[str, Any]] = None) -> Any:
+        return self.request("GET", path, params=params)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Optional[Mapping[str, Any]] = None,
+        data: Any = None,
+        files: Any = None,
+        json: Any = None,
+        headers: Optional[Dict[str, str]] = None,
+        authenticate: bool = True,
+        idempotent: bool = True,
+    ) -> Any:
+        """Send one logical request and return its decoded JSON body (None for an empty body)."""
+        url = self.base_url + path
+        where = f"{method} {_host(self.base_url)}{path}"
+        attempt, rate_waits, renewed = 0, 0, False
+        while True:
+            attempt += 1
+            if self.pacer is not None:
+                self.pacer.before_request()
+            req_headers = dict(headers or {})
+            token = None
+            if authenticate and self.auth is not None:
+                token = self.auth.current_token()
+                req_headers["Authorization"] = f"Bearer {token}"
+            try:
+                self.requests_sent += 1
+                response = self.session.request(
+                    method, url, params=params, data=data, files=files, json=json,
+                    headers=req_headers, timeout=self.timeout,
+                )
+                # read the body inside the try: a connection cut mid-body raises here
+                body = response.content
+            except _TRANSIENT_ERRORS as exc:
+                if not idempotent and not isinstance(exc, requests.exceptions.ConnectTimeout):
+                    raise ApiUnavailableError(f"{where} failed ({_reason(exc)}); not retried because it is not idempotent") from None
+                self._backoff(where, attempt, _reason(exc))
+                continue
+            if self.pacer is not None:
+                self.pacer.observe(response.headers)
+            status = response.status_code
+
+            if status == 401 and token is not None and not renewed:
+                logger.warning("%s: 401 Unauthorized, renewing the access token and retrying once", where)
+                self.auth.invalidate(token)
+                renewed = True
+                attempt -= 1
+                continue
+            if status == 401:
+                raise AuthError(f"{where}: the API answered 401 Unauthorized{' after renewing the token' if renewed else ''}")
+            if status == 429:
+                rate_waits += 1
+                if rate_waits > self.retry.max_rate_limit_waits:
+                    raise ApiUnavailableError(f"{where}: still rate limited (429) after {rate_waits - 1} waits")
+                wait = (
+                    self.pacer.wait_after_429(response.headers, self.retry.delay(rate_waits))
+                    if self.pacer is not None else self.retry.delay(rate_waits)
+                )
+                logger.warning("%s: 429 Too Many Requests, waiting %.2fs for the rate-limit reset", where, wait)
+                time.sleep(wait)
+                attempt -= 1
+                continue
+            if status >= 500:
+                if not idempotent:
+                    raise ApiUnavailableError(f"{where}: HTTP {status}; not retried because it is not idempotent", status)
+                self._backoff(where, attempt, f"HTTP {status}", status)
+                continue
+            if status >= 400:
+                raise ApiError(f"{where}: HTTP {status} {_excerpt(body)}".rstrip(), status)
+            if not body.strip():
+                return None
+            try:
+                return response.json()
+            except ValueError:
+                self._backoff(where, attempt, f"invalid JSON body ({len(body)} bytes)")
+
+    def _backoff(self, where: str, attempt: int, reason: str, status: Optional[int] = None) -> None:
+        if attempt >= self.retry.max_attempts:
+            raise ApiUnavailableError(f"{where} failed after {attempt} attempts: {reason}", status)
+        delay = self.retry.delay(attempt)
+        self.retries += 1
+        logger.warning("%s: %s; retry %d/%d in %.2fs", where, reason, attempt, self.retry.max_attempts - 1, delay)
+        time.sleep(delay)
+
+    def close(self) -> None:
+        self.session.close()
+
+
+def _host(base_url: str) -> str:
+    parts = urlsplit(base_url)
+    return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
+
+
+def _reason(exc: Exception) -> str:
+    """Name of the failure without its text: requests' messages repeat the full URL and query."""
+    if isinstance(exc, requests.Timeout):
+        return "timeout"
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        return "connection cut mid-body"
+    if isinstance(exc, requests.ConnectionError):
+        return "connection failed or reset"
+    return type(exc).__name__
+
+
+def _excerpt(body: bytes, limit: int = 200) -> str:
+    text = body.decode("utf-8", "replace").strip().replace("\n", " ")
+    return text[:limit] + ("…" if len(text) > limit else "")

@@ -1,0 +1,101 @@
+"""Client-side pacing from the server's rate-limit headers, so a run spends its budget without 429s."""
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Callable, Mapping, Optional
+
+
+@dataclass(frozen=True)
+class RateLimitHeaders:
+    """Names of the headers an API uses to announce its budget; `reset` is an epoch second."""
+
+    limit: str = "X-Rate-Limit-Limit"
+    remaining: str = "X-Rate-Limit-Remaining"
+    reset: str = "X-Rate-Limit-Reset"
+
+
+class RateLimitPacer:
+    """One budget per account, shared by every thread that calls the same API.
+
+    The server tells how many requests are left in the current window and when it resets. We count
+    requests we have sent but not yet heard back from, so concurrent streams cannot overspend, and
+    when the budget is spent we sleep until the announced reset instead of provoking a 429.
+    """
+
+    def __init__(
+        self,
+        headers: RateLimitHeaders = RateLimitHeaders(),
+        *,
+        reset_margin: float = 0.05,
+        max_wait: float = 120.0,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.headers = headers
+        self.reset_margin = reset_margin
+        self.max_wait = max_wait
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._limit: Optional[int] = None
+        self._remaining: Optional[int] = None
+        self._reset_at: Optional[float] = None
+        self.waited_seconds = 0.0
+
+    def before_request(self) -> None:
+        """Block until the budget allows one more request, then reserve it."""
+        while True:
+            with self._lock:
+                now = self._clock()
+                if self._reset_at is not None and now >= self._reset_at + self.reset_margin:
+                    # a new window has started: the server will tell us the new budget
+                    self._remaining, self._reset_at = None, None
+                if self._remaining is None or self._remaining > 0:
+                    if self._remaining is not None:
+                        self._remaining -= 1
+                    return
+                wait = min(self.max_wait, self._reset_at - now + self.reset_margin)
+            self._pause(wait)
+
+    def observe(self, response_headers: Mapping[str, str]) -> None:
+        """Take the server's view of the budget from a response."""
+        remaining = _int_header(response_headers, self.headers.remaining)
+        reset = _int_header(response_headers, self.headers.reset)
+        if remaining is None or reset is None:
+            return
+        with self._lock:
+            self._limit = _int_header(response_headers, self.headers.limit) or self._limit
+            if self._reset_at is None or reset > self._reset_at:
+                self._reset_at, self._remaining = float(reset), remaining
+            elif reset == self._reset_at:
+                # answers arrive out of order: the smaller count is the more recent truth
+                self._remaining = remaining if self._remaining is None else min(self._remaining, remaining)
+
+    def wait_after_429(self, response_headers: Mapping[str, str], fallback: float) -> float:
+        """Seconds until the window the server named resets; `fallback` when it names none."""
+        reset = _int_header(response_headers, self.headers.reset)
+        with self._lock:
+            if reset is None:
+                return fallback
+            self._reset_at, self._remaining = float(reset), 0
+            return max(0.0, min(self.max_wait, reset - self._clock() + self.reset_margin))
+
+    @property
+    def limit(self) -> Optional[int]:
+        return self._limit
+
+    def _pause(self, seconds: float) -> None:
+        if seconds > 0:
+            self.waited_seconds += seconds
+            self._sleep(seconds)
+
+
+def _int_header(headers: Mapping[str, str], name: str) -> Optional[int]:
+    value = headers.get(name)
+    if value is None:
+        return None
+    try:
+        return int(float(value))
+    except ValueError:
+        return None

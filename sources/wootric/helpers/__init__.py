@@ -1,0 +1,1 @@
+"""Wootric-specific helpers: credentials, auth grants, client, cursor walk, timestamps."""

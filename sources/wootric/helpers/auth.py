@@ -1,0 +1,62 @@
+"""Wootric's OAuth grants: get a token, refresh it, and fall back to the primary grant."""
+
+import logging
+from typing import Dict, Optional
+
+from sources.http_kit import ApiClient, ApiError, AuthError, Token, TokenAuth
+from sources.wootric.helpers.credentials import (
+    WootricClientCredentials,
+    WootricCredentials,
+    WootricPasswordCredentials,
+)
+from sources.wootric.settings import TOKEN_PATH
+
+logger = logging.getLogger(__name__)
+
+
+class WootricAuth(TokenAuth):
+    """Renews Wootric's 2-hour tokens.
+
+    Refresh uses the `refresh_token` grant where the last token came with one (password grant,
+    or a configured refresh token); if that fails, or there is none, the primary grant runs again.
+    A bare `access_token` without a refresh token cannot be renewed: a 401 on it is final.
+    """
+
+    def __init__(self, token_client: ApiClient, credentials: WootricCredentials) -> None:
+        super().__init__()
+        self._client = token_client
+        self._credentials = credentials
+
+    def obtain(self, first: bool) -> Token:
+        creds = self._credentials
+        if isinstance(creds, WootricClientCredentials):
+            return self._grant({"grant_type": "client_credentials", "client_id": creds.client_id, "client_secret": creds.client_secret})
+        if isinstance(creds, WootricPasswordCredentials):
+            params = {"account_token": creds.account_token} if creds.account_token else None
+            return self._grant({"grant_type": "password", "username": creds.username, "password": creds.password}, params)
+        if first:
+            return Token(creds.access_token, refresh_token=creds.refresh_token or None)
+        raise AuthError("Wootric rejected the configured access_token (expired?) and no refresh_token is configured to renew it")
+
+    def refresh(self, old: Token) -> Optional[Token]:
+        try:
+            return self._grant({"grant_type": "refresh_token", "refresh_token": old.refresh_token})
+        except AuthError:
+            logger.warning("Wootric refused the refresh token; authenticating again with the %s grant", self._credentials.grant)
+            return None
+
+    def _grant(self, form: Dict[str, str], params: Optional[Dict[str, str]] = None) -> Token:
+        grant = form["grant_type"]
+        try:
+            body = self._client.request("POST", TOKEN_PATH, data=form, params=params, authenticate=False)
+        except AuthError:
+            raise AuthError(f"Wootric rejected the credentials of the {grant} grant (HTTP 401)") from None
+        except ApiError as exc:
+            if exc.status in (400, 401, 403):
+                raise AuthError(f"Wootric rejected the credentials of the {grant} grant (HTTP {exc.status})") from None
+            raise
+        if not isinstance(body, dict) or not body.get("access_token"):
+            raise AuthError(f"Wootric's token endpoint returned no access_token for the {grant} grant")
+        expires_in = body.get("expires_in")
+        expires_at = self._clock() + float(expires_in) if expires_in else None
+        return Token(body["access_token"], expires_at=expires_at, refresh_token=body.get("refresh_token"))

@@ -1,0 +1,49 @@
+"""Wootric API constants: hosts, limits and the shape of each incremental stream."""
+
+from dataclasses import dataclass, field
+from typing import Dict, Tuple
+
+REGION_HOSTS: Dict[str, str] = {
+    "us": "https://api.wootric.com",
+    "eu": "https://api.wootric.eu",
+    "au": "https://api.wootric.au",
+}
+#: account tokens of non-US accounts start with these prefixes (API reference, "Environments")
+REGION_TOKEN_PREFIXES: Dict[str, str] = {"NPS-EU": "eu", "NPS-AU": "au"}
+
+TOKEN_PATH = "/oauth/token"
+#: the API refuses page > 30 on list endpoints
+MAX_PAGE = 30
+MAX_PER_PAGE = 50
+DEFAULT_PER_PAGE = 50
+
+#: timestamp fields per table that land as timezone-aware UTC timestamps
+TIMESTAMP_FIELDS: Dict[str, Tuple[str, ...]] = {
+    "end_users": ("created_at", "updated_at", "last_surveyed", "last_seen_at", "external_created_at"),
+    "responses": ("created_at", "updated_at"),
+    "declines": ("created_at", "updated_at"),
+}
+NOTE_TIMESTAMP_FIELDS = ("created_at", "updated_at")
+
+
+@dataclass(frozen=True)
+class StreamSpec:
+    """How one list endpoint is walked: its path, cursor field and the filter that bounds it."""
+
+    path: str
+    cursor_field: str
+    filter_param: str
+    params: Dict[str, str] = field(default_factory=dict)
+    #: pages read per filter before re-anchoring it; 1 where records move in the sort order
+    pages_per_window: int = MAX_PAGE
+
+
+STREAMS: Dict[str, StreamSpec] = {
+    # end users change after creation: walk `updated` so edits are picked up, not only new users
+    "end_users": StreamSpec("/v1/end_users", "updated_at", "updated", {"sort_key": "updated_at"}, pages_per_window=1),
+    # `excluded_from_calculations=true` returns excluded responses too; the default hides them
+    "responses": StreamSpec(
+        "/v1/responses", "created_at", "created", {"excluded_from_calculations": "true"}
+    ),
+    "declines": StreamSpec("/v1/declines", "created_at", "created"),
+}

@@ -1,0 +1,43 @@
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from sources.wootric.helpers.timestamps import epoch_seconds, to_utc
+
+UTC = timezone.utc
+
+
+@pytest.mark.parametrize(
+    "text, instant",
+    [
+        ("2016-12-16 09:05:00 -0800", datetime(2016, 12, 16, 17, 5, 0, tzinfo=UTC)),
+        ("2015-02-12T06:29:27.000-08:00", datetime(2015, 2, 12, 14, 29, 27, tzinfo=UTC)),
+        ("2015-04-20 04:46:51-08:00", datetime(2015, 4, 20, 12, 46, 51, tzinfo=UTC)),
+        ("2020-03-01 01:30:00 +0530", datetime(2020, 2, 29, 20, 0, 0, tzinfo=UTC)),
+        ("2020-03-01 00:10:00 +0945", datetime(2020, 2, 29, 14, 25, 0, tzinfo=UTC)),
+        ("2014-12-01 18:36:59", datetime(2014, 12, 1, 18, 36, 59, tzinfo=UTC)),
+        ("2015-02-12T06:29:27Z", datetime(2015, 2, 12, 6, 29, 27, tzinfo=UTC)),
+        (1515940485, datetime(2018, 1, 14, 14, 34, 45, tzinfo=UTC)),
+        ("1515940485", datetime(2018, 1, 14, 14, 34, 45, tzinfo=UTC)),
+    ],
+)
+def test_every_shape_becomes_the_same_utc_instant(text: object, instant: datetime) -> None:
+    parsed = to_utc(text)
+    assert parsed == instant
+    assert parsed.utcoffset() == timedelta(0)
+
+
+def test_missing_values_stay_missing() -> None:
+    assert to_utc(None) is None
+    assert to_utc("") is None
+
+
+def test_garbage_is_an_error_not_a_guess() -> None:
+    with pytest.raises(ValueError):
+        to_utc("yesterday")
+    with pytest.raises(ValueError):
+        to_utc(True)
+
+
+def test_epoch_seconds_rounds_down_for_the_api_filters() -> None:
+    assert epoch_seconds(datetime(2016, 12, 16, 17, 5, 0, 999000, tzinfo=UTC)) == 1481907900
