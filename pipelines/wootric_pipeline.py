@@ -5,6 +5,7 @@ SOURCES__WOOTRIC__CREDENTIALS__CLIENT_ID); this script only wires it to a pipeli
 """
 
 import argparse
+import os
 import sys
 from typing import Any, List, Optional
 
@@ -17,6 +18,9 @@ from sources.wootric.helpers.config import parse_start_date
 
 #: dlt's default for DuckDB (insert_values) peaks at gigabytes on large loads; parquet stays flat
 LOADER_FILE_FORMAT = {"duckdb": "parquet"}
+#: one embedded warehouse for every vendor (schema per vendor). It must not be named like a
+#: dataset: DuckDB names the catalog after the file, and `wootric.responses` would be ambiguous.
+DEFAULT_DUCKDB_FILE = "feedback.duckdb"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,11 +44,27 @@ def make_source(resources: Optional[str], start_date: Optional[str], **overrides
     return source
 
 
+def destination_for(name: str, dataset_name: str, duckdb_file: str = DEFAULT_DUCKDB_FILE) -> Any:
+    """The named destination; DuckDB defaults to one file in the working directory."""
+    if name != "duckdb":
+        return name
+    configured = dlt.secrets.get("destination.duckdb.credentials") or dlt.config.get("destination.duckdb.credentials")
+    path = configured if isinstance(configured, str) else None
+    if configured is None:
+        path = os.path.abspath(duckdb_file)
+    if path and os.path.splitext(os.path.basename(path))[0] == dataset_name:
+        raise ConfigError(
+            f"--dataset-name {dataset_name!r} equals the DuckDB file's name ({os.path.basename(path)}); DuckDB would"
+            " find the schema ambiguous. Choose another dataset name or file."
+        )
+    return dlt.destinations.duckdb(credentials=path) if path else "duckdb"
+
+
 def run_pipeline(args: argparse.Namespace, **source_overrides: Any) -> Any:
     """One sync; returns the dlt pipeline so callers can read what it loaded."""
     pipeline = dlt.pipeline(
         pipeline_name=args.pipeline_name,
-        destination=args.destination,
+        destination=destination_for(args.destination, args.dataset_name),
         dataset_name=args.dataset_name,
         progress=args.progress,
     )

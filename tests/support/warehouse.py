@@ -1,0 +1,88 @@
+"""Reads what a pipeline landed and compares it with the sandbox's ground truth, field by field."""
+
+from collections import Counter
+from datetime import datetime, timezone
+from typing import Any, Dict, Iterable, List
+
+import duckdb
+import psycopg2
+
+PG_DSN = "postgresql://postgres:postgres@127.0.0.1:5432/test"
+
+#: columns compared per table: (landed column, truth key); timestamps compared as instants
+FIELDS: Dict[str, List[str]] = {
+    "end_users": [
+        "id", "email", "external_id", "phone_number", "created_at", "updated_at",
+        "last_surveyed", "last_seen_at", "external_created_at",
+    ],
+    "responses": [
+        "id", "end_user_id", "survey_id", "score", "text", "completed", "excluded_from_calculations",
+        "ip_address", "origin_url", "created_at", "updated_at",
+    ],
+    "declines": ["id", "end_user_id", "survey_id", "ip_address", "origin_url", "created_at", "updated_at"],
+}
+TIMESTAMPS = {"created_at", "updated_at", "last_surveyed", "last_seen_at", "external_created_at"}
+
+
+def read_duckdb(path: str, dataset: str, table: str) -> List[Dict[str, Any]]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        cur = con.execute(f'SELECT * FROM "{dataset}"."{table}"')
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row)) for row in cur.fetchall()]
+
+
+def read_postgres(dataset: str, table: str) -> List[Dict[str, Any]]:
+    with psycopg2.connect(PG_DSN) as con, con.cursor() as cur:
+        cur.execute(f'SELECT * FROM "{dataset}"."{table}"')
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row)) for row in cur.fetchall()]
+
+
+def drop_postgres_dataset(dataset: str) -> None:
+    con = psycopg2.connect(PG_DSN)
+    con.autocommit = True
+    with con.cursor() as cur:
+        for schema in (dataset, f"{dataset}_staging"):
+            cur.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    con.close()
+
+
+def _instant(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, timezone.utc)
+    if isinstance(value, datetime):
+        assert value.tzinfo is not None, f"naive timestamp landed: {value!r}"
+        return value.astimezone(timezone.utc)
+    raise AssertionError(f"not a timestamp: {value!r}")
+
+
+def assert_exact(table: str, truth: Iterable[Dict[str, Any]], landed: List[Dict[str, Any]]) -> None:
+    """Zero lost, zero duplicated, every compared field equal (timestamps as UTC instants)."""
+    ids = Counter(row["id"] for row in landed)
+    dupes = {i: n for i, n in ids.items() if n > 1}
+    assert not dupes, f"{table}: {len(dupes)} ids landed more than once, e.g. {list(dupes)[:5]}"
+    expected = {rec["id"]: rec for rec in truth}
+    missing = sorted(set(expected) - set(ids))
+    extra = sorted(set(ids) - set(expected))
+    assert not missing, f"{table}: {len(missing)} of {len(expected)} records missing, e.g. {missing[:10]}"
+    assert not extra, f"{table}: {len(extra)} records that the account does not hold, e.g. {extra[:10]}"
+    for row in landed:
+        want = expected[row["id"]]
+        for field in FIELDS[table]:
+            got, exp = row.get(field), want.get(field)
+            if field in TIMESTAMPS:
+                got, exp = _instant(got), _instant(exp)
+            if exp == "" and got is None:
+                continue  # dlt lands empty strings as text; tolerate a destination's NULL for ""
+            assert got == exp, f"{table} id={row['id']} {field}: landed {got!r}, account holds {exp!r}"
+
+
+def child_values(parent: List[Dict[str, Any]], child: List[Dict[str, Any]], column: str = "value") -> Dict[Any, List[Any]]:
+    """Nested list values per parent id, in list order, from a dlt child table."""
+    by_dlt_id = {row["_dlt_id"]: row["id"] for row in parent}
+    out: Dict[Any, List[Any]] = {}
+    for row in sorted(child, key=lambda r: (r["_dlt_parent_id"], r["_dlt_list_idx"])):
+        out.setdefault(by_dlt_id[row["_dlt_parent_id"]], []).append(row[column])
+    return out
