@@ -2,8 +2,9 @@
 
 import argparse
 import logging
+import os
 import sys
-from typing import Any, Callable, Dict, Iterable, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 from dlt.common.configuration.exceptions import (
     ConfigFieldMissingException,
@@ -21,19 +22,28 @@ EXIT_DESTINATION = 5
 
 def add_common_options(parser: argparse.ArgumentParser, default_name: str) -> None:
     parser.add_argument("--destination", default="duckdb", help="duckdb (default), postgres or bigquery")
-    parser.add_argument("--dataset-name", default=default_name, help=f"dataset/schema to load into (default {default_name})")
+    parser.add_argument(
+        "--dataset-name", default=default_name, help=f"dataset/schema to load into (default {default_name})"
+    )
     parser.add_argument("--pipeline-name", default=default_name, help=f"dlt pipeline name (default {default_name})")
     parser.add_argument("--resources", help="comma-separated resources to load (default: all)")
     parser.add_argument("--start-date", help="ISO date: load nothing older (first run / full refresh)")
-    parser.add_argument("--full-refresh", action="store_true", help="drop this source's tables and state, then load everything")
     parser.add_argument(
-        "--progress", nargs="?", const="log", choices=PROGRESS_CHOICES, help="show dlt's progress (default collector: log)"
+        "--full-refresh", action="store_true", help="drop this source's tables and state, then load everything"
+    )
+    parser.add_argument(
+        "--progress",
+        nargs="?",
+        const="log",
+        choices=PROGRESS_CHOICES,
+        help="show dlt's progress (default collector: log)",
     )
     parser.add_argument("--demo", action="store_true", help="run against a local sandbox with generated data (offline)")
 
 
 def configure_logging() -> None:
     """Warnings (retries, rate-limit waits, unreachable records) to stderr, one line each."""
+    os.environ.setdefault("RUNTIME__LOG_FORMAT", "{levelname} {name}: {message}")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
 
 
@@ -45,9 +55,12 @@ def explain(exc: BaseException) -> Optional[Tuple[str, int]]:
         if isinstance(err, ConfigFieldMissingException):
             return _missing_config(err), EXIT_CONFIG
         if isinstance(err, ConfigValueCannotBeCoercedException):
-            return f"configuration value for {err.field_name!r} is not a valid {getattr(err.hint, '__name__', err.hint)}", EXIT_CONFIG
+            return (
+                f"configuration value for {err.field_name!r} is not a valid {getattr(err.hint, '__name__', err.hint)}",
+                EXIT_CONFIG,
+            )
         if isinstance(err, UnknownDestinationModule):
-            return f"unknown destination {err.destination_module!r}", EXIT_CONFIG
+            return f"unknown destination {err.ref!r}", EXIT_CONFIG
         if isinstance(err, ConfigurationValueError):
             return f"invalid configuration: {_first_line(err)}", EXIT_CONFIG
     for err in _chain(exc):
@@ -104,11 +117,27 @@ def _chain(exc: BaseException) -> Iterable[BaseException]:
 
 
 def _missing_config(err: ConfigFieldMissingException) -> str:
-    keys = []
-    for field, traces in err.traces.items():
-        where = next((t.key for t in traces if t.provider == "Environment Variables"), field)
-        keys.append(where)
-    return f"missing configuration: {', '.join(keys)} (set them in .dlt/secrets.toml, .dlt/config.toml or environment variables)"
+    """Name the environment variables to set; for a union of credentials, each alternative."""
+    alternatives = [" + ".join(keys) for keys in _missing_keys(err.traces) if keys]
+    where = ".dlt/secrets.toml, .dlt/config.toml or environment variables"
+    return f"missing configuration: set {' or '.join(alternatives)} (in {where})"
+
+
+def _missing_keys(traces: Dict[str, Any]) -> List[List[str]]:
+    """One list of missing keys per alternative; a union of configs multiplies the alternatives."""
+    alternatives: List[List[str]] = [[]]
+    for field, found in traces.items():
+        if found and hasattr(found[0], "traces"):  # union (or nested) config: one option per member
+            options = [keys for member in found for keys in _missing_keys(member.traces)]
+            alternatives = [a + o for a in alternatives for o in options] or alternatives
+            continue
+        env_keys = [t.key for t in found if t.provider == "Environment Variables"] or [field]
+        # skip the pipeline-name-prefixed variants; name the usual `SOURCES__<SOURCE>__...` key
+        env_keys = [k for k in env_keys if k.startswith(("SOURCES__", "DESTINATION__"))] or env_keys
+        depth = max(k.count("__") for k in env_keys)
+        key = min((k for k in env_keys if k.count("__") >= depth - 1), key=len)
+        alternatives = [a + [key] for a in alternatives]
+    return alternatives
 
 
 def _first_line(err: BaseException) -> str:

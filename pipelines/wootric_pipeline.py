@@ -24,7 +24,9 @@ DEFAULT_DUCKDB_FILE = "feedback.duckdb"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="wootric-pipeline", description="Sync Wootric end users, responses and declines.")
+    parser = argparse.ArgumentParser(
+        prog="wootric-pipeline", description="Sync Wootric end users, responses and declines."
+    )
     add_common_options(parser, "wootric")
     return parser
 
@@ -60,11 +62,11 @@ def destination_for(name: str, dataset_name: str, duckdb_file: str = DEFAULT_DUC
     return dlt.destinations.duckdb(credentials=path) if path else "duckdb"
 
 
-def run_pipeline(args: argparse.Namespace, **source_overrides: Any) -> Any:
+def run_pipeline(args: argparse.Namespace, duckdb_file: str = DEFAULT_DUCKDB_FILE, **source_overrides: Any) -> Any:
     """One sync; returns the dlt pipeline so callers can read what it loaded."""
     pipeline = dlt.pipeline(
         pipeline_name=args.pipeline_name,
-        destination=destination_for(args.destination, args.dataset_name),
+        destination=destination_for(args.destination, args.dataset_name, duckdb_file),
         dataset_name=args.dataset_name,
         progress=args.progress,
     )

@@ -19,6 +19,7 @@ class Token:
     access_token: str
     expires_at: Optional[float] = None
     refresh_token: Optional[str] = None
+    lifetime: Optional[float] = None
 
     def __repr__(self) -> str:
         return "Token(***)"
@@ -30,7 +31,7 @@ class TokenAuth(ABC):
     Subclasses say how a token is obtained (`obtain`) and, optionally, how it is refreshed.
     """
 
-    #: renew this many seconds before the announced expiry, so no request carries a dying token
+    #: renew this many seconds (at most a tenth of the token's life) before the announced expiry
     refresh_margin: float = 300.0
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
@@ -57,7 +58,10 @@ class TokenAuth(ABC):
                 self._token = Token("", expires_at=0.0, refresh_token=self._token.refresh_token)
 
     def _expiring(self, token: Token) -> bool:
-        return token.expires_at is not None and self._clock() >= token.expires_at - self.refresh_margin
+        if token.expires_at is None:
+            return False
+        margin = min(self.refresh_margin, token.lifetime / 10) if token.lifetime else self.refresh_margin
+        return self._clock() >= token.expires_at - margin
 
     def _renew(self, old: Optional[Token]) -> Token:
         token = self.refresh(old) if old is not None and old.refresh_token else None

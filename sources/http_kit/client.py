@@ -85,14 +85,22 @@ class ApiClient:
             try:
                 self.requests_sent += 1
                 response = self.session.request(
-                    method, url, params=params, data=data, files=files, json=json,
-                    headers=req_headers, timeout=self.timeout,
+                    method,
+                    url,
+                    params=params,
+                    data=data,
+                    files=files,
+                    json=json,
+                    headers=req_headers,
+                    timeout=self.timeout,
                 )
                 # read the body inside the try: a connection cut mid-body raises here
                 body = response.content
             except _TRANSIENT_ERRORS as exc:
                 if not idempotent and not isinstance(exc, requests.exceptions.ConnectTimeout):
-                    raise ApiUnavailableError(f"{where} failed ({_reason(exc)}); not retried because it is not idempotent") from None
+                    raise ApiUnavailableError(
+                        f"{where} failed ({_reason(exc)}); not retried because it is not idempotent"
+                    ) from None
                 self._backoff(where, attempt, _reason(exc))
                 continue
             if self.pacer is not None:
@@ -106,14 +114,17 @@ class ApiClient:
                 attempt -= 1
                 continue
             if status == 401:
-                raise AuthError(f"{where}: the API answered 401 Unauthorized{' after renewing the token' if renewed else ''}")
+                raise AuthError(
+                    f"{where}: the API answered 401 Unauthorized{' after renewing the token' if renewed else ''}"
+                )
             if status == 429:
                 rate_waits += 1
                 if rate_waits > self.retry.max_rate_limit_waits:
                     raise ApiUnavailableError(f"{where}: still rate limited (429) after {rate_waits - 1} waits")
                 wait = (
                     self.pacer.wait_after_429(response.headers, self.retry.delay(rate_waits))
-                    if self.pacer is not None else self.retry.delay(rate_waits)
+                    if self.pacer is not None
+                    else self.retry.delay(rate_waits)
                 )
                 logger.warning("%s: 429 Too Many Requests, waiting %.2fs for the rate-limit reset", where, wait)
                 time.sleep(wait)
@@ -121,7 +132,9 @@ class ApiClient:
                 continue
             if status >= 500:
                 if not idempotent:
-                    raise ApiUnavailableError(f"{where}: HTTP {status}; not retried because it is not idempotent", status)
+                    raise ApiUnavailableError(
+                        f"{where}: HTTP {status}; not retried because it is not idempotent", status
+                    )
                 self._backoff(where, attempt, f"HTTP {status}", status)
                 continue
             if status >= 400:

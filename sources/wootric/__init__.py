@@ -1,6 +1,6 @@
 """Wootric NPS/CSAT/CES data as a dlt source: end users, responses and declines, incremental and exact."""
 
-from typing import Any, List, Optional
+from typing import Any, Dict, List, Optional
 
 import dlt
 from dlt.sources import DltResource
@@ -10,7 +10,7 @@ from sources.wootric.helpers.client import WootricClient
 from sources.wootric.helpers.config import check_per_page, check_positive, parse_start_date, resolve_base_url
 from sources.wootric.helpers.credentials import WootricCredentials
 from sources.wootric.helpers.timestamps import epoch_seconds
-from sources.wootric.settings import DEFAULT_PER_PAGE, STREAMS, TIMESTAMP_FIELDS
+from sources.wootric.settings import COLUMN_TYPES, DEFAULT_PER_PAGE, STREAMS, TIMESTAMP_FIELDS
 
 __all__ = ["wootric_source"]
 
@@ -43,7 +43,8 @@ def wootric_source(
 
 def _stream_resource(client: WootricClient, name: str, initial_value: Any) -> DltResource:
     spec = STREAMS[name]
-    columns = {field: {"data_type": "timestamp", "timezone": True} for field in TIMESTAMP_FIELDS[name]}
+    columns: Dict[str, Dict[str, Any]] = {col: {"data_type": kind} for col, kind in COLUMN_TYPES[name].items()}
+    columns.update({field: {"data_type": "timestamp", "timezone": True} for field in TIMESTAMP_FIELDS[name]})
     # one run may see an end user twice (updated while we read); keep its newest version
     columns[spec.cursor_field]["dedup_sort"] = "desc"
 

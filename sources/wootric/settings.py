@@ -25,6 +25,36 @@ TIMESTAMP_FIELDS: Dict[str, Tuple[str, ...]] = {
 }
 NOTE_TIMESTAMP_FIELDS = ("created_at", "updated_at")
 
+#: types of columns that are often all-null in a load, so they exist (and with the right type) anyway
+COLUMN_TYPES: Dict[str, Dict[str, str]] = {
+    "end_users": {
+        "email": "text",
+        "phone_number": "text",
+        "external_id": "text",
+        "settings__email_nps": "bool",
+        "settings__mobile_nps": "bool",
+        "settings__web_nps": "bool",
+        "settings__force_mobile_survey": "bool",
+        "settings__force_web_survey": "bool",
+        "settings__surveys_disabled_by_end_user": "bool",
+        "last_response__id": "bigint",
+        "last_response__score": "bigint",
+        "last_response__text": "text",
+        "last_response__survey__channel": "text",
+    },
+    "responses": {
+        "end_user_id": "bigint",
+        "survey_id": "bigint",
+        "score": "bigint",
+        "text": "text",
+        "completed": "bool",
+        "excluded_from_calculations": "bool",
+        "ip_address": "text",
+        "origin_url": "text",
+    },
+    "declines": {"end_user_id": "bigint", "survey_id": "bigint", "ip_address": "text", "origin_url": "text"},
+}
+
 
 @dataclass(frozen=True)
 class StreamSpec:
@@ -42,8 +72,6 @@ STREAMS: Dict[str, StreamSpec] = {
     # end users change after creation: walk `updated` so edits are picked up, not only new users
     "end_users": StreamSpec("/v1/end_users", "updated_at", "updated", {"sort_key": "updated_at"}, pages_per_window=1),
     # `excluded_from_calculations=true` returns excluded responses too; the default hides them
-    "responses": StreamSpec(
-        "/v1/responses", "created_at", "created", {"excluded_from_calculations": "true"}
-    ),
+    "responses": StreamSpec("/v1/responses", "created_at", "created", {"excluded_from_calculations": "true"}),
     "declines": StreamSpec("/v1/declines", "created_at", "created"),
 }

@@ -12,12 +12,28 @@ PG_DSN = "postgresql://postgres:postgres@127.0.0.1:5432/test"
 #: columns compared per table: (landed column, truth key); timestamps compared as instants
 FIELDS: Dict[str, List[str]] = {
     "end_users": [
-        "id", "email", "external_id", "phone_number", "created_at", "updated_at",
-        "last_surveyed", "last_seen_at", "external_created_at",
+        "id",
+        "email",
+        "external_id",
+        "phone_number",
+        "created_at",
+        "updated_at",
+        "last_surveyed",
+        "last_seen_at",
+        "external_created_at",
     ],
     "responses": [
-        "id", "end_user_id", "survey_id", "score", "text", "completed", "excluded_from_calculations",
-        "ip_address", "origin_url", "created_at", "updated_at",
+        "id",
+        "end_user_id",
+        "survey_id",
+        "score",
+        "text",
+        "completed",
+        "excluded_from_calculations",
+        "ip_address",
+        "origin_url",
+        "created_at",
+        "updated_at",
     ],
     "declines": ["id", "end_user_id", "survey_id", "ip_address", "origin_url", "created_at", "updated_at"],
 }
@@ -28,14 +44,14 @@ def read_duckdb(path: str, dataset: str, table: str) -> List[Dict[str, Any]]:
     with duckdb.connect(str(path), read_only=True) as con:
         cur = con.execute(f'SELECT * FROM "{dataset}"."{table}"')
         names = [d[0] for d in cur.description]
-        return [dict(zip(names, row)) for row in cur.fetchall()]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
 def read_postgres(dataset: str, table: str) -> List[Dict[str, Any]]:
     with psycopg2.connect(PG_DSN) as con, con.cursor() as cur:
         cur.execute(f'SELECT * FROM "{dataset}"."{table}"')
         names = [d[0] for d in cur.description]
-        return [dict(zip(names, row)) for row in cur.fetchall()]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
 def drop_postgres_dataset(dataset: str) -> None:
@@ -79,7 +95,9 @@ def assert_exact(table: str, truth: Iterable[Dict[str, Any]], landed: List[Dict[
             assert got == exp, f"{table} id={row['id']} {field}: landed {got!r}, account holds {exp!r}"
 
 
-def child_values(parent: List[Dict[str, Any]], child: List[Dict[str, Any]], column: str = "value") -> Dict[Any, List[Any]]:
+def child_values(
+    parent: List[Dict[str, Any]], child: List[Dict[str, Any]], column: str = "value"
+) -> Dict[Any, List[Any]]:
     """Nested list values per parent id, in list order, from a dlt child table."""
     by_dlt_id = {row["_dlt_id"]: row["id"] for row in parent}
     out: Dict[Any, List[Any]] = {}

@@ -30,19 +30,27 @@ class WootricAuth(TokenAuth):
     def obtain(self, first: bool) -> Token:
         creds = self._credentials
         if isinstance(creds, WootricClientCredentials):
-            return self._grant({"grant_type": "client_credentials", "client_id": creds.client_id, "client_secret": creds.client_secret})
+            return self._grant(
+                {"grant_type": "client_credentials", "client_id": creds.client_id, "client_secret": creds.client_secret}
+            )
         if isinstance(creds, WootricPasswordCredentials):
             params = {"account_token": creds.account_token} if creds.account_token else None
-            return self._grant({"grant_type": "password", "username": creds.username, "password": creds.password}, params)
+            return self._grant(
+                {"grant_type": "password", "username": creds.username, "password": creds.password}, params
+            )
         if first:
             return Token(creds.access_token, refresh_token=creds.refresh_token or None)
-        raise AuthError("Wootric rejected the configured access_token (expired?) and no refresh_token is configured to renew it")
+        raise AuthError(
+            "Wootric rejected the configured access_token (expired?) and no refresh_token is configured to renew it"
+        )
 
     def refresh(self, old: Token) -> Optional[Token]:
         try:
             return self._grant({"grant_type": "refresh_token", "refresh_token": old.refresh_token})
         except AuthError:
-            logger.warning("Wootric refused the refresh token; authenticating again with the %s grant", self._credentials.grant)
+            logger.warning(
+                "Wootric refused the refresh token; authenticating again with the %s grant", self._credentials.grant
+            )
             return None
 
     def _grant(self, form: Dict[str, str], params: Optional[Dict[str, str]] = None) -> Token:
@@ -59,4 +67,9 @@ class WootricAuth(TokenAuth):
             raise AuthError(f"Wootric's token endpoint returned no access_token for the {grant} grant")
         expires_in = body.get("expires_in")
         expires_at = self._clock() + float(expires_in) if expires_in else None
-        return Token(body["access_token"], expires_at=expires_at, refresh_token=body.get("refresh_token"))
+        return Token(
+            body["access_token"],
+            expires_at=expires_at,
+            refresh_token=body.get("refresh_token"),
+            lifetime=float(expires_in) if expires_in else None,
+        )

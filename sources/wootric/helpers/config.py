@@ -22,10 +22,12 @@ def resolve_base_url(region: Optional[str], base_url: Optional[str], credentials
     if region is not None:
         region = str(region).strip().lower()
         if region not in REGION_HOSTS:
-            raise ConfigError(f"{SECTION}.region: unknown region {region!r} (expected one of: {', '.join(REGION_HOSTS)})")
+            raise ConfigError(
+                f"{SECTION}.region: unknown region {region!r} (expected one of: {', '.join(REGION_HOSTS)})"
+            )
         if token_region is not None and token_region != region:
             raise ConfigError(
-                f"{SECTION}.region: {region!r} contradicts the account token, which belongs to the {token_region!r} region"
+                f"{SECTION}.region: {region!r} contradicts the account token, which belongs to region {token_region!r}"
             )
     if base_url:
         parts = urlsplit(str(base_url))
@@ -56,7 +58,12 @@ def check_per_page(value: Any) -> int:
         number = int(value)
     except (TypeError, ValueError):
         number = None
-    if number is None or isinstance(value, bool) or str(number) != str(value).strip() or not 1 <= number <= MAX_PER_PAGE:
+    if (
+        number is None
+        or isinstance(value, bool)
+        or str(number) != str(value).strip()
+        or not 1 <= number <= MAX_PER_PAGE
+    ):
         raise ConfigError(f"{SECTION}.per_page: {value!r} is not a whole number from 1 to {MAX_PER_PAGE}")
     return number
 

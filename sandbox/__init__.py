@@ -1,0 +1,1 @@
+"""Local stand-ins for third-party APIs, used by demos, end-to-end tests and benchmarks."""

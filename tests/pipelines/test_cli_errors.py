@@ -1,0 +1,96 @@
+"""Bad input ends in one line naming the cause, a non-zero exit, no traceback, no secret, nothing loaded."""
+
+import socket
+from pathlib import Path
+
+import pytest
+
+from sandbox.wootric import generate_account
+from tests.conftest import run_cli
+
+SECRET = "s3cret-value-never-printed"
+
+
+@pytest.fixture
+def server(start_sandbox):
+    return start_sandbox(generate_account(seed=1, end_users=10, responses=40, declines=5))
+
+
+def creds(server, secret: str | None = None) -> dict:
+    return {
+        "SOURCES__WOOTRIC__BASE_URL": server.url,
+        "SOURCES__WOOTRIC__CREDENTIALS__CLIENT_ID": server.client_id,
+        "SOURCES__WOOTRIC__CREDENTIALS__CLIENT_SECRET": secret or server.client_secret,
+    }
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+CASES = {
+    "wrong secret": (lambda s: creds(s, SECRET), [], "rejected the credentials of the client_credentials grant"),
+    "wrong password": (
+        lambda s: {
+            "SOURCES__WOOTRIC__BASE_URL": s.url,
+            "SOURCES__WOOTRIC__CREDENTIALS__USERNAME": s.username,
+            "SOURCES__WOOTRIC__CREDENTIALS__PASSWORD": SECRET,
+        },
+        [],
+        "rejected the credentials of the password grant",
+    ),
+    "no credentials": (lambda s: {"SOURCES__WOOTRIC__BASE_URL": s.url}, [], "SOURCES__WOOTRIC__CREDENTIALS__CLIENT_ID"),
+    "unknown region": (
+        lambda s: {**creds(s), "SOURCES__WOOTRIC__BASE_URL": "", "SOURCES__WOOTRIC__REGION": "mars"},
+        [],
+        "sources.wootric.region",
+    ),
+    "malformed start_date": (
+        lambda s: {**creds(s), "SOURCES__WOOTRIC__START_DATE": "2024-13-45"},
+        [],
+        "sources.wootric.start_date",
+    ),
+    "malformed --start-date": (creds, ["--start-date", "31/01/2024"], "start_date"),
+    "per_page 0": (lambda s: {**creds(s), "SOURCES__WOOTRIC__PER_PAGE": "0"}, [], "sources.wootric.per_page"),
+    "per_page 51": (lambda s: {**creds(s), "SOURCES__WOOTRIC__PER_PAGE": "51"}, [], "sources.wootric.per_page"),
+    "per_page text": (lambda s: {**creds(s), "SOURCES__WOOTRIC__PER_PAGE": "many"}, [], "per_page"),
+    "unknown resource": (creds, ["--resources", "responses,nps"], "--resources: unknown nps"),
+    "unknown destination": (creds, ["--destination", "snowflake2"], "unknown destination"),
+    "api down": (
+        lambda s: {
+            **creds(s),
+            "SOURCES__WOOTRIC__BASE_URL": f"http://127.0.0.1:{closed_port()}",
+            "SOURCES__WOOTRIC__MAX_RETRIES": "2",
+        },
+        [],
+        "failed after 2 attempts: connection failed",
+    ),
+    "postgres down": (
+        lambda s: {
+            **creds(s),
+            "DESTINATION__POSTGRES__CREDENTIALS": f"postgresql://loader:{SECRET}@127.0.0.1:{closed_port()}/x",
+        },
+        ["--destination", "postgres"],
+        "destination failed",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_expected_failures_end_in_one_clear_line(case: str, server, workdir: Path) -> None:
+    make_env, args, expected = CASES[case]
+    done = run_cli(args, workdir, make_env(server))
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, done.stderr
+    assert expected in errors[0], errors[0]
+    assert SECRET not in done.stderr + done.stdout
+    db = workdir / "feedback.duckdb"
+    if db.exists():
+        import duckdb
+
+        with duckdb.connect(str(db), read_only=True) as con:
+            assert con.execute("SELECT count(*) FROM information_schema.tables").fetchone()[0] == 0

@@ -1,0 +1,195 @@
+"""End to end: the CLI over loopback HTTP against the sandbox, into real DuckDB and PostgreSQL files,
+checked record by record against the sandbox's ground truth."""
+
+import signal
+import time
+import uuid
+from pathlib import Path
+
+from sandbox.wootric import generate_account
+from tests.conftest import run_cli, sandbox_env, start_cli
+from tests.support.warehouse import (
+    assert_exact,
+    child_values,
+    drop_postgres_dataset,
+    read_duckdb,
+    read_postgres,
+)
+
+TABLES = ("end_users", "responses", "declines")
+DB = "feedback.duckdb"
+
+
+def crowded_account(seed: int = 11):
+    """Bursts of equal timestamps that straddle page 30 in every stream, excluded responses, mixed offsets."""
+    return generate_account(
+        seed=seed,
+        end_users=400,
+        responses=4200,
+        declines=1800,
+        bursts=((130, "responses"), (75, "end_users"), (120, "declines")),
+    )
+
+
+def assert_warehouse_exact(account, read) -> None:
+    for table in TABLES:
+        assert_exact(table, account.truth(table), read(table))
+    responses = read("responses")
+    tags = child_values(responses, read("responses__tags"))
+    for rec in account.truth("responses"):
+        assert tags.get(rec["id"], []) == rec["tags"], f"tags of response {rec['id']}"
+
+
+def test_backfill_then_incremental_is_exact_in_duckdb(workdir: Path, start_sandbox) -> None:
+    account = crowded_account()
+    assert sum(r["excluded_from_calculations"] for r in account.truth("responses")) > 100
+    server = start_sandbox(account, rate_limit=100, rate_window=1.0)
+    env = sandbox_env(server)
+
+    done = run_cli([], workdir, env)
+    assert done.returncode == 0, done.stderr
+    assert "responses" in done.stdout and "4,200 rows" in done.stdout
+    stats = server.stats()
+    records = sum(account.count(t) for t in TABLES)
+    per_1000 = stats["requests"] * 1000 / records
+    print(
+        f"backfill: {records} records, {stats['requests']} API requests ({per_1000:.1f}/1000), "
+        f"{stats['token_requests']} token request(s), {stats['rate_limited']} x 429"
+    )
+    assert per_1000 <= 21.5
+    assert stats["token_requests"] == 1
+    assert stats["rate_limited"] == 0, "the pacer should spend the budget without provoking 429s"
+    assert_warehouse_exact(account, lambda t: read_duckdb(workdir / DB, "wootric", t))
+
+    # new records in the very second of the last loaded one, and edited end users
+    last = max(r["created_at"] for r in account.truth("responses"))
+    new = account.add_responses(30, at=last) + account.add_responses(25)
+    account.add_declines(7)
+    account.update_end_users(15)
+    server.reset_stats()
+    done = run_cli([], workdir, env)
+    assert done.returncode == 0, done.stderr
+    for table, n in (("responses", 55), ("declines", 7), ("end_users", 15)):
+        assert f"{table}" in done.stdout and f" {n} rows" in done.stdout, done.stdout
+    assert len(new) == 55
+    assert_warehouse_exact(account, lambda t: read_duckdb(workdir / DB, "wootric", t))
+
+    server.reset_stats()
+    done = run_cli([], workdir, env)
+    assert done.returncode == 0, done.stderr
+    assert "nothing new to load" in done.stdout
+    stats = server.stats()
+    print(f"no-change run: {stats['requests']} API requests, {stats['token_requests']} token request(s)")
+    assert stats["requests"] <= 2 * len(TABLES)
+    assert_warehouse_exact(account, lambda t: read_duckdb(workdir / DB, "wootric", t))
+
+
+def test_faults_are_retried_and_nothing_is_lost(workdir: Path, start_sandbox) -> None:
+    account = generate_account(seed=5, end_users=150, responses=1700, declines=120, bursts=((90, "responses"),))
+    server = start_sandbox(account, slow_seconds=3.0)
+    for kind in ("500", "503", "truncated", "reset", "429", "slow"):
+        server.inject(kind, path_prefix="/v1/responses")
+    server.inject("502", path_prefix="/v1/end_users")
+    server.inject("truncated", path_prefix="/v1/declines")
+    env = sandbox_env(server, SOURCES__WOOTRIC__REQUEST_TIMEOUT="1")
+    done = run_cli([], workdir, env)
+    assert done.returncode == 0, done.stderr
+    log = done.stderr
+    for reason in ("HTTP 500", "HTTP 503", "HTTP 502", "invalid JSON body", "connection", "timeout", "429"):
+        assert reason in log, f"no retry logged for {reason}:\n{log}"
+    assert "Traceback" not in log
+    assert_warehouse_exact(account, lambda t: read_duckdb(workdir / DB, "wootric", t))
+
+
+def test_token_expiry_mid_run_renews_and_loses_nothing(workdir: Path, start_sandbox) -> None:
+    account = generate_account(seed=6, end_users=100, responses=3000, declines=100)
+    server = start_sandbox(account, rate_limit=10, rate_window=0.5, token_ttl=2)
+    env = {
+        "SOURCES__WOOTRIC__BASE_URL": server.url,
+        "SOURCES__WOOTRIC__CREDENTIALS__USERNAME": server.username,
+        "SOURCES__WOOTRIC__CREDENTIALS__PASSWORD": server.password,
+    }
+    proc = start_cli([], workdir, env)
+    # besides the 2-second lifetime, revoke every token while the run is under way
+    deadline = time.monotonic() + 60
+    while server.stats()["requests"] < 20 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    server.expire_tokens()
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err
+    stats = server.stats()
+    # the first token, renewals before each 2 s expiry, and one after the revocation
+    assert stats["token_requests"] >= 3, stats
+    assert 1 <= stats["status_counts"].get(401, 0) <= 2, stats
+    assert "Traceback" not in err
+    assert_warehouse_exact(account, lambda t: read_duckdb(workdir / DB, "wootric", t))
+
+
+def test_sigkill_mid_run_then_rerun_is_exact(workdir: Path, start_sandbox) -> None:
+    account = generate_account(seed=7, end_users=300, responses=4000, declines=600, bursts=((100, "responses"),))
+    server = start_sandbox(account, rate_limit=25, rate_window=0.5)
+    env = sandbox_env(server)
+    proc = start_cli([], workdir, env)
+    deadline = time.monotonic() + 60
+    while server.stats()["requests"] < 60 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+
+    account.add_responses(20)
+    done = run_cli([], workdir, env)
+    assert done.returncode == 0, done.stderr
+    assert_warehouse_exact(account, lambda t: read_duckdb(workdir / DB, "wootric", t))
+
+
+def test_postgres_backfill_incremental_and_state_from_destination(workdir: Path, start_sandbox) -> None:
+    account = crowded_account(seed=12)
+    server = start_sandbox(account)
+    dataset = f"wootric_{uuid.uuid4().hex[:8]}"
+    env = sandbox_env(server)
+    args = ["--destination", "postgres", "--dataset-name", dataset]
+    try:
+        done = run_cli(args, workdir, env)
+        assert done.returncode == 0, done.stderr
+        assert_warehouse_exact(account, lambda t: read_postgres(dataset, t))
+
+        account.add_responses(12)
+        account.update_end_users(4)
+        # the local pipeline folder is gone: dlt must restore the incremental state from Postgres
+        env["DLT_DATA_DIR"] = str(workdir / "fresh-dlt-data")
+        server.reset_stats()
+        done = run_cli(args, workdir, env)
+        assert done.returncode == 0, done.stderr
+        assert " 12 rows" in done.stdout and " 4 rows" in done.stdout, done.stdout
+        assert server.stats()["requests"] <= 2 * len(TABLES)
+        assert_warehouse_exact(account, lambda t: read_postgres(dataset, t))
+    finally:
+        drop_postgres_dataset(dataset)
+
+
+def test_full_refresh_and_resources_and_start_date(workdir: Path, start_sandbox) -> None:
+    account = generate_account(seed=8, end_users=80, responses=600, declines=60)
+    server = start_sandbox(account)
+    env = sandbox_env(server)
+    cut = sorted(r["created_at"] for r in account.truth("responses"))[300]
+    done = run_cli(["--resources", "responses", "--start-date", cut.date().isoformat()], workdir, env)
+    assert done.returncode == 0, done.stderr
+    landed = read_duckdb(workdir / DB, "wootric", "responses")
+    midnight = cut.replace(hour=0, minute=0, second=0)
+    expected = [r for r in account.truth("responses") if r["created_at"] >= midnight]
+    assert_exact("responses", expected, landed)
+    assert "end_users" not in done.stdout
+
+    done = run_cli(["--full-refresh"], workdir, env)
+    assert done.returncode == 0, done.stderr
+    assert_warehouse_exact(account, lambda t: read_duckdb(workdir / DB, "wootric", t))
+
+
+def test_demo_lands_exact_tables_offline(workdir: Path) -> None:
+    done = run_cli(["--demo"], workdir, {})
+    assert done.returncode == 0, done.stderr
+    assert "missing 0  duplicated 0" in done.stdout
+    assert done.stdout.count("missing 0  duplicated 0") == 3
+    assert "NPS over" in done.stdout
+    assert (workdir / "feedback_demo.duckdb").exists()

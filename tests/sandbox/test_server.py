@@ -1,0 +1,442 @@
+"""Tests of the Wootric sandbox itself, over real loopback HTTP.
+
+The end-to-end tests trust this server as the API's stand-in, so its filtering, ordering,
+paging, auth, rate limiting and fault injection are pinned down here.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:  # allow running this file without an installed package
+    sys.path.insert(0, str(ROOT))
+
+from sandbox.wootric import Account, SandboxServer, generate_account  # noqa: E402
+
+CREDS = {"grant_type": "client_credentials", "client_id": "sandbox-client", "client_secret": "sandbox-secret"}
+TS_PATTERNS = (
+    re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4}$"),
+    re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000[+-]\d\d:\d\d$"),
+    re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d[+-]\d\d:\d\d$"),
+)
+
+
+def parse_api_ts(value: str) -> datetime:
+    """Parse any of the three API timestamp styles (the pipeline must do the same)."""
+    value = value.replace("T", " ").replace(".000", "")
+    if value[-3] != ":":  # "-0800" -> "-08:00"
+        value = value[:-2] + ":" + value[-2:]
+    return datetime.fromisoformat(value.replace(" +", "+").replace(" -", "-"))
+
+
+def epoch(dt: datetime) -> int:
+    return int(dt.timestamp())
+
+
+@pytest.fixture(scope="module")
+def account() -> Account:
+    return generate_account(
+        7, end_users=300, responses=3000, declines=400, bursts=((120, "responses"), (60, "end_users"), (40, "declines"))
+    )
+
+
+@pytest.fixture(scope="module")
+def server(account: Account) -> Iterator[SandboxServer]:
+    with SandboxServer(account) as srv:
+        yield srv
+
+
+@pytest.fixture()
+def api(server: SandboxServer) -> requests.Session:
+    s = requests.Session()
+    s.headers["Authorization"] = f"Bearer {server.issue_token()}"
+    return s
+
+
+def fetch_all(api: requests.Session, url: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for page in range(1, 31):
+        r = api.get(url, params={**params, "page": page, "per_page": 50})
+        assert r.status_code == 200, r.text
+        out.extend(r.json())
+        if len(r.json()) < 50:
+            break
+    return out
+
+
+# ---------------------------------------------------------------------- data model
+def test_generation_is_deterministic_and_canonical(account: Account) -> None:
+    again = generate_account(
+        7, end_users=300, responses=3000, declines=400, bursts=((120, "responses"), (60, "end_users"), (40, "declines"))
+    )
+    assert again.truth("responses") == account.truth("responses")
+    users = account.truth("end_users")
+    assert [u["id"] for u in users] == list(range(1, 301))
+    assert len({u["email"] for u in users}) == 300
+    for r in account.truth("responses"):
+        assert r["created_at"].tzinfo is UTC and r["created_at"].microsecond == 0
+        assert r["updated_at"] >= r["created_at"]
+        assert 1 <= r["end_user_id"] <= 300 and 0 <= r["score"] <= 10
+    excluded = sum(r["excluded_from_calculations"] for r in account.truth("responses"))
+    assert 50 < excluded < 300
+
+
+def test_render_styles_offsets_and_instant(account: Account) -> None:
+    styles: Counter[int] = Counter()
+    for rec in account.truth("responses")[:600]:
+        shown = account.render("responses", rec)
+        for key in ("created_at", "updated_at"):
+            matched = [i for i, p in enumerate(TS_PATTERNS) if p.match(shown[key])]
+            assert matched, shown[key]
+            styles[matched[0]] += 1
+            assert parse_api_ts(shown[key]) == rec[key]
+    assert len(styles) == 3 and styles[0] > styles[1]
+
+
+def test_bursts_straddle_page_boundary(account: Account) -> None:
+    cases = (("responses", "created_at", 120), ("end_users", "created_at", 60), ("end_users", "updated_at", 60))
+    for kind, key, n in cases:
+        recs = sorted(account.truth(kind), key=lambda r: (r[key], r["id"]))  # type: ignore[arg-type]
+        sec, count = Counter(r[key] for r in recs).most_common(1)[0]
+        assert count >= n
+        positions = [i for i, r in enumerate(recs) if r[key] == sec]
+        if len(recs) > 1500:
+            assert positions[0] < 1500 <= positions[-1]
+
+
+def test_huge_second_and_id_offset() -> None:
+    acct = generate_account(1, end_users=20, responses=100, declines=10, huge_second=3100, id_offset=1000)
+    resp = acct.truth("responses")
+    assert resp[0]["id"] == 1001 and len(resp) == 3200
+    sec, count = Counter(r["created_at"] for r in resp).most_common(1)[0]
+    assert count >= 3100
+    assert not any(r["excluded_from_calculations"] for r in resp if r["created_at"] == sec)
+
+
+# ---------------------------------------------------------------------- auth
+def test_oauth_grants(server: SandboxServer) -> None:
+    url = f"{server.url}/oauth/token"
+    r = requests.post(url, data=CREDS)
+    assert r.status_code == 200
+    body = r.json()
+    assert body["token_type"] == "bearer" and body["expires_in"] == 7200 and "refresh_token" not in body
+    # multipart (curl -F) password grant with account token
+    form = {"grant_type": (None, "password"), "username": (None, server.username), "password": (None, server.password)}
+    r = requests.post(url, params={"account_token": server.account_token}, files=form)
+    assert r.status_code == 200, r.text
+    refresh = r.json()["refresh_token"]
+    assert requests.post(url, params={"account_token": "NPS-other"}, files=form).status_code == 401
+    r = requests.post(url, data={"grant_type": "refresh_token", "refresh_token": refresh})
+    assert r.status_code == 200 and r.json()["refresh_token"] != refresh
+    r = requests.post(url, data={"grant_type": "refresh_token", "refresh_token": refresh})
+    assert r.status_code == 401 and r.json()["error"] == "invalid_grant"
+    r = requests.post(url, data={**CREDS, "client_secret": "nope"})
+    assert r.status_code == 401 and r.json()["error"] == "invalid_grant"
+    r = requests.post(url, data={"grant_type": "implicit"})
+    assert r.status_code == 400 and r.json()["error"] == "unsupported_grant_type"
+
+
+def test_api_requires_valid_token(server: SandboxServer) -> None:
+    url = f"{server.url}/v1/responses"
+    r = requests.get(url)
+    assert r.status_code == 401 and r.json() == {"error": "Unauthorized"}
+    assert requests.get(url, headers={"Authorization": "Bearer bogus"}).status_code == 401
+    token = server.issue_token()
+    assert requests.get(url, params={"access_token": token}).status_code == 200
+    server.expire_tokens()
+    assert requests.get(url, params={"access_token": token}).status_code == 401
+
+
+def test_token_ttl_expiry(account: Account) -> None:
+    with SandboxServer(account, token_ttl=0.3) as srv:
+        token = requests.post(f"{srv.url}/oauth/token", data=CREDS).json()["access_token"]
+        hdr = {"Authorization": f"Bearer {token}"}
+        assert requests.get(f"{srv.url}/v1/segments", headers=hdr).status_code == 200
+        time.sleep(0.4)
+        assert requests.get(f"{srv.url}/v1/segments", headers=hdr).status_code == 401
+
+
+# ---------------------------------------------------------------------- listing semantics
+def test_responses_default_order_and_excluded_filter(
+    server: SandboxServer, api: requests.Session, account: Account
+) -> None:
+    truth = account.truth("responses")
+    visible = [r for r in truth if not r["excluded_from_calculations"]]
+    first = api.get(f"{server.url}/v1/responses").json()
+    assert len(first) == 25
+    expected = sorted(visible, key=lambda r: (r["created_at"], r["id"]), reverse=True)[:25]
+    assert [r["id"] for r in first] == [r["id"] for r in expected]
+    assert first[0] == account.render("responses", expected[0])
+    r = api.get(f"{server.url}/v1/responses", params={"excluded_from_calculations": "true", "per_page": 50})
+    assert [x["id"] for x in r.json()] == [
+        x["id"] for x in sorted(truth, key=lambda r: (r["created_at"], r["id"]), reverse=True)[:50]
+    ]
+
+
+@pytest.mark.parametrize("op", ["gt", "gte", "lt", "lte", "eq"])
+def test_created_filters_match_truth(server: SandboxServer, api: requests.Session, account: Account, op: str) -> None:
+    truth = account.truth("declines")
+    pivot = epoch(sorted(truth, key=lambda r: r["created_at"])[200]["created_at"])
+    check = {
+        "gt": lambda t: t > pivot,
+        "gte": lambda t: t >= pivot,
+        "lt": lambda t: t < pivot,
+        "lte": lambda t: t <= pivot,
+        "eq": lambda t: t == pivot,
+    }[op]
+    got = fetch_all(api, f"{server.url}/v1/declines", {f"created[{op}]": f"{pivot}.7", "sort_order": "asc"})
+    want = sorted((r for r in truth if check(epoch(r["created_at"]))), key=lambda r: (r["created_at"], r["id"]))
+    assert [r["id"] for r in got] == [r["id"] for r in want]
+
+
+def test_page_cap_and_per_page(server: SandboxServer, api: requests.Session) -> None:
+    url = f"{server.url}/v1/responses"
+    r = api.get(url, params={"page": 31})
+    assert r.status_code == 400
+    assert r.json() == {"errors": [{"status": 400, "message": "page can't be greater than 30"}]}
+    assert len(api.get(url, params={"per_page": 500}).json()) == 50
+    assert api.get(url, params={"per_page": 0}).status_code == 400
+    assert api.get(url, params={"page": "x"}).status_code == 400
+    assert api.get(url, params={"created[gt]": "yesterday"}).status_code == 400
+    # page 30 is the deepest reachable: 1500 records of 3000
+    assert len(api.get(url, params={"page": 30, "per_page": 50}).json()) == 50
+
+
+def test_end_users_sorting_and_filters(server: SandboxServer, api: requests.Session, account: Account) -> None:
+    users = account.truth("end_users")
+    url = f"{server.url}/v1/end_users"
+    got = api.get(url, params={"per_page": 50}).json()
+    assert [u["email"] for u in got] == sorted(u["email"] for u in users)[:50]
+    lo = epoch(sorted(u["updated_at"] for u in users)[100])
+    got = fetch_all(api, url, {"sort_key": "updated_at", "sort_order": "desc", "updated[gte]": lo})
+    want = sorted((u for u in users if epoch(u["updated_at"]) >= lo), key=lambda u: (u["updated_at"], u["id"]))[::-1]
+    assert [u["id"] for u in got] == [u["id"] for u in want]
+    # two range filters on different fields, sorted by a third key
+    c_hi = epoch(sorted(u["created_at"] for u in users)[250])
+    got = fetch_all(api, url, {"updated[gte]": lo, "created[lte]": c_hi})
+    want = sorted(
+        (u for u in users if epoch(u["updated_at"]) >= lo and epoch(u["created_at"]) <= c_hi), key=lambda u: u["email"]
+    )
+    assert [u["id"] for u in got] == [u["id"] for u in want]
+    one = api.get(url, params={"email": users[5]["email"]}).json()
+    assert [u["id"] for u in one] == [users[5]["id"]]
+    assert api.get(url, params={"sort_key": "score"}).status_code == 400
+
+
+def test_single_resources(server: SandboxServer, api: requests.Session, account: Account) -> None:
+    user = account.truth("end_users")[9]
+    base = f"{server.url}/v1/end_users"
+    assert api.get(f"{base}/{user['id']}").json() == account.render("end_users", user)
+    assert api.get(f"{base}/{user['email']}", params={"lookup_by_email": "true"}).json()["id"] == user["id"]
+    assert api.get(f"{base}/999999").status_code == 404
+    settings = api.get(f"{base}/{user['id']}/settings").json()
+    assert settings["end_user_id"] == user["id"] and settings["email_nps"] == user["settings"]["email_nps"]
+    mine = [r for r in account.truth("responses") if r["end_user_id"] == user["id"]]
+    params = {"excluded_from_calculations": "true", "per_page": 50}
+    got = api.get(f"{base}/{user['id']}/responses", params=params).json()
+    assert sorted(r["id"] for r in got) == sorted(r["id"] for r in mine)
+    promoters = api.get(f"{base}/{user['id']}/responses/promoters", params={"excluded_from_calculations": "1"}).json()
+    assert all(r["score"] >= 9 for r in promoters)
+    if mine:
+        assert api.get(f"{base}/{user['id']}/responses/{mine[0]['id']}").json()["id"] == mine[0]["id"]
+    declines = api.get(f"{base}/{user['id']}/declines").json()
+    assert all(d["end_user_id"] == user["id"] for d in declines)
+    assert api.get(f"{server.url}/v1/nope").status_code == 404
+    assert len(api.get(f"{server.url}/v1/segments").json()) >= 3
+    assert "survey_templates" in api.get(f"{server.url}/v1/survey_templates").json()
+    stats = api.get(f"{server.url}/v2/email_stats", params={"date_range[start_date]": "2023-01-01"}).json()
+    assert stats["email_stats"]["raw_results"]["sart_date"].startswith("2023-01-01")
+    assert "sends" in api.get(f"{server.url}/v2/email_stats/sources").json()
+
+
+def test_nps_summary(server: SandboxServer, api: requests.Session, account: Account) -> None:
+    params = {"date[start]": "'2023-03-01'", "date[end]": "'2023-05-31'"}
+    got = api.get(f"{server.url}/v1/nps_summary", params=params).json()
+    lo, hi = datetime(2023, 3, 1, tzinfo=UTC), datetime(2023, 6, 1, tzinfo=UTC)
+    truth = account.truth("responses")
+    scores = [r["score"] for r in truth if lo <= r["created_at"] < hi and not r["excluded_from_calculations"]]
+    det, pro = sum(s <= 6 for s in scores), sum(s >= 9 for s in scores)
+    assert got["responses"] == len(scores) and got["detractors"] == det and got["promoters"] == pro
+    assert got["nps"] == round(100 * (pro - det) / len(scores))
+    assert isinstance(got["response_rate"], int) and isinstance(got["email_response_rate"], int)
+
+
+# ---------------------------------------------------------------------- rate limit and faults
+def test_rate_limit_headers_and_429(account: Account) -> None:
+    with SandboxServer(account, rate_limit=3, rate_window=60) as srv:
+        s = requests.Session()
+        s.headers["Authorization"] = f"Bearer {srv.issue_token()}"
+        seen = []
+        for _ in range(3):
+            r = s.get(f"{srv.url}/v1/declines")
+            assert r.status_code == 200
+            seen.append(int(r.headers["X-Rate-Limit-Remaining"]))
+            assert r.headers["X-Rate-Limit-Limit"] == "3"
+            assert int(r.headers["X-Rate-Limit-Reset"]) > time.time()
+        assert seen == [2, 1, 0]
+        r = s.get(f"{srv.url}/v1/declines")
+        assert r.status_code == 429 and r.json() == {"error": "Rate limit exceeded"}
+        assert r.headers["X-Rate-Limit-Remaining"] == "0" and "Retry-After" not in r.headers
+        assert srv.stats()["rate_limited"] == 1 and srv.stats()["requests"] == 4
+
+
+def test_rate_limit_window_resets(account: Account) -> None:
+    with SandboxServer(account, rate_limit=1, rate_window=0.5) as srv:
+        s = requests.Session()
+        s.headers["Authorization"] = f"Bearer {srv.issue_token()}"
+        statuses = []
+        deadline = time.time() + 1.6
+        while time.time() < deadline:
+            statuses.append(s.get(f"{srv.url}/v1/segments").status_code)
+            time.sleep(0.05)
+        assert statuses.count(200) >= 2 and 429 in statuses
+
+
+def test_no_rate_headers_when_unlimited(server: SandboxServer, api: requests.Session) -> None:
+    r = api.get(f"{server.url}/v1/declines")
+    assert not any(h.lower().startswith("x-rate-limit") for h in r.headers)
+
+
+def test_status_faults_apply_in_order(server: SandboxServer, api: requests.Session) -> None:
+    url = f"{server.url}/v1/declines"
+    server.inject("503", times=2)
+    server.inject("500")
+    server.inject("502", path_prefix="/v1/responses")
+    assert api.get(f"{server.url}/v1/segments").status_code == 503
+    assert api.get(url).status_code == 503
+    assert api.get(url).status_code == 500
+    assert api.get(url).status_code == 200
+    assert api.get(f"{server.url}/v1/responses").status_code == 502
+    server.inject("429")
+    r = api.get(url)
+    assert r.status_code == 429 and abs(int(r.headers["X-Rate-Limit-Reset"]) - time.time()) <= 2.5
+
+
+def test_401_fault_invalidates_tokens(server: SandboxServer, api: requests.Session) -> None:
+    url = f"{server.url}/v1/declines"
+    server.inject("401")
+    assert api.get(url).status_code == 401
+    assert api.get(url).status_code == 401  # the old token is gone for good
+    token = requests.post(f"{server.url}/oauth/token", data=CREDS).json()["access_token"]
+    assert requests.get(url, headers={"Authorization": f"Bearer {token}"}).status_code == 200
+
+
+def test_truncated_reset_and_slow_faults(server: SandboxServer, api: requests.Session) -> None:
+    url = f"{server.url}/v1/declines"
+    server.inject("truncated")
+    r = api.get(url)
+    assert r.status_code == 200 and int(r.headers["Content-Length"]) == len(r.content)
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(r.content)
+    server.inject("reset")
+    with pytest.raises(requests.ConnectionError):
+        api.get(url)
+    assert api.get(url).status_code == 200  # a fresh connection works again
+    server.inject("slow", seconds=0.3)
+    t0 = time.monotonic()
+    assert api.get(url).status_code == 200
+    assert time.monotonic() - t0 >= 0.3
+    with pytest.raises(ValueError):
+        server.inject("teapot")
+
+
+def test_keep_alive_reuses_connection(server: SandboxServer) -> None:
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+    headers = {"Authorization": f"Bearer {server.issue_token()}"}
+    socks = set()
+    for _ in range(5):
+        conn.request("GET", "/v1/segments", headers=headers)
+        resp = conn.getresponse()
+        assert resp.status == 200 and json.loads(resp.read())
+        socks.add(id(conn.sock))
+    assert len(socks) == 1 and conn.sock is not None
+    server.inject("reset", path_prefix="/v1/segments")
+    conn.request("GET", "/v1/segments", headers=headers)
+    with pytest.raises((ConnectionError, http.client.RemoteDisconnected)):
+        conn.getresponse()
+    conn.close()
+
+
+# ---------------------------------------------------------------------- mutations and admin
+def test_mutations_and_admin_endpoints() -> None:
+    acct = generate_account(3, end_users=50, responses=200, declines=20)
+    with SandboxServer(acct) as srv:
+        s = requests.Session()
+        s.headers["Authorization"] = f"Bearer {srv.issue_token()}"
+        s.get(f"{srv.url}/v1/responses")
+        requests.post(f"{srv.url}/oauth/token", data=CREDS)
+        stats = requests.get(f"{srv.url}/_sandbox/stats").json()
+        assert stats["requests"] == 1 and stats["token_requests"] == 1
+        assert stats["by_path"] == {"/v1/responses": 1} and stats["status_counts"] == {"200": 1}
+        requests.post(f"{srv.url}/_sandbox/reset_stats")
+        assert srv.stats()["requests"] == 0
+
+        truth = requests.get(f"{srv.url}/_sandbox/truth/responses").json()
+        assert len(truth) == 200 and truth[0]["created_at"].endswith("Z")
+        first = datetime.fromisoformat(truth[0]["created_at"].replace("Z", "+00:00"))
+        assert first == acct.truth("responses")[0]["created_at"]
+
+        at = int(datetime(2024, 6, 1, tzinfo=UTC).timestamp())
+        r = requests.post(f"{srv.url}/_sandbox/mutate", json={"add_responses": 5, "update_end_users": [1, 2], "at": at})
+        assert r.json() == {"add_responses": [201, 202, 203, 204, 205], "update_end_users": [1, 2]}
+        got = s.get(f"{srv.url}/v1/responses", params={"created[gte]": at}).json()
+        assert sorted(x["id"] for x in got) == [201, 202, 203, 204, 205]
+        got = s.get(f"{srv.url}/v1/end_users", params={"updated[gte]": at}).json()
+        assert sorted(x["id"] for x in got) == [1, 2]
+
+        before = acct.truth("responses")[0]
+        after = acct.update_responses([1], excluded_from_calculations=not before["excluded_from_calculations"])[0]
+        assert after["created_at"] == before["created_at"] and after["updated_at"] > before["updated_at"]
+        flagged = s.get(f"{srv.url}/v1/responses", params={"created[eq]": epoch(before["created_at"])}).json()
+        assert (1 in [x["id"] for x in flagged]) == before["excluded_from_calculations"]
+
+        r = requests.post(f"{srv.url}/_sandbox/faults", json={"kind": "503", "path_prefix": "/v1/", "times": 1})
+        assert r.status_code == 200
+        assert s.get(f"{srv.url}/v1/declines").status_code == 503
+        assert requests.post(f"{srv.url}/_sandbox/faults", json={"kind": "nope"}).status_code == 400
+        assert srv.stats()["faults"] == {"503": 1}
+
+
+def test_add_records_default_to_now() -> None:
+    acct = generate_account(4, end_users=10, responses=10, declines=10)
+    now = datetime.now(UTC)
+    for recs in (acct.add_end_users(2), acct.add_responses(2), acct.add_declines(2)):
+        assert all(abs(r["created_at"] - now) < timedelta(seconds=5) for r in recs)
+    assert [r["id"] for r in acct.truth("declines")][-2:] == [11, 12]
+
+
+def test_cli_subprocess() -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sandbox.wootric", "--port", "0", "--end-users", "20", "--responses", "60",
+         "--declines", "5", "--seed", "2", "--rate-limit", "100", "--rate-window", "60"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline().strip()
+        assert re.fullmatch(r"SANDBOX_URL=http://127\.0\.0\.1:\d+", line), line
+        url = line.split("=", 1)[1]
+        token = requests.post(f"{url}/oauth/token", data=CREDS, timeout=5).json()["access_token"]
+        r = requests.get(f"{url}/v1/responses", headers={"Authorization": f"Bearer {token}"}, timeout=5)
+        assert r.status_code == 200 and r.headers["X-Rate-Limit-Limit"] == "100"
+        assert len(requests.get(f"{url}/_sandbox/truth/end_users", timeout=5).json()) == 20
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0

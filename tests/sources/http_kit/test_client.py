@@ -1,0 +1,87 @@
+"""The shared HTTP client's policies against the sandbox over loopback: pacing, 429, retries, failures."""
+
+import logging
+import socket
+import time
+
+import pytest
+
+from sandbox.wootric import generate_account
+from sources.http_kit import ApiClient, ApiError, ApiUnavailableError, RateLimitPacer, RetryPolicy, StaticBearerAuth
+
+FAST = RetryPolicy(max_attempts=3, backoff_base=0.05, backoff_max=0.2)
+
+
+@pytest.fixture
+def server(start_sandbox):
+    return start_sandbox(
+        generate_account(seed=2, end_users=10, responses=30, declines=5), rate_limit=5, rate_window=1.0
+    )
+
+
+def client_for(server, **kwargs) -> ApiClient:
+    return ApiClient(
+        server.url, auth=StaticBearerAuth(server.issue_token()), pacer=RateLimitPacer(), retry=FAST, **kwargs
+    )
+
+
+def test_pacing_spends_the_budget_without_429(server) -> None:
+    client = client_for(server)
+    started = time.monotonic()
+    for _ in range(12):
+        client.get("/v1/declines")
+    elapsed = time.monotonic() - started
+    stats = server.stats()
+    assert stats["rate_limited"] == 0
+    assert elapsed >= 1.0, "12 requests at 5 per 1 s window cannot finish inside one window"
+
+
+def test_429_waits_for_the_announced_reset(server, caplog) -> None:
+    server.inject("429", path_prefix="/v1/declines", times=2)
+    with caplog.at_level(logging.WARNING):
+        assert isinstance(client_for(server).get("/v1/declines"), list)
+    assert server.stats()["rate_limited"] == 2
+    assert caplog.text.count("429 Too Many Requests, waiting") == 2
+
+
+@pytest.mark.parametrize(
+    "fault, reason", [("500", "HTTP 500"), ("truncated", "invalid JSON body"), ("reset", "connection")]
+)
+def test_transient_faults_are_retried_and_logged(server, caplog, fault: str, reason: str) -> None:
+    server.inject(fault, path_prefix="/v1/declines")
+    with caplog.at_level(logging.WARNING):
+        assert isinstance(client_for(server).get("/v1/declines"), list)
+    assert reason in caplog.text and "retry 1/2" in caplog.text
+
+
+def test_persistent_failure_ends_in_one_line(server) -> None:
+    server.inject("503", path_prefix="/v1/declines", times=10)
+    with pytest.raises(ApiUnavailableError) as err:
+        client_for(server).get("/v1/declines", params={"secret_param": "do-not-echo"})
+    assert str(err.value) == f"GET {server.url}/v1/declines failed after 3 attempts: HTTP 503"
+
+
+def test_api_down_names_the_host_only(server) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    client = ApiClient(f"http://127.0.0.1:{port}", retry=FAST)
+    with pytest.raises(
+        ApiUnavailableError, match=r"^GET http://127.0.0.1:\d+/v1/x failed after 3 attempts: connection failed"
+    ):
+        client.get("/v1/x", params={"token": "do-not-echo"})
+
+
+def test_client_errors_are_not_retried(server) -> None:
+    client = client_for(server)
+    with pytest.raises(ApiError) as err:
+        client.get("/v1/responses", params={"page": 31})
+    assert err.value.status == 400
+    assert server.stats()["requests"] == 1
+
+
+def test_non_idempotent_requests_are_not_repeated_after_a_server_error(server) -> None:
+    server.inject("500", path_prefix="/v1/end_users")
+    with pytest.raises(ApiUnavailableError, match="not idempotent"):
+        client_for(server).request("POST", "/v1/end_users", data={"email": "x@example.com"}, idempotent=False)
+    assert server.stats()["requests"] == 1

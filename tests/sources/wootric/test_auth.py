@@ -1,0 +1,92 @@
+"""Wootric's three grants, renewal before expiry and after a 401, over real HTTP against the sandbox."""
+
+import logging
+import time
+
+import pytest
+import requests
+
+from sandbox.wootric import generate_account
+from sources.http_kit import AuthError
+from sources.wootric.helpers.client import WootricClient
+from sources.wootric.helpers.credentials import (
+    WootricClientCredentials,
+    WootricPasswordCredentials,
+    WootricTokenCredentials,
+)
+
+
+@pytest.fixture
+def server(start_sandbox):
+    return start_sandbox(generate_account(seed=1, end_users=20, responses=60, declines=5), token_ttl=7200)
+
+
+def first_page(client: WootricClient) -> list:
+    return client.list_page("responses", {"sort_order": "asc"}, 1)
+
+
+def test_client_credentials(server) -> None:
+    creds = WootricClientCredentials(client_id=server.client_id, client_secret=server.client_secret)
+    assert len(first_page(WootricClient(server.url, creds, per_page=50))) == 50
+
+
+def test_password_with_account_token(server) -> None:
+    creds = WootricPasswordCredentials(
+        username=server.username, password=server.password, account_token=server.account_token
+    )
+    client = WootricClient(server.url, creds, per_page=10)
+    assert len(first_page(client)) == 10
+
+
+def test_access_token_alone_works_until_rejected(server) -> None:
+    client = WootricClient(server.url, WootricTokenCredentials(access_token=server.issue_token()), per_page=5)
+    assert len(first_page(client)) == 5
+    server.expire_tokens()
+    with pytest.raises(AuthError, match="no refresh_token"):
+        first_page(client)
+
+
+def test_access_token_with_refresh_token_renews_after_401(server) -> None:
+    grant = requests.post(
+        server.url + "/oauth/token",
+        data={"grant_type": "password", "username": server.username, "password": server.password},
+    ).json()
+    creds = WootricTokenCredentials(access_token=grant["access_token"], refresh_token=grant["refresh_token"])
+    client = WootricClient(server.url, creds, per_page=5)
+    assert len(first_page(client)) == 5
+    server.expire_tokens()
+    assert len(first_page(client)) == 5
+    assert server.stats()["status_counts"].get(401) == 1
+    assert client.auth.renewals == 2
+
+
+def test_token_is_renewed_before_it_expires(start_sandbox) -> None:
+    server = start_sandbox(generate_account(seed=1, end_users=5, responses=20, declines=5), token_ttl=1.0)
+    creds = WootricClientCredentials(client_id=server.client_id, client_secret=server.client_secret)
+    client = WootricClient(server.url, creds, per_page=5)
+    for _ in range(4):
+        first_page(client)
+        time.sleep(0.5)
+    stats = server.stats()
+    assert stats["token_requests"] >= 2
+    assert stats["status_counts"].get(401, 0) == 0, "renewal must happen before the API refuses the token"
+
+
+@pytest.mark.parametrize(
+    "creds",
+    [
+        WootricClientCredentials(client_id="sandbox-client", client_secret="s3cret-wrong-value"),
+        WootricPasswordCredentials(username="analyst@example.com", password="s3cret-wrong-value"),
+        WootricPasswordCredentials(
+            username="analyst@example.com", password="sandbox-password", account_token="NPS-other"
+        ),
+    ],
+)
+def test_wrong_credentials_fail_in_one_line_without_the_secret(server, creds, caplog) -> None:
+    client = WootricClient(server.url, creds, per_page=5)
+    with caplog.at_level(logging.DEBUG), pytest.raises(AuthError) as err:
+        client.authenticate()
+    message = str(err.value)
+    assert "rejected the credentials" in message and "\n" not in message
+    everything = message + repr(err.value) + caplog.text
+    assert "s3cret-wrong-value" not in everything and "sandbox-password" not in everything
