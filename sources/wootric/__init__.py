@@ -49,12 +49,21 @@ def _stream_resource(client: WootricClient, name: str, initial_value: Any) -> Dl
     columns[spec.cursor_field]["dedup_sort"] = "desc"
 
     def records(
+        # Closed start: the last loaded second is read again. dlt's own boundary check would drop
+        # every record of that second whose id it has seen, even one edited since; the walk instead
+        # compares content hashes kept in the resource state, so edits in that second still land.
         cursor: dlt.sources.incremental[Any] = dlt.sources.incremental(
-            spec.cursor_field, initial_value=initial_value, range_start="closed"
+            spec.cursor_field, initial_value=initial_value, range_start="closed", primary_key=()
         ),
     ) -> Any:
         start = epoch_seconds(cursor.last_value) if cursor.last_value is not None else None
         end = epoch_seconds(cursor.end_value) if cursor.end_value is not None else None
-        yield from client.walk(name, start, end)
+        state = dlt.current.resource_state()
+        boundary = state.get("boundary") or {}
+        loaded = boundary.get("hashes") if start is not None and boundary.get("second") == start else None
+        walker = client.walker(name)
+        yield from walker.pages(start, end, loaded)
+        if end is None and walker.tail_second is not None:
+            state["boundary"] = {"second": walker.tail_second, "hashes": walker.tail_hashes()}
 
     return dlt.resource(records, name=name, write_disposition="merge", primary_key="id", columns=columns)()

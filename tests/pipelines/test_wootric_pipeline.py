@@ -65,11 +65,15 @@ def test_backfill_then_incremental_is_exact_in_duckdb(workdir: Path, start_sandb
     last = max(r["created_at"] for r in account.truth("responses"))
     new = account.add_responses(30, at=last) + account.add_responses(25)
     account.add_declines(7)
-    account.update_end_users(15)
+    # an end user edited within the very second the last run ended on is still picked up
+    users = sorted(account.truth("end_users"), key=lambda u: (u["updated_at"], u["id"]))
+    newest = users[-1]
+    account.update_end_users([newest["id"]], at=newest["updated_at"])
+    account.update_end_users([u["id"] for u in users[:15]])
     server.reset_stats()
     done = run_cli([], workdir, env)
     assert done.returncode == 0, done.stderr
-    for table, n in (("responses", 55), ("declines", 7), ("end_users", 15)):
+    for table, n in (("responses", 55), ("declines", 7), ("end_users", 16)):
         assert f"{table}" in done.stdout and f" {n} rows" in done.stdout, done.stdout
     assert len(new) == 55
     assert_warehouse_exact(account, lambda t: read_duckdb(workdir / DB, "wootric", t))

@@ -44,10 +44,10 @@ class WootricClient:
                 nested_convert(record, "notes", NOTE_TIMESTAMP_FIELDS)
         return body
 
-    def walk(self, stream: str, start: Optional[int], end: Optional[int]) -> Iterator[List[Record]]:
-        """Pages of one stream with `start <= cursor < end` (epoch seconds), each record once."""
+    def walker(self, stream: str) -> CursorWalk:
+        """A walk over one stream; its `pages(start, end, loaded_at_start)` yields each record once."""
         spec = STREAMS[stream]
-        walker = CursorWalk(
+        return CursorWalk(
             lambda params, page: self.list_page(stream, params, page),
             filter_param=spec.filter_param,
             cursor_field=spec.cursor_field,
@@ -55,7 +55,10 @@ class WootricClient:
             pages_per_window=spec.pages_per_window,
             stream=stream,
         )
-        yield from walker.pages(start, end)
+
+    def walk(self, stream: str, start: Optional[int], end: Optional[int]) -> Iterator[List[Record]]:
+        """Pages of one stream with `start <= cursor < end` (epoch seconds), each record once."""
+        yield from self.walker(stream).pages(start, end)
 
     def close(self) -> None:
         self.api.close()

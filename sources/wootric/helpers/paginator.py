@@ -5,8 +5,13 @@ ascending, then open the next window at the last second seen (inclusive bound) a
 already read in that second. When one second holds more records than a window can hold, we read
 that second alone (`[eq]`), ascending to the cap and then descending from the other end, and warn
 with the counts if even that cannot reach them all.
+
+Between runs the same inclusive bound applies: the caller passes the content hashes of the records
+it loaded in the last second, and only records that are new or changed in that second come back.
 """
 
+import hashlib
+import json
 import logging
 from datetime import datetime, timezone
 from typing import Any, Callable, Dict, Iterator, List, Optional, Set
@@ -18,6 +23,14 @@ logger = logging.getLogger(__name__)
 
 Record = Dict[str, Any]
 FetchPage = Callable[[Dict[str, Any], int], List[Record]]
+#: record id (as text) -> content hash, or None for "read earlier in this walk"
+Seen = Dict[str, Optional[str]]
+
+
+def content_hash(record: Record) -> str:
+    """Stable digest of a record, to tell an edited record from one already loaded."""
+    text = json.dumps(record, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
 
 
 class CursorWalk:
@@ -47,10 +60,19 @@ class CursorWalk:
         self._max_page = max_page
         self._stream = stream or filter_param
         self.unreachable_seconds: List[int] = []
+        #: the newest second the walk saw, and every record in it (for the next run's bound)
+        self.tail_second: Optional[int] = None
+        self._tail_rows: List[Record] = []
 
-    def pages(self, start: Optional[int] = None, end: Optional[int] = None) -> Iterator[List[Record]]:
-        """Records with `start <= cursor < end` (epoch seconds; None means unbounded)."""
-        lower, carry = start, set()
+    def pages(
+        self, start: Optional[int] = None, end: Optional[int] = None, loaded_at_start: Optional[Seen] = None
+    ) -> Iterator[List[Record]]:
+        """Records with `start <= cursor < end` (epoch seconds; None means unbounded).
+
+        `loaded_at_start` holds the records of second `start` that a previous run loaded; those
+        come back only if their content changed.
+        """
+        lower, carry = start, dict(loaded_at_start or {})
         while True:
             bounds: Dict[str, Any] = {}
             if lower is not None:
@@ -59,20 +81,21 @@ class CursorWalk:
                 bounds[f"{self._filter}[lt]"] = end
             first_ts: Optional[int] = None
             last_ts: Optional[int] = None
-            at_last: Set[Any] = set()
+            at_last: Seen = {}
             page, complete = 0, False
             while page < self._window:
                 page += 1
                 rows = self._fetch({**bounds, "sort_order": "asc"}, page)
                 fresh = []
                 for row in rows:
-                    ts = self._ts(row)
+                    ts = self._track(row)
                     if first_ts is None:
                         first_ts = ts
                     if ts != last_ts:
-                        last_ts, at_last = ts, set()
-                    at_last.add(row["id"])
-                    if ts == lower and row["id"] in carry:
+                        last_ts, at_last = ts, {}
+                    key = str(row["id"])
+                    at_last[key] = None
+                    if ts == lower and key in carry and _unchanged(row, carry[key]):
                         continue
                     fresh.append(row)
                 if fresh:
@@ -82,16 +105,18 @@ class CursorWalk:
                     break
             if complete:
                 return
-            if last_ts == lower:
-                at_last |= carry
             if first_ts == last_ts:
                 # the whole window is one second: paging on cannot leave it
-                yield from self._one_second(last_ts, at_last, pages_read=page)
-                lower, carry = last_ts + 1, set()
+                yield from self._one_second(last_ts, set(at_last) | set(carry if last_ts == lower else ()), page)
+                lower, carry = last_ts + 1, {}
             else:
                 lower, carry = last_ts, at_last
 
-    def _one_second(self, second: int, seen: Set[Any], pages_read: int) -> Iterator[List[Record]]:
+    def tail_hashes(self) -> Seen:
+        """Content hashes of the records in the newest second seen, to pass as `loaded_at_start`."""
+        return {str(row["id"]): content_hash(row) for row in self._tail_rows}
+
+    def _one_second(self, second: int, seen: Set[str], pages_read: int) -> Iterator[List[Record]]:
         """All records of one crowded second: ascending up to the cap, then from the other end."""
         eq = {f"{self._filter}[eq]": second}
         for page in range(pages_read + 1, self._max_page + 1):
@@ -121,13 +146,29 @@ class CursorWalk:
             len(seen) - reached_asc,
         )
 
-    def _unseen(self, rows: List[Record], seen: Set[Any]) -> List[Record]:
-        fresh = [row for row in rows if row["id"] not in seen]
-        seen.update(row["id"] for row in fresh)
+    def _unseen(self, rows: List[Record], seen: Set[str]) -> List[Record]:
+        fresh = []
+        for row in rows:
+            self._track(row)
+            key = str(row["id"])
+            if key not in seen:
+                seen.add(key)
+                fresh.append(row)
         return fresh
 
-    def _ts(self, row: Record) -> int:
+    def _track(self, row: Record) -> int:
+        """The record's second; remembers the records of the newest second seen."""
         value = row[self._cursor]
         if not isinstance(value, datetime):
             raise ValueError(f"{self._stream}: record {row.get('id')} has no {self._cursor}")
-        return epoch_seconds(value)
+        ts = epoch_seconds(value)
+        if ts != self.tail_second:
+            if self.tail_second is not None and ts < self.tail_second:
+                return ts
+            self.tail_second, self._tail_rows = ts, []
+        self._tail_rows.append(row)
+        return ts
+
+
+def _unchanged(row: Record, known_hash: Optional[str]) -> bool:
+    return known_hash is None or content_hash(row) == known_hash
