@@ -12,6 +12,7 @@ from dlt.common.configuration.exceptions import (
     ConfigValueCannotBeCoercedException,
 )
 from dlt.common.destination.exceptions import DestinationException, UnknownDestinationModule
+from dlt.common.exceptions import MissingDependencyException
 
 from sources.http_kit import SourceError
 
@@ -59,6 +60,8 @@ def explain(exc: BaseException) -> Optional[Tuple[str, int]]:
                 f"configuration value for {err.field_name!r} is not a valid {getattr(err.hint, '__name__', err.hint)}",
                 EXIT_CONFIG,
             )
+        if isinstance(err, MissingDependencyException):
+            return f"missing dependency: {_first_line(err)}", EXIT_CONFIG
         if isinstance(err, UnknownDestinationModule):
             return f"unknown destination {err.ref!r}", EXIT_CONFIG
         if isinstance(err, ConfigurationValueError):

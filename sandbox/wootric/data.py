@@ -480,6 +480,21 @@ class Account:
         return max(now_utc(), old + timedelta(seconds=1))
 
     # ------------------------------------------------------------------ reads
+    def delete(self, kind: Kind, rid: int) -> None:
+        """Remove a response or decline, as the API's DELETE does (pages after it shift left)."""
+        if kind not in ("responses", "declines"):
+            raise ValueError("only responses and declines can be deleted in the sandbox")
+        with self.lock:
+            rec = self._records[kind].pop(rid)
+            self._fmt[kind].pop(rid)
+            c = self._created_epoch[kind].pop(rid)
+            self._created[kind].remove((c, rid))
+            if kind == "responses" and (c, rid) in self._created_included:
+                self._created_included.remove((c, rid))
+            owned = self._by_user[kind].get(rec.get("end_user_id"))
+            if owned and rid in owned:
+                owned.remove(rid)
+
     def truth(self, kind: Kind, *, iso: bool = False) -> list[Record]:
         """Canonical records (deep copies) ordered by id: the ground truth for warehouse checks.
 

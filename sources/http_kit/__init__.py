@@ -1,6 +1,6 @@
 """Vendor-neutral HTTP plumbing: auth, pacing, retries and errors, written once for every source."""
 
-from sources.http_kit.auth import StaticBearerAuth, Token, TokenAuth
+from sources.http_kit.auth import StaticBearerAuth, Token, TokenAuth, TokenStore
 from sources.http_kit.client import ApiClient
 from sources.http_kit.errors import (
     ApiError,
@@ -24,4 +24,5 @@ __all__ = [
     "StaticBearerAuth",
     "Token",
     "TokenAuth",
+    "TokenStore",
 ]

@@ -1,5 +1,8 @@
 """Bearer-token auth that renews itself: before expiry, and once when the API answers 401."""
 
+import hashlib
+import json
+import os
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -91,3 +94,40 @@ class StaticBearerAuth(TokenAuth):
         if not first:
             raise AuthError(f"the API rejected the configured {self._what}")
         return Token(self._static)
+
+
+class TokenStore:
+    """Keeps renewed tokens between runs in a private file (mode 0600).
+
+    OAuth refresh tokens are often single-use: once a run has traded the configured one, only the
+    new one works. The file is keyed by a one-way hash of the configured refresh token, so setting
+    a new token pair in the configuration starts afresh.
+    """
+
+    def __init__(self, directory: str, configured_refresh_token: str, name: str) -> None:
+        digest = hashlib.blake2b(configured_refresh_token.encode(), digest_size=8).hexdigest()
+        self.path = os.path.join(directory, f"{name}-{digest}.json")
+
+    def load(self) -> Optional[Token]:
+        try:
+            with open(self.path, encoding="utf-8") as fh:
+                data = json.load(fh)
+            return Token(data["access_token"], data.get("expires_at"), data.get("refresh_token"), data.get("lifetime"))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def save(self, token: Token) -> None:
+        os.makedirs(os.path.dirname(self.path), mode=0o700, exist_ok=True)
+        tmp = f"{self.path}.tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(
+                {
+                    "access_token": token.access_token,
+                    "expires_at": token.expires_at,
+                    "refresh_token": token.refresh_token,
+                    "lifetime": token.lifetime,
+                },
+                fh,
+            )
+        os.replace(tmp, self.path)

@@ -96,6 +96,8 @@ class ApiClient:
                 )
                 # read the body inside the try: a connection cut mid-body raises here
                 body = response.content
+            except requests.exceptions.InvalidURL:
+                raise ApiError(f"{where}: invalid URL") from None
             except _TRANSIENT_ERRORS as exc:
                 if not idempotent and not isinstance(exc, requests.exceptions.ConnectTimeout):
                     raise ApiUnavailableError(
@@ -103,6 +105,8 @@ class ApiClient:
                     ) from None
                 self._backoff(where, attempt, _reason(exc))
                 continue
+            except requests.RequestException as exc:
+                raise ApiError(f"{where} failed: {_reason(exc)}") from None
             if self.pacer is not None:
                 self.pacer.observe(response.headers)
             status = response.status_code
@@ -138,12 +142,18 @@ class ApiClient:
                 self._backoff(where, attempt, f"HTTP {status}", status)
                 continue
             if status >= 400:
-                raise ApiError(f"{where}: HTTP {status} {_excerpt(body)}".rstrip(), status)
+                # token endpoints may echo the submitted form: keep their bodies out of messages
+                detail = _excerpt(body) if authenticate else ""
+                raise ApiError(f"{where}: HTTP {status} {detail}".rstrip(), status)
             if not body.strip():
                 return None
             try:
                 return response.json()
             except ValueError:
+                if not idempotent:
+                    raise ApiUnavailableError(
+                        f"{where}: invalid JSON body; not retried because it is not idempotent"
+                    ) from None
                 self._backoff(where, attempt, f"invalid JSON body ({len(body)} bytes)")
 
     def _backoff(self, where: str, attempt: int, reason: str, status: Optional[int] = None) -> None:
@@ -159,8 +169,13 @@ class ApiClient:
 
 
 def _host(base_url: str) -> str:
+    """Scheme, host, port and path: never the `user:password@` a proxy URL may carry."""
     parts = urlsplit(base_url)
-    return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}{parts.path.rstrip('/')}"
 
 
 def _reason(exc: Exception) -> str:

@@ -3,6 +3,7 @@
 import threading
 import time
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 from typing import Callable, Mapping, Optional
 
 
@@ -41,13 +42,15 @@ class RateLimitPacer:
         self._limit: Optional[int] = None
         self._remaining: Optional[int] = None
         self._reset_at: Optional[float] = None
+        #: server clock minus ours, when they disagree by more than the Date header's resolution
+        self._skew = 0.0
         self.waited_seconds = 0.0
 
     def before_request(self) -> None:
         """Block until the budget allows one more request, then reserve it."""
         while True:
             with self._lock:
-                now = self._clock()
+                now = self._clock() + self._skew
                 if self._reset_at is not None and now >= self._reset_at + self.reset_margin:
                     # a new window has started: the server will tell us the new budget
                     self._remaining, self._reset_at = None, None
@@ -64,6 +67,7 @@ class RateLimitPacer:
         reset = _int_header(response_headers, self.headers.reset)
         if remaining is None or reset is None:
             return
+        self._observe_clock(response_headers.get("Date"))
         with self._lock:
             self._limit = _int_header(response_headers, self.headers.limit) or self._limit
             if self._reset_at is None or reset > self._reset_at:
@@ -75,11 +79,25 @@ class RateLimitPacer:
     def wait_after_429(self, response_headers: Mapping[str, str], fallback: float) -> float:
         """Seconds until the window the server named resets; `fallback` when it names none."""
         reset = _int_header(response_headers, self.headers.reset)
+        self._observe_clock(response_headers.get("Date"))
         with self._lock:
             if reset is None:
                 return fallback
             self._reset_at, self._remaining = float(reset), 0
-            return max(0.0, min(self.max_wait, reset - self._clock() + self.reset_margin))
+            wait = reset - (self._clock() + self._skew) + self.reset_margin
+            # a reset already past by our clock means the clocks disagree: never retry at once
+            return min(self.max_wait, wait) if wait > 0 else max(fallback, 1.0)
+
+    def _observe_clock(self, date_header: Optional[str]) -> None:
+        """Track the server's clock from its `Date` header (1 s resolution, so small gaps are noise)."""
+        if not date_header:
+            return
+        try:
+            server_now = parsedate_to_datetime(date_header).timestamp()
+        except (TypeError, ValueError):
+            return
+        skew = server_now - self._clock()
+        self._skew = skew if abs(skew) > 2.0 else 0.0
 
     @property
     def limit(self) -> Optional[int]:

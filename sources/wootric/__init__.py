@@ -1,8 +1,10 @@
 """Wootric NPS/CSAT/CES data as a dlt source: end users, responses and declines, incremental and exact."""
 
+import os
 from typing import Any, Dict, List, Optional
 
 import dlt
+from dlt.common.runtime import run_context
 from dlt.sources import DltResource
 
 from sources.http_kit import RetryPolicy
@@ -36,6 +38,8 @@ def wootric_source(
         per_page=check_per_page(per_page),
         retry=RetryPolicy(max_attempts=int(check_positive("max_retries", max_retries))),
         timeout=check_positive("request_timeout", request_timeout),
+        # renewed tokens outlive the run only where a configured refresh token would be spent
+        token_dir=os.path.join(run_context.active().data_dir, "tokens"),
     )
     initial = parse_start_date(start_date)
     return [_stream_resource(client, name, initial) for name in STREAMS]

@@ -64,13 +64,13 @@ class StreamSpec:
     cursor_field: str
     filter_param: str
     params: Dict[str, str] = field(default_factory=dict)
-    #: pages read per filter before re-anchoring it; 1 where records move in the sort order
-    pages_per_window: int = MAX_PAGE
+    #: records move in the cursor order while we read (edits bump `updated_at`)
+    records_move: bool = False
 
 
 STREAMS: Dict[str, StreamSpec] = {
     # end users change after creation: walk `updated` so edits are picked up, not only new users
-    "end_users": StreamSpec("/v1/end_users", "updated_at", "updated", {"sort_key": "updated_at"}, pages_per_window=1),
+    "end_users": StreamSpec("/v1/end_users", "updated_at", "updated", {"sort_key": "updated_at"}, records_move=True),
     # `excluded_from_calculations=true` returns excluded responses too; the default hides them
     "responses": StreamSpec("/v1/responses", "created_at", "created", {"excluded_from_calculations": "true"}),
     "declines": StreamSpec("/v1/declines", "created_at", "created"),

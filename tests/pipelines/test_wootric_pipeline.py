@@ -61,7 +61,7 @@ def test_backfill_then_incremental_is_exact_in_duckdb(workdir: Path, start_sandb
         f"backfill: {records} records, {stats['requests']} API requests ({per_1000:.1f}/1000), "
         f"{stats['token_requests']} token request(s), {stats['rate_limited']} x 429"
     )
-    assert per_1000 <= 21.5
+    assert per_1000 <= 22  # 50 a page, minus the re-read last second of each page and three crowded seconds
     assert stats["token_requests"] == 1
     assert stats["rate_limited"] == 0, "the pacer should spend the budget without provoking 429s"
     assert_warehouse_exact(account, lambda t: read_duckdb(workdir / DB, "wootric", t))

@@ -3,7 +3,7 @@
 import logging
 from typing import Dict, Optional
 
-from sources.http_kit import ApiClient, ApiError, AuthError, Token, TokenAuth
+from sources.http_kit import ApiClient, ApiError, ApiUnavailableError, AuthError, Token, TokenAuth, TokenStore
 from sources.wootric.helpers.credentials import (
     WootricClientCredentials,
     WootricCredentials,
@@ -22,10 +22,14 @@ class WootricAuth(TokenAuth):
     A bare `access_token` without a refresh token cannot be renewed: a 401 on it is final.
     """
 
-    def __init__(self, token_client: ApiClient, credentials: WootricCredentials) -> None:
+    def __init__(
+        self, token_client: ApiClient, credentials: WootricCredentials, token_dir: Optional[str] = None
+    ) -> None:
         super().__init__()
         self._client = token_client
         self._credentials = credentials
+        refresh_token = getattr(credentials, "refresh_token", None)
+        self._store = TokenStore(token_dir, refresh_token, "wootric") if refresh_token and token_dir else None
 
     def obtain(self, first: bool) -> Token:
         creds = self._credentials
@@ -39,24 +43,36 @@ class WootricAuth(TokenAuth):
                 {"grant_type": "password", "username": creds.username, "password": creds.password}, params
             )
         if first:
-            return Token(creds.access_token, refresh_token=creds.refresh_token or None)
+            stored = self._store.load() if self._store else None
+            return stored or Token(creds.access_token, refresh_token=creds.refresh_token or None)
+        if creds.refresh_token:
+            raise AuthError(
+                "Wootric rejected the access_token and the refresh_token; refresh tokens are single-use, so for"
+                " unattended runs configure client_id/client_secret or username/password"
+            )
         raise AuthError(
             "Wootric rejected the configured access_token (expired?) and no refresh_token is configured to renew it"
         )
 
     def refresh(self, old: Token) -> Optional[Token]:
         try:
-            return self._grant({"grant_type": "refresh_token", "refresh_token": old.refresh_token})
-        except AuthError:
+            # a refresh token is spent by its first use: never replay the request blindly
+            token = self._grant({"grant_type": "refresh_token", "refresh_token": old.refresh_token}, idempotent=False)
+        except (AuthError, ApiUnavailableError):
             logger.warning(
                 "Wootric refused the refresh token; authenticating again with the %s grant", self._credentials.grant
             )
             return None
+        if self._store is not None:
+            self._store.save(token)
+        return token
 
-    def _grant(self, form: Dict[str, str], params: Optional[Dict[str, str]] = None) -> Token:
+    def _grant(self, form: Dict[str, str], params: Optional[Dict[str, str]] = None, idempotent: bool = True) -> Token:
         grant = form["grant_type"]
         try:
-            body = self._client.request("POST", TOKEN_PATH, data=form, params=params, authenticate=False)
+            body = self._client.request(
+                "POST", TOKEN_PATH, data=form, params=params, authenticate=False, idempotent=idempotent
+            )
         except AuthError:
             raise AuthError(f"Wootric rejected the credentials of the {grant} grant (HTTP 401)") from None
         except ApiError as exc:

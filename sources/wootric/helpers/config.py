@@ -30,10 +30,16 @@ def resolve_base_url(region: Optional[str], base_url: Optional[str], credentials
                 f"{SECTION}.region: {region!r} contradicts the account token, which belongs to region {token_region!r}"
             )
     if base_url:
-        parts = urlsplit(str(base_url))
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ConfigError(f"{SECTION}.base_url: {base_url!r} is not an http(s) URL")
-        return str(base_url).rstrip("/")
+        text = str(base_url).strip()
+        try:
+            parts = urlsplit(text)
+            parts.port  # noqa: B018 - raises ValueError on a malformed port
+            ok = parts.scheme in ("http", "https") and bool(parts.hostname) and not any(c.isspace() for c in text)
+        except ValueError:
+            ok = False
+        if not ok:
+            raise ConfigError(f"{SECTION}.base_url: {_redact_url(text)!r} is not an http(s) URL")
+        return text.rstrip("/")
     return REGION_HOSTS[region or token_region or "us"]
 
 
@@ -76,3 +82,11 @@ def check_positive(name: str, value: Any) -> float:
     if number <= 0:
         raise ConfigError(f"{SECTION}.{name}: {value!r} is not a positive number")
     return number
+
+
+def _redact_url(text: str) -> str:
+    """A URL without the password a proxy URL may carry."""
+    if "@" in text:
+        scheme, _, rest = text.rpartition("://")
+        return f"{scheme}://***@{rest.split('@', 1)[1]}" if scheme else "***@" + text.split("@", 1)[1]
+    return text

@@ -2,9 +2,12 @@
 
 The API serves at most `MAX_PAGE` pages of one filter. We read a window of pages sorted
 ascending, then open the next window at the last second seen (inclusive bound) and skip the ids
-already read in that second. When one second holds more records than a window can hold, we read
-that second alone (`[eq]`), ascending to the cap and then descending from the other end, and warn
-with the counts if even that cannot reach them all.
+already read in that second. Windows are one page long by default: offset pages shift when a record
+before them is deleted or (end users) edited mid-walk, and a shift hides one record for good, while
+re-anchoring after every page costs only the records of the last second read again (about one in 50).
+When one second holds more records than a page, we read that second alone (`[eq]`), ascending to
+the cap and then descending from the other end, and warn with the counts if even that cannot reach
+them all.
 
 Between runs the same inclusive bound applies: the caller passes the content hashes of the records
 it loaded in the last second, and only records that are new or changed in that second come back.
@@ -14,8 +17,9 @@ import hashlib
 import json
 import logging
 from datetime import datetime, timezone
-from typing import Any, Callable, Dict, Iterator, List, Optional, Set
+from typing import Any, Callable, Dict, Generator, Iterator, List, Optional, Set
 
+from sources.http_kit import ApiError
 from sources.wootric.helpers.timestamps import epoch_seconds
 from sources.wootric.settings import MAX_PAGE
 
@@ -36,10 +40,12 @@ def content_hash(record: Record) -> str:
 class CursorWalk:
     """One walk over a stream; `pages()` yields lists of records, each record exactly once.
 
-    `pages_per_window=1` re-anchors the filter after every page: slower by the overlap, but immune
-    to records moving within the sort order while we page (end users whose `updated_at` changes
-    mid-run would otherwise shift pages and let one record slip between two of them).
+    `recheck_crowded` reads a crowded second again until a pass finds nothing new: for streams
+    whose records move in the sort order while we read (end users being edited).
     """
+
+    #: reads of a crowded second before giving up on it changing under us
+    MAX_PASSES = 3
 
     def __init__(
         self,
@@ -48,8 +54,9 @@ class CursorWalk:
         filter_param: str,
         cursor_field: str,
         per_page: int,
-        pages_per_window: int = MAX_PAGE,
+        pages_per_window: int = 1,
         max_page: int = MAX_PAGE,
+        recheck_crowded: bool = False,
         stream: str = "",
     ) -> None:
         self._fetch = fetch
@@ -58,6 +65,7 @@ class CursorWalk:
         self._per_page = per_page
         self._window = min(pages_per_window, max_page)
         self._max_page = max_page
+        self._passes = self.MAX_PASSES if recheck_crowded else 1
         self._stream = stream or filter_param
         self.unreachable_seconds: List[int] = []
         #: the newest second the walk saw, and every record in it (for the next run's bound)
@@ -91,6 +99,8 @@ class CursorWalk:
                     ts = self._track(row)
                     if first_ts is None:
                         first_ts = ts
+                    if (last_ts is not None and ts < last_ts) or (lower is not None and ts < lower):
+                        raise ApiError(f"{self._stream}: the API ignored sort_order=asc; refusing to page on")
                     if ts != last_ts:
                         last_ts, at_last = ts, {}
                     key = str(row["id"])
@@ -117,15 +127,39 @@ class CursorWalk:
         return {str(row["id"]): content_hash(row) for row in self._tail_rows}
 
     def _one_second(self, second: int, seen: Set[str], pages_read: int) -> Iterator[List[Record]]:
-        """All records of one crowded second: ascending up to the cap, then from the other end."""
+        """All records of one crowded second, read until a whole pass finds nothing new.
+
+        Offset pages inside one second shift when a record in it is edited (it moves to a later
+        second) or deleted, which can hide one record per shift; a second pass then finds it.
+        """
+        first_page = pages_read + 1
+        for _ in range(self._passes):
+            before = len(seen)
+            complete = yield from self._one_second_pass(second, seen, first_page)
+            if not complete:
+                return
+            if self._passes == 1 or (len(seen) == before and first_page == 1):
+                return
+            first_page = 1
+        logger.warning(
+            "%s: records in the second %s kept changing while we read them; the next run re-reads it",
+            self._stream,
+            _iso(second),
+        )
+
+    def _one_second_pass(self, second: int, seen: Set[str], first_page: int) -> Generator[List[Record], None, bool]:
+        """One read of a second: ascending to the cap, then descending until both ends meet.
+
+        Returns False when the second holds more records than the two ends can reach.
+        """
         eq = {f"{self._filter}[eq]": second}
-        for page in range(pages_read + 1, self._max_page + 1):
+        for page in range(first_page, self._max_page + 1):
             rows = self._fetch({**eq, "sort_order": "asc"}, page)
             fresh = self._unseen(rows, seen)
             if fresh:
                 yield fresh
             if len(rows) < self._per_page:
-                return
+                return True
         reached_asc = len(seen)
         for page in range(1, self._max_page + 1):
             rows = self._fetch({**eq, "sort_order": "desc"}, page)
@@ -133,18 +167,19 @@ class CursorWalk:
             if fresh:
                 yield fresh
             if len(rows) < self._per_page or len(fresh) < len(rows):
-                return  # short page, or we met records read ascending: the second is complete
+                return True  # short page, or we met records read ascending: the second is complete
         self.unreachable_seconds.append(second)
         logger.warning(
             "%s: more than %d records share the second %s; the API's %d-page cap let us read %d oldest-first "
             "and %d newest-first, and any records between those two ends could not be reached",
             self._stream,
             len(seen),
-            datetime.fromtimestamp(second, timezone.utc).isoformat(),
+            _iso(second),
             self._max_page,
             reached_asc,
             len(seen) - reached_asc,
         )
+        return False
 
     def _unseen(self, rows: List[Record], seen: Set[str]) -> List[Record]:
         fresh = []
@@ -168,6 +203,10 @@ class CursorWalk:
             self.tail_second, self._tail_rows = ts, []
         self._tail_rows.append(row)
         return ts
+
+
+def _iso(second: int) -> str:
+    return datetime.fromtimestamp(second, timezone.utc).isoformat()
 
 
 def _unchanged(row: Record, known_hash: Optional[str]) -> bool:

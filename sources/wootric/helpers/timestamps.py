@@ -1,9 +1,13 @@
 """Wootric's timestamps, in all the shapes the API returns, as UTC instants."""
 
+import logging
 from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping, MutableMapping, Optional
 
+from sources.http_kit import SourceError
+
 UTC = timezone.utc
+logger = logging.getLogger(__name__)
 
 
 def to_utc(value: Any) -> Optional[datetime]:
@@ -20,10 +24,10 @@ def to_utc(value: Any) -> Optional[datetime]:
     if isinstance(value, bool):
         raise ValueError(f"not a timestamp: {value!r}")
     if isinstance(value, (int, float)):
-        return datetime.fromtimestamp(value, UTC)
+        return _from_epoch(value)
     text = str(value).strip()
     if text.lstrip("-").isdigit():
-        return datetime.fromtimestamp(int(text), UTC)
+        return _from_epoch(int(text))
     # "09:05:00 -0800": fromisoformat wants the offset attached to the time
     if len(text) > 6 and text[-6] == " " and text[-5] in "+-":
         text = text[:-6] + text[-5:]
@@ -31,11 +35,31 @@ def to_utc(value: Any) -> Optional[datetime]:
     return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def convert_fields(record: MutableMapping[str, Any], fields: Iterable[str]) -> MutableMapping[str, Any]:
-    """Replace the named timestamp fields of a record in place; a field that is absent stays absent."""
+def _from_epoch(value: float) -> datetime:
+    # integrations often send milliseconds where Wootric documents seconds; no survey predates 1973
+    if abs(value) >= 1e11:
+        value = value / 1000
+    return datetime.fromtimestamp(value, UTC)
+
+
+def convert_fields(
+    record: MutableMapping[str, Any], fields: Iterable[str], required: str = ""
+) -> MutableMapping[str, Any]:
+    """Replace the named timestamp fields of a record in place; a field that is absent stays absent.
+
+    A value we cannot read is kept as it came (it lands in a text variant column) with a warning,
+    except in the `required` (cursor) field, where guessing would lose or repeat records.
+    """
     for field in fields:
         if field in record:
-            record[field] = to_utc(record[field])
+            try:
+                record[field] = to_utc(record[field])
+            except (ValueError, OverflowError, OSError):
+                if field == required:
+                    raise SourceError(
+                        f"record {record.get('id')!r} has an unreadable {field} {record[field]!r}; cannot place it"
+                    ) from None
+                logger.warning("record %r: kept unreadable %s %r as text", record.get("id"), field, record[field])
     return record
 
 

@@ -85,3 +85,21 @@ def test_non_idempotent_requests_are_not_repeated_after_a_server_error(server) -
     with pytest.raises(ApiUnavailableError, match="not idempotent"):
         client_for(server).request("POST", "/v1/end_users", data={"email": "x@example.com"}, idempotent=False)
     assert server.stats()["requests"] == 1
+
+
+def test_proxy_credentials_in_the_base_url_never_reach_messages(server, caplog) -> None:
+    port = server.url.rsplit(":", 1)[1]
+    server.inject("503", path_prefix="/v1/declines", times=10)
+    client = ApiClient(f"http://user:pr0xy-pw@127.0.0.1:{port}", retry=FAST)
+    with caplog.at_level(logging.WARNING), pytest.raises(ApiUnavailableError) as err:
+        client.get("/v1/declines")
+    assert "pr0xy-pw" not in str(err.value) + caplog.text
+    assert str(err.value).startswith(f"GET http://127.0.0.1:{port}/v1/declines")
+
+
+def test_a_client_clock_ahead_of_the_server_still_finishes_without_a_429_storm(server) -> None:
+    pacer = RateLimitPacer(clock=lambda: time.time() + 5)
+    client = ApiClient(server.url, auth=StaticBearerAuth(server.issue_token()), pacer=pacer, retry=FAST)
+    for _ in range(15):
+        client.get("/v1/declines")
+    assert server.stats()["rate_limited"] == 0, "the Date header corrects our clock"

@@ -90,3 +90,26 @@ def test_wrong_credentials_fail_in_one_line_without_the_secret(server, creds, ca
     assert "rejected the credentials" in message and "\n" not in message
     everything = message + repr(err.value) + caplog.text
     assert "s3cret-wrong-value" not in everything and "sandbox-password" not in everything
+
+
+def test_a_spent_refresh_token_is_replaced_by_the_stored_one_on_the_next_run(server, tmp_path) -> None:
+    grant = requests.post(
+        server.url + "/oauth/token",
+        data={"grant_type": "password", "username": server.username, "password": server.password},
+    ).json()
+    creds = WootricTokenCredentials(access_token=grant["access_token"], refresh_token=grant["refresh_token"])
+
+    first_run = WootricClient(server.url, creds, per_page=5, token_dir=str(tmp_path))
+    server.expire_tokens()
+    assert len(first_page(first_run)) == 5  # spends the configured refresh token
+    stored = list(tmp_path.iterdir())
+    assert len(stored) == 1 and oct(stored[0].stat().st_mode & 0o777) == "0o600"
+
+    server.expire_tokens()
+    next_run = WootricClient(server.url, creds, per_page=5, token_dir=str(tmp_path))
+    assert len(first_page(next_run)) == 5, "the rotated refresh token from the first run renews this one"
+
+    server.expire_tokens()
+    without_store = WootricClient(server.url, creds, per_page=5)
+    with pytest.raises(AuthError, match="refresh tokens are single-use"):
+        first_page(without_store)

@@ -63,3 +63,15 @@ def test_start_date_is_utc_midnight_unless_it_says_otherwise() -> None:
     assert parse_start_date("2024-01-31").isoformat() == "2024-01-31T00:00:00+00:00"
     assert parse_start_date("2024-01-31T10:00:00+02:00").isoformat() == "2024-01-31T10:00:00+02:00"
     assert parse_start_date(None) is None
+
+
+@pytest.mark.parametrize("url", ["http://[::1", "http://exa mple.com", "http://host:99999", "http://"])
+def test_malformed_base_url_is_a_config_error(url: str) -> None:
+    with pytest.raises(ConfigError, match="sources.wootric.base_url"):
+        resolve_base_url(None, url, WootricClientCredentials())
+
+
+def test_proxy_password_in_base_url_is_not_echoed() -> None:
+    with pytest.raises(ConfigError) as err:
+        resolve_base_url(None, "ftp://user:pr0xy-pw@host", WootricClientCredentials())
+    assert "pr0xy-pw" not in str(err.value)

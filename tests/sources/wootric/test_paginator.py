@@ -79,3 +79,46 @@ def test_excluded_responses_are_read_and_flagged(start_sandbox) -> None:
     }
     assert flags == {r["id"]: r["excluded_from_calculations"] for r in account.truth("responses")}
     assert sum(flags.values()) > 50
+
+
+def test_a_deletion_during_the_walk_hides_no_other_record(start_sandbox) -> None:
+    """Offset pages shift left when an earlier record is deleted; re-anchoring every page absorbs it."""
+    account = generate_account(seed=14, end_users=50, responses=1200, declines=5)
+    server = start_sandbox(account)
+    client = client_for(server)
+    read = []
+    deleted = []
+    original = client.list_page
+
+    def list_page(stream, params, page):
+        rows = original(stream, params, page)
+        read.extend(r["id"] for r in rows)
+        if len(read) > 400 and not deleted:
+            deleted.append(read[10])
+            account.delete("responses", read[10])
+        return rows
+
+    client.list_page = list_page
+    seen = walk_ids(client, "responses")
+    assert deleted
+    assert set(seen) == {r["id"] for r in account.truth("responses")} | set(deleted)
+    assert max(seen.values()) == 1
+
+
+def test_end_users_edited_inside_a_crowded_second_are_all_read(start_sandbox) -> None:
+    account = generate_account(seed=15, end_users=400, responses=10, declines=5, bursts=((220, "end_users"),))
+    server = start_sandbox(account)
+    client = client_for(server)
+    calls = []
+    original = client.list_page
+
+    def list_page(stream, params, page):
+        rows = original(stream, params, page)
+        calls.append(params)
+        if "updated[eq]" in params and page == 2 and len(calls) < 100:
+            account.update_end_users([rows[0]["id"]])  # moves out of the crowded second mid-read
+        return rows
+
+    client.list_page = list_page
+    seen = walk_ids(client, "end_users")
+    assert set(seen) >= {r["id"] for r in account.truth("end_users")}

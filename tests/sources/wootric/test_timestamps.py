@@ -41,3 +41,18 @@ def test_garbage_is_an_error_not_a_guess() -> None:
 
 def test_epoch_seconds_rounds_down_for_the_api_filters() -> None:
     assert epoch_seconds(datetime(2016, 12, 16, 17, 5, 0, 999000, tzinfo=UTC)) == 1481907900
+
+
+def test_milliseconds_where_seconds_are_documented() -> None:
+    assert to_utc(1515940485123) == datetime(2018, 1, 14, 14, 34, 45, 123000, tzinfo=UTC)
+
+
+def test_an_unreadable_field_is_kept_but_an_unreadable_cursor_stops_the_run(caplog) -> None:
+    from sources.http_kit import SourceError
+    from sources.wootric.helpers.timestamps import convert_fields
+
+    record = {"id": 7, "created_at": "2016-12-16 09:05:00 -0800", "last_seen_at": "soon"}
+    convert_fields(record, ["created_at", "last_seen_at"], required="created_at")
+    assert record["last_seen_at"] == "soon" and "kept unreadable last_seen_at" in caplog.text
+    with pytest.raises(SourceError, match="record 7 has an unreadable created_at"):
+        convert_fields({"id": 7, "created_at": "soon"}, ["created_at"], required="created_at")
