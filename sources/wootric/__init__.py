@@ -11,8 +11,9 @@ from sources.http_kit import RetryPolicy
 from sources.wootric.helpers.client import WootricClient
 from sources.wootric.helpers.config import check_per_page, check_positive, parse_start_date, resolve_base_url
 from sources.wootric.helpers.credentials import WootricCredentials
+from sources.wootric.helpers.tables import column_hints, to_table
 from sources.wootric.helpers.timestamps import epoch_seconds
-from sources.wootric.settings import COLUMN_TYPES, DEFAULT_PER_PAGE, STREAMS, TIMESTAMP_FIELDS
+from sources.wootric.settings import ARROW_BATCH_ROWS, DEFAULT_PER_PAGE, STREAMS
 
 __all__ = ["wootric_source"]
 
@@ -47,8 +48,7 @@ def wootric_source(
 
 def _stream_resource(client: WootricClient, name: str, initial_value: Any) -> DltResource:
     spec = STREAMS[name]
-    columns: Dict[str, Dict[str, Any]] = {col: {"data_type": kind} for col, kind in COLUMN_TYPES[name].items()}
-    columns.update({field: {"data_type": "timestamp", "timezone": True} for field in TIMESTAMP_FIELDS[name]})
+    columns = column_hints(name)
     # one run may see an end user twice (updated while we read); keep its newest version
     columns[spec.cursor_field]["dedup_sort"] = "desc"
 
@@ -66,7 +66,14 @@ def _stream_resource(client: WootricClient, name: str, initial_value: Any) -> Dl
         boundary = state.get("boundary") or {}
         loaded = boundary.get("hashes") if start is not None and boundary.get("second") == start else None
         walker = client.walker(name)
-        yield from walker.pages(start, end, loaded)
+        batch: List[Dict[str, Any]] = []
+        for page in walker.pages(start, end, loaded):
+            batch.extend(page)
+            if len(batch) >= ARROW_BATCH_ROWS:
+                yield to_table(name, batch)
+                batch = []
+        if batch:
+            yield to_table(name, batch)
         if end is None and walker.tail_second is not None:
             state["boundary"] = {"second": walker.tail_second, "hashes": walker.tail_hashes()}
 

@@ -25,35 +25,8 @@ TIMESTAMP_FIELDS: Dict[str, Tuple[str, ...]] = {
 }
 NOTE_TIMESTAMP_FIELDS = ("created_at", "updated_at")
 
-#: types of columns that are often all-null in a load, so they exist (and with the right type) anyway
-COLUMN_TYPES: Dict[str, Dict[str, str]] = {
-    "end_users": {
-        "email": "text",
-        "phone_number": "text",
-        "external_id": "text",
-        "settings__email_nps": "bool",
-        "settings__mobile_nps": "bool",
-        "settings__web_nps": "bool",
-        "settings__force_mobile_survey": "bool",
-        "settings__force_web_survey": "bool",
-        "settings__surveys_disabled_by_end_user": "bool",
-        "last_response__id": "bigint",
-        "last_response__score": "bigint",
-        "last_response__text": "text",
-        "last_response__survey__channel": "text",
-    },
-    "responses": {
-        "end_user_id": "bigint",
-        "survey_id": "bigint",
-        "score": "bigint",
-        "text": "text",
-        "completed": "bool",
-        "excluded_from_calculations": "bool",
-        "ip_address": "text",
-        "origin_url": "text",
-    },
-    "declines": {"end_user_id": "bigint", "survey_id": "bigint", "ip_address": "text", "origin_url": "text"},
-}
+#: records per Arrow table handed to dlt: large enough to amortize per-table cost, small for memory
+ARROW_BATCH_ROWS = 2000
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,8 @@ from sandbox.wootric import generate_account
 from tests.conftest import run_cli, sandbox_env, start_cli
 from tests.support.warehouse import (
     assert_exact,
-    child_values,
     drop_postgres_dataset,
+    json_value,
     read_duckdb,
     read_postgres,
 )
@@ -39,10 +39,15 @@ def crowded_account(seed: int = 11):
 def assert_warehouse_exact(account, read) -> None:
     for table in TABLES:
         assert_exact(table, account.truth(table), read(table))
-    responses = read("responses")
-    tags = child_values(responses, read("responses__tags"))
+    responses = {row["id"]: row for row in read("responses")}
     for rec in account.truth("responses"):
-        assert tags.get(rec["id"], []) == rec["tags"], f"tags of response {rec['id']}"
+        row = responses[rec["id"]]
+        assert json_value(row["tags"]) == rec["tags"], f"tags of response {rec['id']}"
+        assert json_value(row["end_user__properties"]) == rec["end_user"]["properties"]
+        assert row["other_fields"] is None
+    users = {row["id"]: row for row in read("end_users")}
+    for rec in account.truth("end_users"):
+        assert json_value(users[rec["id"]]["properties"]) == rec["properties"], f"properties of end user {rec['id']}"
 
 
 def test_backfill_then_incremental_is_exact_in_duckdb(workdir: Path, start_sandbox) -> None:

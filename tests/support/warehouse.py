@@ -1,5 +1,6 @@
 """Reads what a pipeline landed and compares it with the sandbox's ground truth, field by field."""
 
+import json
 from collections import Counter
 from datetime import datetime, timezone
 from typing import Any, Dict, Iterable, List
@@ -95,12 +96,6 @@ def assert_exact(table: str, truth: Iterable[Dict[str, Any]], landed: List[Dict[
             assert got == exp, f"{table} id={row['id']} {field}: landed {got!r}, account holds {exp!r}"
 
 
-def child_values(
-    parent: List[Dict[str, Any]], child: List[Dict[str, Any]], column: str = "value"
-) -> Dict[Any, List[Any]]:
-    """Nested list values per parent id, in list order, from a dlt child table."""
-    by_dlt_id = {row["_dlt_id"]: row["id"] for row in parent}
-    out: Dict[Any, List[Any]] = {}
-    for row in sorted(child, key=lambda r: (r["_dlt_parent_id"], r["_dlt_list_idx"])):
-        out.setdefault(by_dlt_id[row["_dlt_parent_id"]], []).append(row[column])
-    return out
+def json_value(value: Any) -> Any:
+    """A JSON column as Python: DuckDB returns text, psycopg2 returns the decoded value."""
+    return json.loads(value) if isinstance(value, str) else value

@@ -1,0 +1,175 @@
+"""Pages of Wootric records as Arrow tables, so dlt loads them without its row-by-row normalizer.
+
+Each table has one explicit schema (pages with different nested keys must concatenate). Nested
+values become JSON columns: they keep whatever keys an account uses (end-user properties differ per
+account) and load natively as JSON/JSONB. Fields the API adds that we do not know yet are not
+dropped: they land, as JSON, in `other_fields`.
+"""
+
+import logging
+from dataclasses import dataclass
+from typing import Any, Dict, List, Sequence, Tuple
+
+import orjson
+import pyarrow as pa
+
+logger = logging.getLogger(__name__)
+
+
+class _IntendedJsonHints(logging.Filter):
+    """dlt warns when a column hint (json) differs from its Arrow type (string): here that is the design."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not (
+            "when merging arrow schema with dlt schema" in message
+            and any(f"In resource: {stream}," in message for stream in ("end_users", "responses", "declines"))
+        )
+
+
+logging.getLogger("dlt").addFilter(_IntendedJsonHints())
+
+TIMESTAMP = pa.timestamp("us", tz="UTC")
+OTHER = "other_fields"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    arrow_type: pa.DataType
+    path: Tuple[str, ...]
+    json: bool = False
+
+
+def _col(name: str, arrow_type: pa.DataType, *path: str) -> Column:
+    return Column(name, arrow_type, path or (name,))
+
+
+def _json(name: str, *path: str) -> Column:
+    return Column(name, pa.string(), path or (name,), json=True)
+
+
+COLUMNS: Dict[str, List[Column]] = {
+    "end_users": [
+        _col("id", pa.int64()),
+        _col("email", pa.string()),
+        _col("external_id", pa.string()),
+        _col("phone_number", pa.string()),
+        _col("created_at", TIMESTAMP),
+        _col("updated_at", TIMESTAMP),
+        _col("last_surveyed", TIMESTAMP),
+        _col("last_seen_at", TIMESTAMP),
+        _col("external_created_at", TIMESTAMP),
+        _json("properties"),
+        _json("settings"),
+        _json("last_response"),
+    ],
+    "responses": [
+        _col("id", pa.int64()),
+        _col("end_user_id", pa.int64()),
+        _col("survey_id", pa.int64()),
+        _col("score", pa.int64()),
+        _col("text", pa.string()),
+        _col("completed", pa.bool_()),
+        _col("excluded_from_calculations", pa.bool_()),
+        _col("ip_address", pa.string()),
+        _col("origin_url", pa.string()),
+        _col("created_at", TIMESTAMP),
+        _col("updated_at", TIMESTAMP),
+        _col("survey__channel", pa.string(), "survey", "channel"),
+        _json("tags"),
+        _json("notes"),
+        _json("end_user__properties", "end_user", "properties"),
+    ],
+    "declines": [
+        _col("id", pa.int64()),
+        _col("end_user_id", pa.int64()),
+        _col("survey_id", pa.int64()),
+        _col("ip_address", pa.string()),
+        _col("origin_url", pa.string()),
+        _col("created_at", TIMESTAMP),
+        _col("updated_at", TIMESTAMP),
+        _json("end_user__properties", "end_user", "properties"),
+    ],
+}
+
+_DLT_TYPES = {pa.int64(): "bigint", pa.string(): "text", pa.bool_(): "bool", TIMESTAMP: "timestamp"}
+
+
+def column_hints(stream: str) -> Dict[str, Dict[str, Any]]:
+    """dlt column hints matching the Arrow schema (JSON columns declared as json)."""
+    hints: Dict[str, Dict[str, Any]] = {}
+    for col in COLUMNS[stream]:
+        hint: Dict[str, Any] = {"data_type": "json" if col.json else _DLT_TYPES[col.arrow_type]}
+        if col.arrow_type == TIMESTAMP:
+            hint["timezone"] = True
+        hints[col.name] = hint
+    hints[OTHER] = {"data_type": "json"}
+    return hints
+
+
+def _schema(stream: str) -> pa.Schema:
+    fields = [pa.field(c.name, c.arrow_type, nullable=c.name != "id") for c in COLUMNS[stream]]
+    return pa.schema([*fields, pa.field(OTHER, pa.string())])
+
+
+_SCHEMAS = {stream: _schema(stream) for stream in COLUMNS}
+#: what each top-level key may hold without spilling into `other_fields`
+_KNOWN: Dict[str, Dict[str, frozenset]] = {}
+for _stream, _cols in COLUMNS.items():
+    known: Dict[str, set] = {}
+    for _c in _cols:
+        known.setdefault(_c.path[0], set())
+        if len(_c.path) > 1:
+            known[_c.path[0]].add(_c.path[1])
+    _KNOWN[_stream] = {k: frozenset(v) for k, v in known.items()}
+
+
+def _dumps(value: Any) -> Any:
+    return None if value is None else orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+def to_table(stream: str, rows: Sequence[Dict[str, Any]]) -> pa.Table:
+    """One Arrow table from records whose timestamps are already UTC datetimes."""
+    arrays = []
+    spill: List[Dict[str, Any]] = [{} for _ in rows]
+    for col in COLUMNS[stream]:
+        key = col.path[0]
+        if len(col.path) == 1:
+            values = [row.get(key) for row in rows]
+        else:
+            sub = col.path[1]
+            values = [row[key].get(sub) if isinstance(row.get(key), dict) else None for row in rows]
+        if col.json:
+            arrays.append(pa.array([_dumps(v) for v in values], pa.string()))
+            continue
+        try:
+            arrays.append(pa.array(values, col.arrow_type))
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError, OverflowError):
+            arrays.append(pa.array(_coerce(stream, col, values, spill), col.arrow_type))
+    known = _KNOWN[stream]
+    for i, row in enumerate(rows):
+        for key, value in row.items():
+            subkeys = known.get(key)
+            if subkeys is None:
+                spill[i][key] = value
+            elif subkeys and isinstance(value, dict) and not value.keys() <= subkeys:
+                spill[i][key] = {k: v for k, v in value.items() if k not in subkeys}
+    arrays.append(pa.array([_dumps(s) if s else None for s in spill], pa.string()))
+    return pa.Table.from_arrays(arrays, schema=_SCHEMAS[stream])
+
+
+def _coerce(stream: str, col: Column, values: List[Any], spill: List[Dict[str, Any]]) -> List[Any]:
+    """Slow path for a page with an unexpected value: keep it, as JSON, in `other_fields`."""
+    out = []
+    for i, value in enumerate(values):
+        try:
+            pa.array([value], col.arrow_type)
+            out.append(value)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError, OverflowError):
+            logger.warning(
+                "%s: %s value %r does not fit %s; kept in %s", stream, col.name, value, col.arrow_type, OTHER
+            )
+            spill[i][col.name] = value if not hasattr(value, "isoformat") else value.isoformat()
+            out.append(None)
+    return out
