@@ -12,7 +12,7 @@ import sys
 import threading
 from datetime import UTC, datetime
 
-from sandbox.wootric.data import generate_account
+from sandbox.wootric.data import STYLES, generate_account
 from sandbox.wootric.server import SandboxServer
 
 
@@ -22,6 +22,15 @@ def _burst(spec: str) -> tuple[int, str]:
     if kind not in ("end_users", "responses", "declines"):
         raise argparse.ArgumentTypeError(f"burst must look like N:responses|declines|end_users, got {spec!r}")
     return int(n), kind
+
+
+def _styles(spec: str) -> tuple[str, ...]:
+    """Comma-separated timestamp styles, e.g. ``space`` or ``space,iso_ms``."""
+    styles = tuple(st.strip() for st in spec.split(",") if st.strip())
+    unknown = [st for st in styles if st not in STYLES]
+    if unknown or not styles:
+        raise argparse.ArgumentTypeError(f"styles must be a comma-separated subset of {','.join(STYLES)}, got {spec!r}")
+    return styles
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,6 +47,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--huge-second", type=int, default=0)
     p.add_argument("--excluded-ratio", type=float, default=0.05)
     p.add_argument("--id-offset", type=int, default=0)
+    p.add_argument(
+        "--styles",
+        type=_styles,
+        default=None,
+        help=f"timestamp styles to render, comma-separated subset of {','.join(STYLES)} (default: the API's mix)",
+    )
     p.add_argument("--page-cap", type=int, default=30)
     p.add_argument("--max-per-page", type=int, default=50)
     p.add_argument("--rate-limit", type=int, default=None)
@@ -63,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         excluded_ratio=args.excluded_ratio,
         huge_second=args.huge_second,
         id_offset=args.id_offset,
+        styles=args.styles,
     )
     server = SandboxServer(
         account,

@@ -145,6 +145,21 @@ _SCORE_CUM = list(accumulate((3, 2, 2, 3, 3, 5, 6, 10, 14, 20, 22)))
 _STYLE_CUM = list(accumulate(STYLE_WEIGHTS))
 
 
+def _style_choice(styles: Sequence[str] | None) -> tuple[tuple[str, ...], list[float]]:
+    """The styles new records are rendered in and their cumulative weights (None = the API's mix).
+
+    A subset keeps the default relative weights of its members, e.g. ``("space",)`` renders every
+    timestamp as ``2016-12-16 09:05:00 -0800``.
+    """
+    if styles is None:
+        return STYLES, _STYLE_CUM
+    chosen = tuple(dict.fromkeys(styles))
+    unknown = [st for st in chosen if st not in STYLES]
+    if unknown or not chosen:
+        raise ValueError(f"styles must be a non-empty subset of {', '.join(STYLES)}, got {list(styles)!r}")
+    return chosen, list(accumulate(STYLE_WEIGHTS[STYLES.index(st)] for st in chosen))
+
+
 def _weighted(rng: random.Random, seq: Sequence[Any], cum: list[float] | list[int]) -> Any:
     return seq[bisect_right(cum, rng.random() * cum[-1])]
 
@@ -165,9 +180,17 @@ def _in(value: int, bounds: Bounds) -> bool:
 class Account:
     """One Wootric account: records, sorted indexes and static payloads; all methods are thread-safe."""
 
-    def __init__(self, *, seed: int = 0, start: datetime | None = None, span_days: int = 365) -> None:
+    def __init__(
+        self,
+        *,
+        seed: int = 0,
+        start: datetime | None = None,
+        span_days: int = 365,
+        styles: Sequence[str] | None = None,
+    ) -> None:
         self.lock = threading.RLock()
         self.seed = seed
+        self.styles, self._style_cum = _style_choice(styles)
         self.start = start or datetime(2023, 1, 1, tzinfo=UTC)
         self.span_days = span_days
         self._rng = random.Random(f"mutations-{seed}")  # separate stream: mutations never disturb generation
@@ -289,7 +312,8 @@ class Account:
 
     # ------------------------------------------------------------------ record factories
     def _new_fmt(self, rng: random.Random) -> tuple[int, str]:
-        return _pick(rng, OFFSETS_MIN), _weighted(rng, STYLES, _STYLE_CUM)
+        # one draw for the style whatever ``styles`` is: restricting styles changes no other value
+        return _pick(rng, OFFSETS_MIN), _weighted(rng, self.styles, self._style_cum)
 
     def _make_properties(self, rng: random.Random, created: int) -> dict[str, Any]:
         props: dict[str, Any] = {"plan": _pick(rng, _PLANS)}
@@ -812,16 +836,29 @@ def generate_account(
     excluded_ratio: float = 0.05,
     huge_second: int = 0,
     id_offset: int = 0,
+    styles: tuple[str, ...] | None = None,
 ) -> Account:
     """Build a deterministic account (same arguments -> identical truth).
 
     Burst records count towards the kind's total (total = max(count, sum of bursts));
     ``huge_second`` adds that many extra, never-excluded responses sharing one second.
     Ids follow created order (ties get consecutive ids) and start at ``id_offset + 1``.
+    ``styles`` restricts the timestamp styles records are rendered in (None = the API's mix of
+    ``STYLES``); it changes only the rendering, never the records or their truth.
     """
     with no_gc():
         return _generate(
-            seed, end_users, responses, declines, start, span_days, bursts, excluded_ratio, huge_second, id_offset
+            seed,
+            end_users,
+            responses,
+            declines,
+            start,
+            span_days,
+            bursts,
+            excluded_ratio,
+            huge_second,
+            id_offset,
+            styles,
         )
 
 
@@ -836,9 +873,10 @@ def _generate(
     excluded_ratio: float,
     huge_second: int,
     id_offset: int,
+    styles: tuple[str, ...] | None = None,
 ) -> Account:
     rng = random.Random(seed)
-    acct = Account(seed=seed, start=start, span_days=span_days)
+    acct = Account(seed=seed, start=start, span_days=span_days, styles=styles)
     s0, span = epoch(start), span_days * 86400
     burst_map: dict[str, list[int]] = {k: [] for k in KINDS}
     for n, kind in bursts:
