@@ -10,6 +10,7 @@ import sys
 from typing import Any, List, Optional
 
 import dlt
+from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
 from pipelines.cli import add_common_options, print_counts, row_counts, run_cli
 from sources.http_kit import ConfigError
@@ -21,6 +22,9 @@ LOADER_FILE_FORMAT = {"duckdb": "parquet"}
 #: one embedded warehouse for every vendor (schema per vendor). It must not be named like a
 #: dataset: DuckDB names the catalog after the file, and `wootric.responses` would be ambiguous.
 DEFAULT_DUCKDB_FILE = "feedback.duckdb"
+#: DuckDB takes 80 % of RAM and every core by default; loading our parquet files needs neither, and
+#: small schedulers run out of memory. Override with DESTINATION__DUCKDB__MEMORY_LIMIT / __THREADS.
+DUCKDB_LIMITS = {"memory_limit": "128MB", "threads": 1}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -47,19 +51,20 @@ def make_source(resources: Optional[str], start_date: Optional[str], **overrides
 
 
 def destination_for(name: str, dataset_name: str, duckdb_file: str = DEFAULT_DUCKDB_FILE) -> Any:
-    """The named destination; DuckDB defaults to one file in the working directory."""
+    """The named destination; DuckDB defaults to one file in the working directory, with bounded memory."""
     if name != "duckdb":
         return name
     configured = dlt.secrets.get("destination.duckdb.credentials") or dlt.config.get("destination.duckdb.credentials")
-    path = configured if isinstance(configured, str) else None
-    if configured is None:
-        path = os.path.abspath(duckdb_file)
-    if path and os.path.splitext(os.path.basename(path))[0] == dataset_name:
+    if configured is not None and not isinstance(configured, str):
+        return "duckdb"  # a structured credentials section: dlt resolves it as configured
+    path = configured or os.path.abspath(duckdb_file)
+    if os.path.splitext(os.path.basename(path))[0] == dataset_name:
         raise ConfigError(
             f"--dataset-name {dataset_name!r} equals the DuckDB file's name ({os.path.basename(path)}); DuckDB would"
             " find the schema ambiguous. Choose another dataset name or file."
         )
-    return dlt.destinations.duckdb(credentials=path) if path else "duckdb"
+    limits = {key: dlt.config.get(f"destination.duckdb.{key}") or default for key, default in DUCKDB_LIMITS.items()}
+    return dlt.destinations.duckdb(credentials=DuckDbCredentials(path, global_config=limits))
 
 
 def run_pipeline(args: argparse.Namespace, duckdb_file: str = DEFAULT_DUCKDB_FILE, **source_overrides: Any) -> Any:
