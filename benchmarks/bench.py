@@ -30,6 +30,7 @@ import duckdb
 import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # run as a script from a checkout: `python benchmarks/bench.py`
 STREAMS = ("end_users", "responses", "declines")
 PG_DSN = os.environ.get("BENCH_POSTGRES_DSN", "postgresql://postgres:postgres@127.0.0.1:5432/test")
 
@@ -257,7 +258,7 @@ def run_peer(w: Workload, sandbox: Sandbox, workdir: Path, truth: Dict[str, set]
     stats = sandbox.get("/_sandbox/stats")
     result = Result(
         w.name,
-        "tap-wootric | target-duckdb",
+        "tap-wootric + target-duckdb",
         requests=stats["requests"],
         token_requests=stats["token_requests"],
         wall_s=wall,
