@@ -24,7 +24,7 @@ import urllib.request
 import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Callable, Dict, List, Optional
 
 import duckdb
 import psutil
@@ -199,6 +199,46 @@ def fewest_requests(w: Workload) -> int:
     return sum(math.ceil(n / 50) for n in (w.end_users, w.responses, w.declines))
 
 
+def run_measured(
+    w: Workload,
+    connector: str,
+    sandbox: Sandbox,
+    cmd,
+    *,
+    cwd: Path,
+    env: Dict[str, str],
+    shell: bool,
+    truth: Dict[str, set],
+    read_landed: Callable[[], Dict[str, List]],
+) -> Result:
+    """One measured run of either connector, compared with the ground truth afterwards."""
+    sandbox.post("/_sandbox/reset_stats")
+    code, wall, cpu, rss, _out, err = measure(cmd, cwd=cwd, env=env, shell=shell)
+    stats = sandbox.get("/_sandbox/stats")
+    result = Result(
+        w.name,
+        connector,
+        requests=stats["requests"],
+        token_requests=stats["token_requests"],
+        wall_s=wall,
+        cpu_s=cpu,
+        peak_rss_mb=rss,
+        http_429=stats["rate_limited"],
+        exit_code=code,
+    )
+    if code != 0:
+        result.notes = (err.strip().splitlines() or ["failed"])[-1][:200]
+    try:
+        compare(result, truth, read_landed())
+    except Exception as exc:  # noqa: BLE001 - a failed run is reported, not raised
+        result.notes += f" (could not read the warehouse: {type(exc).__name__})"
+        result.held = sum(len(v) for v in truth.values())
+        result.missing = result.held
+    if w.rate_limit:
+        result.utilization = fewest_requests(w) / w.rate_limit * w.rate_window / wall
+    return result
+
+
 def run_ours(w: Workload, sandbox: Sandbox, workdir: Path, truth: Dict[str, set]) -> Result:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SOURCES__", "DESTINATION__"))}
     env.update(
@@ -209,73 +249,44 @@ def run_ours(w: Workload, sandbox: Sandbox, workdir: Path, truth: Dict[str, set]
             "DLT_DATA_DIR": str(workdir / "dlt-data"),
         }
     )
-    dataset = "wootric"
     args = [sys.executable, str(ROOT / "pipelines" / "wootric_pipeline.py"), "--destination", w.destination]
     if w.destination == "postgres":
         dataset = f"bench_{uuid.uuid4().hex[:8]}"
         env["DESTINATION__POSTGRES__CREDENTIALS"] = PG_DSN
         args += ["--dataset-name", dataset]
-    sandbox.post("/_sandbox/reset_stats")
-    code, wall, cpu, rss, out, err = measure(args, cwd=workdir, env=env)
-    stats = sandbox.get("/_sandbox/stats")
-    result = Result(
-        w.name,
-        "this connector",
-        requests=stats["requests"],
-        token_requests=stats["token_requests"],
-        wall_s=wall,
-        cpu_s=cpu,
-        peak_rss_mb=rss,
-        http_429=stats["rate_limited"],
-        exit_code=code,
+
+        def read_landed() -> Dict[str, List]:
+            try:
+                return landed_ids_postgres(dataset)
+            finally:
+                drop_postgres(dataset)
+    else:
+
+        def read_landed() -> Dict[str, List]:
+            return landed_ids(workdir / "feedback.duckdb", "wootric", {s: s for s in STREAMS})
+
+    return run_measured(
+        w, "this connector", sandbox, args, cwd=workdir, env=env, shell=False, truth=truth, read_landed=read_landed
     )
-    if code != 0:
-        result.notes = (err.strip().splitlines() or ["failed"])[-1][:200]
-    try:
-        if w.destination == "postgres":
-            landed = landed_ids_postgres(dataset)
-            drop_postgres(dataset)
-        else:
-            landed = landed_ids(workdir / "feedback.duckdb", "wootric", {s: s for s in STREAMS})
-        compare(result, truth, landed)
-    except Exception as exc:  # noqa: BLE001 - a failed run is reported, not raised
-        result.notes += f" (could not read the warehouse: {type(exc).__name__})"
-        result.held = sum(len(v) for v in truth.values())
-        result.missing = result.held
-    if w.rate_limit:
-        needed = fewest_requests(w) / w.rate_limit * w.rate_window
-        result.utilization = needed / wall
-    return result
 
 
 def run_peer(w: Workload, sandbox: Sandbox, workdir: Path, truth: Dict[str, set], cache: Path) -> Result:
     from benchmarks.peer import ensure_peer, peer_command, peer_landed
 
-    peer_env = ensure_peer(cache)
-    cmd = peer_command(peer_env, sandbox.url, workdir, client_id="sandbox-client", client_secret="sandbox-secret")
-    sandbox.post("/_sandbox/reset_stats")
-    code, wall, cpu, rss, out, err = measure(cmd, cwd=workdir, env=dict(os.environ), shell=True)
-    stats = sandbox.get("/_sandbox/stats")
-    result = Result(
-        w.name,
-        "tap-wootric + target-duckdb",
-        requests=stats["requests"],
-        token_requests=stats["token_requests"],
-        wall_s=wall,
-        cpu_s=cpu,
-        peak_rss_mb=rss,
-        http_429=stats["rate_limited"],
-        exit_code=code,
+    cmd = peer_command(
+        ensure_peer(cache), sandbox.url, workdir, client_id="sandbox-client", client_secret="sandbox-secret"
     )
-    if code != 0:
-        result.notes = (err.strip().splitlines() or ["failed"])[-1][:200]
-    try:
-        compare(result, truth, peer_landed(workdir))
-    except Exception as exc:  # noqa: BLE001
-        result.notes += f" (could not read its warehouse: {type(exc).__name__})"
-        result.held = sum(len(v) for v in truth.values())
-        result.missing = result.held
-    return result
+    return run_measured(
+        w,
+        "tap-wootric + target-duckdb",
+        sandbox,
+        cmd,
+        cwd=workdir,
+        env=dict(os.environ),
+        shell=True,
+        truth=truth,
+        read_landed=lambda: peer_landed(workdir),
+    )
 
 
 def workloads(quick: bool, peer: bool) -> List[Workload]:
