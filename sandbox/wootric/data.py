@@ -54,6 +54,12 @@ _TEXTS: tuple[str | None, ...] = (
 )
 
 
+def ruby_round(value: float) -> int:
+    """Half away from zero, as Wootric's Rails backend (Ruby's Float#round) and SQL's ROUND do;
+    Python's round() would send 12.5 to 12."""
+    return int(math.floor(abs(value) + 0.5)) * (1 if value >= 0 else -1)
+
+
 def utc(epoch: int) -> datetime:
     """Canonical timestamp: timezone-aware UTC with whole seconds."""
     return datetime.fromtimestamp(int(epoch), UTC)
@@ -725,13 +731,13 @@ class Account:
         n = det + pas + pro
         shown = n + (db - da)
         return {
-            "nps": round(100 * (pro - det) / n) if n else 0,
+            "nps": ruby_round(100 * (pro - det) / n) if n else 0,
             "responses": n,
             "detractors": det,
             "passives": pas,
             "promoters": pro,
-            "response_rate": round(100 * n / shown) if shown else 0,
-            "email_response_rate": round(100 * email_n / shown) if shown else 0,
+            "response_rate": ruby_round(100 * n / shown) if shown else 0,
+            "email_response_rate": ruby_round(100 * email_n / shown) if shown else 0,
         }
 
     def render_segments(self) -> list[dict[str, Any]]:

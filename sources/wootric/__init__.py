@@ -8,8 +8,15 @@ from dlt.common.runtime import run_context
 from dlt.sources import DltResource
 
 from sources.http_kit import RetryPolicy
+from sources.wootric.helpers.boundary import Boundary
 from sources.wootric.helpers.client import WootricClient
-from sources.wootric.helpers.config import check_per_page, check_positive, parse_start_date, resolve_base_url
+from sources.wootric.helpers.config import (
+    check_non_negative,
+    check_per_page,
+    check_positive,
+    parse_start_date,
+    resolve_base_url,
+)
 from sources.wootric.helpers.credentials import WootricCredentials
 from sources.wootric.helpers.tables import column_hints, to_table
 from sources.wootric.helpers.timestamps import epoch_seconds
@@ -27,6 +34,7 @@ def wootric_source(
     per_page: int = DEFAULT_PER_PAGE,
     request_timeout: float = 60.0,
     max_retries: int = 6,
+    responses_lookback_days: int = 7,
 ) -> List[DltResource]:
     """End users (cursor `updated_at`), responses and declines (cursor `created_at`), merged on `id`.
 
@@ -43,38 +51,41 @@ def wootric_source(
         token_dir=os.path.join(run_context.active().data_dir, "tokens"),
     )
     initial = parse_start_date(start_date)
-    return [_stream_resource(client, name, initial) for name in STREAMS]
+    lookback = check_non_negative("responses_lookback_days", responses_lookback_days)
+    return [_stream_resource(client, name, initial, lookback if name == "responses" else 0) for name in STREAMS]
 
 
-def _stream_resource(client: WootricClient, name: str, initial_value: Any) -> DltResource:
+def _stream_resource(client: WootricClient, name: str, initial_value: Any, lookback_days: int) -> DltResource:
     spec = STREAMS[name]
     columns = column_hints(name)
     # one run may see an end user twice (updated while we read); keep its newest version
     columns[spec.cursor_field]["dedup_sort"] = "desc"
 
     def records(
-        # Closed start: the last loaded second is read again. dlt's own boundary check would drop
-        # every record of that second whose id it has seen, even one edited since; the walk instead
-        # compares content hashes kept in the resource state, so edits in that second still land.
+        # Closed start: the last loaded second is read again, and for responses `lag` re-reads the
+        # look-back window too. `Boundary` passes on only what is new or changed since (dlt's own
+        # boundary check is switched off with primary_key=(): it compares ids and drops edits).
         cursor: dlt.sources.incremental[Any] = dlt.sources.incremental(
-            spec.cursor_field, initial_value=initial_value, range_start="closed", primary_key=()
+            spec.cursor_field,
+            initial_value=initial_value,
+            range_start="closed",
+            primary_key=(),
+            lag=lookback_days * 86400 or None,
         ),
     ) -> Any:
         start = epoch_seconds(cursor.last_value) if cursor.last_value is not None else None
         end = epoch_seconds(cursor.end_value) if cursor.end_value is not None else None
-        state = dlt.current.resource_state()
-        boundary = state.get("boundary") or {}
-        loaded = boundary.get("hashes") if start is not None and boundary.get("second") == start else None
+        boundary = Boundary(dlt.current.resource_state(), spec.cursor_field, "updated_at" if lookback_days else None)
         walker = client.walker(name)
         batch: List[Dict[str, Any]] = []
-        for page in walker.pages(start, end, loaded):
-            batch.extend(page)
+        for page in walker.pages(start, end):
+            batch.extend(boundary.fresh(page))
             if len(batch) >= ARROW_BATCH_ROWS:
                 yield to_table(name, batch)
                 batch = []
         if batch:
             yield to_table(name, batch)
-        if end is None and walker.tail_second is not None:
-            state["boundary"] = {"second": walker.tail_second, "hashes": walker.tail_hashes()}
+        if end is None:
+            boundary.save(walker)
 
     return dlt.resource(records, name=name, write_disposition="merge", primary_key="id", columns=columns)()

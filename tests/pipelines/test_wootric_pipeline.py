@@ -238,3 +238,33 @@ def test_console_script_with_progress_and_debug_logs_leaks_no_secret(workdir: Pa
     for secret in secrets:
         assert secret not in output
     assert_warehouse_exact(account, lambda t: read_duckdb(workdir / DB, "wootric", t))
+
+
+def test_response_edits_inside_the_lookback_window_reach_the_warehouse(workdir: Path, start_sandbox) -> None:
+    account = generate_account(seed=16, end_users=60, responses=900, declines=20)
+    server = start_sandbox(account)
+    env = sandbox_env(server, SOURCES__WOOTRIC__RESPONSES_LOOKBACK_DAYS="7")
+    assert run_cli([], workdir, env).returncode == 0
+
+    by_created = sorted(account.truth("responses"), key=lambda r: r["created_at"])
+    newest = by_created[-1]["created_at"]
+    recent = next(r for r in reversed(by_created) if 1 <= (newest - r["created_at"]).days <= 5)
+    old = next(r for r in by_created if (newest - r["created_at"]).days > 30)
+    account.update_responses([recent["id"]], tags=["EDITED"], excluded_from_calculations=True, completed=True)
+    account.update_responses([old["id"]], tags=["TOO-OLD"])
+    server.reset_stats()
+    done = run_cli([], workdir, env)
+    assert done.returncode == 0, done.stderr
+    assert "responses          1 rows" in done.stdout, done.stdout
+    rows = {r["id"]: r for r in read_duckdb(workdir / DB, "wootric", "responses")}
+    assert json_value(rows[recent["id"]]["tags"]) == ["EDITED"]
+    assert rows[recent["id"]]["excluded_from_calculations"] is True
+    # documented limit: an edit older than the window is not seen by incremental runs
+    assert json_value(rows[old["id"]]["tags"]) != ["TOO-OLD"]
+    in_window = sum(1 for r in by_created if (newest - r["created_at"]).total_seconds() <= 7 * 86400)
+    assert server.stats()["by_path"]["/v1/responses"] <= in_window // 49 + 2
+
+    server.reset_stats()
+    done = run_cli([], workdir, {**env, "SOURCES__WOOTRIC__RESPONSES_LOOKBACK_DAYS": "0"})
+    assert "nothing new to load" in done.stdout
+    assert server.stats()["by_path"]["/v1/responses"] == 1

@@ -90,3 +90,14 @@ def _redact_url(text: str) -> str:
         scheme, _, rest = text.rpartition("://")
         return f"{scheme}://***@{rest.split('@', 1)[1]}" if scheme else "***@" + text.split("@", 1)[1]
     return text
+
+
+def check_non_negative(name: str, value: Any) -> int:
+    """A whole number of days (or the like) that may be zero."""
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        number = -1
+    if number < 0 or isinstance(value, bool):
+        raise ConfigError(f"{SECTION}.{name}: {value!r} is not a whole number of 0 or more")
+    return number

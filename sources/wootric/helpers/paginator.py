@@ -9,8 +9,7 @@ When one second holds more records than a page, we read that second alone (`[eq]
 the cap and then descending from the other end, and warn with the counts if even that cannot reach
 them all.
 
-Between runs the same inclusive bound applies: the caller passes the content hashes of the records
-it loaded in the last second, and only records that are new or changed in that second come back.
+Between runs the same inclusive bound applies; `boundary.Boundary` skips what the last run loaded.
 """
 
 import hashlib
@@ -27,8 +26,6 @@ logger = logging.getLogger(__name__)
 
 Record = Dict[str, Any]
 FetchPage = Callable[[Dict[str, Any], int], List[Record]]
-#: record id (as text) -> content hash, or None for "read earlier in this walk"
-Seen = Dict[str, Optional[str]]
 
 
 def content_hash(record: Record) -> str:
@@ -72,15 +69,10 @@ class CursorWalk:
         self.tail_second: Optional[int] = None
         self._tail_rows: List[Record] = []
 
-    def pages(
-        self, start: Optional[int] = None, end: Optional[int] = None, loaded_at_start: Optional[Seen] = None
-    ) -> Iterator[List[Record]]:
-        """Records with `start <= cursor < end` (epoch seconds; None means unbounded).
-
-        `loaded_at_start` holds the records of second `start` that a previous run loaded; those
-        come back only if their content changed.
-        """
-        lower, carry = start, dict(loaded_at_start or {})
+    def pages(self, start: Optional[int] = None, end: Optional[int] = None) -> Iterator[List[Record]]:
+        """Records with `start <= cursor < end` (epoch seconds; None means unbounded)."""
+        lower: Optional[int] = start
+        carry: Set[str] = set()
         while True:
             bounds: Dict[str, Any] = {}
             if lower is not None:
@@ -89,7 +81,7 @@ class CursorWalk:
                 bounds[f"{self._filter}[lt]"] = end
             first_ts: Optional[int] = None
             last_ts: Optional[int] = None
-            at_last: Seen = {}
+            at_last: Set[str] = set()
             page, complete = 0, False
             while page < self._window:
                 page += 1
@@ -102,10 +94,10 @@ class CursorWalk:
                     if (last_ts is not None and ts < last_ts) or (lower is not None and ts < lower):
                         raise ApiError(f"{self._stream}: the API ignored sort_order=asc; refusing to page on")
                     if ts != last_ts:
-                        last_ts, at_last = ts, {}
+                        last_ts, at_last = ts, set()
                     key = str(row["id"])
-                    at_last[key] = None
-                    if ts == lower and key in carry and _unchanged(row, carry[key]):
+                    at_last.add(key)
+                    if ts == lower and key in carry:
                         continue
                     fresh.append(row)
                 if fresh:
@@ -117,13 +109,13 @@ class CursorWalk:
                 return
             if first_ts == last_ts:
                 # the whole window is one second: paging on cannot leave it
-                yield from self._one_second(last_ts, set(at_last) | set(carry if last_ts == lower else ()), page)
-                lower, carry = last_ts + 1, {}
+                yield from self._one_second(last_ts, at_last | (carry if last_ts == lower else set()), page)
+                lower, carry = last_ts + 1, set()
             else:
                 lower, carry = last_ts, at_last
 
-    def tail_hashes(self) -> Seen:
-        """Content hashes of the records in the newest second seen, to pass as `loaded_at_start`."""
+    def tail_hashes(self) -> Dict[str, str]:
+        """Content hashes of the records in the newest second seen, for the next run's `Boundary`."""
         return {str(row["id"]): content_hash(row) for row in self._tail_rows}
 
     def _one_second(self, second: int, seen: Set[str], pages_read: int) -> Iterator[List[Record]]:
@@ -207,7 +199,3 @@ class CursorWalk:
 
 def _iso(second: int) -> str:
     return datetime.fromtimestamp(second, timezone.utc).isoformat()
-
-
-def _unchanged(row: Record, known_hash: Optional[str]) -> bool:
-    return known_hash is None or content_hash(row) == known_hash
