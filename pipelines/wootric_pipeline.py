@@ -12,6 +12,7 @@ from typing import Any, List, Optional
 import dlt
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
+from analytics.wootric_nps import create_nps_views
 from pipelines.cli import add_common_options, print_counts, row_counts, run_cli
 from sources.http_kit import ConfigError
 from sources.wootric import wootric_source
@@ -81,6 +82,7 @@ def run_pipeline(args: argparse.Namespace, duckdb_file: str = DEFAULT_DUCKDB_FIL
         loader_file_format=LOADER_FILE_FORMAT.get(args.destination),
         refresh="drop_sources" if args.full_refresh else None,
     )
+    pipeline.analyst_views = create_nps_views(pipeline, args.dataset_name)
     return pipeline
 
 
@@ -94,6 +96,8 @@ def main(argv: Optional[List[str]] = None) -> int:
             return run_demo(args)
         pipeline = run_pipeline(args)
         print_counts(row_counts(pipeline), f"{args.destination} dataset {args.dataset_name!r}")
+        if pipeline.analyst_views:
+            print(f"analyst views: {', '.join(pipeline.analyst_views)}")
         return 0
 
     return run_cli(body)

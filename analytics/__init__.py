@@ -1,0 +1,1 @@
+"""Analyst-facing SQL built on the loaded tables: the last step of config → source → dlt → warehouse."""

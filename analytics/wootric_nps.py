@@ -1,0 +1,103 @@
+"""NPS views for analysts, created (or replaced) after every load in the destination's own dialect.
+
+NPS = round(100 · (promoters − detractors) / responses), half away from zero like Wootric's own
+figures, over responses not excluded from calculations. The rounding is done on integers
+(`FLOOR((200·Δ + n) / 2n)`), so DuckDB, Postgres and BigQuery agree to the point, with no
+floating-point ties.
+"""
+
+from typing import Any, Dict, List
+
+SCORE_COUNTS = """
+    COUNT(*) AS responses,
+    SUM(CASE WHEN score >= 9 THEN 1 ELSE 0 END) AS promoters,
+    SUM(CASE WHEN score BETWEEN 7 AND 8 THEN 1 ELSE 0 END) AS passives,
+    SUM(CASE WHEN score <= 6 THEN 1 ELSE 0 END) AS detractors"""
+
+
+def nps_expression(promoters: str, detractors: str, responses: str) -> str:
+    """Integer NPS, half away from zero, in SQL every supported warehouse runs."""
+    delta = f"({promoters} - {detractors})"
+    return (
+        f"CASE WHEN {responses} = 0 THEN NULL"
+        f" WHEN {delta} >= 0 THEN CAST(FLOOR((200 * {delta} + {responses}) / (2.0 * {responses})) AS BIGINT)"
+        f" ELSE -CAST(FLOOR((-200 * {delta} + {responses}) / (2.0 * {responses})) AS BIGINT) END"
+    )
+
+
+_PROMOTERS = "SUM(CASE WHEN score >= 9 THEN 1 ELSE 0 END)"
+_DETRACTORS = "SUM(CASE WHEN score <= 6 THEN 1 ELSE 0 END)"
+_NPS_COLUMNS = f"""{SCORE_COUNTS},
+    {nps_expression(_PROMOTERS, _DETRACTORS, "COUNT(*)")} AS nps"""
+
+_COUNTED = "NOT excluded_from_calculations AND score IS NOT NULL"
+
+# properties as they were when the response was given, one row per (response, property)
+_SEGMENT_ROWS = {
+    "duckdb": """
+    SELECT r.id, r.score, k.key AS segment, json_extract_string(r.end_user__properties, '$."' || k.key || '"') AS value
+    FROM {ds}.responses AS r, unnest(json_keys(r.end_user__properties)) AS k(key)
+    WHERE NOT r.excluded_from_calculations AND r.score IS NOT NULL""",
+    "postgres": """
+    SELECT r.id, r.score, p.key AS segment, p.value AS value
+    FROM {ds}.responses AS r CROSS JOIN LATERAL jsonb_each_text(
+        CASE WHEN jsonb_typeof(r.end_user__properties) = 'object' THEN r.end_user__properties END
+    ) AS p(key, value)
+    WHERE NOT r.excluded_from_calculations AND r.score IS NOT NULL""",
+}
+
+
+def view_sql(dialect: str, ds: str) -> Dict[str, str]:
+    """`CREATE OR REPLACE VIEW` statements by view name."""
+    utc_day = "CAST(created_at AT TIME ZONE 'UTC' AS DATE)"
+    utc_month = "CAST(DATE_TRUNC('month', created_at AT TIME ZONE 'UTC') AS DATE)"
+    segment_rows = _SEGMENT_ROWS[dialect].format(ds=ds)
+    return {
+        "nps_daily": f"""CREATE OR REPLACE VIEW {ds}.nps_daily AS
+SELECT {utc_day} AS day,{_NPS_COLUMNS}
+FROM {ds}.responses WHERE {_COUNTED}
+GROUP BY 1""",
+        "nps_monthly": f"""CREATE OR REPLACE VIEW {ds}.nps_monthly AS
+SELECT {utc_month} AS month,{_NPS_COLUMNS}
+FROM {ds}.responses WHERE {_COUNTED}
+GROUP BY 1""",
+        "nps_by_segment": f"""CREATE OR REPLACE VIEW {ds}.nps_by_segment AS
+SELECT segment, value,{_NPS_COLUMNS}
+FROM ({segment_rows}
+    UNION ALL
+    SELECT id, score, 'survey_channel' AS segment, survey__channel AS value
+    FROM {ds}.responses WHERE survey__channel IS NOT NULL AND {_COUNTED}
+) AS rows_by_segment
+GROUP BY 1, 2""",
+        "feedback": f"""CREATE OR REPLACE VIEW {ds}.feedback AS
+SELECT r.id AS response_id, r.created_at, r.score,
+    CASE WHEN r.score >= 9 THEN 'promoter' WHEN r.score >= 7 THEN 'passive' ELSE 'detractor' END AS category,
+    r.text, r.tags, r.survey__channel AS channel, r.excluded_from_calculations,
+    r.end_user_id, u.email, u.external_id
+FROM {ds}.responses AS r LEFT JOIN {ds}.end_users AS u ON u.id = r.end_user_id""",
+    }
+
+
+#: tables each view reads
+NEEDS = {
+    "nps_daily": {"responses"},
+    "nps_monthly": {"responses"},
+    "nps_by_segment": {"responses"},
+    "feedback": {"responses", "end_users"},
+}
+
+
+def create_nps_views(pipeline: Any, dataset: str) -> List[str]:
+    """Create or replace the views whose tables exist; returns the names created."""
+    dialect = pipeline.destination.destination_name
+    if dialect not in _SEGMENT_ROWS:
+        return []
+    tables = set(pipeline.default_schema.tables) if pipeline.default_schema_name else set()
+    created = []
+    with pipeline.sql_client() as sql:
+        ds = sql.fully_qualified_dataset_name()
+        for name, statement in view_sql(dialect, ds).items():
+            if NEEDS[name] <= tables:
+                sql.execute_sql(statement)
+                created.append(name)
+    return created
