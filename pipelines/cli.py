@@ -27,7 +27,10 @@ def add_common_options(parser: argparse.ArgumentParser, default_name: str) -> No
         "--dataset-name", default=default_name, help=f"dataset/schema to load into (default {default_name})"
     )
     parser.add_argument("--pipeline-name", default=default_name, help=f"dlt pipeline name (default {default_name})")
-    parser.add_argument("--resources", help="comma-separated resources to load (default: all)")
+    parser.add_argument(
+        "--resources",
+        help="comma-separated resources, or `all`; default: all but the per-day nps_summary and email_stats",
+    )
     parser.add_argument("--start-date", help="ISO date: load nothing older (first run / full refresh)")
     parser.add_argument(
         "--full-refresh", action="store_true", help="drop this source's tables and state, then load everything"

@@ -44,6 +44,8 @@ def make_source(resources: Optional[str], start_date: Optional[str], **overrides
     source = wootric_source(**kwargs)
     if resources:
         wanted = [r.strip() for r in resources.split(",") if r.strip()]
+        if wanted == ["all"]:
+            wanted = list(source.resources)
         unknown = sorted(set(wanted) - set(source.resources))
         if unknown:
             raise ConfigError(f"--resources: unknown {', '.join(unknown)} (available: {', '.join(source.resources)})")

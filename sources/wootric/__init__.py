@@ -1,6 +1,7 @@
 """Wootric NPS/CSAT/CES data as a dlt source: end users, responses and declines, incremental and exact."""
 
 import os
+from datetime import date, datetime, timedelta, timezone
 from typing import Any, Dict, List, Optional
 
 import dlt
@@ -18,6 +19,14 @@ from sources.wootric.helpers.config import (
     resolve_base_url,
 )
 from sources.wootric.helpers.credentials import WootricCredentials
+from sources.wootric.helpers.metrics import (
+    daily_series,
+    email_source_rows,
+    email_stats_row,
+    nps_row,
+    segment_rows,
+    survey_template_rows,
+)
 from sources.wootric.helpers.tables import column_hints, to_table
 from sources.wootric.helpers.timestamps import epoch_seconds
 from sources.wootric.settings import ARROW_BATCH_ROWS, DEFAULT_PER_PAGE, STREAMS
@@ -35,6 +44,8 @@ def wootric_source(
     request_timeout: float = 60.0,
     max_retries: int = 6,
     responses_lookback_days: int = 7,
+    metrics_start_date: Optional[str] = None,
+    metrics_trailing_days: int = 3,
 ) -> List[DltResource]:
     """End users (cursor `updated_at`), responses and declines (cursor `created_at`), merged on `id`.
 
@@ -52,7 +63,59 @@ def wootric_source(
     )
     initial = parse_start_date(start_date)
     lookback = check_non_negative("responses_lookback_days", responses_lookback_days)
-    return [_stream_resource(client, name, initial, lookback if name == "responses" else 0) for name in STREAMS]
+    streams = [_stream_resource(client, name, initial, lookback if name == "responses" else 0) for name in STREAMS]
+    first_day = (parse_start_date(metrics_start_date) or initial or _days_ago(365)).date()
+    trailing = check_non_negative("metrics_trailing_days", metrics_trailing_days)
+    return [*streams, *_summary_resources(client, first_day, trailing)]
+
+
+def _days_ago(days: int) -> datetime:
+    return datetime.now(timezone.utc) - timedelta(days=days)
+
+
+def _summary_resources(client: WootricClient, first_day: date, trailing_days: int) -> List[DltResource]:
+    """The summary endpoints. The two daily series cost one request per day, and `nps_daily` (built
+    from responses) reproduces nps_summary exactly, so they run only when named in `--resources`."""
+    get = client.api.get
+
+    @dlt.resource(name="nps_summary", write_disposition="merge", primary_key="day", selected=False)
+    def nps_summary() -> Any:
+        yield from daily_series(
+            get,
+            "/v1/nps_summary",
+            lambda d: {"date[start]": d.isoformat(), "date[end]": d.isoformat()},
+            nps_row,
+            dlt.current.resource_state(),
+            first_day,
+            trailing_days,
+        )
+
+    @dlt.resource(name="email_stats", write_disposition="merge", primary_key="day", selected=False)
+    def email_stats() -> Any:
+        yield from daily_series(
+            get,
+            "/v2/email_stats",
+            lambda d: {"date_range[start_date]": d.isoformat(), "date_range[end_date]": d.isoformat()},
+            email_stats_row,
+            dlt.current.resource_state(),
+            first_day,
+            trailing_days,
+        )
+
+    # small lists the API returns whole: replaced on every run, so deletions show too
+    @dlt.resource(name="segments", write_disposition="replace", primary_key="name")
+    def segments() -> Any:
+        yield list(segment_rows(get("/v1/segments")))
+
+    @dlt.resource(name="survey_templates", write_disposition="replace", primary_key="id")
+    def survey_templates() -> Any:
+        yield list(survey_template_rows(get("/v1/survey_templates")))
+
+    @dlt.resource(name="email_stats_sources", write_disposition="replace", primary_key=("kind", "id"))
+    def email_stats_sources() -> Any:
+        yield list(email_source_rows(get("/v2/email_stats/sources")))
+
+    return [nps_summary, email_stats, segments, survey_templates, email_stats_sources]
 
 
 def _stream_resource(client: WootricClient, name: str, initial_value: Any, lookback_days: int) -> DltResource:
