@@ -7,9 +7,11 @@ SOURCES__WOOTRIC__CREDENTIALS__CLIENT_ID); this script only wires it to a pipeli
 import argparse
 import os
 import sys
+from pathlib import Path
 from typing import Any, List, Optional
 
 import dlt
+from dlt.destinations.exceptions import DatabaseUndefinedRelation
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
 from analytics.wootric_nps import create_nps_views
@@ -32,7 +34,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="wootric-pipeline", description="Sync Wootric end users, responses and declines."
     )
+    parser.add_argument(
+        "command",
+        nargs="?",
+        choices=("run", "report"),
+        default="run",
+        help="run: sync (default); report: write nps_report.png and nps_report.html from the warehouse",
+    )
     add_common_options(parser, "wootric")
+    parser.add_argument("--output", type=Path, default=Path("."), help="report: directory to write into")
     return parser
 
 
@@ -88,10 +98,38 @@ def run_pipeline(args: argparse.Namespace, duckdb_file: str = DEFAULT_DUCKDB_FIL
     return pipeline
 
 
+def report(args: argparse.Namespace) -> int:
+    """Write the NPS report from the analyst views of an already loaded dataset."""
+    try:
+        from analytics.report import write_report
+    except ImportError:
+        raise ConfigError("report needs matplotlib: pip install 'feedback-connectors[report]'") from None
+    # `report --demo` reads what `--demo` loaded
+    duckdb_file = "feedback_demo.duckdb" if args.demo else DEFAULT_DUCKDB_FILE
+    pipeline = dlt.pipeline(
+        pipeline_name=args.pipeline_name,
+        destination=destination_for(args.destination, args.dataset_name, duckdb_file),
+        dataset_name=args.dataset_name,
+    )
+    with pipeline.sql_client() as sql:
+        dataset = sql.fully_qualified_dataset_name()
+        try:
+            sql.execute_sql(f"SELECT 1 FROM {dataset}.nps_monthly LIMIT 1")
+        except DatabaseUndefinedRelation:
+            raise ConfigError(
+                f"no NPS views in {args.destination} dataset {args.dataset_name!r}: run the pipeline first"
+            ) from None
+        png, page = write_report(sql, dataset, args.output, f"Wootric NPS — {args.dataset_name}")
+    print(f"wrote {png} and {page}")
+    return 0
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     args = build_parser().parse_args(argv)
 
     def body() -> int:
+        if args.command == "report":
+            return report(args)
         if args.demo:
             from pipelines.demo import run_demo
 
