@@ -57,6 +57,8 @@ def run_demo(args: argparse.Namespace) -> int:
         )
         print(f"  {second['requests']} API requests + {second['token_requests']} token request(s)")
         ok = _summarize(pipeline, account, args.dataset_name)
+    print(f"analyst views: {', '.join(pipeline.analyst_views)}")
+    print("draw it: python pipelines/wootric_pipeline.py report --demo   (writes nps_report.png and .html)")
     print(
         f"query it: python -c \"import duckdb; print(duckdb.connect('{DEMO_FILE}')"
         f".execute('SELECT score, text FROM {args.dataset_name}.responses LIMIT 5').fetchall())\""

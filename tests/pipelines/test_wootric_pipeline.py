@@ -227,6 +227,11 @@ def test_demo_lands_exact_tables_offline(workdir: Path) -> None:
     assert done.stdout.count("missing 0  duplicated 0") == 3
     assert "NPS over" in done.stdout
     assert (workdir / "feedback_demo.duckdb").exists()
+    assert "analyst views: nps_daily, nps_monthly, nps_by_segment, feedback" in done.stdout
+    drawn = run_cli(["report", "--demo"], workdir, {})
+    assert drawn.returncode == 0, drawn.stderr
+    assert (workdir / "nps_report.png").stat().st_size > 20_000
+    assert (workdir / "nps_report.html").stat().st_size > 20_000
 
 
 def test_console_script_with_progress_and_debug_logs_leaks_no_secret(workdir: Path, start_sandbox) -> None:
