@@ -109,6 +109,8 @@ def run_pipeline(args: argparse.Namespace, duckdb_file: str = DEFAULT_DUCKDB_FIL
 def report(args: argparse.Namespace) -> int:
     """Write the NPS report from the analyst views of an already loaded dataset."""
     try:
+        import matplotlib  # noqa: F401 - the optional [report] extra
+
         from analytics.report import write_report
     except ImportError:
         raise ConfigError("report needs matplotlib: pip install 'feedback-connectors[report]'") from None
