@@ -49,3 +49,14 @@ def test_report_before_any_load_says_so_in_one_line(workdir: Path) -> None:
     assert done.stderr.strip().splitlines() == [
         "error: no NPS views in duckdb dataset 'wootric': run the pipeline first"
     ]
+
+
+def test_report_without_matplotlib_names_the_extra(workdir: Path) -> None:
+    shim = workdir / "shim"
+    shim.mkdir()
+    (shim / "matplotlib.py").write_text("raise ImportError('not installed')\n")
+    done = run_cli(["report"], workdir, {"PYTHONPATH": str(shim)})
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "error: report needs matplotlib: pip install 'feedback-connectors[report]'"
+    ]
