@@ -78,29 +78,23 @@ def _summary_resources(client: WootricClient, first_day: date, trailing_days: in
     from responses) reproduces nps_summary exactly, so they run only when named in `--resources`."""
     get = client.api.get
 
-    @dlt.resource(name="nps_summary", write_disposition="merge", primary_key="day", selected=False)
-    def nps_summary() -> Any:
-        yield from daily_series(
-            get,
-            "/v1/nps_summary",
-            lambda d: {"date[start]": d.isoformat(), "date[end]": d.isoformat()},
-            nps_row,
-            dlt.current.resource_state(),
-            first_day,
-            trailing_days,
-        )
+    def daily(name: str, path: str, params: Any, to_row: Any) -> DltResource:
+        @dlt.resource(name=name, write_disposition="merge", primary_key="day", selected=False)
+        def series() -> Any:
+            state = dlt.current.resource_state()
+            yield from daily_series(get, path, params, to_row, state, first_day, trailing_days)
 
-    @dlt.resource(name="email_stats", write_disposition="merge", primary_key="day", selected=False)
-    def email_stats() -> Any:
-        yield from daily_series(
-            get,
-            "/v2/email_stats",
-            lambda d: {"date_range[start_date]": d.isoformat(), "date_range[end_date]": d.isoformat()},
-            email_stats_row,
-            dlt.current.resource_state(),
-            first_day,
-            trailing_days,
-        )
+        return series
+
+    nps_summary = daily(
+        "nps_summary", "/v1/nps_summary", lambda d: {"date[start]": d.isoformat(), "date[end]": d.isoformat()}, nps_row
+    )
+    email_stats = daily(
+        "email_stats",
+        "/v2/email_stats",
+        lambda d: {"date_range[start_date]": d.isoformat(), "date_range[end_date]": d.isoformat()},
+        email_stats_row,
+    )
 
     # small lists the API returns whole: replaced on every run, so deletions show too
     @dlt.resource(name="segments", write_disposition="replace", primary_key="name")
