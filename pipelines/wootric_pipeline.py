@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, List, Optional
 
 import dlt
+from dlt.destinations.adapters import bigquery_adapter
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
@@ -19,6 +20,7 @@ from pipelines.cli import add_common_options, print_counts, row_counts, run_cli
 from sources.http_kit import ConfigError
 from sources.wootric import wootric_source
 from sources.wootric.helpers.config import parse_start_date
+from sources.wootric.settings import BIGQUERY_LAYOUT
 
 #: dlt's default for DuckDB (insert_values) peaks at gigabytes on large loads; parquet stays flat
 LOADER_FILE_FORMAT = {"duckdb": "parquet"}
@@ -87,6 +89,14 @@ def bound_extract_buffers() -> None:
         os.environ.setdefault("DATA_WRITER__BUFFER_MAX_ITEMS", "2000")
 
 
+def apply_bigquery_layout(source: Any) -> Any:
+    """Partitioning and clustering through dlt's BigQuery adapter (other destinations ignore them)."""
+    for name, layout in BIGQUERY_LAYOUT.items():
+        if name in source.resources:
+            bigquery_adapter(source.resources[name], **layout)
+    return source
+
+
 def run_pipeline(args: argparse.Namespace, duckdb_file: str = DEFAULT_DUCKDB_FILE, **source_overrides: Any) -> Any:
     """One sync; returns the dlt pipeline so callers can read what it loaded."""
     bound_extract_buffers()
@@ -97,6 +107,8 @@ def run_pipeline(args: argparse.Namespace, duckdb_file: str = DEFAULT_DUCKDB_FIL
         progress=args.progress,
     )
     source = make_source(args.resources, args.start_date, **source_overrides)
+    if args.destination == "bigquery":
+        apply_bigquery_layout(source)
     pipeline.run(
         source,
         loader_file_format=LOADER_FILE_FORMAT.get(args.destination),

@@ -1,7 +1,7 @@
 """Wootric API constants: hosts, limits and the shape of each incremental stream."""
 
 from dataclasses import dataclass, field
-from typing import Dict, Tuple
+from typing import Any, Dict, Tuple
 
 REGION_HOSTS: Dict[str, str] = {
     "us": "https://api.wootric.com",
@@ -47,4 +47,13 @@ STREAMS: Dict[str, StreamSpec] = {
     # `excluded_from_calculations=true` returns excluded responses too; the default hides them
     "responses": StreamSpec("/v1/responses", "created_at", "created", {"excluded_from_calculations": "true"}),
     "declines": StreamSpec("/v1/declines", "created_at", "created"),
+}
+
+
+#: BigQuery layout: tables partitioned by day on `created_at` (queries that filter on it scan only
+#: those days) and clustered on the columns analysts filter and join by
+BIGQUERY_LAYOUT: Dict[str, Dict[str, Any]] = {
+    "responses": {"partition": "created_at", "cluster": ["end_user_id", "survey_id"]},
+    "declines": {"partition": "created_at", "cluster": ["end_user_id", "survey_id"]},
+    "end_users": {"partition": "created_at", "cluster": ["email", "external_id"]},
 }
