@@ -44,13 +44,28 @@ _SEGMENT_ROWS = {
         CASE WHEN jsonb_typeof(r.end_user__properties) = 'object' THEN r.end_user__properties END
     ) AS p(key, value)
     WHERE NOT r.excluded_from_calculations AND r.score IS NOT NULL""",
+    "bigquery": """
+    SELECT r.id, r.score, key AS segment, JSON_VALUE(r.end_user__properties[key]) AS value
+    FROM {ds}.responses AS r, UNNEST(JSON_KEYS(r.end_user__properties, 1)) AS key
+    WHERE NOT r.excluded_from_calculations AND r.score IS NOT NULL""",
+}
+
+#: the UTC day and month of `created_at` in each dialect
+_UTC_DAY = {
+    "duckdb": "CAST(created_at AT TIME ZONE 'UTC' AS DATE)",
+    "postgres": "CAST(created_at AT TIME ZONE 'UTC' AS DATE)",
+    "bigquery": "DATE(created_at, 'UTC')",
+}
+_UTC_MONTH = {
+    "duckdb": "CAST(DATE_TRUNC('month', created_at AT TIME ZONE 'UTC') AS DATE)",
+    "postgres": "CAST(DATE_TRUNC('month', created_at AT TIME ZONE 'UTC') AS DATE)",
+    "bigquery": "DATE_TRUNC(DATE(created_at, 'UTC'), MONTH)",
 }
 
 
 def view_sql(dialect: str, ds: str) -> Dict[str, str]:
     """`CREATE OR REPLACE VIEW` statements by view name."""
-    utc_day = "CAST(created_at AT TIME ZONE 'UTC' AS DATE)"
-    utc_month = "CAST(DATE_TRUNC('month', created_at AT TIME ZONE 'UTC') AS DATE)"
+    utc_day, utc_month = _UTC_DAY[dialect], _UTC_MONTH[dialect]
     segment_rows = _SEGMENT_ROWS[dialect].format(ds=ds)
     return {
         "nps_daily": f"""CREATE OR REPLACE VIEW {ds}.nps_daily AS
