@@ -49,7 +49,8 @@ def read_report_data(sql: Any, dataset: str) -> Tuple[List[Month], List[Comment]
         Comment(created, int(score), text, email)
         for created, score, text, email in sql.execute_sql(
             f"SELECT created_at, score, text, email FROM {dataset}.feedback"
-            " WHERE category = 'detractor' AND NOT excluded_from_calculations AND text IS NOT NULL AND text <> ''"
+            " WHERE category = 'detractor' AND COALESCE(excluded_from_calculations, FALSE) = FALSE"
+            " AND score IS NOT NULL AND text IS NOT NULL AND text <> ''"
             f" ORDER BY created_at DESC, response_id DESC LIMIT {COMMENTS}"
         )
     ]

@@ -30,24 +30,27 @@ _DETRACTORS = "SUM(CASE WHEN score <= 6 THEN 1 ELSE 0 END)"
 _NPS_COLUMNS = f"""{SCORE_COUNTS},
     {nps_expression(_PROMOTERS, _DETRACTORS, "COUNT(*)")} AS nps"""
 
-_COUNTED = "NOT excluded_from_calculations AND score IS NOT NULL"
+# a missing flag counts, as Wootric counts every response not explicitly excluded
+_COUNTED = "COALESCE(excluded_from_calculations, FALSE) = FALSE AND score IS NOT NULL"
 
 # properties as they were when the response was given, one row per (response, property)
 _SEGMENT_ROWS = {
     "duckdb": """
-    SELECT r.id, r.score, k.key AS segment, json_extract_string(r.end_user__properties, '$."' || k.key || '"') AS value
+    SELECT r.id, r.score, k.key AS segment, json_extract_string(
+        r.end_user__properties, '$."' || replace(replace(k.key, '\\', '\\\\'), '"', '\\"') || '"'
+    ) AS value
     FROM {ds}.responses AS r, unnest(json_keys(r.end_user__properties)) AS k(key)
-    WHERE NOT r.excluded_from_calculations AND r.score IS NOT NULL""",
+    WHERE COALESCE(r.excluded_from_calculations, FALSE) = FALSE AND r.score IS NOT NULL""",
     "postgres": """
     SELECT r.id, r.score, p.key AS segment, p.value AS value
     FROM {ds}.responses AS r CROSS JOIN LATERAL jsonb_each_text(
         CASE WHEN jsonb_typeof(r.end_user__properties) = 'object' THEN r.end_user__properties END
     ) AS p(key, value)
-    WHERE NOT r.excluded_from_calculations AND r.score IS NOT NULL""",
+    WHERE COALESCE(r.excluded_from_calculations, FALSE) = FALSE AND r.score IS NOT NULL""",
     "bigquery": """
     SELECT r.id, r.score, key AS segment, JSON_VALUE(r.end_user__properties[key]) AS value
     FROM {ds}.responses AS r, UNNEST(JSON_KEYS(r.end_user__properties, 1)) AS key
-    WHERE NOT r.excluded_from_calculations AND r.score IS NOT NULL""",
+    WHERE COALESCE(r.excluded_from_calculations, FALSE) = FALSE AND r.score IS NOT NULL""",
 }
 
 #: the UTC day and month of `created_at` in each dialect
@@ -86,7 +89,8 @@ FROM ({segment_rows}
 GROUP BY 1, 2""",
         "feedback": f"""CREATE OR REPLACE VIEW {ds}.feedback AS
 SELECT r.id AS response_id, r.created_at, r.score,
-    CASE WHEN r.score >= 9 THEN 'promoter' WHEN r.score >= 7 THEN 'passive' ELSE 'detractor' END AS category,
+    CASE WHEN r.score >= 9 THEN 'promoter' WHEN r.score >= 7 THEN 'passive' WHEN r.score >= 0 THEN 'detractor' END
+        AS category,
     r.text, r.tags, r.survey__channel AS channel, r.excluded_from_calculations,
     r.end_user_id, u.email, u.external_id
 FROM {ds}.responses AS r LEFT JOIN {ds}.end_users AS u ON u.id = r.end_user_id""",
@@ -100,6 +104,18 @@ NEEDS = {
     "nps_by_segment": {"responses"},
     "feedback": {"responses", "end_users"},
 }
+
+
+def drop_nps_views(pipeline: Any) -> None:
+    """Before a refresh drops tables: the views depend on them, and are created again after the load."""
+    if pipeline.destination.destination_name not in _SEGMENT_ROWS:
+        return
+    with pipeline.sql_client() as sql:
+        if not sql.has_dataset():
+            return
+        ds = sql.fully_qualified_dataset_name()
+        for name in NEEDS:
+            sql.execute_sql(f"DROP VIEW IF EXISTS {ds}.{name}")
 
 
 def create_nps_views(pipeline: Any, dataset: str) -> List[str]:

@@ -15,7 +15,7 @@ from dlt.destinations.adapters import bigquery_adapter
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
-from analytics.wootric_nps import create_nps_views
+from analytics.wootric_nps import create_nps_views, drop_nps_views
 from pipelines.cli import add_common_options, print_counts, row_counts, run_cli
 from sources.http_kit import ConfigError
 from sources.wootric import wootric_source
@@ -107,12 +107,15 @@ def run_pipeline(args: argparse.Namespace, duckdb_file: str = DEFAULT_DUCKDB_FIL
         progress=args.progress,
     )
     source = make_source(args.resources, args.start_date, **source_overrides)
+    if args.full_refresh:
+        # views depend on the tables a refresh drops (Postgres refuses to drop them otherwise)
+        drop_nps_views(pipeline)
     if args.destination == "bigquery":
         apply_bigquery_layout(source)
     pipeline.run(
         source,
         loader_file_format=LOADER_FILE_FORMAT.get(args.destination),
-        refresh="drop_sources" if args.full_refresh else None,
+        refresh=("drop_resources" if args.resources else "drop_sources") if args.full_refresh else None,
     )
     pipeline.analyst_views = create_nps_views(pipeline, args.dataset_name)
     return pipeline

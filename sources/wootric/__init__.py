@@ -132,7 +132,9 @@ def _stream_resource(client: WootricClient, name: str, initial_value: Any, lookb
     ) -> Any:
         start = epoch_seconds(cursor.last_value) if cursor.last_value is not None else None
         end = epoch_seconds(cursor.end_value) if cursor.end_value is not None else None
-        boundary = Boundary(dlt.current.resource_state(), spec.cursor_field, "updated_at" if lookback_days else None)
+        # a bounded run (backfill of an interval) saves no state and skips nothing
+        state = dlt.current.resource_state() if end is None else {}
+        boundary = Boundary(state, spec.cursor_field, "updated_at" if lookback_days else None)
         walker = client.walker(name)
         batch: List[Dict[str, Any]] = []
         for page in walker.pages(start, end):

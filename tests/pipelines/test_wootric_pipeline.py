@@ -198,6 +198,12 @@ def test_postgres_backfill_incremental_and_state_from_destination(workdir: Path,
         assert loaded(done.stdout) == {"responses": 12, "end_users": 4}, done.stdout
         assert all(n <= 2 for n in stream_requests(server.stats()).values())
         assert_warehouse_exact(account, lambda t: read_postgres(dataset, t))
+
+        # the analyst views depend on the tables: a full refresh must still be able to drop them
+        for _ in range(2):
+            done = run_cli([*args, "--full-refresh"], workdir, env)
+            assert done.returncode == 0, done.stderr
+        assert_warehouse_exact(account, lambda t: read_postgres(dataset, t))
     finally:
         drop_postgres_dataset(dataset)
 

@@ -10,12 +10,20 @@ Row = Dict[str, Any]
 
 
 def days_to_ask(state: MutableMapping[str, Any], first_day: date, trailing_days: int, today: date) -> List[date]:
-    """Days not loaded yet, plus the trailing days that can still change (today's figures grow)."""
-    last = state.get("last_day")
-    start = first_day
-    if last:
-        start = max(first_day, date.fromisoformat(last) - timedelta(days=max(trailing_days, 1) - 1))
-    return [start + timedelta(days=i) for i in range((today - start).days + 1)]
+    """Days not loaded yet, plus the trailing days that can still change (today's figures grow).
+
+    Moving the first day earlier later on backfills the days in front of what was loaded.
+    """
+    last, loaded_from = state.get("last_day"), state.get("first_day")
+    if not last:
+        return _span(first_day, today)
+    start = max(first_day, date.fromisoformat(last) - timedelta(days=max(trailing_days, 1) - 1))
+    earlier = _span(first_day, date.fromisoformat(loaded_from) - timedelta(days=1)) if loaded_from else []
+    return earlier + _span(start, today)
+
+
+def _span(first: date, last: date) -> List[date]:
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
 def daily_series(
@@ -34,6 +42,10 @@ def daily_series(
         yield to_row(day, get(path, params(day)))
     if days:
         state["last_day"] = days[-1].isoformat()
+        loaded_from = state.get("first_day")
+        state["first_day"] = (
+            min(first_day, date.fromisoformat(loaded_from)).isoformat() if loaded_from else first_day.isoformat()
+        )
 
 
 def nps_row(day: date, body: Any) -> Row:

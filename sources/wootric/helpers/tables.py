@@ -6,6 +6,7 @@ account) and load natively as JSON/JSONB. Fields the API adds that we do not kno
 dropped: they land, as JSON, in `other_fields`.
 """
 
+import json
 import logging
 from dataclasses import dataclass
 from typing import Any, Dict, List, Sequence, Tuple
@@ -13,7 +14,22 @@ from typing import Any, Dict, List, Sequence, Tuple
 import orjson
 import pyarrow as pa
 
+from sources.http_kit import SourceError
+
 logger = logging.getLogger(__name__)
+
+_TRUE, _FALSE = {"true", "t", "1", "yes"}, {"false", "f", "0", "no"}
+
+
+def _as_bool(value: Any) -> Any:
+    """`"true"` and `0`/`1` are booleans in all but type; anything else is left for `_coerce`."""
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    return value
 
 
 class _IntendedJsonHints(logging.Filter):
@@ -126,7 +142,12 @@ for _stream, _cols in COLUMNS.items():
 
 
 def _dumps(value: Any) -> Any:
-    return None if value is None else orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    if value is None:
+        return None
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:  # integers beyond 64 bits, odd types: the standard library writes them all
+        return json.dumps(value, default=str, separators=(",", ":"))
 
 
 def to_table(stream: str, rows: Sequence[Dict[str, Any]]) -> pa.Table:
@@ -143,7 +164,11 @@ def to_table(stream: str, rows: Sequence[Dict[str, Any]]) -> pa.Table:
         if col.json:
             arrays.append(pa.array([_dumps(v) for v in values], pa.string()))
             continue
+        if col.arrow_type == pa.bool_():
+            values = [_as_bool(v) for v in values]
         try:
+            if col.arrow_type == pa.int64() and any(isinstance(v, float) and not v.is_integer() for v in values):
+                raise ValueError("fraction in an integer column")  # pyarrow would truncate it silently
             arrays.append(pa.array(values, col.arrow_type))
         except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError, OverflowError):
             arrays.append(pa.array(_coerce(stream, col, values, spill), col.arrow_type))
@@ -155,6 +180,8 @@ def to_table(stream: str, rows: Sequence[Dict[str, Any]]) -> pa.Table:
                 spill[i][key] = value
             elif subkeys and isinstance(value, dict) and not value.keys() <= subkeys:
                 spill[i][key] = {k: v for k, v in value.items() if k not in subkeys}
+            elif subkeys and value is not None and not isinstance(value, dict):
+                spill[i][key] = value  # e.g. `survey: "web"` where an object is documented
     arrays.append(pa.array([_dumps(s) if s else None for s in spill], pa.string()))
     return pa.Table.from_arrays(arrays, schema=_SCHEMAS[stream])
 
@@ -164,9 +191,13 @@ def _coerce(stream: str, col: Column, values: List[Any], spill: List[Dict[str, A
     out = []
     for i, value in enumerate(values):
         try:
+            if isinstance(value, float) and not value.is_integer() and col.arrow_type == pa.int64():
+                raise ValueError("fraction")
             pa.array([value], col.arrow_type)
             out.append(value)
         except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError, OverflowError):
+            if col.name == "id":
+                raise SourceError(f"{stream}: record id {value!r} does not fit a 64-bit integer") from None
             logger.warning(
                 "%s: %s value %r does not fit %s; kept in %s", stream, col.name, value, col.arrow_type, OTHER
             )

@@ -1,0 +1,29 @@
+"""The views on rows the API should not send but might: NULL scores and flags, odd property names."""
+
+import duckdb
+
+from analytics.wootric_nps import view_sql
+
+
+def test_null_scores_are_no_category_and_missing_flags_count() -> None:
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA w")
+    con.execute(
+        "CREATE TABLE w.responses (id BIGINT, end_user_id BIGINT, score BIGINT, text VARCHAR, tags JSON,"
+        " survey__channel VARCHAR, excluded_from_calculations BOOLEAN, created_at TIMESTAMPTZ,"
+        " end_user__properties JSON)"
+    )
+    con.execute("CREATE TABLE w.end_users (id BIGINT, email VARCHAR, external_id VARCHAR)")
+    con.execute(
+        """INSERT INTO w.responses VALUES
+        (1, 1, NULL, 'no score', '[]', 'web', FALSE, TIMESTAMPTZ '2024-01-01 10:00Z', '{"plan": "Pro"}'),
+        (2, 1, 10, 'flag missing', '[]', 'web', NULL, TIMESTAMPTZ '2024-01-01 11:00Z', '{"he said \\"hi\\"": "x"}'),
+        (3, 1, 3, 'excluded', '[]', 'web', TRUE, TIMESTAMPTZ '2024-01-01 12:00Z', '{"plan": "Pro"}')"""
+    )
+    for statement in view_sql("duckdb", "w").values():
+        con.execute(statement)
+    assert con.execute("SELECT responses, promoters, detractors, nps FROM w.nps_daily").fetchall() == [(1, 1, 0, 100)]
+    categories = dict(con.execute("SELECT response_id, category FROM w.feedback").fetchall())
+    assert categories == {1: None, 2: "promoter", 3: "detractor"}
+    segments = con.execute("SELECT segment, value, responses FROM w.nps_by_segment ORDER BY 1").fetchall()
+    assert segments == [('he said "hi"', "x", 1), ("survey_channel", "web", 1)]

@@ -1,0 +1,44 @@
+"""Arrow conversion never raises on odd values and never drops them: they land in `other_fields`."""
+
+import json
+from datetime import datetime, timezone
+
+import pytest
+
+from sources.http_kit import SourceError
+from sources.wootric.helpers.tables import to_table
+
+NOW = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
+
+
+def row(**fields):
+    return {"id": 1, "created_at": NOW, "updated_at": NOW, "score": 9, "excluded_from_calculations": False, **fields}
+
+
+def test_odd_values_are_kept_not_dropped() -> None:
+    got = to_table(
+        "responses",
+        [
+            row(
+                score=9.5,
+                excluded_from_calculations="true",
+                completed=1,
+                survey="web",
+                end_user={"properties": {"account": 98765432109876543210}},
+                brand_new={"a": 1},
+            )
+        ],
+    ).to_pylist()[0]
+    assert got["score"] is None and got["excluded_from_calculations"] is True and got["completed"] is True
+    assert json.loads(got["end_user__properties"]) == {"account": 98765432109876543210}
+    assert json.loads(got["other_fields"]) == {"score": 9.5, "survey": "web", "brand_new": {"a": 1}}
+
+
+def test_an_id_beyond_64_bits_is_a_clear_error() -> None:
+    with pytest.raises(SourceError, match="does not fit a 64-bit integer"):
+        to_table("responses", [row(id=2**70)])
+
+
+def test_known_fields_leave_other_fields_empty() -> None:
+    got = to_table("responses", [row(survey={"channel": "email"}, end_user={"properties": {"plan": "Pro"}})])
+    assert got.to_pylist()[0]["other_fields"] is None
