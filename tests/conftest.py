@@ -3,13 +3,15 @@
 import os
 import subprocess
 import sys
+import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List
 
 import pytest
 
 from sandbox.wootric import SandboxServer
-from tests.support.warehouse import PG_DSN
+from tests.support.warehouse import PG_DSN, drop_postgres_dataset, read_duckdb, read_postgres
 
 ROOT = Path(__file__).resolve().parents[1]
 _CONFIG_PREFIXES = ("SOURCES__", "DESTINATION__", "NORMALIZE__", "LOAD__", "EXTRACT__", "DATA_WRITER__", "RUNTIME__")
@@ -72,6 +74,7 @@ def start_cli(args: List[str], cwd: Path, env: Dict[str, str]) -> subprocess.Pop
     full_env = {k: v for k, v in os.environ.items() if not k.startswith(_CONFIG_PREFIXES)}
     full_env.update(env)
     full_env.setdefault("DLT_DATA_DIR", str(cwd / "dlt-data"))
+    full_env.setdefault("DESTINATION__POSTGRES__CREDENTIALS", PG_DSN)
     return subprocess.Popen(
         [sys.executable, str(ROOT / "pipelines" / "wootric_pipeline.py"), *args],
         cwd=cwd,
@@ -80,3 +83,29 @@ def start_cli(args: List[str], cwd: Path, env: Dict[str, str]) -> subprocess.Pop
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+@dataclass
+class Warehouse:
+    """Where a test loads: the CLI arguments that select it, and how to read a table back."""
+
+    name: str
+    args: List[str]
+    read: Callable[[str], List[Dict[str, Any]]]
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def warehouse(request: pytest.FixtureRequest, workdir: Path) -> Iterator[Warehouse]:
+    """Every end-to-end load runs on DuckDB and on the real PostgreSQL (its own schema, dropped after)."""
+    if request.param == "duckdb":
+        yield Warehouse(
+            "duckdb", ["--destination", "duckdb"], lambda t: read_duckdb(workdir / "feedback.duckdb", "wootric", t)
+        )
+        return
+    dataset = f"e2e_{uuid.uuid4().hex[:10]}"
+    try:
+        yield Warehouse(
+            "postgres", ["--destination", "postgres", "--dataset-name", dataset], lambda t: read_postgres(dataset, t)
+        )
+    finally:
+        drop_postgres_dataset(dataset)

@@ -14,10 +14,10 @@ import pytest
 from sandbox.wootric import generate_account
 from tests.conftest import run_cli, sandbox_env, start_cli
 from tests.support.warehouse import (
+    PG_DSN,
     assert_exact,
     drop_postgres_dataset,
     json_value,
-    read_duckdb,
     read_postgres,
 )
 
@@ -65,13 +65,13 @@ def assert_warehouse_exact(account, read) -> None:
         assert json_value(users[rec["id"]]["properties"]) == rec["properties"], f"properties of end user {rec['id']}"
 
 
-def test_backfill_then_incremental_is_exact_in_duckdb(workdir: Path, start_sandbox) -> None:
+def test_backfill_then_incremental_is_exact(workdir: Path, warehouse, start_sandbox) -> None:
     account = crowded_account()
     assert sum(r["excluded_from_calculations"] for r in account.truth("responses")) > 100
     server = start_sandbox(account, rate_limit=100, rate_window=1.0)
     env = sandbox_env(server)
 
-    done = run_cli([], workdir, env)
+    done = run_cli(warehouse.args, workdir, env)
     assert done.returncode == 0, done.stderr
     assert loaded(done.stdout) == {"end_users": 400, "responses": 4200, "declines": 1800}
     stats = server.stats()
@@ -84,7 +84,7 @@ def test_backfill_then_incremental_is_exact_in_duckdb(workdir: Path, start_sandb
     assert per_1000 <= 22  # 50 a page, minus the re-read last second of each page and three crowded seconds
     assert stats["token_requests"] == 1
     assert stats["rate_limited"] == 0, "the pacer should spend the budget without provoking 429s"
-    assert_warehouse_exact(account, lambda t: read_duckdb(workdir / DB, "wootric", t))
+    assert_warehouse_exact(account, warehouse.read)
 
     # new records in the very second of the last loaded one, and edited end users
     last = max(r["created_at"] for r in account.truth("responses"))
@@ -96,23 +96,23 @@ def test_backfill_then_incremental_is_exact_in_duckdb(workdir: Path, start_sandb
     account.update_end_users([newest["id"]], at=newest["updated_at"])
     account.update_end_users([u["id"] for u in users[:15]])
     server.reset_stats()
-    done = run_cli([], workdir, env)
+    done = run_cli(warehouse.args, workdir, env)
     assert done.returncode == 0, done.stderr
     assert loaded(done.stdout) == {"responses": 55, "declines": 7, "end_users": 16}, done.stdout
     assert len(new) == 55
-    assert_warehouse_exact(account, lambda t: read_duckdb(workdir / DB, "wootric", t))
+    assert_warehouse_exact(account, warehouse.read)
 
     server.reset_stats()
-    done = run_cli([], workdir, env)
+    done = run_cli(warehouse.args, workdir, env)
     assert done.returncode == 0, done.stderr
     assert loaded(done.stdout) == {}, done.stdout
     stats = server.stats()
     print(f"no-change run: {stream_requests(stats)} list requests, {stats['token_requests']} token request(s)")
     assert all(n <= 2 for n in stream_requests(stats).values())
-    assert_warehouse_exact(account, lambda t: read_duckdb(workdir / DB, "wootric", t))
+    assert_warehouse_exact(account, warehouse.read)
 
 
-def test_faults_are_retried_and_nothing_is_lost(workdir: Path, start_sandbox) -> None:
+def test_faults_are_retried_and_nothing_is_lost(workdir: Path, warehouse, start_sandbox) -> None:
     account = generate_account(seed=5, end_users=150, responses=1700, declines=120, bursts=((90, "responses"),))
     server = start_sandbox(account, slow_seconds=3.0)
     for kind in ("500", "503", "truncated", "reset", "429", "slow"):
@@ -120,17 +120,17 @@ def test_faults_are_retried_and_nothing_is_lost(workdir: Path, start_sandbox) ->
     server.inject("502", path_prefix="/v1/end_users")
     server.inject("truncated", path_prefix="/v1/declines")
     env = sandbox_env(server, SOURCES__WOOTRIC__REQUEST_TIMEOUT="1")
-    done = run_cli([], workdir, env)
+    done = run_cli(warehouse.args, workdir, env)
     assert done.returncode == 0, done.stderr
     log = done.stderr
     for reason in ("HTTP 500", "HTTP 503", "HTTP 502", "invalid JSON body", "connection", "timeout", "429"):
         assert reason in log, f"no retry logged for {reason}:\n{log}"
     assert "Traceback" not in log
-    assert_warehouse_exact(account, lambda t: read_duckdb(workdir / DB, "wootric", t))
+    assert_warehouse_exact(account, warehouse.read)
 
 
 @pytest.mark.parametrize("token_ttl", [2, 7200])
-def test_token_expiry_mid_run_renews_and_loses_nothing(workdir: Path, start_sandbox, token_ttl: int) -> None:
+def test_token_expiry_mid_run_renews_and_loses_nothing(workdir: Path, warehouse, start_sandbox, token_ttl: int) -> None:
     """A 2-second token lifetime is renewed before expiry (no 401); a token revoked mid-run is
     renewed with the refresh_token grant after exactly one 401."""
     account = generate_account(seed=6, end_users=100, responses=3000, declines=100)
@@ -140,7 +140,7 @@ def test_token_expiry_mid_run_renews_and_loses_nothing(workdir: Path, start_sand
         "SOURCES__WOOTRIC__CREDENTIALS__USERNAME": server.username,
         "SOURCES__WOOTRIC__CREDENTIALS__PASSWORD": server.password,
     }
-    proc = start_cli([], workdir, env)
+    proc = start_cli(warehouse.args, workdir, env)
     if token_ttl > 60:
         deadline = time.monotonic() + 60
         while server.stats()["requests"] < 20 and time.monotonic() < deadline:
@@ -156,14 +156,14 @@ def test_token_expiry_mid_run_renews_and_loses_nothing(workdir: Path, start_sand
         assert stats["status_counts"].get(401, 0) == 0, stats
         assert stats["token_requests"] >= 3, stats
     assert "Traceback" not in err
-    assert_warehouse_exact(account, lambda t: read_duckdb(workdir / DB, "wootric", t))
+    assert_warehouse_exact(account, warehouse.read)
 
 
-def test_sigkill_mid_run_then_rerun_is_exact(workdir: Path, start_sandbox) -> None:
+def test_sigkill_mid_run_then_rerun_is_exact(workdir: Path, warehouse, start_sandbox) -> None:
     account = generate_account(seed=7, end_users=300, responses=4000, declines=600, bursts=((100, "responses"),))
     server = start_sandbox(account, rate_limit=25, rate_window=0.5)
     env = sandbox_env(server)
-    proc = start_cli([], workdir, env)
+    proc = start_cli(warehouse.args, workdir, env)
     deadline = time.monotonic() + 60
     while server.stats()["requests"] < 60 and time.monotonic() < deadline:
         time.sleep(0.02)
@@ -172,9 +172,9 @@ def test_sigkill_mid_run_then_rerun_is_exact(workdir: Path, start_sandbox) -> No
     assert proc.returncode == -signal.SIGKILL
 
     account.add_responses(20)
-    done = run_cli([], workdir, env)
+    done = run_cli(warehouse.args, workdir, env)
     assert done.returncode == 0, done.stderr
-    assert_warehouse_exact(account, lambda t: read_duckdb(workdir / DB, "wootric", t))
+    assert_warehouse_exact(account, warehouse.read)
 
 
 def test_postgres_backfill_incremental_and_state_from_destination(workdir: Path, start_sandbox) -> None:
@@ -208,22 +208,22 @@ def test_postgres_backfill_incremental_and_state_from_destination(workdir: Path,
         drop_postgres_dataset(dataset)
 
 
-def test_full_refresh_and_resources_and_start_date(workdir: Path, start_sandbox) -> None:
+def test_full_refresh_and_resources_and_start_date(workdir: Path, warehouse, start_sandbox) -> None:
     account = generate_account(seed=8, end_users=80, responses=600, declines=60)
     server = start_sandbox(account)
     env = sandbox_env(server)
     cut = sorted(r["created_at"] for r in account.truth("responses"))[300]
-    done = run_cli(["--resources", "responses", "--start-date", cut.date().isoformat()], workdir, env)
+    done = run_cli([*warehouse.args, "--resources", "responses", "--start-date", cut.date().isoformat()], workdir, env)
     assert done.returncode == 0, done.stderr
-    landed = read_duckdb(workdir / DB, "wootric", "responses")
+    landed = warehouse.read("responses")
     midnight = cut.replace(hour=0, minute=0, second=0)
     expected = [r for r in account.truth("responses") if r["created_at"] >= midnight]
     assert_exact("responses", expected, landed)
     assert "end_users" not in done.stdout
 
-    done = run_cli(["--full-refresh"], workdir, env)
+    done = run_cli([*warehouse.args, "--full-refresh"], workdir, env)
     assert done.returncode == 0, done.stderr
-    assert_warehouse_exact(account, lambda t: read_duckdb(workdir / DB, "wootric", t))
+    assert_warehouse_exact(account, warehouse.read)
 
 
 def test_demo_lands_exact_tables_offline(workdir: Path) -> None:
@@ -240,7 +240,7 @@ def test_demo_lands_exact_tables_offline(workdir: Path) -> None:
     assert (workdir / "nps_report.html").stat().st_size > 20_000
 
 
-def test_console_script_with_progress_and_debug_logs_leaks_no_secret(workdir: Path, start_sandbox) -> None:
+def test_console_script_with_progress_and_debug_logs_leaks_no_secret(workdir: Path, warehouse, start_sandbox) -> None:
     account = generate_account(seed=13, end_users=50, responses=300, declines=30)
     server = start_sandbox(account)
     server.inject("401", path_prefix="/v1/responses")  # forces a renewal, so refresh tokens are in play too
@@ -251,9 +251,19 @@ def test_console_script_with_progress_and_debug_logs_leaks_no_secret(workdir: Pa
         "RUNTIME__LOG_LEVEL": "DEBUG",
     }
     script = Path(sys.executable).with_name("wootric-pipeline")
-    full_env = {**os.environ, **env, "DLT_DATA_DIR": str(workdir / "dlt-data")}
+    full_env = {
+        **os.environ,
+        **env,
+        "DLT_DATA_DIR": str(workdir / "dlt-data"),
+        "DESTINATION__POSTGRES__CREDENTIALS": PG_DSN,
+    }
     done = subprocess.run(
-        [str(script), "--progress", "log"], cwd=workdir, env=full_env, capture_output=True, text=True, timeout=300
+        [str(script), *warehouse.args, "--progress", "log"],
+        cwd=workdir,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 0, done.stderr
     output = done.stdout + done.stderr
@@ -262,14 +272,14 @@ def test_console_script_with_progress_and_debug_logs_leaks_no_secret(workdir: Pa
     assert len(secrets) >= 3
     for secret in secrets:
         assert secret not in output
-    assert_warehouse_exact(account, lambda t: read_duckdb(workdir / DB, "wootric", t))
+    assert_warehouse_exact(account, warehouse.read)
 
 
-def test_response_edits_inside_the_lookback_window_reach_the_warehouse(workdir: Path, start_sandbox) -> None:
+def test_response_edits_inside_the_lookback_window_reach_the_warehouse(workdir: Path, warehouse, start_sandbox) -> None:
     account = generate_account(seed=16, end_users=60, responses=900, declines=20)
     server = start_sandbox(account)
     env = sandbox_env(server, SOURCES__WOOTRIC__RESPONSES_LOOKBACK_DAYS="7")
-    assert run_cli([], workdir, env).returncode == 0
+    assert run_cli(warehouse.args, workdir, env).returncode == 0
 
     by_created = sorted(account.truth("responses"), key=lambda r: r["created_at"])
     newest = by_created[-1]["created_at"]
@@ -278,10 +288,10 @@ def test_response_edits_inside_the_lookback_window_reach_the_warehouse(workdir: 
     account.update_responses([recent["id"]], tags=["EDITED"], excluded_from_calculations=True, completed=True)
     account.update_responses([old["id"]], tags=["TOO-OLD"])
     server.reset_stats()
-    done = run_cli([], workdir, env)
+    done = run_cli(warehouse.args, workdir, env)
     assert done.returncode == 0, done.stderr
     assert loaded(done.stdout) == {"responses": 1}, done.stdout
-    rows = {r["id"]: r for r in read_duckdb(workdir / DB, "wootric", "responses")}
+    rows = {r["id"]: r for r in warehouse.read("responses")}
     assert json_value(rows[recent["id"]]["tags"]) == ["EDITED"]
     assert rows[recent["id"]]["excluded_from_calculations"] is True
     # documented limit: an edit older than the window is not seen by incremental runs
@@ -290,6 +300,6 @@ def test_response_edits_inside_the_lookback_window_reach_the_warehouse(workdir: 
     assert server.stats()["by_path"]["/v1/responses"] <= in_window // 49 + 2
 
     server.reset_stats()
-    done = run_cli([], workdir, {**env, "SOURCES__WOOTRIC__RESPONSES_LOOKBACK_DAYS": "0"})
+    done = run_cli(warehouse.args, workdir, {**env, "SOURCES__WOOTRIC__RESPONSES_LOOKBACK_DAYS": "0"})
     assert loaded(done.stdout) == {}, done.stdout
     assert server.stats()["by_path"]["/v1/responses"] == 1
