@@ -6,7 +6,7 @@ import sys
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, List
+from typing import Any, Callable, Dict, Iterator, List, Tuple
 
 import pytest
 
@@ -54,35 +54,23 @@ def sandbox_env(server: SandboxServer, **extra: str) -> Dict[str, str]:
     return env
 
 
-def run_cli(args: List[str], cwd: Path, env: Dict[str, str], timeout: float = 600) -> subprocess.CompletedProcess:
-    """`python pipelines/wootric_pipeline.py ARGS` in a subprocess, from `cwd`."""
+def _cli(args: List[str], cwd: Path, env: Dict[str, str]) -> Tuple[List[str], Dict[str, str]]:
+    """The command line and environment of `python pipelines/wootric_pipeline.py ARGS` run from `cwd`."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith(_CONFIG_PREFIXES)}
     full_env.update(env)
     full_env.setdefault("DLT_DATA_DIR", str(cwd / "dlt-data"))
     full_env.setdefault("DESTINATION__POSTGRES__CREDENTIALS", PG_DSN)
-    return subprocess.run(
-        [sys.executable, str(ROOT / "pipelines" / "wootric_pipeline.py"), *args],
-        cwd=cwd,
-        env=full_env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+    return [sys.executable, str(ROOT / "pipelines" / "wootric_pipeline.py"), *args], full_env
+
+
+def run_cli(args: List[str], cwd: Path, env: Dict[str, str], timeout: float = 600) -> subprocess.CompletedProcess:
+    command, full_env = _cli(args, cwd, env)
+    return subprocess.run(command, cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout)
 
 
 def start_cli(args: List[str], cwd: Path, env: Dict[str, str]) -> subprocess.Popen:
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith(_CONFIG_PREFIXES)}
-    full_env.update(env)
-    full_env.setdefault("DLT_DATA_DIR", str(cwd / "dlt-data"))
-    full_env.setdefault("DESTINATION__POSTGRES__CREDENTIALS", PG_DSN)
-    return subprocess.Popen(
-        [sys.executable, str(ROOT / "pipelines" / "wootric_pipeline.py"), *args],
-        cwd=cwd,
-        env=full_env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    command, full_env = _cli(args, cwd, env)
+    return subprocess.Popen(command, cwd=cwd, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 @dataclass
