@@ -1,8 +1,8 @@
 """An NPS trend report from the warehouse: a PNG chart and a self-contained HTML page.
 
 Reads only the analyst views (`nps_monthly`, `feedback`), so the picture shows exactly what an
-analyst's SQL would: monthly NPS with promoter/passive/detractor shares, response volume, and the
-newest detractor comments under it.
+analyst's SQL would: monthly NPS (all accounts of the dataset together) with promoter/passive/
+detractor shares, response volume, and the newest detractor comments under it.
 """
 
 import base64
@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, List, Optional, Tuple
+
+from analytics.wootric_nps import nps_expression
 
 COMMENTS = 12
 
@@ -42,7 +44,10 @@ def read_report_data(sql: Any, dataset: str) -> Tuple[List[Month], List[Comment]
     months = [
         Month(_as_date(m), int(n), int(p), int(pa), int(d), None if nps is None else int(nps))
         for m, n, p, pa, d, nps in sql.execute_sql(
-            f"SELECT month, responses, promoters, passives, detractors, nps FROM {dataset}.nps_monthly ORDER BY month"
+            # every account of the dataset together, NPS rounded as the views round it
+            f"SELECT month, SUM(responses), SUM(promoters), SUM(passives), SUM(detractors),"
+            f" {nps_expression('SUM(promoters)', 'SUM(detractors)', 'SUM(responses)')}"
+            f" FROM {dataset}.nps_monthly GROUP BY month ORDER BY month"
         )
     ]
     comments = [

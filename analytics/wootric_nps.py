@@ -1,7 +1,8 @@
 """NPS views for analysts, created (or replaced) after every load in the destination's own dialect.
 
 NPS = round(100 · (promoters − detractors) / responses), half away from zero like Wootric's own
-figures, over responses not excluded from calculations. The rounding is done on integers
+figures, over responses not excluded from calculations, per account (every view has an `account`
+column). The rounding is done on integers
 (`FLOOR((200·Δ + n) / 2n)`), so DuckDB, Postgres and BigQuery agree to the point, with no
 floating-point ties.
 """
@@ -36,19 +37,19 @@ _COUNTED = "COALESCE(excluded_from_calculations, FALSE) = FALSE AND score IS NOT
 # properties as they were when the response was given, one row per (response, property)
 _SEGMENT_ROWS = {
     "duckdb": """
-    SELECT r.id, r.score, k.key AS segment, json_extract_string(
+    SELECT r.account, r.id, r.score, k.key AS segment, json_extract_string(
         r.end_user__properties, '$."' || replace(replace(k.key, '\\', '\\\\'), '"', '\\"') || '"'
     ) AS value
     FROM {ds}.responses AS r, unnest(json_keys(r.end_user__properties)) AS k(key)
     WHERE COALESCE(r.excluded_from_calculations, FALSE) = FALSE AND r.score IS NOT NULL""",
     "postgres": """
-    SELECT r.id, r.score, p.key AS segment, p.value AS value
+    SELECT r.account, r.id, r.score, p.key AS segment, p.value AS value
     FROM {ds}.responses AS r CROSS JOIN LATERAL jsonb_each_text(
         CASE WHEN jsonb_typeof(r.end_user__properties) = 'object' THEN r.end_user__properties END
     ) AS p(key, value)
     WHERE COALESCE(r.excluded_from_calculations, FALSE) = FALSE AND r.score IS NOT NULL""",
     "bigquery": """
-    SELECT r.id, r.score, key AS segment, JSON_VALUE(r.end_user__properties[key]) AS value
+    SELECT r.account, r.id, r.score, key AS segment, JSON_VALUE(r.end_user__properties[key]) AS value
     FROM {ds}.responses AS r, UNNEST(JSON_KEYS(r.end_user__properties, 1)) AS key
     WHERE COALESCE(r.excluded_from_calculations, FALSE) = FALSE AND r.score IS NOT NULL""",
 }
@@ -72,28 +73,28 @@ def view_sql(dialect: str, ds: str) -> Dict[str, str]:
     segment_rows = _SEGMENT_ROWS[dialect].format(ds=ds)
     return {
         "nps_daily": f"""CREATE OR REPLACE VIEW {ds}.nps_daily AS
-SELECT {utc_day} AS day,{_NPS_COLUMNS}
+SELECT account, {utc_day} AS day,{_NPS_COLUMNS}
 FROM {ds}.responses WHERE {_COUNTED}
-GROUP BY 1""",
+GROUP BY 1, 2""",
         "nps_monthly": f"""CREATE OR REPLACE VIEW {ds}.nps_monthly AS
-SELECT {utc_month} AS month,{_NPS_COLUMNS}
+SELECT account, {utc_month} AS month,{_NPS_COLUMNS}
 FROM {ds}.responses WHERE {_COUNTED}
-GROUP BY 1""",
+GROUP BY 1, 2""",
         "nps_by_segment": f"""CREATE OR REPLACE VIEW {ds}.nps_by_segment AS
-SELECT segment, value,{_NPS_COLUMNS}
+SELECT account, segment, value,{_NPS_COLUMNS}
 FROM ({segment_rows}
     UNION ALL
-    SELECT id, score, 'survey_channel' AS segment, survey__channel AS value
+    SELECT account, id, score, 'survey_channel' AS segment, survey__channel AS value
     FROM {ds}.responses WHERE survey__channel IS NOT NULL AND {_COUNTED}
 ) AS rows_by_segment
-GROUP BY 1, 2""",
+GROUP BY 1, 2, 3""",
         "feedback": f"""CREATE OR REPLACE VIEW {ds}.feedback AS
-SELECT r.id AS response_id, r.created_at, r.score,
+SELECT r.account, r.id AS response_id, r.created_at, r.score,
     CASE WHEN r.score >= 9 THEN 'promoter' WHEN r.score >= 7 THEN 'passive' WHEN r.score >= 0 THEN 'detractor' END
         AS category,
     r.text, r.tags, r.survey__channel AS channel, r.excluded_from_calculations,
     r.end_user_id, u.email, u.external_id
-FROM {ds}.responses AS r LEFT JOIN {ds}.end_users AS u ON u.id = r.end_user_id""",
+FROM {ds}.responses AS r LEFT JOIN {ds}.end_users AS u ON u.account = r.account AND u.id = r.end_user_id""",
     }
 
 

@@ -19,7 +19,7 @@ from analytics.wootric_nps import create_nps_views, drop_nps_views
 from pipelines.cli import add_common_options, print_counts, row_counts, run_cli
 from sources.http_kit import ConfigError
 from sources.wootric import wootric_source
-from sources.wootric.helpers.config import parse_start_date
+from sources.wootric.helpers.config import check_account, parse_start_date
 from sources.wootric.settings import BIGQUERY_LAYOUT
 
 #: dlt's default for DuckDB (insert_values) peaks at gigabytes on large loads; parquet stays flat
@@ -49,11 +49,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def make_source(resources: Optional[str], start_date: Optional[str], **overrides: Any) -> Any:
+    """The Wootric source (one account), with `--resources` and `--start-date` applied."""
     kwargs = dict(overrides)
     if start_date:
         parse_start_date(start_date)
         kwargs["start_date"] = start_date
-    source = wootric_source(**kwargs)
+    factory = wootric_source.with_args(name=kwargs["account"]) if "account" in kwargs else wootric_source
+    source = factory(**kwargs)
     if resources:
         wanted = [r.strip() for r in resources.split(",") if r.strip()]
         if wanted == ["all"]:
@@ -63,6 +65,39 @@ def make_source(resources: Optional[str], start_date: Optional[str], **overrides
             raise ConfigError(f"--resources: unknown {', '.join(unknown)} (available: {', '.join(source.resources)})")
         source = source.with_resources(*wanted)
     return source
+
+
+def configured_accounts() -> List[str]:
+    """`sources.wootric.accounts`: several accounts, each configured in its own section
+    (`[sources.wootric.<account>.credentials]`, optionally `region`, `base_url`, ...). Empty: one account."""
+    value = dlt.config.get("sources.wootric.accounts")
+    if value in (None, "", []):
+        return []
+    names = [str(a).strip() for a in (value.split(",") if isinstance(value, str) else value) if str(a).strip()]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"sources.wootric.accounts: an account is named twice in {names}")
+    for name in names:
+        check_account(name)
+        # dlt would fall back to [sources.wootric.credentials]: one account's data under another's name
+        if not any(dlt.secrets.get(f"sources.wootric.{name}.credentials.{key}") for key in _CREDENTIAL_KEYS):
+            raise ConfigError(
+                f"sources.wootric.accounts: no credentials for {name!r}; set"
+                f" SOURCES__WOOTRIC__{name.upper()}__CREDENTIALS__CLIENT_ID (+ __CLIENT_SECRET), __USERNAME"
+                " (+ __PASSWORD) or __ACCESS_TOKEN, or [sources.wootric.{name}.credentials] in .dlt/secrets.toml"
+            )
+    return names
+
+
+#: the first key of each of the three grants (helpers/credentials.py)
+_CREDENTIAL_KEYS = ("client_id", "username", "access_token")
+
+
+def make_sources(resources: Optional[str], start_date: Optional[str], **overrides: Any) -> List[Any]:
+    """One source per configured account (each with its own state and tokens), or the single account."""
+    accounts = configured_accounts()
+    if not accounts:
+        return [make_source(resources, start_date, **overrides)]
+    return [make_source(resources, start_date, account=name, **overrides) for name in accounts]
 
 
 def destination_for(name: str, dataset_name: str, duckdb_file: str = DEFAULT_DUCKDB_FILE) -> Any:
@@ -90,7 +125,8 @@ def bound_extract_buffers() -> None:
 
 
 def apply_bigquery_layout(source: Any) -> Any:
-    """Partitioning and clustering through dlt's BigQuery adapter (other destinations ignore them)."""
+    """Partitioning and clustering through dlt's BigQuery adapter (other destinations ignore them);
+    `account` leads the clustering, as analysts filter by it first."""
     for name, layout in BIGQUERY_LAYOUT.items():
         if name in source.resources:
             bigquery_adapter(source.resources[name], **layout)
@@ -106,14 +142,15 @@ def run_pipeline(args: argparse.Namespace, duckdb_file: str = DEFAULT_DUCKDB_FIL
         dataset_name=args.dataset_name,
         progress=args.progress,
     )
-    source = make_source(args.resources, args.start_date, **source_overrides)
+    sources = make_sources(args.resources, args.start_date, **source_overrides)
     if args.full_refresh:
         # views depend on the tables a refresh drops (Postgres refuses to drop them otherwise)
         drop_nps_views(pipeline)
     if args.destination == "bigquery":
-        apply_bigquery_layout(source)
+        for source in sources:
+            apply_bigquery_layout(source)
     pipeline.run(
-        source,
+        sources,
         loader_file_format=LOADER_FILE_FORMAT.get(args.destination),
         refresh=("drop_resources" if args.resources else "drop_sources") if args.full_refresh else None,
     )

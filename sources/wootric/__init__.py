@@ -2,7 +2,7 @@
 
 import os
 from datetime import date, datetime, timedelta, timezone
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Iterable, List, Optional, Sequence
 
 import dlt
 from dlt.common.runtime import run_context
@@ -12,6 +12,7 @@ from sources.http_kit import RetryPolicy
 from sources.wootric.helpers.boundary import Boundary
 from sources.wootric.helpers.client import WootricClient
 from sources.wootric.helpers.config import (
+    check_account,
     check_non_negative,
     check_per_page,
     check_positive,
@@ -27,7 +28,7 @@ from sources.wootric.helpers.metrics import (
     segment_rows,
     survey_template_rows,
 )
-from sources.wootric.helpers.tables import column_hints, to_table
+from sources.wootric.helpers.tables import ACCOUNT, column_hints, to_table
 from sources.wootric.helpers.timestamps import epoch_seconds
 from sources.wootric.settings import ARROW_BATCH_ROWS, DEFAULT_PER_PAGE, STREAMS
 
@@ -46,11 +47,15 @@ def wootric_source(
     responses_lookback_days: int = 7,
     metrics_start_date: Optional[str] = None,
     metrics_trailing_days: int = 3,
+    account: str = "default",
 ) -> List[DltResource]:
-    """End users (cursor `updated_at`), responses and declines (cursor `created_at`), merged on `id`.
+    """End users (cursor `updated_at`), responses and declines (cursor `created_at`), merged on (`account`, `id`).
 
-    Settings are checked here, before any request, so a bad value stops the run with its name.
+    `account` names the Wootric account in every row, so several accounts share one dataset; each
+    account is its own source instance (`wootric_source.with_args(name=account)`), with its own
+    state. Settings are checked here, before any request, so a bad value stops the run with its name.
     """
+    account = check_account(account)
     url = resolve_base_url(region, base_url, credentials)
     client = WootricClient(
         url,
@@ -63,26 +68,37 @@ def wootric_source(
     )
     initial = parse_start_date(start_date)
     lookback = check_non_negative("responses_lookback_days", responses_lookback_days)
-    streams = [_stream_resource(client, name, initial, lookback if name == "responses" else 0) for name in STREAMS]
+    streams = [
+        _stream_resource(client, account, name, initial, lookback if name == "responses" else 0) for name in STREAMS
+    ]
     first_day = (parse_start_date(metrics_start_date) or initial or _days_ago(365)).date()
     trailing = check_non_negative("metrics_trailing_days", metrics_trailing_days)
-    return [*streams, *_summary_resources(client, first_day, trailing)]
+    return [*streams, *_summary_resources(client, account, first_day, trailing)]
 
 
 def _days_ago(days: int) -> datetime:
     return datetime.now(timezone.utc) - timedelta(days=days)
 
 
-def _summary_resources(client: WootricClient, first_day: date, trailing_days: int) -> List[DltResource]:
+def _tagged(rows: Iterable[Dict[str, Any]], account: str) -> List[Dict[str, Any]]:
+    return [{ACCOUNT: account, **row} for row in rows]
+
+
+#: a whole list per account: rows of this account are deleted and inserted again, other accounts' stay
+_REPLACE_ACCOUNT: Any = {"disposition": "merge", "strategy": "delete-insert"}
+
+
+def _summary_resources(client: WootricClient, account: str, first_day: date, trailing_days: int) -> List[DltResource]:
     """The summary endpoints. The two daily series cost one request per day, and `nps_daily` (built
     from responses) reproduces nps_summary exactly, so they run only when named in `--resources`."""
     get = client.api.get
 
     def daily(name: str, path: str, params: Any, to_row: Any) -> DltResource:
-        @dlt.resource(name=name, write_disposition="merge", primary_key="day", selected=False)
+        @dlt.resource(name=name, write_disposition="merge", primary_key=(ACCOUNT, "day"), selected=False)
         def series() -> Any:
             state = dlt.current.resource_state()
-            yield from daily_series(get, path, params, to_row, state, first_day, trailing_days)
+            for row in daily_series(get, path, params, to_row, state, first_day, trailing_days):
+                yield {ACCOUNT: account, **row}
 
         return series
 
@@ -96,23 +112,26 @@ def _summary_resources(client: WootricClient, first_day: date, trailing_days: in
         email_stats_row,
     )
 
-    # small lists the API returns whole: replaced on every run, so deletions show too
-    @dlt.resource(name="segments", write_disposition="replace", primary_key="name")
-    def segments() -> Any:
-        yield list(segment_rows(get("/v1/segments")))
+    # small lists the API returns whole: the account's rows are replaced on every run, so deletions show too
+    def whole_list(name: str, path: str, to_rows: Any, key: Sequence[str]) -> DltResource:
+        @dlt.resource(name=name, write_disposition=_REPLACE_ACCOUNT, primary_key=(ACCOUNT, *key), merge_key=ACCOUNT)
+        def listed() -> Any:
+            yield _tagged(to_rows(get(path)), account)
 
-    @dlt.resource(name="survey_templates", write_disposition="replace", primary_key="id")
-    def survey_templates() -> Any:
-        yield list(survey_template_rows(get("/v1/survey_templates")))
+        return listed
 
-    @dlt.resource(name="email_stats_sources", write_disposition="replace", primary_key=("kind", "id"))
-    def email_stats_sources() -> Any:
-        yield list(email_source_rows(get("/v2/email_stats/sources")))
+    segments = whole_list("segments", "/v1/segments", segment_rows, ("name",))
+    survey_templates = whole_list("survey_templates", "/v1/survey_templates", survey_template_rows, ("id",))
+    email_stats_sources = whole_list(
+        "email_stats_sources", "/v2/email_stats/sources", email_source_rows, ("kind", "id")
+    )
 
     return [nps_summary, email_stats, segments, survey_templates, email_stats_sources]
 
 
-def _stream_resource(client: WootricClient, name: str, initial_value: Any, lookback_days: int) -> DltResource:
+def _stream_resource(
+    client: WootricClient, account: str, name: str, initial_value: Any, lookback_days: int
+) -> DltResource:
     spec = STREAMS[name]
     columns = column_hints(name)
     # one run may see an end user twice (updated while we read); keep its newest version
@@ -122,7 +141,8 @@ def _stream_resource(client: WootricClient, name: str, initial_value: Any, lookb
         # Closed start: the last loaded second is read again, and for responses `lag` re-reads the
         # look-back window too. `Boundary` passes on only what is new or changed since (dlt's own
         # boundary check is switched off with primary_key=(): it compares ids and drops edits).
-        cursor: dlt.sources.incremental[Any] = dlt.sources.incremental(
+        # typed, so an external scheduler's interval (Airflow backfills) can be joined
+        cursor: dlt.sources.incremental[datetime] = dlt.sources.incremental[datetime](
             spec.cursor_field,
             initial_value=initial_value,
             range_start="closed",
@@ -140,11 +160,11 @@ def _stream_resource(client: WootricClient, name: str, initial_value: Any, lookb
         for page in walker.pages(start, end):
             batch.extend(boundary.fresh(page))
             if len(batch) >= ARROW_BATCH_ROWS:
-                yield to_table(name, batch)
+                yield to_table(name, batch, account)
                 batch = []
         if batch:
-            yield to_table(name, batch)
+            yield to_table(name, batch, account)
         if end is None:
             boundary.save(walker)
 
-    return dlt.resource(records, name=name, write_disposition="merge", primary_key="id", columns=columns)()
+    return dlt.resource(records, name=name, write_disposition="merge", primary_key=(ACCOUNT, "id"), columns=columns)()

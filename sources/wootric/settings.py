@@ -51,9 +51,9 @@ STREAMS: Dict[str, StreamSpec] = {
 
 
 #: BigQuery layout: tables partitioned by day on `created_at` (queries that filter on it scan only
-#: those days) and clustered on the columns analysts filter and join by
+#: those days) and clustered on the columns analysts filter and join by, the account first
 BIGQUERY_LAYOUT: Dict[str, Dict[str, Any]] = {
-    "responses": {"partition": "created_at", "cluster": ["end_user_id", "survey_id"]},
-    "declines": {"partition": "created_at", "cluster": ["end_user_id", "survey_id"]},
-    "end_users": {"partition": "created_at", "cluster": ["email", "external_id"]},
+    "responses": {"partition": "created_at", "cluster": ["account", "end_user_id", "survey_id"]},
+    "declines": {"partition": "created_at", "cluster": ["account", "end_user_id", "survey_id"]},
+    "end_users": {"partition": "created_at", "cluster": ["account", "email", "external_id"]},
 }

@@ -9,16 +9,16 @@ def test_null_scores_are_no_category_and_missing_flags_count() -> None:
     con = duckdb.connect()
     con.execute("CREATE SCHEMA w")
     con.execute(
-        "CREATE TABLE w.responses (id BIGINT, end_user_id BIGINT, score BIGINT, text VARCHAR, tags JSON,"
-        " survey__channel VARCHAR, excluded_from_calculations BOOLEAN, created_at TIMESTAMPTZ,"
+        "CREATE TABLE w.responses (account VARCHAR, id BIGINT, end_user_id BIGINT, score BIGINT, text VARCHAR,"
+        " tags JSON, survey__channel VARCHAR, excluded_from_calculations BOOLEAN, created_at TIMESTAMPTZ,"
         " end_user__properties JSON)"
     )
-    con.execute("CREATE TABLE w.end_users (id BIGINT, email VARCHAR, external_id VARCHAR)")
+    con.execute("CREATE TABLE w.end_users (account VARCHAR, id BIGINT, email VARCHAR, external_id VARCHAR)")
     con.execute(
         """INSERT INTO w.responses VALUES
-        (1, 1, NULL, 'no score', '[]', 'web', FALSE, TIMESTAMPTZ '2024-01-01 10:00Z', '{"plan": "Pro"}'),
-        (2, 1, 10, 'flag missing', '[]', 'web', NULL, TIMESTAMPTZ '2024-01-01 11:00Z', '{"he said \\"hi\\"": "x"}'),
-        (3, 1, 3, 'excluded', '[]', 'web', TRUE, TIMESTAMPTZ '2024-01-01 12:00Z', '{"plan": "Pro"}')"""
+        ('a', 1, 1, NULL, 'no score', '[]', 'web', FALSE, TIMESTAMPTZ '2024-01-01 10:00Z', '{"plan": "Pro"}'),
+        ('a', 2, 1, 10, 'flag unset', '[]', 'web', NULL, TIMESTAMPTZ '2024-01-01 11:00Z', '{"he said \\"hi\\"": "x"}'),
+        ('a', 3, 1, 3, 'excluded', '[]', 'web', TRUE, TIMESTAMPTZ '2024-01-01 12:00Z', '{"plan": "Pro"}')"""
     )
     for statement in view_sql("duckdb", "w").values():
         con.execute(statement)

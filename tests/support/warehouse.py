@@ -3,7 +3,7 @@
 import json
 from collections import Counter
 from datetime import datetime, timezone
-from typing import Any, Dict, Iterable, List
+from typing import Any, Dict, Iterable, List, Optional
 
 import duckdb
 import psycopg2
@@ -75,8 +75,14 @@ def _instant(value: Any) -> Any:
     raise AssertionError(f"not a timestamp: {value!r}")
 
 
-def assert_exact(table: str, truth: Iterable[Dict[str, Any]], landed: List[Dict[str, Any]]) -> None:
-    """Zero lost, zero duplicated, every compared field equal (timestamps as UTC instants)."""
+def assert_exact(
+    table: str, truth: Iterable[Dict[str, Any]], landed: List[Dict[str, Any]], account: Optional[str] = None
+) -> None:
+    """Zero lost, zero duplicated, every compared field equal (timestamps as UTC instants).
+
+    With `account`, only that account's rows are compared (the others are another account's truth)."""
+    if account is not None:
+        landed = [row for row in landed if row["account"] == account]
     ids = Counter(row["id"] for row in landed)
     dupes = {i: n for i, n in ids.items() if n > 1}
     assert not dupes, f"{table}: {len(dupes)} ids landed more than once, e.g. {list(dupes)[:5]}"

@@ -1,5 +1,6 @@
 """Checks every setting before a request is made, so a typo stops the run with the setting's name."""
 
+import re
 from datetime import date, datetime, timezone
 from typing import Any, Optional
 from urllib.parse import urlsplit
@@ -101,3 +102,17 @@ def check_non_negative(name: str, value: Any) -> int:
     if number < 0 or isinstance(value, bool):
         raise ConfigError(f"{SECTION}.{name}: {value!r} is not a whole number of 0 or more")
     return number
+
+
+ACCOUNT_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+
+
+def check_account(value: Any) -> str:
+    """An account name is a table value and a dlt source (schema) name: lower case, digits, underscores."""
+    text = str(value).strip() if value is not None else ""
+    if not ACCOUNT_NAME.match(text):
+        raise ConfigError(
+            f"{SECTION}.account: {value!r} is not an account name (lower-case letters, digits and _, 1-40 characters,"
+            " starting with a letter)"
+        )
+    return text

@@ -47,6 +47,8 @@ logging.getLogger("dlt").addFilter(_IntendedJsonHints())
 
 TIMESTAMP = pa.timestamp("us", tz="UTC")
 OTHER = "other_fields"
+#: the configured account's name, first column of every table and of every primary key
+ACCOUNT = "account"
 
 
 @dataclass(frozen=True)
@@ -114,7 +116,7 @@ _DLT_TYPES = {pa.int64(): "bigint", pa.string(): "text", pa.bool_(): "bool", TIM
 
 def column_hints(stream: str) -> Dict[str, Dict[str, Any]]:
     """dlt column hints matching the Arrow schema (JSON columns declared as json)."""
-    hints: Dict[str, Dict[str, Any]] = {}
+    hints: Dict[str, Dict[str, Any]] = {ACCOUNT: {"data_type": "text", "nullable": False}}
     for col in COLUMNS[stream]:
         hint: Dict[str, Any] = {"data_type": "json" if col.json else _DLT_TYPES[col.arrow_type]}
         if col.arrow_type == TIMESTAMP:
@@ -126,7 +128,7 @@ def column_hints(stream: str) -> Dict[str, Dict[str, Any]]:
 
 def _schema(stream: str) -> pa.Schema:
     fields = [pa.field(c.name, c.arrow_type, nullable=c.name != "id") for c in COLUMNS[stream]]
-    return pa.schema([*fields, pa.field(OTHER, pa.string())])
+    return pa.schema([pa.field(ACCOUNT, pa.string(), nullable=False), *fields, pa.field(OTHER, pa.string())])
 
 
 _SCHEMAS = {stream: _schema(stream) for stream in COLUMNS}
@@ -150,9 +152,9 @@ def _dumps(value: Any) -> Any:
         return json.dumps(value, default=str, separators=(",", ":"))
 
 
-def to_table(stream: str, rows: Sequence[Dict[str, Any]]) -> pa.Table:
+def to_table(stream: str, rows: Sequence[Dict[str, Any]], account: str) -> pa.Table:
     """One Arrow table from records whose timestamps are already UTC datetimes."""
-    arrays = []
+    arrays = [pa.array([account] * len(rows), pa.string())]
     spill: List[Dict[str, Any]] = [{} for _ in rows]
     for col in COLUMNS[stream]:
         key = col.path[0]

@@ -28,6 +28,7 @@ def test_odd_values_are_kept_not_dropped() -> None:
                 brand_new={"a": 1},
             )
         ],
+        "acme",
     ).to_pylist()[0]
     assert got["score"] is None and got["excluded_from_calculations"] is True and got["completed"] is True
     assert json.loads(got["end_user__properties"]) == {"account": 98765432109876543210}
@@ -36,9 +37,15 @@ def test_odd_values_are_kept_not_dropped() -> None:
 
 def test_an_id_beyond_64_bits_is_a_clear_error() -> None:
     with pytest.raises(SourceError, match="does not fit a 64-bit integer"):
-        to_table("responses", [row(id=2**70)])
+        to_table("responses", [row(id=2**70)], "acme")
 
 
 def test_known_fields_leave_other_fields_empty() -> None:
-    got = to_table("responses", [row(survey={"channel": "email"}, end_user={"properties": {"plan": "Pro"}})])
+    got = to_table("responses", [row(survey={"channel": "email"}, end_user={"properties": {"plan": "Pro"}})], "acme")
     assert got.to_pylist()[0]["other_fields"] is None
+
+
+def test_every_row_names_its_account_even_when_the_api_sends_a_field_of_that_name() -> None:
+    got = to_table("responses", [row(), row(id=2, account="from the api")], "acme").to_pylist()
+    assert [r["account"] for r in got] == ["acme", "acme"]
+    assert json.loads(got[1]["other_fields"]) == {"account": "from the api"}

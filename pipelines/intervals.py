@@ -1,0 +1,17 @@
+"""Which records a scheduled run loads: from the incremental state, or exactly its data interval.
+
+Kept apart from the DAG file so the rule is testable without Airflow installed.
+"""
+
+from typing import Any, Dict, Optional
+
+
+def loads_its_interval(run_type: Optional[str], conf: Optional[Dict[str, Any]]) -> bool:
+    """Only a backfill is bounded by its data interval; every other run continues from the state.
+
+    A bounded run reads [data_interval_start, data_interval_end) and leaves the state alone (dlt's
+    `allow_external_schedulers` semantics). Scheduled runs are not bounded: the look-back for late
+    edits needs the state, and a run after a pause (catchup off) must not leave a gap.
+    """
+    kind = str(getattr(run_type, "value", run_type) or "").lower()
+    return kind == "backfill" or kind.endswith(".backfill") or bool((conf or {}).get("backfill"))

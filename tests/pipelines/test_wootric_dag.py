@@ -1,0 +1,190 @@
+"""The Airflow DAG, run by Airflow itself (`airflow dags test`) against the sandbox, into DuckDB.
+
+Needs the `[airflow]` extra, so these tests carry the `airflow` mark: the default run deselects
+them and `.ci/run` runs them in their own virtualenv (`pytest -m airflow`).
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Dict, List
+
+import duckdb
+import pytest
+from dlt.pipeline.state_sync import decompress_state
+
+from sandbox.wootric import generate_account
+from tests.conftest import ROOT, sandbox_env
+from tests.support.warehouse import assert_exact, read_duckdb
+
+pytestmark = pytest.mark.airflow
+
+TABLES = ("end_users", "responses", "declines")
+RESOURCE_TASKS = ["end_users", "responses", "declines", "segments", "survey_templates", "email_stats_sources"]
+
+
+@pytest.fixture(scope="module")
+def airflow_home(tmp_path_factory: pytest.TempPathFactory) -> Dict[str, str]:
+    """A throwaway Airflow home with a migrated metadata DB and the DAG file copied into its DAGs folder."""
+    home = tmp_path_factory.mktemp("airflow-home")
+    dags = home / "dags"
+    dags.mkdir()
+    shutil.copy(ROOT / "pipelines" / "wootric_dag.py", dags / "wootric_dag.py")
+    env = {
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT": "120",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "airflow", "db", "migrate"],
+        env={**_clean_env(), **env},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return env
+
+
+def _clean_env() -> Dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith(("SOURCES__", "DESTINATION__", "AIRFLOW"))}
+
+
+def airflow(args: List[str], env: Dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "airflow", *args],
+        env={**_clean_env(), **env},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+
+
+def dag_structure(env: Dict[str, str], cwd: Path) -> Dict[str, Any]:
+    """Import errors, task ids and their upstreams, as Airflow's own DagBag parses the DAGs folder."""
+    script = (
+        "import json, sys\n"
+        "from airflow.dag_processing.dagbag import DagBag\n"
+        "bag = DagBag()\n"
+        "dag = bag.dags.get('wootric_sync')\n"
+        "print(json.dumps({'errors': {k: v[-500:] for k, v in bag.import_errors.items()},\n"
+        "  'tasks': {t.task_id: sorted(t.upstream_task_ids) for t in dag.tasks} if dag else None,\n"
+        "  'retries': {t.task_id: t.retries for t in dag.tasks} if dag else None,\n"
+        "  'timetable': type(dag.timetable).__name__ if dag else None}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        env={**_clean_env(), **env},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def state_cursor(db: Path, resource: str, cursor: str) -> Any:
+    """The incremental state dlt keeps in the destination (what a fresh Airflow worker restores)."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        blob = con.execute("SELECT state FROM wootric._dlt_pipeline_state ORDER BY version DESC LIMIT 1").fetchall()[0][
+            0
+        ]
+    state = decompress_state(blob)
+    return state["sources"]["wootric"]["resources"][resource]["incremental"][cursor]["last_value"]
+
+
+def test_dag_loads_with_one_task_per_resource_then_the_views(airflow_home, workdir: Path, start_sandbox) -> None:
+    server = start_sandbox(generate_account(seed=41, end_users=10, responses=20, declines=2))
+    env = {**airflow_home, **sandbox_env(server)}
+    got = dag_structure(env, workdir)
+    assert got["errors"] == {}
+    expected = [f"wootric.wootric_{name}" for name in RESOURCE_TASKS]
+    assert list(got["tasks"]) == [*expected, "analyst_views"]
+    for before, after in zip(expected, expected[1:], strict=False):
+        assert got["tasks"][after] == [before]  # one after another: they share the incremental state
+    assert got["tasks"]["analyst_views"] == [expected[-1]]
+    assert set(got["retries"].values()) == {3}
+    assert got["timetable"] == "CronDataIntervalTimetable"
+    assert server.stats()["requests"] == 0, "parsing the DAG must not call the API"
+
+
+def test_dag_with_two_accounts_runs_them_one_after_another(airflow_home, workdir: Path, start_sandbox) -> None:
+    servers = {
+        name: start_sandbox(generate_account(seed=s, end_users=5, responses=5)) for name, s in (("a", 1), ("b", 2))
+    }
+    env = {**airflow_home, "SOURCES__WOOTRIC__ACCOUNTS": "a,b"}
+    for name, server in servers.items():
+        env[f"SOURCES__WOOTRIC__{name.upper()}__BASE_URL"] = server.url
+        env[f"SOURCES__WOOTRIC__{name.upper()}__CREDENTIALS__CLIENT_ID"] = server.client_id
+        env[f"SOURCES__WOOTRIC__{name.upper()}__CREDENTIALS__CLIENT_SECRET"] = server.client_secret
+    tasks = dag_structure(env, workdir)["tasks"]
+    assert tasks["wootric.a_end_users"] == []
+    assert tasks["wootric.b_end_users"] == ["wootric.a_email_stats_sources"]
+    assert tasks["analyst_views"] == ["wootric.b_email_stats_sources"]
+
+
+def test_scheduled_manual_and_backfill_runs_under_airflow(airflow_home, workdir: Path, start_sandbox) -> None:
+    account = generate_account(
+        seed=42,
+        end_users=120,
+        responses=1600,
+        declines=80,
+        start=datetime(2024, 3, 1, tzinfo=timezone.utc),
+        span_days=60,
+    )
+    server = start_sandbox(account)
+    db = workdir / "feedback.duckdb"
+    env = {**airflow_home, **sandbox_env(server), "DESTINATION__DUCKDB__CREDENTIALS": str(db)}
+
+    def read(table: str) -> List[Dict[str, Any]]:
+        return read_duckdb(db, "wootric", table)
+
+    def assert_all_exact() -> None:
+        for table in TABLES:
+            assert_exact(table, account.truth(table), read(table))
+
+    # a scheduled-style run for a logical date: the first run loads all history, exact
+    first = airflow(["dags", "test", "wootric_sync", "2024-05-01T02:00:00+00:00"], env, workdir)
+    assert first.returncode == 0, first.stdout[-4000:] + first.stderr[-4000:]
+    assert_all_exact()
+    with duckdb.connect(str(db), read_only=True) as con:
+        views = {r[0] for r in con.execute("SELECT table_name FROM information_schema.views").fetchall()}
+    assert {"nps_daily", "nps_monthly", "nps_by_segment", "feedback"} <= views
+
+    # a manual trigger (no logical date, so an empty interval) still loads what is new
+    account.add_responses(30)
+    account.update_end_users(6)
+    account.add_declines(4)
+    manual = airflow(["dags", "test", "wootric_sync"], env, workdir)
+    assert manual.returncode == 0, manual.stdout[-4000:] + manual.stderr[-4000:]
+    assert_all_exact()
+    cursor_before = state_cursor(db, "responses", "created_at")
+
+    # a backfill reloads exactly its data interval and leaves the incremental state alone
+    lost_from, lost_to = datetime(2024, 3, 10, tzinfo=timezone.utc), datetime(2024, 3, 13, tzinfo=timezone.utc)
+    with duckdb.connect(str(db)) as con:
+        con.execute("DELETE FROM wootric.responses WHERE created_at >= ? AND created_at < ?", [lost_from, lost_to])
+    # the run for logical date 2024-03-12 02:00 covers [2024-03-11 02:00, 2024-03-12 02:00)
+    interval = (datetime(2024, 3, 11, 2, tzinfo=timezone.utc), datetime(2024, 3, 12, 2, tzinfo=timezone.utc))
+    backfill = airflow(
+        ["dags", "test", "wootric_sync", "2024-03-12T02:00:00+00:00", "-c", json.dumps({"backfill": True})],
+        env,
+        workdir,
+    )
+    assert backfill.returncode == 0, backfill.stdout[-4000:] + backfill.stderr[-4000:]
+    expected = [
+        r
+        for r in account.truth("responses")
+        if not (lost_from <= r["created_at"] < lost_to) or interval[0] <= r["created_at"] < interval[1]
+    ]
+    restored = [r for r in expected if interval[0] <= r["created_at"] < interval[1]]
+    assert len(restored) >= 10, "the interval must hold records for the test to mean anything"
+    assert_exact("responses", expected, read("responses"))
+    assert state_cursor(db, "responses", "created_at") == cursor_before
