@@ -102,7 +102,18 @@ def state_cursor(db: Path, resource: str, cursor: str) -> Any:
 
 def test_dag_loads_with_one_task_per_resource_then_the_views(airflow_home, workdir: Path, start_sandbox) -> None:
     server = start_sandbox(generate_account(seed=41, end_users=10, responses=20, declines=2))
-    env = {**airflow_home, **sandbox_env(server)}
+    # the secrets as an Airflow Variable holding a secrets.toml (here from the environment's
+    # AIRFLOW_VAR_ backend), which dlt reads on its own
+    secrets = "\n".join(
+        [
+            "[sources.wootric]",
+            f'base_url = "{server.url}"',
+            "[sources.wootric.credentials]",
+            f'client_id = "{server.client_id}"',
+            f'client_secret = "{server.client_secret}"',
+        ]
+    )
+    env = {**airflow_home, "AIRFLOW_VAR_DLT_SECRETS_TOML": secrets}
     got = dag_structure(env, workdir)
     assert got["errors"] == {}
     expected = [f"wootric.wootric_{name}" for name in RESOURCE_TASKS]
