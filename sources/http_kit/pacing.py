@@ -77,12 +77,13 @@ class RateLimitPacer:
                 self._remaining = remaining if self._remaining is None else min(self._remaining, remaining)
 
     def wait_after_429(self, response_headers: Mapping[str, str], fallback: float) -> float:
-        """Seconds until the window the server named resets; `fallback` when it names none."""
+        """Seconds until the announced reset, else the `Retry-After`; `fallback` when the server names neither."""
         reset = _int_header(response_headers, self.headers.reset)
         self._observe_clock(response_headers.get("Date"))
         with self._lock:
             if reset is None:
-                return fallback
+                retry_after = _retry_after(response_headers.get("Retry-After"), self._clock() + self._skew)
+                return fallback if retry_after is None else min(self.max_wait, max(retry_after, 0.05))
             self._reset_at, self._remaining = float(reset), 0
             wait = reset - (self._clock() + self._skew) + self.reset_margin
             # a reset already past by our clock means the clocks disagree: never retry at once
@@ -116,4 +117,18 @@ def _int_header(headers: Mapping[str, str], name: str) -> Optional[int]:
     try:
         return int(float(value))
     except ValueError:
+        return None
+
+
+def _retry_after(value: Optional[str], now: float) -> Optional[float]:
+    """`Retry-After` as seconds: a number, or an HTTP date on the server's clock."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - now)
+    except (TypeError, ValueError):
         return None
