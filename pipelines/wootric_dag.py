@@ -29,13 +29,8 @@ from dlt.helpers.airflow_helper import PipelineTasksGroup
 
 from analytics.wootric_nps import create_nps_views
 from pipelines.intervals import loads_its_interval
-from pipelines.wootric_pipeline import (
-    DEFAULT_DUCKDB_FILE,
-    LOADER_FILE_FORMAT,
-    apply_bigquery_layout,
-    destination_for,
-    make_sources,
-)
+from pipelines.warehouse import DEFAULT_DUCKDB_FILE, LOADER_FILE_FORMAT, destination_for
+from pipelines.wootric_pipeline import apply_bigquery_layout, make_sources
 
 DAG_ID = "wootric_sync"
 

@@ -5,7 +5,6 @@ SOURCES__WOOTRIC__CREDENTIALS__CLIENT_ID); this script only wires it to a pipeli
 """
 
 import argparse
-import os
 import sys
 from pathlib import Path
 from typing import Any, List, Optional
@@ -13,23 +12,15 @@ from typing import Any, List, Optional
 import dlt
 from dlt.destinations.adapters import bigquery_adapter
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
-from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
+from analytics.feedback_all import create_feedback_all, datasets, drop_feedback_all
 from analytics.wootric_nps import create_nps_views, drop_nps_views
 from pipelines.cli import add_common_options, print_counts, row_counts, run_cli
+from pipelines.warehouse import DEFAULT_DUCKDB_FILE, LOADER_FILE_FORMAT, bound_extract_buffers, destination_for
 from sources.http_kit import ConfigError
 from sources.wootric import wootric_source
 from sources.wootric.helpers.config import check_account, parse_start_date
 from sources.wootric.settings import BIGQUERY_LAYOUT
-
-#: dlt's default for DuckDB (insert_values) peaks at gigabytes on large loads; parquet stays flat
-LOADER_FILE_FORMAT = {"duckdb": "parquet"}
-#: one embedded warehouse for every vendor (schema per vendor). It must not be named like a
-#: dataset: DuckDB names the catalog after the file, and `wootric.responses` would be ambiguous.
-DEFAULT_DUCKDB_FILE = "feedback.duckdb"
-#: DuckDB takes 80 % of RAM and every core by default; loading our parquet files needs neither, and
-#: small schedulers run out of memory. Override with DESTINATION__DUCKDB__MEMORY_LIMIT / __THREADS.
-DUCKDB_LIMITS = {"memory_limit": "128MB", "threads": 1}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -100,30 +91,6 @@ def make_sources(resources: Optional[str], start_date: Optional[str], **override
     return [make_source(resources, start_date, account=name, **overrides) for name in accounts]
 
 
-def destination_for(name: str, dataset_name: str, duckdb_file: str = DEFAULT_DUCKDB_FILE) -> Any:
-    """The named destination; DuckDB defaults to one file in the working directory, with bounded memory."""
-    if name != "duckdb":
-        return name
-    configured = dlt.secrets.get("destination.duckdb.credentials") or dlt.config.get("destination.duckdb.credentials")
-    if configured is not None and not isinstance(configured, str):
-        return "duckdb"  # a structured credentials section: dlt resolves it as configured
-    path = configured or os.path.abspath(duckdb_file)
-    if os.path.splitext(os.path.basename(path))[0] == dataset_name:
-        raise ConfigError(
-            f"--dataset-name {dataset_name!r} equals the DuckDB file's name ({os.path.basename(path)}); DuckDB would"
-            " find the schema ambiguous. Choose another dataset name or file."
-        )
-    limits = {key: dlt.config.get(f"destination.duckdb.{key}") or default for key, default in DUCKDB_LIMITS.items()}
-    return dlt.destinations.duckdb(credentials=DuckDbCredentials(path, global_config=limits))
-
-
-def bound_extract_buffers() -> None:
-    """dlt buffers 5,000 items per table before writing; at 2,000 the extract peak is ~10 MB lower
-    and no slower. A value set in config.toml or the environment wins."""
-    if dlt.config.get("data_writer.buffer_max_items") is None:
-        os.environ.setdefault("DATA_WRITER__BUFFER_MAX_ITEMS", "2000")
-
-
 def apply_bigquery_layout(source: Any) -> Any:
     """Partitioning and clustering through dlt's BigQuery adapter (other destinations ignore them);
     `account` leads the clustering, as analysts filter by it first."""
@@ -143,9 +110,11 @@ def run_pipeline(args: argparse.Namespace, duckdb_file: str = DEFAULT_DUCKDB_FIL
         progress=args.progress,
     )
     sources = make_sources(args.resources, args.start_date, **source_overrides)
+    wootric_dataset, woku_dataset = datasets("wootric", args.dataset_name)
     if args.full_refresh:
         # views depend on the tables a refresh drops (Postgres refuses to drop them otherwise)
         drop_nps_views(pipeline)
+        drop_feedback_all(pipeline, woku_dataset)
     if args.destination == "bigquery":
         for source in sources:
             apply_bigquery_layout(source)
@@ -155,6 +124,8 @@ def run_pipeline(args: argparse.Namespace, duckdb_file: str = DEFAULT_DUCKDB_FIL
         refresh=("drop_resources" if args.resources else "drop_sources") if args.full_refresh else None,
     )
     pipeline.analyst_views = create_nps_views(pipeline, args.dataset_name)
+    shared = create_feedback_all(pipeline, wootric_dataset, woku_dataset)
+    pipeline.analyst_views += [f"{woku_dataset}.{view}" for view in shared]
     return pipeline
 
 

@@ -54,23 +54,50 @@ def sandbox_env(server: SandboxServer, **extra: str) -> Dict[str, str]:
     return env
 
 
-def _cli(args: List[str], cwd: Path, env: Dict[str, str]) -> Tuple[List[str], Dict[str, str]]:
-    """The command line and environment of `python pipelines/wootric_pipeline.py ARGS` run from `cwd`."""
+def _cli(args: List[str], cwd: Path, env: Dict[str, str], script: str) -> Tuple[List[str], Dict[str, str]]:
+    """The command line and environment of `python pipelines/SCRIPT ARGS` run from `cwd`."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith(_CONFIG_PREFIXES)}
     full_env.update(env)
     full_env.setdefault("DLT_DATA_DIR", str(cwd / "dlt-data"))
     full_env.setdefault("DESTINATION__POSTGRES__CREDENTIALS", PG_DSN)
-    return [sys.executable, str(ROOT / "pipelines" / "wootric_pipeline.py"), *args], full_env
+    return [sys.executable, str(ROOT / "pipelines" / script), *args], full_env
 
 
-def run_cli(args: List[str], cwd: Path, env: Dict[str, str], timeout: float = 600) -> subprocess.CompletedProcess:
-    command, full_env = _cli(args, cwd, env)
+def run_cli(
+    args: List[str], cwd: Path, env: Dict[str, str], timeout: float = 600, script: str = "wootric_pipeline.py"
+) -> subprocess.CompletedProcess:
+    command, full_env = _cli(args, cwd, env, script)
     return subprocess.run(command, cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout)
 
 
-def start_cli(args: List[str], cwd: Path, env: Dict[str, str]) -> subprocess.Popen:
-    command, full_env = _cli(args, cwd, env)
+def start_cli(args: List[str], cwd: Path, env: Dict[str, str], script: str = "wootric_pipeline.py") -> subprocess.Popen:
+    command, full_env = _cli(args, cwd, env, script)
     return subprocess.Popen(command, cwd=cwd, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def woku_env(server: Any, **extra: str) -> Dict[str, str]:
+    """The Woku sandbox as the pipeline's configuration, through environment variables only."""
+    env = {"SOURCES__WOKU__BASE_URL": server.url, "SOURCES__WOKU__CREDENTIALS__API_KEY": server.api_key}
+    env.update(extra)
+    return env
+
+
+@pytest.fixture
+def start_woku() -> Iterator[Callable[..., Any]]:
+    """Woku sandboxes, stopped after the test."""
+    from sandbox.woku import WokuSandboxServer
+
+    servers: List[Any] = []
+
+    def start(company: Any, **kwargs: Any) -> Any:
+        server = WokuSandboxServer(company, **kwargs)
+        server.start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
 
 
 @dataclass
@@ -82,12 +109,10 @@ class Warehouse:
     read: Callable[[str], List[Dict[str, Any]]]
 
 
-@pytest.fixture(params=["duckdb", "postgres"])
-def warehouse(request: pytest.FixtureRequest, workdir: Path) -> Iterator[Warehouse]:
-    """Every end-to-end load runs on DuckDB and on the real PostgreSQL (its own schema, dropped after)."""
-    if request.param == "duckdb":
+def _warehouse(kind: str, workdir: Path, duckdb_dataset: str) -> Iterator[Warehouse]:
+    if kind == "duckdb":
         yield Warehouse(
-            "duckdb", ["--destination", "duckdb"], lambda t: read_duckdb(workdir / "feedback.duckdb", "wootric", t)
+            "duckdb", ["--destination", "duckdb"], lambda t: read_duckdb(workdir / "feedback.duckdb", duckdb_dataset, t)
         )
         return
     dataset = f"e2e_{uuid.uuid4().hex[:10]}"
@@ -97,3 +122,15 @@ def warehouse(request: pytest.FixtureRequest, workdir: Path) -> Iterator[Warehou
         )
     finally:
         drop_postgres_dataset(dataset)
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def warehouse(request: pytest.FixtureRequest, workdir: Path) -> Iterator[Warehouse]:
+    """Every end-to-end load runs on DuckDB and on the real PostgreSQL (its own schema, dropped after)."""
+    yield from _warehouse(request.param, workdir, "wootric")
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def woku_warehouse(request: pytest.FixtureRequest, workdir: Path) -> Iterator[Warehouse]:
+    """The same for the Woku pipeline, whose DuckDB dataset is `woku`."""
+    yield from _warehouse(request.param, workdir, "woku")

@@ -1,0 +1,122 @@
+"""`feedback_all`: every vendor's answers in one view, for analysts who compare them.
+
+One row per answer: Wootric responses, Woku NPS/CSAT/CES responses and woku reviews, with vendor,
+kind, account, response_id, score, scale, text, created_at (UTC) and respondent_email. It lives in
+the Woku dataset and is rebuilt after every load of either vendor from the tables that exist, so a
+warehouse with one vendor gets a view over that one. Woku's API exposes no contact data (only a
+`clientId`), so `respondent_email` is NULL for Woku rows.
+
+DuckDB and Postgres (the same SQL); other destinations get no view.
+"""
+
+from typing import Any, Dict, List, Set, Tuple
+
+import dlt
+
+DIALECTS = ("duckdb", "postgres")
+VIEW = "feedback_all"
+
+#: Woku survey tables: (table, kind, scale)
+_WOKU_SURVEYS = (("nps_responses", "nps", "0-10"), ("csat_responses", "csat", "1-5"), ("ces_responses", "ces", "1-5"))
+
+
+def datasets(running_vendor: str, running_dataset: str) -> Tuple[str, str]:
+    """(wootric dataset, woku dataset): the running pipeline's own, the other from config or its default."""
+    wootric = dlt.config.get("feedback_all.wootric_dataset") or "wootric"
+    woku = dlt.config.get("feedback_all.woku_dataset") or "woku"
+    if running_vendor == "wootric":
+        wootric = running_dataset
+    else:
+        woku = running_dataset
+    return wootric, woku
+
+
+def drop_feedback_all(pipeline: Any, woku_dataset: str) -> None:
+    """Before a refresh drops tables the view reads (Postgres refuses to drop them otherwise)."""
+    if pipeline.destination.destination_name not in DIALECTS:
+        return
+    with pipeline.sql_client() as sql:
+        if _exists(sql, woku_dataset):
+            sql.execute_sql(f"DROP VIEW IF EXISTS {_q(sql, woku_dataset)}.{VIEW}")
+
+
+def create_feedback_all(pipeline: Any, wootric_dataset: str, woku_dataset: str) -> List[str]:
+    """Create or replace the view when the Woku dataset exists; returns `["feedback_all"]` or []."""
+    if pipeline.destination.destination_name not in DIALECTS:
+        return []
+    with pipeline.sql_client() as sql:
+        if not _exists(sql, woku_dataset):
+            return []
+        columns = _columns(sql, {wootric_dataset, woku_dataset})
+        parts = _parts(sql, columns, wootric_dataset, woku_dataset)
+        if not parts:
+            return []
+        body = "\nUNION ALL\n".join(parts)
+        sql.execute_sql(f"CREATE OR REPLACE VIEW {_q(sql, woku_dataset)}.{VIEW} AS\n{body}")
+    return [VIEW]
+
+
+def _parts(sql: Any, columns: Dict[Tuple[str, str], Set[str]], wootric: str, woku: str) -> List[str]:
+    parts = []
+    wt, wk = _q(sql, wootric), _q(sql, woku)
+    responses = columns.get((wootric, "responses"), set())
+    if {"account", "id", "score", "created_at"} <= responses:
+        users = columns.get((wootric, "end_users"), set())
+        email = "u.email" if {"account", "id", "email"} <= users else "CAST(NULL AS VARCHAR)"
+        join = f" LEFT JOIN {wt}.end_users AS u ON u.account = r.account AND u.id = r.end_user_id" if users else ""
+        text = "r.text" if "text" in responses else "CAST(NULL AS VARCHAR)"
+        parts.append(
+            "SELECT 'wootric' AS vendor, 'nps' AS kind, r.account, CAST(r.id AS VARCHAR) AS response_id,"
+            f" r.score, '0-10' AS scale, {text} AS text, r.created_at, {email} AS respondent_email"
+            f" FROM {wt}.responses AS r{join}"
+        )
+    for table, kind, scale in _WOKU_SURVEYS:
+        have = columns.get((woku, table), set())
+        if {"account", "_id", "score", "created_at"} <= have:
+            text = _first_text(have, "textnote__description", "voicemail__transcription")
+            parts.append(_woku_part(wk, table, kind, scale, "score", text))
+    reviews = columns.get((woku, "woku_reviews"), set())
+    if {"account", "_id", "qualification", "created_at"} <= reviews:
+        text = _first_text(reviews, "description", "transcription")
+        parts.append(_woku_part(wk, "woku_reviews", "woku_review", "1-5", "qualification", text))
+    return parts
+
+
+def _woku_part(ds: str, table: str, kind: str, scale: str, score: str, text: str) -> str:
+    return (
+        f"SELECT 'woku' AS vendor, '{kind}' AS kind, account, CAST(_id AS VARCHAR) AS response_id,"
+        f" CAST({score} AS BIGINT) AS score, '{scale}' AS scale, {text} AS text, created_at,"
+        f" CAST(NULL AS VARCHAR) AS respondent_email FROM {ds}.{table}"
+    )
+
+
+def _first_text(have: Set[str], *candidates: str) -> str:
+    """The comment: a text note first, else the voice note's transcription (columns dlt created)."""
+    present = [c for c in candidates if c in have]
+    if not present:
+        return "CAST(NULL AS VARCHAR)"
+    return present[0] if len(present) == 1 else f"COALESCE({', '.join(present)})"
+
+
+def _columns(sql: Any, schemas: Set[str]) -> Dict[Tuple[str, str], Set[str]]:
+    """Columns by (schema, table): dlt creates a column only once a value arrived for it."""
+    rows = sql.execute_sql(
+        "SELECT table_schema, table_name, column_name FROM information_schema.columns"
+        f" WHERE table_schema IN ({', '.join(_literal(s) for s in sorted(schemas))})"
+    )
+    out: Dict[Tuple[str, str], Set[str]] = {}
+    for schema, table, column in rows:
+        out.setdefault((schema, table), set()).add(column)
+    return out
+
+
+def _exists(sql: Any, dataset: str) -> bool:
+    return bool(sql.execute_sql(f"SELECT 1 FROM information_schema.schemata WHERE schema_name = {_literal(dataset)}"))
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _q(sql: Any, dataset: str) -> str:
+    return sql.capabilities.escape_identifier(dataset)

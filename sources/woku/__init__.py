@@ -1,0 +1,178 @@
+"""Woku voice-of-customer data as a dlt source: NPS, CSAT and CES responses, wokus and their
+reviews, forms and their responses, flows, and external trackers."""
+
+from datetime import datetime, timedelta, timezone
+from typing import Any, Dict, Iterator, List, Optional
+
+import dlt
+from dlt.sources import DltResource
+
+from sources.http_kit import RetryPolicy, config
+from sources.woku.helpers.client import WokuClient
+from sources.woku.helpers.credentials import WokuCredentials
+from sources.woku.helpers.records import ACCOUNT, parse_timestamp, tagged
+from sources.woku.settings import DEFAULT_BASE_URL, DEFAULT_LOOKBACK_DAYS, JSON_COLUMNS, LISTS, SURVEYS
+
+__all__ = ["woku_source"]
+
+SECTION = "sources.woku"
+#: the account's rows are deleted and inserted again; other accounts' rows stay
+_REPLACE_ACCOUNT: Any = {"disposition": "merge", "strategy": "delete-insert"}
+
+
+@dlt.source(name="woku", section="woku")
+def woku_source(
+    credentials: WokuCredentials = dlt.secrets.value,
+    base_url: str = DEFAULT_BASE_URL,
+    start_date: Optional[str] = None,
+    lookback_days: int = DEFAULT_LOOKBACK_DAYS,
+    request_timeout: float = 60.0,
+    max_retries: int = 6,
+    account: str = "default",
+) -> List[DltResource]:
+    """Every table carries `account` and is merged on (`account`, `_id`), ready for several companies.
+
+    Settings are checked here, before any request, so a bad value stops the run with its name.
+    """
+    account = config.check_account(account, f"{SECTION}.account")
+    client = WokuClient(
+        config.check_http_url(base_url, f"{SECTION}.base_url"),
+        credentials.api_key,
+        retry=RetryPolicy(max_attempts=int(config.check_positive(max_retries, f"{SECTION}.max_retries"))),
+        timeout=config.check_positive(request_timeout, f"{SECTION}.request_timeout"),
+    )
+    initial = config.parse_start_date(start_date, f"{SECTION}.start_date")
+    lookback = timedelta(days=config.check_non_negative(lookback_days, f"{SECTION}.lookback_days"))
+    # responses created after this instant wait for the next run: pages stay stable while we read
+    until = datetime.now(timezone.utc)
+
+    surveys = [_survey_responses(client, account, kind, initial, lookback, until) for kind in SURVEYS]
+    lists = {name: _whole_list(client, account, name) for name in LISTS}
+    reviews = _children(client, account, "woku_reviews", "/v1/wokus/{id}/reviews", initial, lookback)
+    form_responses = _children(client, account, "form_responses", "/v1/forms/{id}/responses", initial, lookback)
+    return [
+        *surveys,
+        *lists.values(),
+        lists["wokus"] | reviews,
+        lists["forms"] | form_responses,
+        _tracker_values(client, account),
+    ]
+
+
+def _hints(table: str) -> Dict[str, Dict[str, Any]]:
+    hints: Dict[str, Dict[str, Any]] = {ACCOUNT: {"data_type": "text", "nullable": False}}
+    for name in JSON_COLUMNS.get(table, ()):
+        hints[name] = {"data_type": "json"}
+    return hints
+
+
+def _survey_responses(
+    client: WokuClient, account: str, kind: str, initial: Optional[datetime], lookback: timedelta, until: datetime
+) -> DltResource:
+    """GET /v1/{nps,csat,ces} from the last loaded `createdAt` minus the look-back, up to the run's start."""
+    spec = SURVEYS[kind]
+    name = f"{kind}_responses"
+    lag = lookback.total_seconds() or None
+
+    def responses(
+        # `lag` re-reads the look-back window, so text and voice notes added later arrive; merge on
+        # `_id` keeps one row per response (dlt's own boundary dedup is off: it would drop edits)
+        created: dlt.sources.incremental[datetime] = dlt.sources.incremental[datetime](
+            "createdAt",
+            initial_value=initial,
+            range_start="closed",
+            primary_key=(),
+            lag=lag,
+        ),
+    ) -> Iterator[List[Dict[str, Any]]]:
+        start = created.last_value
+        end = created.end_value or until
+        params = {"to": _iso(end)}
+        if start is not None:
+            params["from"] = _iso(start)
+        for page in client.pages(spec.path, params):
+            yield tagged(page, account, name)
+
+    return dlt.resource(
+        responses, name=name, write_disposition="merge", primary_key=(ACCOUNT, "_id"), columns=_hints(name)
+    )()
+
+
+def _whole_list(client: WokuClient, account: str, name: str) -> DltResource:
+    spec = LISTS[name]
+
+    def listed() -> Iterator[List[Dict[str, Any]]]:
+        for page in client.pages(spec.path, spec.params):
+            yield tagged(page, account, name)
+
+    return dlt.resource(
+        listed,
+        name=name,
+        write_disposition=_REPLACE_ACCOUNT,
+        primary_key=(ACCOUNT, "_id"),
+        merge_key=ACCOUNT,
+        columns=_hints(name),
+    )()
+
+
+def _children(
+    client: WokuClient, account: str, name: str, path: str, initial: Optional[datetime], lookback: timedelta
+) -> DltResource:
+    """Reviews of each woku, responses of each form: newest first, down to the last run's newest
+    record minus the look-back (the lists have no date filter)."""
+
+    @dlt.transformer(
+        name=name, write_disposition="merge", primary_key=(ACCOUNT, "_id"), columns=_hints(name), parallelized=False
+    )
+    def children(parents: List[Dict[str, Any]]) -> Iterator[List[Dict[str, Any]]]:
+        state = dlt.current.resource_state()
+        newest = parse_timestamp(state.get("newest_created_at"))
+        floor = newest - lookback if newest is not None else initial
+        for parent in parents:
+            for page in client.pages_since(path.format(id=parent["_id"]), floor):
+                rows = tagged(page, account, name)
+                for row in rows:
+                    created = row.get("createdAt")
+                    if isinstance(created, datetime) and (newest is None or created > newest):
+                        newest = created
+                yield rows
+        if newest is not None:
+            state["newest_created_at"] = newest.isoformat()
+
+    return children
+
+
+def _tracker_values(client: WokuClient, account: str) -> DltResource:
+    """The tracker values of every tool, form, flow and woku: one request per entity."""
+
+    def values() -> Iterator[List[Dict[str, Any]]]:
+        entities = [(kind, spec.tools_path) for kind, spec in SURVEYS.items()]
+        entities += [("form", LISTS["forms"].path), ("flow", LISTS["flows"].path), ("woku", LISTS["wokus"].path)]
+        for entity_type, list_path in entities:
+            for page in client.pages(list_path):
+                for entity in page:
+                    route = "wokus" if entity_type == "woku" else entity_type
+                    found = client.get(f"/v1/external-trackers/{route}/{entity['_id']}") or []
+                    rows = [
+                        {"entityType": entity_type, "entityId": entity["_id"], **_without(v, "wokuId")} for v in found
+                    ]
+                    if rows:
+                        yield tagged(rows, account, "external_tracker_values")
+
+    return dlt.resource(
+        values,
+        name="external_tracker_values",
+        write_disposition=_REPLACE_ACCOUNT,
+        primary_key=(ACCOUNT, "_id"),
+        merge_key=ACCOUNT,
+        columns=_hints("external_tracker_values"),
+    )()
+
+
+def _without(record: Dict[str, Any], key: str) -> Dict[str, Any]:
+    return {k: v for k, v in record.items() if k != key}
+
+
+def _iso(value: datetime) -> str:
+    """What JavaScript's Date parses: UTC with milliseconds."""
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
