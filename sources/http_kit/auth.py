@@ -36,6 +36,8 @@ class TokenAuth(ABC):
 
     #: renew this many seconds (at most a tenth of the token's life) before the announced expiry
     refresh_margin: float = 300.0
+    #: False for a fixed key: a 401 is then final, with no renewal to try
+    renewable: bool = True
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self._clock = clock
@@ -73,6 +75,10 @@ class TokenAuth(ABC):
         self.renewals += 1
         return token
 
+    def rejected(self) -> AuthError:
+        """The error for a 401 that no renewal can fix."""
+        return AuthError("the API rejected the credentials (HTTP 401)")
+
     @abstractmethod
     def obtain(self, first: bool) -> Token:
         """Get a fresh token from the primary credentials; raise AuthError when refused."""
@@ -85,6 +91,8 @@ class TokenAuth(ABC):
 class StaticBearerAuth(TokenAuth):
     """A fixed API key or token that cannot be renewed: a 401 is final."""
 
+    renewable = False
+
     def __init__(self, token: str, what: str = "API key") -> None:
         super().__init__()
         self._static = token
@@ -92,8 +100,11 @@ class StaticBearerAuth(TokenAuth):
 
     def obtain(self, first: bool) -> Token:
         if not first:
-            raise AuthError(f"the API rejected the configured {self._what}")
+            raise self.rejected()
         return Token(self._static)
+
+    def rejected(self) -> AuthError:
+        return AuthError(f"the API rejected the configured {self._what} (HTTP 401)")
 
 
 class TokenStore:

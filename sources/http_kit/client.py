@@ -111,6 +111,8 @@ class ApiClient:
                 self.pacer.observe(response.headers)
             status = response.status_code
 
+            if status == 401 and token is not None and not self.auth.renewable:
+                raise self.auth.rejected()
             if status == 401 and token is not None and not renewed:
                 logger.warning("%s: 401 Unauthorized, renewing the access token and retrying once", where)
                 self.auth.invalidate(token)
