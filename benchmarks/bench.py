@@ -1,6 +1,6 @@
 """Benchmark: the real pipeline, as a subprocess, against the sandbox; and the Singer peer on the same data.
 
-    python benchmarks/bench.py            # full: W1 (50k and 200k responses), W2, W3, W4, and the peer
+    python benchmarks/bench.py            # full: W1 (50k and 200k responses), W2, W3, W4, the peer, W5 (Woku)
     python benchmarks/bench.py --quick    # small data, under two minutes; CI runs it for correctness
 
 Each run starts in a fresh working directory with configuration in environment variables only. The
@@ -48,6 +48,8 @@ class Workload:
     peer: bool = False
     styles: str = ""
     env: Dict[str, str] = field(default_factory=dict)
+    #: "woku": the Woku pipeline against the Woku sandbox, with these sandbox counts
+    woku: Dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -123,6 +125,38 @@ class Sandbox:
         self.proc.wait(timeout=30)
 
 
+#: Woku tables and the sandbox truth kinds they hold
+WOKU_TABLES = {
+    "nps_responses": ("nps_responses",),
+    "csat_responses": ("csat_responses",),
+    "ces_responses": ("ces_responses",),
+    "woku_reviews": ("woku_reviews",),
+    "form_responses": ("form_responses",),
+    "external_tracker_values": ("external_tracker_values", "woku_tracker_values"),
+}
+
+
+class WokuSandbox(Sandbox):
+    """The Woku sandbox server in its own process."""
+
+    def __init__(self, w: Workload, seed: int = 42) -> None:
+        cmd = [sys.executable, "-m", "sandbox.woku", "--port", "0", "--seed", str(seed)]
+        for key, value in w.woku.items():
+            cmd += [f"--{key.replace('_', '-')}", str(value)]
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        lines = [self.proc.stdout.readline().strip() for _ in range(2)]
+        if not lines[0].startswith("SANDBOX_URL=") or not lines[1].startswith("SANDBOX_API_KEY="):
+            raise RuntimeError(f"woku sandbox did not start: {lines!r}")
+        self.url = lines[0].split("=", 1)[1]
+        self.api_key = lines[1].split("=", 1)[1]
+
+    def truth_ids(self) -> Dict[str, set]:
+        return {
+            table: {rec["_id"] for kind in kinds for rec in self.get(f"/_sandbox/truth/{kind}")}
+            for table, kinds in WOKU_TABLES.items()
+        }
+
+
 def measure(cmd, *, cwd: Path, env: Dict[str, str], shell: bool = False) -> tuple:
     """Run a command; wall seconds, CPU seconds of its whole process tree, peak tree RSS (sampled)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -152,9 +186,11 @@ def measure(cmd, *, cwd: Path, env: Dict[str, str], shell: bool = False) -> tupl
     return proc.returncode, wall, cpu, peak[0] / 2**20, out, err
 
 
-def landed_ids(db: Path, dataset: str, tables: Dict[str, str]) -> Dict[str, List]:
+def landed_ids(db: Path, dataset: str, tables: Dict[str, str], key: str = "id") -> Dict[str, List]:
     with duckdb.connect(str(db), read_only=True) as con:
-        return {s: [r[0] for r in con.execute(f'SELECT id FROM {dataset}."{t}"').fetchall()] for s, t in tables.items()}
+        return {
+            s: [r[0] for r in con.execute(f'SELECT {key} FROM {dataset}."{t}"').fetchall()] for s, t in tables.items()
+        }
 
 
 def landed_ids_postgres(dataset: str) -> Dict[str, List]:
@@ -180,7 +216,7 @@ def drop_postgres(dataset: str) -> None:
 
 
 def compare(result: Result, truth: Dict[str, set], landed: Dict[str, List]) -> None:
-    for s in STREAMS:
+    for s in truth:
         ids = landed.get(s, [])
         distinct = set(ids)
         stream = {
@@ -220,7 +256,7 @@ def run_measured(
         w.name,
         connector,
         requests=stats["requests"],
-        token_requests=stats["token_requests"],
+        token_requests=stats.get("token_requests", 0),
         wall_s=wall,
         cpu_s=cpu,
         peak_rss_mb=rss,
@@ -272,6 +308,27 @@ def run_ours(w: Workload, sandbox: Sandbox, workdir: Path, truth: Dict[str, set]
     )
 
 
+def run_woku(w: Workload, sandbox: WokuSandbox, workdir: Path, truth: Dict[str, set]) -> Result:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SOURCES__", "DESTINATION__"))}
+    env.update(
+        {
+            "SOURCES__WOKU__BASE_URL": sandbox.url,
+            "SOURCES__WOKU__CREDENTIALS__API_KEY": sandbox.api_key,
+            "DLT_DATA_DIR": str(workdir / "dlt-data"),
+            **w.env,
+        }
+    )
+    args = [sys.executable, str(ROOT / "pipelines" / "woku_pipeline.py")]
+
+    def read_landed() -> Dict[str, List]:
+        return landed_ids(workdir / "feedback.duckdb", "woku", {t: t for t in WOKU_TABLES}, key="_id")
+
+    connector = "this connector (Woku)"
+    return run_measured(
+        w, connector, sandbox, args, cwd=workdir, env=env, shell=False, truth=truth, read_landed=read_landed
+    )
+
+
 def run_peer(w: Workload, sandbox: Sandbox, workdir: Path, truth: Dict[str, set], cache: Path) -> Result:
     from benchmarks.peer import ensure_peer, peer_command, peer_landed
 
@@ -296,7 +353,24 @@ def run_peer(w: Workload, sandbox: Sandbox, workdir: Path, truth: Dict[str, set]
 NO_LOOKBACK = {"SOURCES__WOOTRIC__RESPONSES_LOOKBACK_DAYS": "0"}
 
 
+WOKU_QUICK = {"nps_responses": 6_000, "csat_responses": 2_000, "ces_responses": 2_000, "wokus": 40, "reviews": 3_000}
+WOKU_FULL = {
+    "nps_responses": 100_000,
+    "csat_responses": 30_000,
+    "ces_responses": 30_000,
+    "wokus": 200,
+    "reviews": 40_000,
+    "forms": 20,
+    "form_responses": 20_000,
+}
+
+
 def workloads(quick: bool, peer: bool) -> List[Workload]:
+    woku = WOKU_QUICK if quick else WOKU_FULL
+    tail = [
+        Workload("W5 Woku full sync → DuckDB", 0, 0, 0, woku=woku),
+        Workload("W5 Woku incremental, no change", 0, 0, 0, woku=woku, incremental_of="W5 Woku full sync → DuckDB"),
+    ]
     if quick:
         return [
             Workload("W1 backfill → DuckDB", 1_000, 10_000, 1_000, peer=peer, styles="space" if peer else ""),
@@ -306,6 +380,7 @@ def workloads(quick: bool, peer: bool) -> List[Workload]:
                 "W3 … without look-back", 1_000, 10_000, 1_000, incremental_of="W1 backfill → DuckDB", env=NO_LOOKBACK
             ),
             Workload("W4 backfill → Postgres", 1_000, 10_000, 1_000, destination="postgres"),
+            *tail,
         ]
     return [
         Workload(
@@ -327,6 +402,7 @@ def workloads(quick: bool, peer: bool) -> List[Workload]:
             env=NO_LOOKBACK,
         ),
         Workload("W4 backfill → Postgres", 20_000, 200_000, 20_000, destination="postgres"),
+        *tail,
     ]
 
 
@@ -381,13 +457,13 @@ def main(argv: Optional[List[str]] = None) -> int:
                     continue
                 sandbox, workdir, truth = sandboxes[w.incremental_of], dirs[w.incremental_of], truths[w.incremental_of]
             else:
-                sandbox = Sandbox(w)
+                sandbox = WokuSandbox(w) if w.woku else Sandbox(w)
                 workdir = base / f"w{len(dirs)}"
                 workdir.mkdir()
                 truth = sandbox.truth_ids()
                 dirs[w.name], sandboxes[w.name], truths[w.name] = workdir, sandbox, truth
             print(f"running {w.name} ...", flush=True)
-            results.append(run_ours(w, sandbox, workdir, truth))
+            results.append(run_woku(w, sandbox, workdir, truth) if w.woku else run_ours(w, sandbox, workdir, truth))
             if w.peer:
                 peer_dir = base / f"peer{len(results)}"
                 peer_dir.mkdir()
@@ -402,7 +478,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     print(render(results))
     if args.json:
         args.json.write_text(json.dumps({"machine": machine(), "results": [asdict(r) for r in results]}, indent=2))
-    ours = [r for r in results if r.connector == "this connector"]
+    ours = [r for r in results if r.connector.startswith("this connector")]
     bad = [r for r in ours if r.exit_code != 0 or r.missing or r.duplicated]
     if bad:
         print(f"\nFAILED: {len(bad)} run(s) of this connector lost, doubled or failed", file=sys.stderr)
