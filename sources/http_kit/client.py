@@ -52,6 +52,8 @@ class ApiClient:
         self.session.headers["Accept"] = "application/json"
         self.requests_sent = 0
         self.retries = 0
+        #: the HTTP status of the latest answer (callers that record outcomes want the final one)
+        self.last_status: Optional[int] = None
 
     def get(self, path: str, params: Optional[Mapping[str, Any]] = None) -> Any:
         return self.request("GET", path, params=params)
@@ -109,7 +111,7 @@ class ApiClient:
                 raise ApiError(f"{where} failed: {_reason(exc)}") from None
             if self.pacer is not None:
                 self.pacer.observe(response.headers)
-            status = response.status_code
+            status = self.last_status = response.status_code
 
             if status == 401 and token is not None and not self.auth.renewable:
                 raise self.auth.rejected()
