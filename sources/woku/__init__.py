@@ -1,6 +1,7 @@
 """Woku voice-of-customer data as a dlt source: NPS, CSAT and CES responses, wokus and their
 reviews, forms and their responses, flows, and external trackers."""
 
+import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, Iterator, List, Optional
 
@@ -8,7 +9,7 @@ import dlt
 from dlt.sources import DltResource
 
 from sources.http_kit import RetryPolicy, config
-from sources.woku.helpers.client import WokuClient
+from sources.woku.helpers.client import WokuClient, envelope
 from sources.woku.helpers.credentials import WokuCredentials
 from sources.woku.helpers.records import ACCOUNT, parse_timestamp, tagged
 from sources.woku.settings import DEFAULT_BASE_URL, DEFAULT_LOOKBACK_DAYS, JSON_COLUMNS, LISTS, SURVEYS
@@ -16,6 +17,8 @@ from sources.woku.settings import DEFAULT_BASE_URL, DEFAULT_LOOKBACK_DAYS, JSON_
 __all__ = ["woku_source"]
 
 SECTION = "sources.woku"
+#: source-state key: a token per extract of each parent list
+_EXTRACTS = "extracts"
 #: the account's rows are deleted and inserted again; other accounts' rows stay
 _REPLACE_ACCOUNT: Any = {"disposition": "merge", "strategy": "delete-insert"}
 
@@ -48,8 +51,10 @@ def woku_source(
 
     surveys = [_survey_responses(client, account, kind, initial, lookback, until) for kind in SURVEYS]
     lists = {name: _whole_list(client, account, name) for name in LISTS}
-    reviews = _children(client, account, "woku_reviews", "/v1/wokus/{id}/reviews", initial, lookback)
-    form_responses = _children(client, account, "form_responses", "/v1/forms/{id}/responses", initial, lookback)
+    reviews = _children(client, account, "wokus", "woku_reviews", "/v1/wokus/{id}/reviews", initial, lookback)
+    form_responses = _children(
+        client, account, "forms", "form_responses", "/v1/forms/{id}/responses", initial, lookback
+    )
     return [
         *surveys,
         *lists.values(),
@@ -102,6 +107,9 @@ def _whole_list(client: WokuClient, account: str, name: str) -> DltResource:
     spec = LISTS[name]
 
     def listed() -> Iterator[List[Dict[str, Any]]]:
+        # a new token per extract: the transformers below (called once per page of this list) use
+        # it to tell this extract's first page from the next ones
+        dlt.current.source_state().setdefault(_EXTRACTS, {})[name] = uuid.uuid4().hex
         for page in client.pages(spec.path, spec.params):
             yield tagged(page, account, name)
 
@@ -116,9 +124,15 @@ def _whole_list(client: WokuClient, account: str, name: str) -> DltResource:
 
 
 def _children(
-    client: WokuClient, account: str, name: str, path: str, initial: Optional[datetime], lookback: timedelta
+    client: WokuClient,
+    account: str,
+    parent_name: str,
+    name: str,
+    path: str,
+    initial: Optional[datetime],
+    lookback: timedelta,
 ) -> DltResource:
-    """Reviews of each woku, responses of each form: newest first, down to the last run's newest
+    """Reviews of each woku, responses of each form: newest first, down to the previous runs' newest
     record minus the look-back (the lists have no date filter)."""
 
     @dlt.transformer(
@@ -126,8 +140,14 @@ def _children(
     )
     def children(parents: List[Dict[str, Any]]) -> Iterator[List[Dict[str, Any]]]:
         state = dlt.current.resource_state()
+        # dlt calls this once per page of parents; the floor must come from before this extract,
+        # not from the reviews an earlier page of this same extract has just seen
+        token = dlt.current.source_state().get(_EXTRACTS, {}).get(parent_name)
+        if token is None or state.get("extract") != token:
+            state["extract"], state["base"] = token, state.get("newest_created_at")
+        base = parse_timestamp(state.get("base"))
+        floor = base - lookback if base is not None else initial
         newest = parse_timestamp(state.get("newest_created_at"))
-        floor = newest - lookback if newest is not None else initial
         for parent in parents:
             for page in client.pages_since(path.format(id=parent["_id"]), floor):
                 rows = tagged(page, account, name)
@@ -152,7 +172,8 @@ def _tracker_values(client: WokuClient, account: str) -> DltResource:
             for page in client.pages(list_path):
                 for entity in page:
                     route = "wokus" if entity_type == "woku" else entity_type
-                    found = client.get(f"/v1/external-trackers/{route}/{entity['_id']}") or []
+                    path = f"/v1/external-trackers/{route}/{entity['_id']}"
+                    found, _, _ = envelope(client.get(path) or [], path)  # documented as a list; a page is read too
                     rows = [
                         {"entityType": entity_type, "entityId": entity["_id"], **_without(v, "wokuId")} for v in found
                     ]

@@ -185,3 +185,21 @@ def test_resources_and_bad_settings(workdir: Path, start_woku) -> None:
     bad_url = run_cli([], workdir, woku_env(server, SOURCES__WOKU__BASE_URL="ftp://x"), script="woku_pipeline.py")
     assert bad_url.returncode == 2 and "sources.woku.base_url" in bad_url.stderr
     json.dumps(server.stats())  # the sandbox stayed healthy
+
+
+def test_reviews_and_form_responses_of_parents_on_later_pages_are_all_read(
+    workdir: Path, woku_warehouse, start_woku
+) -> None:
+    """dlt calls the transformer once per page of wokus (or forms): every page must use the floor
+    from before the run, not the newest review an earlier page has just loaded."""
+    company = generate_company(seed=57, wokus=17, reviews=260, forms=11, form_responses=180, span_days=300)
+    server = start_woku(company, max_limit=5)  # 4 pages of wokus, 3 of forms
+    # fifo: dlt finishes each page's transformer call before it starts the next (round robin may not)
+    env = woku_env(server, EXTRACT__NEXT_ITEM_MODE="fifo")
+    for _ in range(2):
+        result = run_cli([*woku_warehouse.args], workdir, env, script="woku_pipeline.py")
+        assert result.returncode == 0, result.stderr
+        for table in ("woku_reviews", "form_responses", "wokus", "forms"):
+            assert_table_exact(table, company, woku_warehouse.read(table))
+        company.add_reviews(12)
+        company.add_form_responses(7)
