@@ -52,6 +52,8 @@ def create_feedback_all(pipeline: Any, wootric_dataset: str, woku_dataset: str) 
         if not parts:
             return []
         body = "\nUNION ALL\n".join(parts)
+        # dropped first: Postgres cannot replace a view whose columns change
+        sql.execute_sql(f"DROP VIEW IF EXISTS {_q(sql, woku_dataset)}.{VIEW}")
         sql.execute_sql(f"CREATE OR REPLACE VIEW {_q(sql, woku_dataset)}.{VIEW} AS\n{body}")
     return [VIEW]
 

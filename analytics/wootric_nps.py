@@ -130,6 +130,8 @@ def create_nps_views(pipeline: Any, dataset: str) -> List[str]:
         ds = sql.fully_qualified_dataset_name()
         for name, statement in view_sql(dialect, ds).items():
             if NEEDS[name] <= tables:
+                # Postgres cannot replace a view whose columns changed (the account column came later)
+                sql.execute_sql(f"DROP VIEW IF EXISTS {ds}.{name}")
                 sql.execute_sql(statement)
                 created.append(name)
     return created

@@ -1,6 +1,7 @@
 """What every pipeline script shares: common options, one-line errors, the load summary."""
 
 import argparse
+import dataclasses
 import logging
 import os
 import sys
@@ -15,6 +16,16 @@ from dlt.common.destination.exceptions import DestinationException, UnknownDesti
 from dlt.common.exceptions import MissingDependencyException
 
 from sources.http_kit import SourceError
+
+
+@dataclasses.dataclass
+class SyncResult:
+    """What one sync did: the dlt pipeline, rows loaded per table (all accounts), the views made."""
+
+    pipeline: Any
+    rows: Dict[str, int] = dataclasses.field(default_factory=dict)
+    views: List[str] = dataclasses.field(default_factory=list)
+
 
 PROGRESS_CHOICES = ("log", "tqdm", "enlighten", "alive_progress")
 EXIT_CONFIG = 2

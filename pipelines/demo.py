@@ -4,7 +4,7 @@ import argparse
 import time
 from typing import Any
 
-from pipelines.cli import print_counts, row_counts
+from pipelines.cli import print_counts
 from pipelines.wootric_pipeline import run_pipeline
 from sandbox.wootric import SandboxServer, generate_account
 from sources.wootric.helpers.credentials import WootricPasswordCredentials
@@ -36,9 +36,9 @@ def run_demo(args: argparse.Namespace) -> int:
         print(f"sandbox: {server.url} (generated account, rate limit 100 requests / 2 s window)")
         args.full_refresh = True
         started = time.monotonic()
-        pipeline = run_pipeline(args, duckdb_file=DEMO_FILE, credentials=creds, base_url=server.url)
+        result = run_pipeline(args, duckdb_file=DEMO_FILE, credentials=creds, base_url=server.url)
         first = server.stats()
-        print_counts(row_counts(pipeline), f"{DEMO_FILE}, dataset {args.dataset_name!r} (full backfill)")
+        print_counts(result.rows, f"{DEMO_FILE}, dataset {args.dataset_name!r} (full backfill)")
         print(
             f"  {first['requests']} API requests + {first['token_requests']} token request(s), "
             f"{first['rate_limited']} answered 429, {time.monotonic() - started:.1f}s"
@@ -49,15 +49,15 @@ def run_demo(args: argparse.Namespace) -> int:
         account.update_end_users(12)
         server.reset_stats()
         args.full_refresh = False
-        pipeline = run_pipeline(args, duckdb_file=DEMO_FILE, credentials=creds, base_url=server.url)
+        result = run_pipeline(args, duckdb_file=DEMO_FILE, credentials=creds, base_url=server.url)
         second = server.stats()
         print_counts(
-            row_counts(pipeline),
+            result.rows,
             "the same dataset (incremental run after 40 new responses, 5 new declines, 12 updated end users)",
         )
         print(f"  {second['requests']} API requests + {second['token_requests']} token request(s)")
-        ok = _summarize(pipeline, account, args.dataset_name)
-    print(f"analyst views: {', '.join(pipeline.analyst_views)}")
+        ok = _summarize(result.pipeline, account, args.dataset_name)
+    print(f"analyst views: {', '.join(result.views)}")
     print("draw it: python pipelines/wootric_pipeline.py report --demo   (writes nps_report.png and .html)")
     print(
         f"query it: python -c \"import duckdb; print(duckdb.connect('{DEMO_FILE}')"

@@ -5,6 +5,8 @@ Kept apart from the DAG file so the rule is testable without Airflow installed.
 
 from typing import Any, Dict, Optional
 
+from sources.http_kit import ConfigError
+
 
 def loads_its_interval(run_type: Optional[str], conf: Optional[Dict[str, Any]]) -> bool:
     """Only a backfill is bounded by its data interval; every other run continues from the state.
@@ -15,3 +17,10 @@ def loads_its_interval(run_type: Optional[str], conf: Optional[Dict[str, Any]]) 
     """
     kind = str(getattr(run_type, "value", run_type) or "").lower()
     return kind == "backfill" or kind.endswith(".backfill") or bool((conf or {}).get("backfill"))
+
+
+def check_interval(bounded: bool, start: Any, end: Any) -> None:
+    """A bounded run over an empty interval (a trigger with no logical date) would load nothing and
+    still succeed: stop it with the reason instead."""
+    if bounded and (start is None or end is None or start >= end):
+        raise ConfigError("a backfill needs a data interval: trigger it with a logical date")

@@ -5,7 +5,7 @@ import argparse
 import time
 from typing import Any, Dict
 
-from pipelines.cli import print_counts, row_counts
+from pipelines.cli import print_counts
 from pipelines.woku_pipeline import run_pipeline
 from sandbox.woku import WokuSandboxServer, generate_company
 from sources.woku.helpers.credentials import WokuCredentials
@@ -40,9 +40,9 @@ def run_demo(args: argparse.Namespace) -> int:
         print(f"sandbox: {server.url} (generated company, rate limit 100 requests / 2 s window)")
         args.full_refresh = True
         started = time.monotonic()
-        pipeline = run_pipeline(args, duckdb_file=DEMO_FILE, credentials=creds, base_url=server.url)
+        result = run_pipeline(args, duckdb_file=DEMO_FILE, credentials=creds, base_url=server.url)
         first = server.stats()
-        print_counts(row_counts(pipeline), f"{DEMO_FILE}, dataset {args.dataset_name!r} (full sync)")
+        print_counts(result.rows, f"{DEMO_FILE}, dataset {args.dataset_name!r} (full sync)")
         seconds = time.monotonic() - started
         print(f"  {first['requests']} API requests, {first['rate_limited']} answered 429, {seconds:.1f}s")
 
@@ -52,16 +52,16 @@ def run_demo(args: argparse.Namespace) -> int:
         company.add_form_responses(5)
         server.reset_stats()
         args.full_refresh = False
-        pipeline = run_pipeline(args, duckdb_file=DEMO_FILE, credentials=creds, base_url=server.url)
+        result = run_pipeline(args, duckdb_file=DEMO_FILE, credentials=creds, base_url=server.url)
         second = server.stats()
         print_counts(
-            row_counts(pipeline),
+            result.rows,
             "the same dataset (incremental run after 25 NPS and 10 CSAT responses, 15 reviews, 5 form responses;"
             " the 7-day look-back re-reads the newest week)",
         )
         print(f"  {second['requests']} API requests")
-        ok = _check(pipeline, company, args.dataset_name)
-    print(f"analyst views: {', '.join(pipeline.analyst_views)}")
+        ok = _check(result.pipeline, company, args.dataset_name)
+    print(f"analyst views: {', '.join(result.views)}")
     print(
         f"query it: python -c \"import duckdb; print(duckdb.connect('{DEMO_FILE}')"
         f".execute('SELECT vendor, kind, count(*) FROM {args.dataset_name}.feedback_all GROUP BY ALL').fetchall())\""

@@ -16,7 +16,7 @@ from typing import Any, List, Optional
 import dlt
 
 from analytics.feedback_all import create_feedback_all, datasets, drop_feedback_all
-from pipelines.cli import add_common_options, print_counts, row_counts, run_cli
+from pipelines.cli import SyncResult, add_common_options, print_counts, row_counts, run_cli
 from pipelines.warehouse import DEFAULT_DUCKDB_FILE, LOADER_FILE_FORMAT, bound_extract_buffers, destination_for
 from sources.http_kit import ConfigError, RetryPolicy, config
 from sources.woku import woku_source
@@ -97,8 +97,8 @@ def make_source(resources: Optional[str], start_date: Optional[str], **overrides
     return source
 
 
-def run_pipeline(args: argparse.Namespace, duckdb_file: Optional[str] = None, **source_overrides: Any) -> Any:
-    """One sync, then the cross-vendor `feedback_all` view; returns the dlt pipeline."""
+def run_pipeline(args: argparse.Namespace, duckdb_file: Optional[str] = None, **source_overrides: Any) -> SyncResult:
+    """One sync, then the cross-vendor `feedback_all` view."""
     bound_extract_buffers()
     pipeline = make_pipeline(args, duckdb_file)
     source = make_source(args.resources, args.start_date, **source_overrides)
@@ -110,8 +110,7 @@ def run_pipeline(args: argparse.Namespace, duckdb_file: Optional[str] = None, **
         loader_file_format=LOADER_FILE_FORMAT.get(args.destination),
         refresh=("drop_resources" if args.resources else "drop_sources") if args.full_refresh else None,
     )
-    pipeline.analyst_views = create_feedback_all(pipeline, wootric_dataset, woku_dataset)
-    return pipeline
+    return SyncResult(pipeline, row_counts(pipeline), create_feedback_all(pipeline, wootric_dataset, woku_dataset))
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -130,10 +129,10 @@ def main(argv: Optional[List[str]] = None) -> int:
             from pipelines.woku_demo import run_demo
 
             return run_demo(args)
-        pipeline = run_pipeline(args)
-        print_counts(row_counts(pipeline), f"{args.destination} dataset {args.dataset_name!r}")
-        if pipeline.analyst_views:
-            print(f"analyst views: {', '.join(pipeline.analyst_views)}")
+        result = run_pipeline(args)
+        print_counts(result.rows, f"{args.destination} dataset {args.dataset_name!r}")
+        if result.views:
+            print(f"analyst views: {', '.join(result.views)}")
         return 0
 
     return run_cli(body)

@@ -28,7 +28,7 @@ from dlt.extract.incremental.context import TimeIntervalContext
 from dlt.helpers.airflow_helper import PipelineTasksGroup
 
 from analytics.wootric_nps import create_nps_views
-from pipelines.intervals import loads_its_interval
+from pipelines.intervals import check_interval, loads_its_interval
 from pipelines.warehouse import DEFAULT_DUCKDB_FILE, LOADER_FILE_FORMAT, destination_for
 from pipelines.wootric_pipeline import apply_bigquery_layout, make_sources
 
@@ -42,8 +42,10 @@ def setting(key: str, default: Any) -> Any:
 
 def choose_interval_policy() -> None:
     """Before each task: join Airflow's data interval (dlt's external scheduler) for backfills only."""
-    dag_run = get_current_context()["dag_run"]
+    context = get_current_context()
+    dag_run = context["dag_run"]
     bounded = loads_its_interval(getattr(dag_run, "run_type", None), getattr(dag_run, "conf", None))
+    check_interval(bounded, context.get("data_interval_start"), context.get("data_interval_end"))
     Container()[TimeIntervalContext] = TimeIntervalContext(allow_external_schedulers=bounded)
 
 

@@ -5,22 +5,26 @@ SOURCES__WOOTRIC__CREDENTIALS__CLIENT_ID); this script only wires it to a pipeli
 """
 
 import argparse
+import logging
 import sys
 from pathlib import Path
-from typing import Any, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 import dlt
 from dlt.destinations.adapters import bigquery_adapter
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
+from dlt.pipeline.helpers import pipeline_drop
 
 from analytics.feedback_all import create_feedback_all, datasets, drop_feedback_all
 from analytics.wootric_nps import create_nps_views, drop_nps_views
-from pipelines.cli import add_common_options, print_counts, row_counts, run_cli
+from pipelines.cli import SyncResult, add_common_options, explain, print_counts, row_counts, run_cli
 from pipelines.warehouse import DEFAULT_DUCKDB_FILE, LOADER_FILE_FORMAT, bound_extract_buffers, destination_for
-from sources.http_kit import ConfigError
+from sources.http_kit import ConfigError, SourceError
 from sources.wootric import wootric_source
 from sources.wootric.helpers.config import check_account, parse_start_date
-from sources.wootric.settings import BIGQUERY_LAYOUT
+from sources.wootric.settings import BIGQUERY_LAYOUT, STREAMS
+
+logger = logging.getLogger(__name__)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -100,8 +104,15 @@ def apply_bigquery_layout(source: Any) -> Any:
     return source
 
 
-def run_pipeline(args: argparse.Namespace, duckdb_file: str = DEFAULT_DUCKDB_FILE, **source_overrides: Any) -> Any:
-    """One sync; returns the dlt pipeline so callers can read what it loaded."""
+def run_pipeline(
+    args: argparse.Namespace, duckdb_file: str = DEFAULT_DUCKDB_FILE, **source_overrides: Any
+) -> SyncResult:
+    """One sync of every configured account, one after another.
+
+    An account that fails (refused credentials, API down) does not stop the others; the run then
+    ends with one line naming each failed account. A full refresh drops the shared tables once,
+    with the first account, and only resets the other accounts' state.
+    """
     bound_extract_buffers()
     pipeline = dlt.pipeline(
         pipeline_name=args.pipeline_name,
@@ -111,22 +122,100 @@ def run_pipeline(args: argparse.Namespace, duckdb_file: str = DEFAULT_DUCKDB_FIL
     )
     sources = make_sources(args.resources, args.start_date, **source_overrides)
     wootric_dataset, woku_dataset = datasets("wootric", args.dataset_name)
+    add_account_column(pipeline, single_account() if len(sources) == 1 else None)
     if args.full_refresh:
         # views depend on the tables a refresh drops (Postgres refuses to drop them otherwise)
         drop_nps_views(pipeline)
         drop_feedback_all(pipeline, woku_dataset)
-    if args.destination == "bigquery":
-        for source in sources:
+    refresh = ("drop_resources" if args.resources else "drop_sources") if args.full_refresh else None
+    result = SyncResult(pipeline)
+    failures: List[Tuple[str, str, int]] = []
+    for i, source in enumerate(sources):
+        if args.destination == "bigquery":
             apply_bigquery_layout(source)
-    pipeline.run(
-        sources,
-        loader_file_format=LOADER_FILE_FORMAT.get(args.destination),
-        refresh=("drop_resources" if args.resources else "drop_sources") if args.full_refresh else None,
-    )
-    pipeline.analyst_views = create_nps_views(pipeline, args.dataset_name)
-    shared = create_feedback_all(pipeline, wootric_dataset, woku_dataset)
-    pipeline.analyst_views += [f"{woku_dataset}.{view}" for view in shared]
-    return pipeline
+        try:
+            if refresh and i > 0:
+                reset_state(pipeline, source, bool(args.resources))
+            pipeline.run(
+                source, loader_file_format=LOADER_FILE_FORMAT.get(args.destination), refresh=refresh if i == 0 else None
+            )
+        except Exception as exc:  # noqa: BLE001 - an expected failure of one account is reported at the end
+            explained = explain(exc)
+            if explained is None or len(sources) == 1:
+                raise
+            failures.append((source.name, *explained))
+            logger.error("account %r: %s", source.name, explained[0])
+            continue
+        for table, n in row_counts(pipeline).items():
+            result.rows[table] = result.rows.get(table, 0) + n
+    result.views = create_nps_views(pipeline, args.dataset_name)
+    result.views += [f"{woku_dataset}.{view}" for view in create_feedback_all(pipeline, wootric_dataset, woku_dataset)]
+    if failures:
+        print_counts(result.rows, f"{args.destination} dataset {args.dataset_name!r} (accounts that succeeded)")
+        raise AccountsFailed(failures)
+    return result
+
+
+class AccountsFailed(SourceError):
+    """Some accounts failed; the others loaded. The exit status is the first failure's."""
+
+    def __init__(self, failures: List[Tuple[str, str, int]]) -> None:
+        super().__init__("; ".join(f"account {name!r}: {message}" for name, message, _ in failures))
+        self.exit_code = failures[0][2]
+
+
+def reset_state(pipeline: Any, source: Any, selected_only: bool) -> None:
+    """Forget an account's incremental state (all of it, or its selected resources') without dropping
+    the tables it shares with the other accounts."""
+    if source.name not in pipeline.schema_names:
+        return  # never loaded: nothing to forget
+    resources = list(source.selected_resources) if selected_only else []
+    pipeline_drop(
+        pipeline,
+        resources=resources,
+        schema_name=source.name,
+        state_paths=() if selected_only else "*",
+        drop_all=not selected_only,
+        state_only=True,
+    )()
+
+
+#: tables that had no `account` column before several accounts were supported
+ACCOUNT_TABLES = (*STREAMS, "segments", "survey_templates", "email_stats_sources", "nps_summary", "email_stats")
+
+
+def single_account() -> str:
+    """The `account` value of a single-account configuration (the source's own default)."""
+    return check_account(dlt.config.get("sources.wootric.account") or "default")
+
+
+def add_account_column(pipeline: Any, account: Optional[str]) -> None:
+    """Upgrade a dataset loaded before the `account` column existed: add it and name the account of
+    the rows it holds, so merge on (account, id) finds them instead of loading them again."""
+    if pipeline.destination.destination_name not in ("duckdb", "postgres"):
+        return
+    with pipeline.sql_client() as sql:
+        if not sql.has_dataset():
+            return
+        schema = sql.dataset_name
+        found: Dict[str, set] = {}
+        for table, column in sql.execute_sql(
+            "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = %s", schema
+        ):
+            found.setdefault(table, set()).add(column)
+        legacy = [t for t in ACCOUNT_TABLES if t in found and "account" not in found[t]]
+        if not legacy:
+            return
+        if account is None:
+            raise ConfigError(
+                f"dataset {pipeline.dataset_name!r} was loaded before accounts existed: run it once with the one"
+                " account it holds (sources.wootric.account), then add the others, or use --full-refresh"
+            )
+        ds = sql.fully_qualified_dataset_name()
+        for table in legacy:
+            sql.execute_sql(f"ALTER TABLE {ds}.{table} ADD COLUMN account VARCHAR")
+            sql.execute_sql(f"UPDATE {ds}.{table} SET account = %s", account)
+        logger.warning("dataset %s: added the account column (%r) to %s", pipeline.dataset_name, account, legacy)
 
 
 def report(args: argparse.Namespace) -> int:
@@ -167,10 +256,10 @@ def main(argv: Optional[List[str]] = None) -> int:
             from pipelines.demo import run_demo
 
             return run_demo(args)
-        pipeline = run_pipeline(args)
-        print_counts(row_counts(pipeline), f"{args.destination} dataset {args.dataset_name!r}")
-        if pipeline.analyst_views:
-            print(f"analyst views: {', '.join(pipeline.analyst_views)}")
+        result = run_pipeline(args)
+        print_counts(result.rows, f"{args.destination} dataset {args.dataset_name!r}")
+        if result.views:
+            print(f"analyst views: {', '.join(result.views)}")
         return 0
 
     return run_cli(body)

@@ -65,7 +65,7 @@ def woku_source(
 
 
 def _hints(table: str) -> Dict[str, Dict[str, Any]]:
-    hints: Dict[str, Dict[str, Any]] = {ACCOUNT: {"data_type": "text", "nullable": False}}
+    hints: Dict[str, Dict[str, Any]] = {ACCOUNT: {"data_type": "text"}}
     for name in JSON_COLUMNS.get(table, ()):
         hints[name] = {"data_type": "json"}
     return hints

@@ -9,10 +9,12 @@ from pathlib import Path
 from typing import Any, Dict, List
 
 from sandbox.wootric import generate_account
-from tests.conftest import run_cli
-from tests.support.warehouse import assert_exact
+from tests.conftest import run_cli, sandbox_env
+from tests.support.warehouse import PG_DSN, assert_exact
 
 TABLES = ("end_users", "responses", "declines")
+NPS_VIEWS = ("nps_daily", "nps_monthly", "nps_by_segment", "feedback")
+LEGACY_TABLES = (*TABLES, "segments", "survey_templates", "email_stats_sources")
 
 
 def accounts_env(servers: Dict[str, Any]) -> Dict[str, str]:
@@ -67,15 +69,86 @@ def test_two_accounts_with_overlapping_ids_land_side_by_side(workdir: Path, ware
         assert row["email"] == emails.get((row["account"], row["end_user_id"])), row["response_id"]
 
     # a change in one account: the next run loads exactly that, and the other account is untouched
-    added = acme.add_responses(25)
-    edited = brandb.update_end_users(7)
+    added = {r["id"] for r in acme.add_responses(25)}
+    edited = {r["id"] for r in brandb.update_end_users(7)}
     second = run_cli([*warehouse.args], workdir, env)
     assert second.returncode == 0, second.stderr
     assert_accounts_exact(accounts, warehouse.read)
-    assert servers["acme"].stats()["by_path"].get("/v1/responses", 0) >= 1
-    assert len(added) == 25 and len(edited) == 7
+    # rows loaded by the second run, as the CLI reports them (both accounts together)
+    assert loaded(second.stdout) == {"responses": len(added), "end_users": len(edited)}, second.stdout
     assert Counter(row["account"] for row in warehouse.read("segments")) == segments
     assert Counter(row["account"] for row in warehouse.read("survey_templates")) == templates
+
+    # a full refresh drops the shared tables once and reloads every account
+    for args in (["--full-refresh"], ["--full-refresh", "--resources", "responses"], []):
+        acme.add_responses(3)
+        if "--resources" not in args:
+            brandb.add_declines(2)
+        again = run_cli([*warehouse.args, *args], workdir, env)
+        assert again.returncode == 0, again.stderr
+        assert_accounts_exact(accounts, warehouse.read)
+
+
+def loaded(stdout: str) -> Dict[str, int]:
+    counts = {}
+    for line in stdout.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[0] in TABLES and parts[2] == "rows":
+            counts[parts[0]] = int(parts[1].replace(",", ""))
+    return counts
+
+
+def test_a_failing_account_does_not_stop_the_others(workdir: Path, warehouse, start_sandbox) -> None:
+    acme = generate_account(seed=35, end_users=30, responses=200, declines=10)
+    brandb = generate_account(seed=36, end_users=20, responses=150, declines=12)
+    servers = {"acme": start_sandbox(acme), "brandb": start_sandbox(brandb)}
+    env = accounts_env(servers)
+    env["SOURCES__WOOTRIC__ACME__CREDENTIALS__CLIENT_SECRET"] = "wrong-secret-123"
+    result = run_cli([*warehouse.args], workdir, env)
+    assert result.returncode == 3, result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert errors == ["error: account 'acme': " + errors[0].split("account 'acme': ", 1)[1]], result.stderr
+    assert "Traceback" not in result.stderr and "wrong-secret-123" not in result.stderr
+    for table in TABLES:
+        assert_exact(table, brandb.truth(table), warehouse.read(table), account="brandb")
+        assert {row["account"] for row in warehouse.read(table)} == {"brandb"}
+
+
+def test_a_dataset_loaded_before_accounts_existed_is_upgraded(workdir: Path, warehouse, start_sandbox) -> None:
+    """Rows loaded without an `account` column get the single account's name, so later merges find them."""
+    account = generate_account(seed=37, end_users=60, responses=700, declines=40)
+    server = start_sandbox(account)
+    env = sandbox_env(server)
+    first = run_cli([*warehouse.args], workdir, env)
+    assert first.returncode == 0, first.stderr
+    dataset = warehouse.args[-1] if warehouse.name == "postgres" else "wootric"
+    strip_account_column(warehouse.name, workdir, dataset)  # what an older release left behind
+    account.add_responses(20)
+    account.update_end_users(5)
+    second = run_cli([*warehouse.args], workdir, env)
+    assert second.returncode == 0, second.stderr
+    assert "added the account column" in second.stderr
+    for table in TABLES:
+        rows = warehouse.read(table)
+        assert {row["account"] for row in rows} == {"default"}, table
+        assert_exact(table, account.truth(table), rows)
+
+
+def strip_account_column(kind: str, workdir: Path, dataset: str) -> None:
+    statements = [f'DROP VIEW IF EXISTS "{dataset}".{view}' for view in NPS_VIEWS]
+    statements += [f'ALTER TABLE "{dataset}".{table} DROP COLUMN account' for table in LEGACY_TABLES]
+    if kind == "duckdb":
+        import duckdb
+
+        with duckdb.connect(str(workdir / "feedback.duckdb")) as con:
+            for statement in statements:
+                con.execute(statement)
+        return
+    import psycopg2
+
+    with psycopg2.connect(PG_DSN) as con, con.cursor() as cur:
+        for statement in statements:
+            cur.execute(statement)
 
 
 def test_an_account_without_its_own_credentials_is_refused(workdir: Path, start_sandbox) -> None:

@@ -169,7 +169,7 @@ def test_scheduled_manual_and_backfill_runs_under_airflow(airflow_home, workdir:
         views = {r[0] for r in con.execute("SELECT table_name FROM information_schema.views").fetchall()}
     assert {"nps_daily", "nps_monthly", "nps_by_segment", "feedback"} <= views
 
-    # a manual trigger (no logical date, so an empty interval) still loads what is new
+    # a manual trigger (no logical date: Airflow picks the latest whole day) loads what is new, unbounded
     account.add_responses(30)
     account.update_end_users(6)
     account.add_declines(4)

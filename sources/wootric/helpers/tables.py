@@ -116,7 +116,8 @@ _DLT_TYPES = {pa.int64(): "bigint", pa.string(): "text", pa.bool_(): "bool", TIM
 
 def column_hints(stream: str) -> Dict[str, Dict[str, Any]]:
     """dlt column hints matching the Arrow schema (JSON columns declared as json)."""
-    hints: Dict[str, Dict[str, Any]] = {ACCOUNT: {"data_type": "text", "nullable": False}}
+    # nullable: a dataset loaded before accounts existed gets the column added to rows that have none
+    hints: Dict[str, Dict[str, Any]] = {ACCOUNT: {"data_type": "text"}}
     for col in COLUMNS[stream]:
         hint: Dict[str, Any] = {"data_type": "json" if col.json else _DLT_TYPES[col.arrow_type]}
         if col.arrow_type == TIMESTAMP:
@@ -128,7 +129,7 @@ def column_hints(stream: str) -> Dict[str, Dict[str, Any]]:
 
 def _schema(stream: str) -> pa.Schema:
     fields = [pa.field(c.name, c.arrow_type, nullable=c.name != "id") for c in COLUMNS[stream]]
-    return pa.schema([pa.field(ACCOUNT, pa.string(), nullable=False), *fields, pa.field(OTHER, pa.string())])
+    return pa.schema([pa.field(ACCOUNT, pa.string()), *fields, pa.field(OTHER, pa.string())])
 
 
 _SCHEMAS = {stream: _schema(stream) for stream in COLUMNS}
