@@ -92,6 +92,8 @@ def build_dag() -> DAG:
                 decompose="serialize",
                 loader_file_format=LOADER_FILE_FORMAT.get(destination_name),
                 on_before_run=choose_interval_policy,
+                # one resource or account failing must not keep the others from loading
+                trigger_rule="all_done",
             )
             if previous is not None:
                 previous >> run[0]  # accounts one after another: they share the pipeline's state
@@ -100,6 +102,7 @@ def build_dag() -> DAG:
             task_id="analyst_views",
             python_callable=create_views,
             op_args=[pipeline_name, destination, dataset_name],
+            trigger_rule="all_done",
         )
         tasks >> views
     return dag

@@ -76,6 +76,7 @@ def dag_structure(env: Dict[str, str], cwd: Path) -> Dict[str, Any]:
         "print(json.dumps({'errors': {k: v[-500:] for k, v in bag.import_errors.items()},\n"
         "  'tasks': {t.task_id: sorted(t.upstream_task_ids) for t in dag.tasks} if dag else None,\n"
         "  'retries': {t.task_id: t.retries for t in dag.tasks} if dag else None,\n"
+        "  'rules': sorted({getattr(t.trigger_rule, 'value', t.trigger_rule) for t in dag.tasks}) if dag else None,\n"
         "  'timetable': type(dag.timetable).__name__ if dag else None}))\n"
     )
     done = subprocess.run(
@@ -122,6 +123,7 @@ def test_dag_loads_with_one_task_per_resource_then_the_views(airflow_home, workd
         assert got["tasks"][after] == [before]  # one after another: they share the incremental state
     assert got["tasks"]["analyst_views"] == [expected[-1]]
     assert set(got["retries"].values()) == {3}
+    assert got["rules"] == ["all_done"]  # a failed resource does not keep the next ones from loading
     assert got["timetable"] == "CronDataIntervalTimetable"
     assert server.stats()["requests"] == 0, "parsing the DAG must not call the API"
 
