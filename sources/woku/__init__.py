@@ -96,7 +96,7 @@ def _survey_responses(
         if start is not None:
             params["from"] = _iso(start)
         for page in client.pages(spec.path, params):
-            yield tagged(page, account, name)
+            yield tagged(page, account, name, cursor="createdAt")
 
     return dlt.resource(
         responses, name=name, write_disposition="merge", primary_key=(ACCOUNT, "_id"), columns=_hints(name)

@@ -38,11 +38,18 @@ def convert(record: Dict[str, Any], what: str, cursor: Optional[str] = "createdA
     return record
 
 
-def tagged(records: Iterable[Dict[str, Any]], account: str, what: str) -> List[Dict[str, Any]]:
-    """Converted records with the account first; an `account` field from the API is kept aside."""
+def tagged(
+    records: Iterable[Dict[str, Any]], account: str, what: str, cursor: Optional[str] = None
+) -> List[Dict[str, Any]]:
+    """Converted records with the account first; an `account` field from the API is kept aside.
+
+    With `cursor`, a record without that timestamp stops the run with its id (the incremental
+    state could not place it)."""
     out = []
     for record in records:
         convert(record, what)
+        if cursor is not None and not isinstance(record.get(cursor), datetime):
+            raise SourceError(f"{what} {record.get('_id')!r}: no {cursor}")
         if ACCOUNT in record:
             record["api_account"] = record.pop(ACCOUNT)
         # a null object (`textnote: null`) would make dlt warn on every load that it cannot type it;

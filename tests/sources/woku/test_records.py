@@ -1,0 +1,29 @@
+"""Woku records: UTC datetimes, the account first, and a clear stop on a record the cursor cannot place."""
+
+from datetime import datetime, timezone
+
+import pytest
+
+from sources.http_kit import SourceError
+from sources.woku.helpers.records import parse_timestamp, tagged
+
+
+def test_timestamps_become_utc_instants() -> None:
+    assert parse_timestamp("2024-03-05T14:07:09.123Z") == datetime(2024, 3, 5, 14, 7, 9, 123000, tzinfo=timezone.utc)
+    assert parse_timestamp("2024-03-05T16:07:09+02:00") == datetime(2024, 3, 5, 14, 7, 9, tzinfo=timezone.utc)
+    assert parse_timestamp("2024-03-05T14:07:09") == datetime(2024, 3, 5, 14, 7, 9, tzinfo=timezone.utc)
+
+
+def test_account_first_nulls_dropped_and_an_api_account_kept_aside() -> None:
+    rows = tagged(
+        [{"_id": "a", "createdAt": "2024-03-05T14:07:09.000Z", "textnote": None, "account": "x"}], "acme", "t"
+    )
+    assert list(rows[0]) == ["account", "_id", "createdAt", "api_account"]
+    assert rows[0]["account"] == "acme" and rows[0]["api_account"] == "x"
+
+
+def test_a_response_without_its_cursor_stops_with_its_id() -> None:
+    with pytest.raises(SourceError, match="nps_responses 'b': no createdAt"):
+        tagged([{"_id": "b", "score": 9}], "acme", "nps_responses", cursor="createdAt")
+    with pytest.raises(SourceError, match="unreadable createdAt"):
+        tagged([{"_id": "c", "createdAt": "yesterday"}], "acme", "nps_responses", cursor="createdAt")
