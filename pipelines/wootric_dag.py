@@ -31,6 +31,7 @@ from analytics.wootric_nps import create_nps_views
 from pipelines.intervals import check_interval, loads_its_interval
 from pipelines.warehouse import DEFAULT_DUCKDB_FILE, LOADER_FILE_FORMAT, destination_for
 from pipelines.wootric_pipeline import apply_bigquery_layout, make_sources
+from sources.http_kit import SourceError
 
 DAG_ID = "wootric_sync"
 
@@ -105,7 +106,19 @@ def build_dag() -> DAG:
             trigger_rule="all_done",
         )
         tasks >> views
+        # with all_done everywhere the last task would succeed over failed ones: this one fails the run
+        verdict = PythonOperator(
+            task_id="all_loaded", python_callable=report_failures, trigger_rule="one_failed", retries=0
+        )
+        for task in dag.tasks:
+            if task is not verdict:
+                task >> verdict  # directly: one_failed looks at direct upstream tasks only
     return dag
+
+
+def report_failures() -> None:
+    """Runs only when a task before it failed (trigger rule one_failed), so the DAG run is marked failed."""
+    raise SourceError("a resource or account failed to load; the other tasks ran (see their logs)")
 
 
 dag = build_dag()

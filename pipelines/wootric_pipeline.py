@@ -109,9 +109,10 @@ def run_pipeline(
 ) -> SyncResult:
     """One sync of every configured account, one after another.
 
-    An account that fails (refused credentials, API down) does not stop the others; the run then
-    ends with one line naming each failed account. A full refresh drops the shared tables once,
-    with the first account, and only resets the other accounts' state.
+    An account that fails in its extract (refused credentials, API down) does not stop the others;
+    the run then ends with one line naming each failed account. A failure after the extract is the
+    destination's, which every account would meet: it stops the run. With several accounts, a full
+    refresh first drops what every account's schema holds and resets every account's state.
     """
     bound_extract_buffers()
     pipeline = dlt.pipeline(
@@ -121,27 +122,30 @@ def run_pipeline(
         progress=args.progress,
     )
     sources = make_sources(args.resources, args.start_date, **source_overrides)
+    multi = len(sources) > 1
     wootric_dataset, woku_dataset = datasets("wootric", args.dataset_name)
-    add_account_column(pipeline, single_account() if len(sources) == 1 else None)
+    if not (args.full_refresh and not args.resources):  # a full refresh drops the old tables anyway
+        add_account_column(pipeline, upgrade_account(sources))
     if args.full_refresh:
         # views depend on the tables a refresh drops (Postgres refuses to drop them otherwise)
         drop_nps_views(pipeline)
         drop_feedback_all(pipeline, woku_dataset)
     refresh = ("drop_resources" if args.resources else "drop_sources") if args.full_refresh else None
+    if multi and pipeline.has_pending_data:
+        pipeline.load()  # an earlier run's packages: dlt's run() would load them and extract nothing
+    if multi and refresh:
+        drop_accounts(pipeline, sources, bool(args.resources))
+        refresh = None
     result = SyncResult(pipeline)
     failures: List[Tuple[str, str, int]] = []
-    for i, source in enumerate(sources):
+    for source in sources:
         if args.destination == "bigquery":
             apply_bigquery_layout(source)
         try:
-            if refresh and i > 0:
-                reset_state(pipeline, source, bool(args.resources))
-            pipeline.run(
-                source, loader_file_format=LOADER_FILE_FORMAT.get(args.destination), refresh=refresh if i == 0 else None
-            )
+            pipeline.run(source, loader_file_format=LOADER_FILE_FORMAT.get(args.destination), refresh=refresh)
         except Exception as exc:  # noqa: BLE001 - an expected failure of one account is reported at the end
             explained = explain(exc)
-            if explained is None or len(sources) == 1:
+            if explained is None or not multi or pipeline.has_pending_data:
                 raise
             failures.append((source.name, *explained))
             logger.error("account %r: %s", source.name, explained[0])
@@ -156,6 +160,22 @@ def run_pipeline(
     return result
 
 
+def drop_accounts(pipeline: Any, sources: List[Any], selected_only: bool) -> None:
+    """A full refresh of several accounts that share tables: drop the tables (all, or the selected
+    resources') and reset the state of every account's schema, before any account loads again."""
+    pipeline.sync_destination()  # schemas and state may live only in the destination
+    for source in sources:
+        if source.name not in pipeline.schema_names:
+            continue  # never loaded: nothing of its own to drop
+        pipeline_drop(
+            pipeline,
+            resources=list(source.selected_resources) if selected_only else [],
+            schema_name=source.name,
+            state_paths=() if selected_only else "*",
+            drop_all=not selected_only,
+        )()
+
+
 class AccountsFailed(SourceError):
     """Some accounts failed; the others loaded. The exit status is the first failure's."""
 
@@ -164,29 +184,16 @@ class AccountsFailed(SourceError):
         self.exit_code = failures[0][2]
 
 
-def reset_state(pipeline: Any, source: Any, selected_only: bool) -> None:
-    """Forget an account's incremental state (all of it, or its selected resources') without dropping
-    the tables it shares with the other accounts."""
-    if source.name not in pipeline.schema_names:
-        return  # never loaded: nothing to forget
-    resources = list(source.selected_resources) if selected_only else []
-    pipeline_drop(
-        pipeline,
-        resources=resources,
-        schema_name=source.name,
-        state_paths=() if selected_only else "*",
-        drop_all=not selected_only,
-        state_only=True,
-    )()
-
-
 #: tables that had no `account` column before several accounts were supported
 ACCOUNT_TABLES = (*STREAMS, "segments", "survey_templates", "email_stats_sources", "nps_summary", "email_stats")
 
 
-def single_account() -> str:
-    """The `account` value of a single-account configuration (the source's own default)."""
-    return check_account(dlt.config.get("sources.wootric.account") or "default")
+def upgrade_account(sources: List[Any]) -> Optional[str]:
+    """Whose rows an old dataset holds: the one configured account (None with several)."""
+    if len(sources) > 1:
+        return None
+    listed = configured_accounts()
+    return listed[0] if listed else check_account(dlt.config.get("sources.wootric.account") or "default")
 
 
 def add_account_column(pipeline: Any, account: Optional[str]) -> None:
@@ -206,15 +213,20 @@ def add_account_column(pipeline: Any, account: Optional[str]) -> None:
         legacy = [t for t in ACCOUNT_TABLES if t in found and "account" not in found[t]]
         if not legacy:
             return
+        child = "survey_templates__languages"
         if account is None:
             raise ConfigError(
                 f"dataset {pipeline.dataset_name!r} was loaded before accounts existed: run it once with the one"
-                " account it holds (sources.wootric.account), then add the others, or use --full-refresh"
+                " account it holds (sources.wootric.account), then add the others, or run --full-refresh"
             )
         ds = sql.fully_qualified_dataset_name()
         for table in legacy:
             sql.execute_sql(f"ALTER TABLE {ds}.{table} ADD COLUMN account VARCHAR")
             sql.execute_sql(f"UPDATE {ds}.{table} SET account = %s", account)
+        if child in found and "_dlt_root_id" not in found[child]:
+            # survey_templates was `replace` then: merge needs the root key in its child table
+            sql.execute_sql(f"ALTER TABLE {ds}.{child} ADD COLUMN _dlt_root_id VARCHAR")
+            sql.execute_sql(f"UPDATE {ds}.{child} SET _dlt_root_id = _dlt_parent_id")
         logger.warning("dataset %s: added the account column (%r) to %s", pipeline.dataset_name, account, legacy)
 
 

@@ -79,7 +79,9 @@ def test_two_accounts_with_overlapping_ids_land_side_by_side(workdir: Path, ware
     assert Counter(row["account"] for row in warehouse.read("segments")) == segments
     assert Counter(row["account"] for row in warehouse.read("survey_templates")) == templates
 
-    # a full refresh drops the shared tables once and reloads every account
+    # a full refresh drops the shared tables once and reloads every account, also when the first
+    # account has no rows for a table the second one fills
+    acme.segments = []
     for args in (["--full-refresh"], ["--full-refresh", "--resources", "responses"], []):
         acme.add_responses(3)
         if "--resources" not in args:
@@ -87,6 +89,9 @@ def test_two_accounts_with_overlapping_ids_land_side_by_side(workdir: Path, ware
         again = run_cli([*warehouse.args, *args], workdir, env)
         assert again.returncode == 0, again.stderr
         assert_accounts_exact(accounts, warehouse.read)
+        assert Counter(row["account"] for row in warehouse.read("segments")) == {
+            "brandb": len(brandb.render_segments())
+        }
 
 
 def loaded(stdout: str) -> Dict[str, int]:
@@ -134,9 +139,28 @@ def test_a_dataset_loaded_before_accounts_existed_is_upgraded(workdir: Path, war
         assert_exact(table, account.truth(table), rows)
 
 
+def test_an_old_dataset_upgraded_under_a_one_account_list_takes_that_name(
+    workdir: Path, warehouse, start_sandbox
+) -> None:
+    account = generate_account(seed=38, end_users=30, responses=300, declines=20)
+    server = start_sandbox(account)
+    first = run_cli([*warehouse.args], workdir, sandbox_env(server))
+    assert first.returncode == 0, first.stderr
+    dataset = warehouse.args[-1] if warehouse.name == "postgres" else "wootric"
+    strip_account_column(warehouse.name, workdir, dataset)
+    second = run_cli([*warehouse.args], workdir, accounts_env({"acme": server}))
+    assert second.returncode == 0, second.stderr
+    for table in TABLES:
+        rows = warehouse.read(table)
+        assert {row["account"] for row in rows} == {"acme"}, table
+        assert_exact(table, account.truth(table), rows)
+
+
 def strip_account_column(kind: str, workdir: Path, dataset: str) -> None:
     statements = [f'DROP VIEW IF EXISTS "{dataset}".{view}' for view in NPS_VIEWS]
     statements += [f'ALTER TABLE "{dataset}".{table} DROP COLUMN account' for table in LEGACY_TABLES]
+    # survey_templates was `replace` then, so its child table had no root key
+    statements.append(f'ALTER TABLE "{dataset}".survey_templates__languages DROP COLUMN _dlt_root_id')
     if kind == "duckdb":
         import duckdb
 

@@ -118,12 +118,14 @@ def test_dag_loads_with_one_task_per_resource_then_the_views(airflow_home, workd
     got = dag_structure(env, workdir)
     assert got["errors"] == {}
     expected = [f"wootric.wootric_{name}" for name in RESOURCE_TASKS]
-    assert list(got["tasks"]) == [*expected, "analyst_views"]
+    assert list(got["tasks"]) == [*expected, "analyst_views", "all_loaded"]
+    assert got["tasks"]["all_loaded"] == sorted([*expected, "analyst_views"])
     for before, after in zip(expected, expected[1:], strict=False):
         assert got["tasks"][after] == [before]  # one after another: they share the incremental state
     assert got["tasks"]["analyst_views"] == [expected[-1]]
-    assert set(got["retries"].values()) == {3}
-    assert got["rules"] == ["all_done"]  # a failed resource does not keep the next ones from loading
+    assert got["retries"].pop("all_loaded") == 0 and set(got["retries"].values()) == {3}
+    # a failed resource does not keep the next ones from loading, and the last task fails the run
+    assert got["rules"] == ["all_done", "one_failed"]
     assert got["timetable"] == "CronDataIntervalTimetable"
     assert server.stats()["requests"] == 0, "parsing the DAG must not call the API"
 
@@ -141,6 +143,27 @@ def test_dag_with_two_accounts_runs_them_one_after_another(airflow_home, workdir
     assert tasks["wootric.a_end_users"] == []
     assert tasks["wootric.b_end_users"] == ["wootric.a_email_stats_sources"]
     assert tasks["analyst_views"] == ["wootric.b_email_stats_sources"]
+    assert len(tasks["all_loaded"]) == 13
+
+
+def test_a_failing_account_fails_the_dag_run_while_the_other_loads(airflow_home, workdir: Path, start_sandbox) -> None:
+    good = generate_account(seed=3, end_users=20, responses=60, declines=4)
+    servers = {"a": start_sandbox(generate_account(seed=4, end_users=5, responses=5)), "b": start_sandbox(good)}
+    db = workdir / "feedback.duckdb"
+    env = {**airflow_home, "SOURCES__WOOTRIC__ACCOUNTS": "a,b", "DESTINATION__DUCKDB__CREDENTIALS": str(db)}
+    env["WOOTRIC_DAG__RETRIES"] = "0"  # `dags test` would wait out each retry delay
+    for name, server in servers.items():
+        env[f"SOURCES__WOOTRIC__{name.upper()}__BASE_URL"] = server.url
+        env[f"SOURCES__WOOTRIC__{name.upper()}__CREDENTIALS__CLIENT_ID"] = server.client_id
+        env[f"SOURCES__WOOTRIC__{name.upper()}__CREDENTIALS__CLIENT_SECRET"] = server.client_secret
+    env["SOURCES__WOOTRIC__A__CREDENTIALS__CLIENT_SECRET"] = "wrong-secret-456"
+    run = airflow(["dags", "test", "wootric_sync", "2024-05-01T02:00:00+00:00"], env, workdir)
+    runs = airflow(["dags", "list-runs", "wootric_sync", "-o", "json"], env, workdir)
+    listed = next(line for line in runs.stdout.splitlines() if line.startswith("[{"))
+    states = {r["logical_date"][:10]: r["state"] for r in json.loads(listed)}
+    assert states["2024-05-01"] == "failed", run.stdout[-3000:]
+    for table in TABLES:
+        assert_exact(table, good.truth(table), read_duckdb(db, "wootric", table), account="b")
 
 
 def test_scheduled_manual_and_backfill_runs_under_airflow(airflow_home, workdir: Path, start_sandbox) -> None:
