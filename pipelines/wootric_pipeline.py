@@ -164,13 +164,15 @@ def drop_accounts(pipeline: Any, sources: List[Any], selected_only: bool) -> Non
     """A full refresh of several accounts that share tables: drop the tables (all, or the selected
     resources') and reset the state of every account's schema, before any account loads again."""
     pipeline.sync_destination()  # schemas and state may live only in the destination
-    for source in sources:
-        if source.name not in pipeline.schema_names:
+    resources = list(sources[0].selected_resources) if selected_only else []
+    # the single-account schema too: its tables may hold what the accounts are to reload
+    for name in dict.fromkeys([source.name for source in sources] + [wootric_source.name]):
+        if name not in pipeline.schema_names:
             continue  # never loaded: nothing of its own to drop
         pipeline_drop(
             pipeline,
-            resources=list(source.selected_resources) if selected_only else [],
-            schema_name=source.name,
+            resources=resources,
+            schema_name=name,
             state_paths=() if selected_only else "*",
             drop_all=not selected_only,
         )()

@@ -156,6 +156,24 @@ def test_an_old_dataset_upgraded_under_a_one_account_list_takes_that_name(
         assert_exact(table, account.truth(table), rows)
 
 
+def test_an_old_dataset_with_several_accounts_is_refused_then_refreshed(
+    workdir: Path, warehouse, start_sandbox
+) -> None:
+    acme = generate_account(seed=39, end_users=25, responses=200, declines=10)
+    brandb = generate_account(seed=40, end_users=15, responses=120, declines=8)
+    servers = {"acme": start_sandbox(acme), "brandb": start_sandbox(brandb)}
+    first = run_cli([*warehouse.args], workdir, sandbox_env(servers["acme"]))
+    assert first.returncode == 0, first.stderr
+    dataset = warehouse.args[-1] if warehouse.name == "postgres" else "wootric"
+    strip_account_column(warehouse.name, workdir, dataset)
+    env = accounts_env(servers)
+    refused = run_cli([*warehouse.args], workdir, env)
+    assert refused.returncode == 2 and "loaded before accounts existed" in refused.stderr, refused.stderr
+    refreshed = run_cli([*warehouse.args, "--full-refresh"], workdir, env)
+    assert refreshed.returncode == 0, refreshed.stderr
+    assert_accounts_exact({"acme": acme, "brandb": brandb}, warehouse.read)
+
+
 def strip_account_column(kind: str, workdir: Path, dataset: str) -> None:
     statements = [f'DROP VIEW IF EXISTS "{dataset}".{view}' for view in NPS_VIEWS]
     statements += [f'ALTER TABLE "{dataset}".{table} DROP COLUMN account' for table in LEGACY_TABLES]
