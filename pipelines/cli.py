@@ -15,7 +15,14 @@ from dlt.common.configuration.exceptions import (
 from dlt.common.destination.exceptions import DestinationException, UnknownDestinationModule
 from dlt.common.exceptions import MissingDependencyException
 
-from sources.http_kit import SourceError
+from sources.http_kit import (
+    ApiUnavailableError,
+    AuthError,
+    ConfigError,
+    SourceError,
+    install_log_redaction,
+    one_line,
+)
 
 
 @dataclasses.dataclass
@@ -28,8 +35,31 @@ class SyncResult:
 
 
 PROGRESS_CHOICES = ("log", "tqdm", "enlighten", "alive_progress")
+#: the documented exit codes (docs/operations.md); 0 is success and 130 an interrupt
+EXIT_FAILED = 1
 EXIT_CONFIG = 2
+EXIT_AUTH = 3
+EXIT_API_DOWN = 4
 EXIT_DESTINATION = 5
+EXIT_INTERRUPTED = 130
+
+
+def exit_code(err: SourceError) -> int:
+    """The exit status for an expected failure; a composite failure names its own."""
+    if isinstance(err, FailureWithStatus):
+        return err.status
+    for kind, code in ((ConfigError, EXIT_CONFIG), (AuthError, EXIT_AUTH), (ApiUnavailableError, EXIT_API_DOWN)):
+        if isinstance(err, kind):
+            return code
+    return EXIT_FAILED
+
+
+class FailureWithStatus(SourceError):
+    """Several failures in one (accounts, tasks): the status is chosen by whoever collected them."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 def add_common_options(parser: argparse.ArgumentParser, default_name: str) -> None:
@@ -60,13 +90,14 @@ def configure_logging() -> None:
     """Warnings (retries, rate-limit waits, unreachable records) to stderr, one line each."""
     os.environ.setdefault("RUNTIME__LOG_FORMAT", "{levelname} {name}: {message}")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    install_log_redaction()
 
 
 def explain(exc: BaseException) -> Optional[Tuple[str, int]]:
     """A one-line message and exit status for an expected failure anywhere in the cause chain."""
     for err in _chain(exc):
         if isinstance(err, SourceError):
-            return str(err), err.exit_code
+            return str(err), exit_code(err)
         if isinstance(err, ConfigFieldMissingException):
             return _missing_config(err), EXIT_CONFIG
         if isinstance(err, ConfigValueCannotBeCoercedException):
@@ -93,13 +124,13 @@ def run_cli(body: Callable[[], int]) -> int:
         return body()
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except Exception as exc:  # noqa: BLE001 - re-raised below unless it is an expected failure
         explained = explain(exc)
         if explained is None:
             raise
         message, code = explained
-        print(f"error: {message}", file=sys.stderr)
+        print(f"error: {one_line(message)}", file=sys.stderr)
         return code
 
 

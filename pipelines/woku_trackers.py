@@ -83,7 +83,7 @@ def run_trackers(args: argparse.Namespace) -> int:
 
     client = make_client()
     try:
-        writer = TrackerWriteBack(client, redact=[_api_key()])
+        writer = TrackerWriteBack(client)
         report = writer.run(rows, create_missing=args.create_missing)
     finally:
         client.close()

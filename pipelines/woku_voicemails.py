@@ -172,7 +172,6 @@ def run_voicemails(args: argparse.Namespace) -> int:
                 v1=args.v1,
                 language=args.language,
                 settle=float(client.api.timeout[1]),
-                redact=[_api_key()],
             )
             report = importer.run(items)
             landed = ledger.landed_keys()

@@ -17,9 +17,9 @@ from dlt.pipeline.helpers import pipeline_drop
 
 from analytics.feedback_all import create_feedback_all, datasets, drop_feedback_all
 from analytics.wootric_nps import create_nps_views, drop_nps_views
-from pipelines.cli import SyncResult, add_common_options, explain, print_counts, row_counts, run_cli
+from pipelines.cli import FailureWithStatus, SyncResult, add_common_options, explain, print_counts, row_counts, run_cli
 from pipelines.warehouse import DEFAULT_DUCKDB_FILE, LOADER_FILE_FORMAT, bound_extract_buffers, destination_for
-from sources.http_kit import ConfigError, SourceError
+from sources.http_kit import ConfigError
 from sources.wootric import wootric_source
 from sources.wootric.helpers.config import check_account, parse_start_date
 from sources.wootric.settings import BIGQUERY_LAYOUT, STREAMS
@@ -178,12 +178,11 @@ def drop_accounts(pipeline: Any, sources: List[Any], selected_only: bool) -> Non
         )()
 
 
-class AccountsFailed(SourceError):
+class AccountsFailed(FailureWithStatus):
     """Some accounts failed; the others loaded. The exit status is the first failure's."""
 
     def __init__(self, failures: List[Tuple[str, str, int]]) -> None:
-        super().__init__("; ".join(f"account {name!r}: {message}" for name, message, _ in failures))
-        self.exit_code = failures[0][2]
+        super().__init__("; ".join(f"account {name!r}: {message}" for name, message, _ in failures), failures[0][2])
 
 
 #: tables that had no `account` column before several accounts were supported

@@ -10,6 +10,7 @@ from sources.http_kit.errors import (
     SourceError,
 )
 from sources.http_kit.pacing import RateLimitPacer
+from sources.http_kit.redact import install_log_redaction, one_line, redact, register_secret
 from sources.http_kit.retry import RetryPolicy
 
 __all__ = [
@@ -25,4 +26,8 @@ __all__ = [
     "Token",
     "TokenAuth",
     "TokenStore",
+    "install_log_redaction",
+    "one_line",
+    "redact",
+    "register_secret",
 ]

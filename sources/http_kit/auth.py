@@ -7,9 +7,12 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Callable, Dict, Optional
+from typing import Callable, Optional
+
+import requests
 
 from sources.http_kit.errors import AuthError
+from sources.http_kit.redact import register_secret
 
 
 @dataclass(repr=False)
@@ -24,12 +27,16 @@ class Token:
     refresh_token: Optional[str] = None
     lifetime: Optional[float] = None
 
+    def __post_init__(self) -> None:
+        register_secret(self.access_token, self.refresh_token)
+
     def __repr__(self) -> str:
         return "Token(***)"
 
 
-class TokenAuth(ABC):
-    """Holds one token for all threads of a run and renews it when needed.
+class TokenAuth(requests.auth.AuthBase, ABC):
+    """Holds one token for all threads of a run and renews it when needed; as a `requests` auth it
+    puts a token valid for at least `refresh_margin` seconds on each request.
 
     Subclasses say how a token is obtained (`obtain`) and, optionally, how it is refreshed.
     """
@@ -45,9 +52,9 @@ class TokenAuth(ABC):
         self._token: Optional[Token] = None
         self.renewals = 0
 
-    def headers(self) -> Dict[str, str]:
-        """Authorization header with a token that is valid for at least `refresh_margin` seconds."""
-        return {"Authorization": f"Bearer {self.current_token()}"}
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = f"Bearer {self.current_token()}"
+        return request
 
     def current_token(self) -> str:
         with self._lock:
@@ -95,6 +102,7 @@ class StaticBearerAuth(TokenAuth):
 
     def __init__(self, token: str, what: str = "API key") -> None:
         super().__init__()
+        register_secret(token)
         self._static = token
         self._what = what
 

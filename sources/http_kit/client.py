@@ -2,7 +2,7 @@
 
 import logging
 import time
-from typing import Any, Dict, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 from urllib.parse import urlsplit
 
 import requests
@@ -10,6 +10,7 @@ import requests
 from sources.http_kit.auth import TokenAuth
 from sources.http_kit.errors import ApiError, ApiUnavailableError, AuthError
 from sources.http_kit.pacing import RateLimitPacer
+from sources.http_kit.redact import redact
 from sources.http_kit.retry import RetryPolicy
 
 logger = logging.getLogger(__name__)
@@ -27,8 +28,10 @@ class ApiClient:
 
     - pacing from the server's rate-limit headers, and on 429 a wait until the reset it names;
     - retries with capped backoff on 5xx, resets, timeouts and truncated or invalid JSON;
-    - on 401 one renewal of the token and one retry;
-    - errors that name the request (method, host, path; never the query or headers).
+    - on 401 one renewal of the token and one retry (auth is a `requests.AuthBase`);
+    - errors that carry the request (method, URL without query) and the parsed answer.
+
+    `sleep` is injectable so tests never wait in real time.
     """
 
     def __init__(
@@ -41,17 +44,21 @@ class ApiClient:
         timeout: Tuple[float, float] = (10.0, 60.0),
         session: Optional[requests.Session] = None,
         user_agent: str = "feedback-connectors",
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.auth = auth
         self.pacer = pacer
         self.retry = retry
         self.timeout = timeout
+        self.sleep = sleep
         self.session = session or requests.Session()
         self.session.headers.setdefault("User-Agent", user_agent)
         self.session.headers["Accept"] = "application/json"
         self.requests_sent = 0
         self.retries = 0
+        #: seconds slept for rate limits and backoff (shown by the progress line)
+        self.waited_seconds = 0.0
         #: the HTTP status of the latest answer (callers that record outcomes want the final one)
         self.last_status: Optional[int] = None
 
@@ -74,16 +81,13 @@ class ApiClient:
         """Send one logical request and return its decoded JSON body (None for an empty body)."""
         url = self.base_url + path
         where = f"{method} {_host(self.base_url)}{path}"
+        request = {"method": method, "url": _host(self.base_url) + path}
+        auth = self.auth if authenticate else None
         attempt, rate_waits, renewed = 0, 0, False
         while True:
             attempt += 1
             if self.pacer is not None:
-                self.pacer.before_request()
-            req_headers = dict(headers or {})
-            token = None
-            if authenticate and self.auth is not None:
-                token = self.auth.current_token()
-                req_headers["Authorization"] = f"Bearer {token}"
+                self.waited_seconds += self.pacer.before_request()
             try:
                 self.requests_sent += 1
                 response = self.session.request(
@@ -93,31 +97,35 @@ class ApiClient:
                     data=data,
                     files=files,
                     json=json,
-                    headers=req_headers,
+                    headers=headers,
+                    auth=auth,
                     timeout=self.timeout,
                 )
                 # read the body inside the try: a connection cut mid-body raises here
                 body = response.content
             except requests.exceptions.InvalidURL:
-                raise ApiError(f"{where}: invalid URL") from None
+                raise ApiError(f"{where}: invalid URL", **request) from None
             except _TRANSIENT_ERRORS as exc:
                 if not idempotent and not isinstance(exc, requests.exceptions.ConnectTimeout):
                     raise ApiUnavailableError(
-                        f"{where} failed ({_reason(exc)}); not retried because it is not idempotent"
+                        f"{where} failed ({_reason(exc)}); not retried because it is not idempotent",
+                        detail=_reason(exc),
+                        **request,
                     ) from None
-                self._backoff(where, attempt, _reason(exc))
+                self._backoff(where, attempt, _reason(exc), request)
                 continue
             except requests.RequestException as exc:
-                raise ApiError(f"{where} failed: {_reason(exc)}") from None
+                raise ApiError(f"{where} failed: {_reason(exc)}", **request) from None
             if self.pacer is not None:
                 self.pacer.observe(response.headers)
             status = self.last_status = response.status_code
+            answer = {**request, "headers": response.headers, "body": _parsed(response, body)}
 
-            if status == 401 and token is not None and not self.auth.renewable:
-                raise self.auth.rejected()
-            if status == 401 and token is not None and not renewed:
+            if status == 401 and auth is not None and not auth.renewable:
+                raise auth.rejected()
+            if status == 401 and auth is not None and not renewed:
                 logger.warning("%s: 401 Unauthorized, renewing the access token and retrying once", where)
-                self.auth.invalidate(token)
+                auth.invalidate(_bearer(response.request.headers.get("Authorization")))
                 renewed = True
                 attempt -= 1
                 continue
@@ -128,27 +136,37 @@ class ApiClient:
             if status == 429:
                 rate_waits += 1
                 if rate_waits > self.retry.max_rate_limit_waits:
-                    raise ApiUnavailableError(f"{where}: still rate limited (429) after {rate_waits - 1} waits")
+                    raise ApiUnavailableError(
+                        f"{where}: still rate limited (429) after {rate_waits - 1} waits",
+                        status,
+                        detail=f"still rate limited (429) after {rate_waits - 1} waits",
+                        **answer,
+                    )
                 wait = (
                     self.pacer.wait_after_429(response.headers, self.retry.delay(rate_waits))
                     if self.pacer is not None
                     else self.retry.delay(rate_waits)
                 )
                 logger.warning("%s: 429 Too Many Requests, waiting %.2fs for the rate-limit reset", where, wait)
-                time.sleep(wait)
+                self._sleep(wait)
                 attempt -= 1
                 continue
             if status >= 500:
                 if not idempotent:
                     raise ApiUnavailableError(
-                        f"{where}: HTTP {status}; not retried because it is not idempotent", status
+                        f"{where}: HTTP {status}; not retried because it is not idempotent",
+                        status,
+                        detail=f"HTTP {status}",
+                        **answer,
                     )
-                self._backoff(where, attempt, f"HTTP {status}", status)
+                self._backoff(where, attempt, f"HTTP {status}", answer, status)
                 continue
             if status >= 400:
-                # token endpoints may echo the submitted form: keep their bodies out of messages
-                detail = _excerpt(body) if authenticate else ""
-                raise ApiError(f"{where}: HTTP {status} {detail}".rstrip(), status)
+                if not authenticate:
+                    answer["body"] = None  # token endpoints may echo the submitted form
+                error = ApiError(f"{where}: HTTP {status}", status, **answer)
+                error.args = (redact(f"{where}: {error.describe()}"),)
+                raise error
             if not body.strip():
                 return None
             try:
@@ -156,17 +174,32 @@ class ApiClient:
             except ValueError:
                 if not idempotent:
                     raise ApiUnavailableError(
-                        f"{where}: invalid JSON body; not retried because it is not idempotent"
+                        f"{where}: invalid JSON body; not retried because it is not idempotent",
+                        status,
+                        detail="invalid JSON body",
+                        **request,
                     ) from None
-                self._backoff(where, attempt, f"invalid JSON body ({len(body)} bytes)")
+                self._backoff(where, attempt, f"invalid JSON body ({len(body)} bytes)", request, status)
 
-    def _backoff(self, where: str, attempt: int, reason: str, status: Optional[int] = None) -> None:
+    def _backoff(
+        self, where: str, attempt: int, reason: str, answer: Dict[str, Any], status: Optional[int] = None
+    ) -> None:
         if attempt >= self.retry.max_attempts:
-            raise ApiUnavailableError(f"{where} failed after {attempt} attempts: {reason}", status)
+            raise ApiUnavailableError(
+                f"{where} failed after {attempt} attempts: {reason}",
+                status,
+                detail=f"failed after {attempt} attempts: {reason}",
+                **answer,
+            )
         delay = self.retry.delay(attempt)
         self.retries += 1
         logger.warning("%s: %s; retry %d/%d in %.2fs", where, reason, attempt, self.retry.max_attempts - 1, delay)
-        time.sleep(delay)
+        self._sleep(delay)
+
+    def _sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            self.waited_seconds += seconds
+            self.sleep(seconds)
 
     def close(self) -> None:
         self.session.close()
@@ -182,6 +215,20 @@ def _host(base_url: str) -> str:
     return f"{parts.scheme}://{host}{port}{parts.path.rstrip('/')}"
 
 
+def _bearer(header: Optional[str]) -> str:
+    return header[len("Bearer ") :] if header and header.startswith("Bearer ") else ""
+
+
+def _parsed(response: requests.Response, body: bytes) -> Any:
+    """The answer's JSON, else its text: what `ApiError.body` carries."""
+    if not body.strip():
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        return body.decode("utf-8", "replace")
+
+
 def _reason(exc: Exception) -> str:
     """Name of the failure without its text: requests' messages repeat the full URL and query."""
     if isinstance(exc, requests.Timeout):
@@ -191,8 +238,3 @@ def _reason(exc: Exception) -> str:
     if isinstance(exc, requests.ConnectionError):
         return "connection failed or reset"
     return type(exc).__name__
-
-
-def _excerpt(body: bytes, limit: int = 200) -> str:
-    text = body.decode("utf-8", "replace").strip().replace("\n", " ")
-    return text[:limit] + ("…" if len(text) > limit else "")

@@ -1,36 +1,85 @@
-"""Errors a user can act on: each carries a one-line message and the exit status a CLI should use.
+"""Errors a caller can act on. An `ApiError` is data: it carries the request and the parsed answer,
+so nobody re-parses a message string to learn the status or the API's reason.
 
-Messages are built by us, never copied from a request, so they cannot carry tokens or passwords.
+Messages are built here from redacted parts, never copied from a request, so they cannot carry
+tokens or passwords (see `redact`).
 """
+
+import json
+from typing import Any, Mapping, Optional
+
+from sources.http_kit.redact import redact
 
 
 class SourceError(Exception):
     """An expected failure that a pipeline reports in one line, without a traceback."""
 
-    exit_code = 1
-
 
 class ConfigError(SourceError):
     """A setting is missing or invalid; nothing was requested or written."""
-
-    exit_code = 2
 
 
 class AuthError(SourceError):
     """The API refused the credentials."""
 
-    exit_code = 3
-
 
 class ApiError(SourceError):
-    """The API answered with an error that retrying cannot fix (4xx other than 401/429)."""
+    """The API answered with an error that retrying cannot fix (4xx other than 401/429), or an answer
+    we cannot use. `url` has no query string; `body` is the parsed JSON, else the text."""
 
-    def __init__(self, message: str, status: int | None = None) -> None:
-        super().__init__(message)
+    def __init__(
+        self,
+        message: str,
+        status: Optional[int] = None,
+        *,
+        method: Optional[str] = None,
+        url: Optional[str] = None,
+        headers: Optional[Mapping[str, str]] = None,
+        body: Any = None,
+        detail: Optional[str] = None,
+    ) -> None:
+        super().__init__(redact(message))
         self.status = status
+        self.method = method
+        self.url = url
+        self.headers = dict(headers or {})
+        self.body = body
+        #: what went wrong without the request's name (`timeout`, `failed after 6 attempts: HTTP 503`)
+        self.detail = detail
+
+    @property
+    def reason(self) -> Optional[str]:
+        """The API's own reason: a JSON body's `message` (a list for validation errors), `error`
+        or `detail`; else the body's first 200 characters; None without a body."""
+        body = self.body
+        if isinstance(body, Mapping):
+            for key in ("message", "error_description", "error", "detail"):
+                value = body.get(key)
+                if isinstance(value, list) and value:
+                    return redact("; ".join(str(v) for v in value))
+                if isinstance(value, str) and value:
+                    return redact(value)
+            return excerpt(json.dumps(body, ensure_ascii=False))
+        if isinstance(body, (str, list)) and body:
+            return excerpt(body if isinstance(body, str) else json.dumps(body, ensure_ascii=False))
+        return None
+
+    def describe(self) -> str:
+        """The failure for tables that already name the request: `HTTP 404: Entity not found`."""
+        if self.detail:
+            return redact(self.detail)
+        if self.status is not None:
+            reason = self.reason
+            return f"HTTP {self.status}: {reason}" if reason else f"HTTP {self.status}"
+        return str(self)
 
 
 class ApiUnavailableError(ApiError):
-    """The API kept failing (5xx, resets, timeouts, bad bodies) after every retry."""
+    """The API kept failing (5xx, resets, timeouts, bad bodies) after every retry, or a request that is
+    not idempotent failed without an answer."""
 
-    exit_code = 4
+
+def excerpt(text: str, limit: int = 200) -> str:
+    """One redacted line of at most `limit` characters."""
+    line = " ".join(redact(text).split())
+    return line[:limit] + ("…" if len(line) > limit else "")

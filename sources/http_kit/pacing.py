@@ -11,7 +11,6 @@ from typing import Callable, Mapping, Optional
 class RateLimitHeaders:
     """Names of the headers an API uses to announce its budget; `reset` is an epoch second."""
 
-    limit: str = "X-Rate-Limit-Limit"
     remaining: str = "X-Rate-Limit-Remaining"
     reset: str = "X-Rate-Limit-Reset"
 
@@ -39,15 +38,14 @@ class RateLimitPacer:
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
-        self._limit: Optional[int] = None
         self._remaining: Optional[int] = None
         self._reset_at: Optional[float] = None
         #: server clock minus ours, when they disagree by more than the Date header's resolution
         self._skew = 0.0
-        self.waited_seconds = 0.0
 
-    def before_request(self) -> None:
-        """Block until the budget allows one more request, then reserve it."""
+    def before_request(self) -> float:
+        """Block until the budget allows one more request, then reserve it; returns the seconds waited."""
+        waited = 0.0
         while True:
             with self._lock:
                 now = self._clock() + self._skew
@@ -57,9 +55,11 @@ class RateLimitPacer:
                 if self._remaining is None or self._remaining > 0:
                     if self._remaining is not None:
                         self._remaining -= 1
-                    return
+                    return waited
                 wait = min(self.max_wait, self._reset_at - now + self.reset_margin)
-            self._pause(wait)
+            if wait > 0:
+                waited += wait
+                self._sleep(wait)
 
     def observe(self, response_headers: Mapping[str, str]) -> None:
         """Take the server's view of the budget from a response."""
@@ -69,7 +69,6 @@ class RateLimitPacer:
             return
         self._observe_clock(response_headers.get("Date"))
         with self._lock:
-            self._limit = _int_header(response_headers, self.headers.limit) or self._limit
             if self._reset_at is None or reset > self._reset_at:
                 self._reset_at, self._remaining = float(reset), remaining
             elif reset == self._reset_at:
@@ -99,15 +98,6 @@ class RateLimitPacer:
             return
         skew = server_now - self._clock()
         self._skew = skew if abs(skew) > 2.0 else 0.0
-
-    @property
-    def limit(self) -> Optional[int]:
-        return self._limit
-
-    def _pause(self, seconds: float) -> None:
-        if seconds > 0:
-            self.waited_seconds += seconds
-            self._sleep(seconds)
 
 
 def _int_header(headers: Mapping[str, str], name: str) -> Optional[int]:

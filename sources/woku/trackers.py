@@ -16,9 +16,7 @@ Pure logic over a WokuClient, without dlt, so every rule is testable without a w
 """
 
 import hashlib
-import json
 import math
-import re
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timezone
 from datetime import time as dtime
@@ -27,6 +25,7 @@ from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Seque
 from uuid import UUID
 
 from sources.http_kit import ApiError, ApiUnavailableError, AuthError, SourceError
+from sources.http_kit.redact import one_line
 from sources.woku.helpers.client import WokuClient
 from sources.woku.settings import OBJECT_ID, TRACKER_ENTITY_TYPES
 
@@ -277,12 +276,10 @@ class TrackerWriteBack:
         self,
         client: WokuClient,
         *,
-        redact: Sequence[str] = (),
         clock: Clock = utc_now,
         max_consecutive_failures: int = MAX_CONSECUTIVE_FAILURES,
     ) -> None:
         self.client = client
-        self._redact = [s for s in redact if s]
         self._clock = clock
         self.max_consecutive_failures = max_consecutive_failures
 
@@ -339,7 +336,7 @@ class TrackerWriteBack:
             raise
         except ApiError as exc:
             status = FAILED if _is_failure(exc) else REJECTED
-            return self._result(row, status, exc.status or self._failure_status(exc), self._describe(exc, row.path))
+            return self._result(row, status, exc.status, self._describe(exc, row.path))
         return self._result(row, ASSIGNED, self._last_status, _assigned_message(body))
 
     def run(self, rows: Sequence[Checked], *, create_missing: bool = False) -> WriteBackReport:
@@ -358,7 +355,7 @@ class TrackerWriteBack:
                 continue
             if report.aborted is not None or report.stopped is not None:
                 reason = report.stopped or f"the API rejected the key: {report.aborted}"
-                report.results.append(self._result(row, FAILED, None, self._scrub(f"not sent: {reason}")))
+                report.results.append(self._result(row, FAILED, None, one_line(f"not sent: {reason}")))
                 continue
             if row.name in blocked:
                 template = blocked[row.name]
@@ -370,7 +367,7 @@ class TrackerWriteBack:
                 if not answered:
                     raise  # a bad key from the start: one error line, nothing to record
                 report.aborted = exc
-                result = self._result(row, FAILED, 401, self._scrub(str(exc)))
+                result = self._result(row, FAILED, 401, one_line(str(exc)))
             report.results.append(result)
             answered = answered or result.status != FAILED
             consecutive = consecutive + 1 if result.status == FAILED else 0
@@ -386,26 +383,9 @@ class TrackerWriteBack:
             row.row_number, row.entity_type, row.entity_id, row.name, status, http_status, message, self._clock()
         )
 
-    def _failure_status(self, exc: ApiError) -> Optional[int]:
-        """The last status seen, when the client gave up on an HTTP error without naming it (e.g. 429s)."""
-        last = self._last_status
-        return last if last is not None and last >= 400 and isinstance(exc, ApiUnavailableError) else None
-
     def _describe(self, exc: ApiError, path: str) -> str:
         """The API's own reason (`HTTP 404: Entity not found`), without the host the client names."""
-        text = str(exc)
-        _, sep, rest = text.partition(path)
-        if sep:
-            text = rest.lstrip(":").strip()
-        match = re.fullmatch(r"HTTP (\d{3}) (.+)", text, re.S)
-        if match:
-            text = f"HTTP {match.group(1)}: {_api_reason(match.group(2))}"
-        return self._scrub(text)
-
-    def _scrub(self, text: str) -> str:
-        for secret in self._redact:
-            text = text.replace(secret, "***")
-        return " ".join(text.split())
+        return one_line(exc.describe())
 
     def _counters(self) -> Tuple[int, int]:
         api = getattr(self.client, "api", None)
@@ -415,18 +395,6 @@ class TrackerWriteBack:
 def _is_failure(exc: ApiError) -> bool:
     """No usable answer (after the retries): worth sending again later, unlike a 4xx."""
     return isinstance(exc, ApiUnavailableError) or exc.status is None or exc.status >= 500
-
-
-def _api_reason(detail: str) -> str:
-    """`message` of a NestJS error body (a list for validation errors), else the body excerpt itself."""
-    try:
-        body = json.loads(detail)
-    except ValueError:
-        return detail
-    message = body.get("message") if isinstance(body, dict) else None
-    if isinstance(message, list):
-        return "; ".join(str(m) for m in message)
-    return str(message) if message else detail
 
 
 def _assigned_message(body: Any) -> str:

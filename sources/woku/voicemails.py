@@ -47,7 +47,6 @@ It assumes the server finishes a request within `settle` of receiving it and tha
 
 import csv
 import hashlib
-import json
 import logging
 import os
 import re
@@ -57,6 +56,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Protocol, Sequence, Set, Tuple, Union
 
 from sources.http_kit import ApiError, AuthError, ConfigError, SourceError
+from sources.http_kit.redact import one_line
 from sources.woku.helpers.records import parse_timestamp
 from sources.woku.settings import OBJECT_ID
 
@@ -642,7 +642,6 @@ class VoicemailImporter:
         language: str = "es",
         settle: float = 60.0,
         skew: float = DEFAULT_SKEW_SECONDS,
-        redact: Sequence[str] = (),
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
         max_consecutive_lost: int = MAX_CONSECUTIVE_LOST,
@@ -653,7 +652,6 @@ class VoicemailImporter:
         self.language = language
         self.settle = settle
         self.skew = skew
-        self._redact = [s for s in redact if s]
         self._clock = clock
         self._sleep = sleep
         self.max_consecutive_lost = max_consecutive_lost
@@ -712,7 +710,7 @@ class VoicemailImporter:
                 if not answered:
                     raise  # a bad key from the start: one error line, nothing to record
                 report.aborted = exc
-                outcome = self._outcome(item, FAILED, self._scrub(str(exc)), 401)
+                outcome = self._outcome(item, FAILED, one_line(str(exc)), 401)
             answered = answered or (outcome is not None and outcome.status in (ACCEPTED, REJECTED))
             if outcome is None:
                 lost.append((index, item))
@@ -735,7 +733,7 @@ class VoicemailImporter:
                         outcome = self.send(vm)
                     except AuthError as exc:
                         report.aborted = exc
-                        outcome = self._outcome(vm, FAILED, self._scrub(str(exc)), 401)
+                        outcome = self._outcome(vm, FAILED, one_line(str(exc)), 401)
                     if outcome is None:
                         again.append((index, vm))
                         continue
@@ -892,31 +890,7 @@ class VoicemailImporter:
 
     def _describe(self, exc: BaseException) -> str:
         """The failure without the method and host the client names; a NestJS body as its messages."""
-        text = str(exc)
-        for path in (CLASSIC_PATH, "/voicemails", "/reviews"):
-            _, sep, rest = text.partition(path)
-            if sep:
-                text = rest.lstrip(":").strip() or text
-                break
-        text = text.replace("; not retried because it is not idempotent", "")
-        if text.startswith("failed (") and text.endswith(")"):
-            text = text[len("failed (") : -1]
-        status, _, body = text.partition(" {")
-        if body and status.startswith("HTTP "):
-            try:
-                message = json.loads("{" + body).get("message")
-            except (ValueError, AttributeError):
-                message = None
-            if isinstance(message, list):
-                message = "; ".join(str(m) for m in message)
-            if isinstance(message, str) and message:
-                text = f"{status}: {message}"
-        return self._scrub(text)
-
-    def _scrub(self, text: str) -> str:
-        for secret in self._redact:
-            text = text.replace(secret, "***")
-        return text
+        return one_line(exc.describe() if isinstance(exc, ApiError) else str(exc))
 
 
 def _text(value: Any) -> Optional[str]:

@@ -3,7 +3,16 @@
 import logging
 from typing import Dict, Optional
 
-from sources.http_kit import ApiClient, ApiError, ApiUnavailableError, AuthError, Token, TokenAuth, TokenStore
+from sources.http_kit import (
+    ApiClient,
+    ApiError,
+    ApiUnavailableError,
+    AuthError,
+    Token,
+    TokenAuth,
+    TokenStore,
+    register_secret,
+)
 from sources.wootric.helpers.credentials import (
     WootricClientCredentials,
     WootricCredentials,
@@ -12,6 +21,9 @@ from sources.wootric.helpers.credentials import (
 from sources.wootric.settings import TOKEN_PATH
 
 logger = logging.getLogger(__name__)
+
+#: fields of the three grants that must never appear in a message, a log line or a stored row
+_SECRET_FIELDS = ("client_secret", "password", "access_token", "refresh_token")
 
 
 class WootricAuth(TokenAuth):
@@ -26,6 +38,7 @@ class WootricAuth(TokenAuth):
         self, token_client: ApiClient, credentials: WootricCredentials, token_dir: Optional[str] = None
     ) -> None:
         super().__init__()
+        register_secret(*(getattr(credentials, key, None) for key in _SECRET_FIELDS))
         self._client = token_client
         self._credentials = credentials
         refresh_token = getattr(credentials, "refresh_token", None)

@@ -1,6 +1,6 @@
 """Wootric over HTTP: the shared ApiClient with Wootric's auth, pacing and record shapes."""
 
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, Dict, List, Optional
 
 from sources.http_kit import ApiClient, ApiError, RateLimitPacer, RetryPolicy
 from sources.wootric.helpers.auth import WootricAuth
@@ -28,10 +28,6 @@ class WootricClient:
         token_client = ApiClient(base_url, retry=retry, timeout=(10.0, timeout), session=self.api.session)
         self.auth = WootricAuth(token_client, credentials, token_dir)
         self.api.auth = self.auth
-
-    def authenticate(self) -> None:
-        """Get the first token now, so bad credentials stop a run before anything is extracted."""
-        self.auth.current_token()
 
     def list_page(self, stream: str, params: Dict[str, Any], page: int) -> List[Record]:
         spec = STREAMS[stream]
@@ -62,10 +58,6 @@ class WootricClient:
             recheck_crowded=spec.records_move,
             stream=stream,
         )
-
-    def walk(self, stream: str, start: Optional[int], end: Optional[int]) -> Iterator[List[Record]]:
-        """Pages of one stream with `start <= cursor < end` (epoch seconds), each record once."""
-        yield from self.walker(stream).pages(start, end)
 
     def close(self) -> None:
         self.api.close()

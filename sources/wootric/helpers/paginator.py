@@ -2,7 +2,7 @@
 
 The API serves at most `MAX_PAGE` pages of one filter. We read a window of pages sorted
 ascending, then open the next window at the last second seen (inclusive bound) and skip the ids
-already read in that second. Windows are one page long by default: offset pages shift when a record
+already read in that second. Windows are one page long: offset pages shift when a record
 before them is deleted or (end users) edited mid-walk, and a shift hides one record for good, while
 re-anchoring after every page costs only the records of the last second read again (about one in 50).
 When one second holds more records than a page, we read that second alone (`[eq]`), ascending to
@@ -51,7 +51,6 @@ class CursorWalk:
         filter_param: str,
         cursor_field: str,
         per_page: int,
-        pages_per_window: int = 1,
         max_page: int = MAX_PAGE,
         recheck_crowded: bool = False,
         stream: str = "",
@@ -60,11 +59,9 @@ class CursorWalk:
         self._filter = filter_param
         self._cursor = cursor_field
         self._per_page = per_page
-        self._window = min(pages_per_window, max_page)
         self._max_page = max_page
         self._passes = self.MAX_PASSES if recheck_crowded else 1
         self._stream = stream or filter_param
-        self.unreachable_seconds: List[int] = []
         #: the newest second the walk saw, and every record in it (for the next run's bound)
         self.tail_second: Optional[int] = None
         self._tail_rows: List[Record] = []
@@ -79,37 +76,32 @@ class CursorWalk:
                 bounds[f"{self._filter}[gte]"] = lower
             if end is not None:
                 bounds[f"{self._filter}[lt]"] = end
+            # one page per window: offset pages shift under deletes and edits, a fresh anchor does not
+            rows = self._fetch({**bounds, "sort_order": "asc"}, 1)
             first_ts: Optional[int] = None
             last_ts: Optional[int] = None
             at_last: Set[str] = set()
-            page, complete = 0, False
-            while page < self._window:
-                page += 1
-                rows = self._fetch({**bounds, "sort_order": "asc"}, page)
-                fresh = []
-                for row in rows:
-                    ts = self._track(row)
-                    if first_ts is None:
-                        first_ts = ts
-                    if (last_ts is not None and ts < last_ts) or (lower is not None and ts < lower):
-                        raise ApiError(f"{self._stream}: the API ignored sort_order=asc; refusing to page on")
-                    if ts != last_ts:
-                        last_ts, at_last = ts, set()
-                    key = str(row["id"])
-                    at_last.add(key)
-                    if ts == lower and key in carry:
-                        continue
-                    fresh.append(row)
-                if fresh:
-                    yield fresh
-                if len(rows) < self._per_page:
-                    complete = True
-                    break
-            if complete:
+            fresh = []
+            for row in rows:
+                ts = self._track(row)
+                if first_ts is None:
+                    first_ts = ts
+                if (last_ts is not None and ts < last_ts) or (lower is not None and ts < lower):
+                    raise ApiError(f"{self._stream}: the API ignored sort_order=asc; refusing to page on")
+                if ts != last_ts:
+                    last_ts, at_last = ts, set()
+                key = str(row["id"])
+                at_last.add(key)
+                if ts == lower and key in carry:
+                    continue
+                fresh.append(row)
+            if fresh:
+                yield fresh
+            if len(rows) < self._per_page:
                 return
             if first_ts == last_ts:
-                # the whole window is one second: paging on cannot leave it
-                yield from self._one_second(last_ts, at_last | (carry if last_ts == lower else set()), page)
+                # the whole page is one second: paging on cannot leave it
+                yield from self._one_second(last_ts, at_last | (carry if last_ts == lower else set()), 1)
                 lower, carry = last_ts + 1, set()
             else:
                 lower, carry = last_ts, at_last
@@ -160,7 +152,6 @@ class CursorWalk:
                 yield fresh
             if len(rows) < self._per_page or len(fresh) < len(rows):
                 return True  # short page, or we met records read ascending: the second is complete
-        self.unreachable_seconds.append(second)
         logger.warning(
             "%s: more than %d records share the second %s; the API's %d-page cap let us read %d oldest-first "
             "and %d newest-first, and any records between those two ends could not be reached",

@@ -6,7 +6,7 @@ from typing import Any, Dict, List, Optional
 
 import pytest
 
-from sources.http_kit import ApiError, ApiUnavailableError, AuthError
+from sources.http_kit import ApiError, ApiUnavailableError, AuthError, register_secret
 from sources.woku.trackers import (
     ASSIGNED,
     FAILED,
@@ -210,8 +210,8 @@ A, B, C = "a" * 24, "b" * 24, "c" * 24
 def test_answers_become_assigned_rejected_or_failed() -> None:
     client = FakeClient(
         {
-            path(B): [ApiError(f"POST http://h{path(B)}: HTTP 404 " + '{"message":"Entity not found"}', 404)],
-            path(C): [ApiUnavailableError(f"POST http://h{path(C)} failed after 6 attempts: HTTP 503", 503)],
+            path(B): [ApiError("POST: HTTP 404", 404, body={"message": "Entity not found"})],
+            path(C): [ApiUnavailableError("POST failed", 503, detail="failed after 6 attempts: HTTP 503")],
         }
     )
     report = TrackerWriteBack(client).run(rows_for(A, B, C))
@@ -225,8 +225,8 @@ def test_answers_become_assigned_rejected_or_failed() -> None:
 
 
 def test_validation_messages_of_the_api_are_joined() -> None:
-    body = '{"statusCode":400,"message":["value must be a string","name should not be empty"]}'
-    client = FakeClient({path(A): [ApiError(f"POST http://h{path(A)}: HTTP 400 {body}", 400)]})
+    body = {"statusCode": 400, "message": ["value must be a string", "name should not be empty"]}
+    client = FakeClient({path(A): [ApiError("POST: HTTP 400", 400, body=body)]})
     (result,) = TrackerWriteBack(client).run(rows_for(A)).results
     assert result.message == "HTTP 400: value must be a string; name should not be empty"
 
@@ -256,7 +256,7 @@ def test_a_key_rejected_mid_run_keeps_every_outcome() -> None:
 
 
 def test_consecutive_failures_stop_sending() -> None:
-    down = ApiUnavailableError("POST http://h failed after 6 attempts: connection failed or reset")
+    down = ApiUnavailableError("POST failed", detail="failed after 6 attempts: connection failed or reset")
     ids = [f"{i:024x}" for i in range(6)]
     client = FakeClient({path(i): [down] for i in ids})
     report = TrackerWriteBack(client, max_consecutive_failures=3).run(rows_for(*ids))
@@ -280,14 +280,14 @@ def test_create_missing_creates_absent_names_once_with_their_key() -> None:
 
 
 def test_a_409_on_create_means_the_name_exists() -> None:
-    client = FakeClient({"/v1/external-trackers": [ApiError("POST x: HTTP 409 taken", 409)]})
+    client = FakeClient({"/v1/external-trackers": [ApiError("POST: HTTP 409", 409, body="taken")]})
     report = TrackerWriteBack(client).run([check(name="new")], create_missing=True)
     assert report.created == [] and report.results[0].status == ASSIGNED
 
 
 def test_rows_of_a_definition_that_could_not_be_created_are_not_sent() -> None:
     client = FakeClient(
-        {"/v1/external-trackers": [ApiError('POST x/v1/external-trackers: HTTP 403 {"message":"no"}', 403)]}
+        {"/v1/external-trackers": [ApiError("POST: HTTP 403", 403, body={"message": "no"})]}
     )
     report = TrackerWriteBack(client).run([check(name="new"), check(name="new")], create_missing=True)
     assert [(r.status, r.http_status) for r in report.results] == [(REJECTED, 403)] * 2
@@ -296,6 +296,7 @@ def test_rows_of_a_definition_that_could_not_be_created_are_not_sent() -> None:
 
 
 def test_the_key_is_scrubbed_from_anything_the_api_echoes() -> None:
-    client = FakeClient({path(A): [ApiError(f'POST http://h{path(A)}: HTTP 400 {{"message":"bad sk_live_1"}}', 400)]})
-    (result,) = TrackerWriteBack(client, redact=["sk_live_1"]).run(rows_for(A)).results
+    register_secret("sk_live_1")
+    client = FakeClient({path(A): [ApiError("POST: HTTP 400", 400, body={"message": "bad sk_live_1"})]})
+    (result,) = TrackerWriteBack(client).run(rows_for(A)).results
     assert "sk_live_1" not in result.message and "***" in result.message

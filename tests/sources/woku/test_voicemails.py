@@ -342,15 +342,13 @@ class FakeWoku:
         if action == 401:
             raise AuthError("the API rejected the configured Woku API key (HTTP 401)")
         if isinstance(action, int):
-            body = '{"statusCode":400,"message":["The woku is closed or has reviews disabled"],"error":"Bad Request"}'
-            raise ApiError(f"POST http://woku{path}: HTTP {action} {body}", action)
+            body = {"statusCode": 400, "message": ["The woku is closed or has reviews disabled"], "error": "Bad"}
+            raise ApiError(f"POST http://woku{path}: HTTP {action}", action, body=body)
         if action == "reset":
-            raise ApiUnavailableError(f"POST http://woku{path} failed (connection failed or reset); not retried")
+            raise ApiUnavailableError(f"POST http://woku{path} failed", detail="connection failed or reset")
         answer = self._create(woku, data)
         if action == "lost":
-            raise ApiUnavailableError(
-                f"POST http://woku{path} failed (timeout); not retried because it is not idempotent"
-            )
+            raise ApiUnavailableError(f"POST http://woku{path} failed", detail="timeout")
         return answer
 
     def _create(self, woku: str, data: Dict[str, str]) -> Dict[str, Any]:
@@ -509,7 +507,7 @@ def test_unreadable_reviews_keep_the_entry_pending_and_unsent(rig: Any) -> None:
     rig.ledger.save(entry(vm.key, client=vm.client, qualification=vm.qualification, sent_at=T0 - 100))
 
     def broken(path: str, since: datetime) -> Any:
-        raise ApiUnavailableError("GET http://woku/v1/wokus/x/reviews failed after 6 attempts: HTTP 503", 503)
+        raise ApiUnavailableError("GET reviews failed", 503, detail="failed after 6 attempts: HTTP 503")
         yield  # pragma: no cover
 
     rig.woku.pages_since = broken

@@ -85,7 +85,7 @@ def test_token_is_renewed_before_it_expires(start_sandbox) -> None:
 def test_wrong_credentials_fail_in_one_line_without_the_secret(server, creds, caplog) -> None:
     client = WootricClient(server.url, creds, per_page=5)
     with caplog.at_level(logging.DEBUG), pytest.raises(AuthError) as err:
-        client.authenticate()
+        client.auth.current_token()
     message = str(err.value)
     assert "rejected the credentials" in message and "\n" not in message
     everything = message + repr(err.value) + caplog.text

@@ -17,7 +17,7 @@ def client_for(server, per_page: int = 50) -> WootricClient:
 
 
 def walk_ids(client: WootricClient, stream: str, start=None, end=None) -> Counter:
-    return Counter(rec["id"] for page in client.walk(stream, start, end) for rec in page)
+    return Counter(rec["id"] for page in client.walker(stream).pages(start, end) for rec in page)
 
 
 @pytest.mark.parametrize("per_page", [50, 7])
@@ -74,7 +74,7 @@ def test_excluded_responses_are_read_and_flagged(start_sandbox) -> None:
     server = start_sandbox(account)
     flags = {
         rec["id"]: rec["excluded_from_calculations"]
-        for page in client_for(server).walk("responses", None, None)
+        for page in client_for(server).walker("responses").pages(None, None)
         for rec in page
     }
     assert flags == {r["id"]: r["excluded_from_calculations"] for r in account.truth("responses")}

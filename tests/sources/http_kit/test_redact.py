@@ -1,0 +1,31 @@
+"""One redaction for the process: registered secrets leave every message and log line."""
+
+import logging
+
+from sources.http_kit import one_line, redact, register_secret
+from sources.http_kit.redact import RedactingFilter
+
+
+def test_registered_secrets_are_masked_longest_first() -> None:
+    register_secret("abcdef-secret", "abcdef-secret-longer", None, "", "123")
+    assert redact("x abcdef-secret-longer y abcdef-secret") == "x *** y ***"
+    assert redact("123 stays: too short to be a credential") == "123 stays: too short to be a credential"
+
+
+def test_one_line_folds_whitespace_after_redaction() -> None:
+    register_secret("tok-9876543")
+    assert one_line("a\n  b\ttok-9876543\r\n") == "a b ***"
+
+
+def test_the_log_filter_masks_arguments_and_tracebacks() -> None:
+    register_secret("pw-in-a-log-line")
+    record = logging.LogRecord("x", logging.ERROR, __file__, 1, "login with %s", ("pw-in-a-log-line",), None)
+    try:
+        raise ValueError("pw-in-a-log-line")
+    except ValueError:
+        import sys
+
+        record.exc_info = sys.exc_info()
+    assert RedactingFilter().filter(record)
+    assert record.getMessage() == "login with ***"
+    assert "pw-in-a-log-line" not in record.exc_text and "ValueError: ***" in record.exc_text
