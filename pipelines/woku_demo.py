@@ -5,8 +5,9 @@ import argparse
 import time
 from typing import Any, Dict
 
-from pipelines.cli import print_counts
-from pipelines.woku_pipeline import run_pipeline
+from pipelines.runner.summary import print_counts
+from pipelines.runner.sync import run_sync
+from pipelines.vendors import WOKU
 from sandbox.woku import WokuSandboxServer, generate_company
 from sources.woku.helpers.credentials import WokuCredentials
 
@@ -40,7 +41,7 @@ def run_demo(args: argparse.Namespace) -> int:
         print(f"sandbox: {server.url} (generated company, rate limit 100 requests / 2 s window)")
         args.full_refresh = True
         started = time.monotonic()
-        result = run_pipeline(args, duckdb_file=DEMO_FILE, credentials=creds, base_url=server.url)
+        result = run_sync(WOKU, args, duckdb_file=DEMO_FILE, credentials=creds, base_url=server.url)
         first = server.stats()
         print_counts(result.rows, f"{DEMO_FILE}, dataset {args.dataset_name!r} (full sync)")
         seconds = time.monotonic() - started
@@ -52,7 +53,7 @@ def run_demo(args: argparse.Namespace) -> int:
         company.add_form_responses(5)
         server.reset_stats()
         args.full_refresh = False
-        result = run_pipeline(args, duckdb_file=DEMO_FILE, credentials=creds, base_url=server.url)
+        result = run_sync(WOKU, args, duckdb_file=DEMO_FILE, credentials=creds, base_url=server.url)
         second = server.stats()
         print_counts(
             result.rows,

@@ -28,9 +28,10 @@ from typing import Any, Dict, List, Sequence, Tuple
 
 import dlt
 
-from pipelines.warehouse import LOADER_FILE_FORMAT
-from pipelines.woku_pipeline import make_client, make_pipeline
+from pipelines.runner.sync import make_pipeline
+from pipelines.warehouse.destinations import LOADER_FILE_FORMAT
 from sources.http_kit import ConfigError
+from sources.woku import woku_client as make_client
 from sources.woku.trackers import (
     ASSIGNED,
     COLUMNS,

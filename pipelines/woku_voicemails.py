@@ -49,9 +49,10 @@ from typing import Any, Dict, Optional, Sequence, Set
 import dlt
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 
-from pipelines.warehouse import LOADER_FILE_FORMAT
-from pipelines.woku_pipeline import make_client, make_pipeline
+from pipelines.runner.sync import make_pipeline
+from pipelines.warehouse.destinations import LOADER_FILE_FORMAT
 from sources.http_kit import ConfigError, SourceError
+from sources.woku import woku_client as make_client
 from sources.woku.voicemails import (
     AMBIGUOUS,
     CLASSIC_PATH,

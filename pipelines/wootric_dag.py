@@ -29,8 +29,10 @@ from dlt.helpers.airflow_helper import PipelineTasksGroup
 
 from analytics.wootric_nps import create_nps_views
 from pipelines.intervals import check_interval, loads_its_interval
-from pipelines.warehouse import DEFAULT_DUCKDB_FILE, LOADER_FILE_FORMAT, destination_for
-from pipelines.wootric_pipeline import apply_bigquery_layout, make_sources
+from pipelines.runner.accounts import make_sources
+from pipelines.runner.sync import apply_bigquery_layout
+from pipelines.vendors import WOOTRIC
+from pipelines.warehouse.destinations import DEFAULT_DUCKDB_FILE, LOADER_FILE_FORMAT, destination_for
 from sources.http_kit import SourceError
 
 DAG_ID = "wootric_sync"
@@ -84,9 +86,9 @@ def build_dag() -> DAG:
         tasks = PipelineTasksGroup(pipeline_name, use_data_folder=False, wipe_local_data=True, buffer_max_items=2000)
         pipeline = dlt.pipeline(pipeline_name=pipeline_name, destination=destination, dataset_name=dataset_name)
         previous: Optional[Any] = None
-        for source in make_sources(setting("resources", None), None):
+        for source in make_sources(WOOTRIC, setting("resources", None), None):
             if destination_name == "bigquery":
-                apply_bigquery_layout(source)
+                apply_bigquery_layout(WOOTRIC, source)
             run = tasks.add_run(
                 pipeline,
                 source,

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, Iterator, List, Optional
 
 import dlt
+from dlt.common.configuration.inject import with_config
 from dlt.sources import DltResource
 
 from sources.http_kit import RetryPolicy, config
@@ -14,13 +15,30 @@ from sources.woku.helpers.credentials import WokuCredentials
 from sources.woku.helpers.records import ACCOUNT, parse_timestamp, tagged
 from sources.woku.settings import DEFAULT_BASE_URL, DEFAULT_LOOKBACK_DAYS, JSON_COLUMNS, LISTS, SURVEYS
 
-__all__ = ["woku_source"]
+__all__ = ["woku_client", "woku_source"]
 
 SECTION = "sources.woku"
 #: source-state key: a token per extract of each parent list
 _EXTRACTS = "extracts"
 #: the account's rows are deleted and inserted again; other accounts' rows stay
 _REPLACE_ACCOUNT: Any = {"disposition": "merge", "strategy": "delete-insert"}
+
+
+@with_config(sections=("sources", "woku"))
+def woku_client(
+    credentials: WokuCredentials = dlt.secrets.value,
+    base_url: str = DEFAULT_BASE_URL,
+    request_timeout: float = 60.0,
+    max_retries: int = 6,
+) -> WokuClient:
+    """The API client from the same settings the source reads (write-back uses it too); checked
+    before any request, so a bad value stops the run with its name."""
+    return WokuClient(
+        config.check_http_url(base_url, f"{SECTION}.base_url"),
+        credentials.api_key,
+        retry=RetryPolicy(max_attempts=int(config.check_positive(max_retries, f"{SECTION}.max_retries"))),
+        timeout=config.check_positive(request_timeout, f"{SECTION}.request_timeout"),
+    )
 
 
 @dlt.source(name="woku", section="woku")
@@ -38,12 +56,7 @@ def woku_source(
     Settings are checked here, before any request, so a bad value stops the run with its name.
     """
     account = config.check_account(account, f"{SECTION}.account")
-    client = WokuClient(
-        config.check_http_url(base_url, f"{SECTION}.base_url"),
-        credentials.api_key,
-        retry=RetryPolicy(max_attempts=int(config.check_positive(max_retries, f"{SECTION}.max_retries"))),
-        timeout=config.check_positive(request_timeout, f"{SECTION}.request_timeout"),
-    )
+    client = woku_client(credentials, base_url, request_timeout, max_retries)
     initial = config.parse_start_date(start_date, f"{SECTION}.start_date")
     lookback = timedelta(days=config.check_non_negative(lookback_days, f"{SECTION}.lookback_days"))
     # responses created after this instant wait for the next run: pages stay stable while we read

@@ -4,7 +4,9 @@ from pathlib import Path
 
 import dlt
 
-from pipelines.wootric_pipeline import apply_bigquery_layout, make_source
+from pipelines.runner.accounts import make_source
+from pipelines.runner.sync import apply_bigquery_layout
+from pipelines.vendors import WOOTRIC
 from sandbox.wootric import generate_account
 from sources.wootric.settings import BIGQUERY_LAYOUT
 
@@ -20,7 +22,7 @@ def test_partition_and_cluster_hints_reach_the_load_package(workdir: Path, start
     server = start_sandbox(account)
     use_sandbox(monkeypatch, server)
     pipeline = dlt.pipeline("bq_layout", destination="bigquery", dataset_name="wootric", pipelines_dir=str(workdir))
-    pipeline.extract(apply_bigquery_layout(make_source(None, None)))
+    pipeline.extract(apply_bigquery_layout(WOOTRIC, make_source(WOOTRIC, None, None)))
     pipeline.normalize()
 
     (load_id,) = pipeline.list_normalized_load_packages()
@@ -43,6 +45,6 @@ def test_other_destinations_get_no_bigquery_hints(workdir: Path, start_sandbox, 
     server = start_sandbox(generate_account(seed=52, end_users=10, responses=30, declines=5))
     use_sandbox(monkeypatch, server)
     pipeline = dlt.pipeline("dd_layout", destination="duckdb", dataset_name="w", pipelines_dir=str(workdir))
-    pipeline.extract(make_source(None, None))
+    pipeline.extract(make_source(WOOTRIC, None, None))
     columns = pipeline.default_schema.tables["responses"]["columns"]
     assert not any(k.startswith("x-bigquery") for col in columns.values() for k in col)

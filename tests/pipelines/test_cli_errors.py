@@ -1,4 +1,4 @@
-"""Bad input ends in one line naming the cause, a non-zero exit, no traceback, no secret, nothing loaded."""
+"""Bad input ends in one line naming the cause, its documented exit code, no traceback, no secret, nothing loaded."""
 
 import socket
 from pathlib import Path
@@ -31,7 +31,7 @@ def closed_port() -> int:
 
 
 CASES = {
-    "wrong secret": (lambda s: creds(s, SECRET), [], "rejected the credentials of the client_credentials grant"),
+    "wrong secret": (lambda s: creds(s, SECRET), [], "rejected the credentials of the client_credentials grant", 3),
     "wrong password": (
         lambda s: {
             "SOURCES__WOOTRIC__BASE_URL": s.url,
@@ -40,24 +40,32 @@ CASES = {
         },
         [],
         "rejected the credentials of the password grant",
+        3,
     ),
-    "no credentials": (lambda s: {"SOURCES__WOOTRIC__BASE_URL": s.url}, [], "SOURCES__WOOTRIC__CREDENTIALS__CLIENT_ID"),
+    "no credentials": (
+        lambda s: {"SOURCES__WOOTRIC__BASE_URL": s.url},
+        [],
+        "SOURCES__WOOTRIC__CREDENTIALS__CLIENT_ID",
+        2,
+    ),
     "unknown region": (
         lambda s: {**creds(s), "SOURCES__WOOTRIC__BASE_URL": "", "SOURCES__WOOTRIC__REGION": "mars"},
         [],
         "sources.wootric.region",
+        2,
     ),
     "malformed start_date": (
         lambda s: {**creds(s), "SOURCES__WOOTRIC__START_DATE": "2024-13-45"},
         [],
         "sources.wootric.start_date",
+        2,
     ),
-    "malformed --start-date": (creds, ["--start-date", "31/01/2024"], "start_date"),
-    "per_page 0": (lambda s: {**creds(s), "SOURCES__WOOTRIC__PER_PAGE": "0"}, [], "sources.wootric.per_page"),
-    "per_page 51": (lambda s: {**creds(s), "SOURCES__WOOTRIC__PER_PAGE": "51"}, [], "sources.wootric.per_page"),
-    "per_page text": (lambda s: {**creds(s), "SOURCES__WOOTRIC__PER_PAGE": "many"}, [], "per_page"),
-    "unknown resource": (creds, ["--resources", "responses,nps"], "--resources: unknown nps"),
-    "unknown destination": (creds, ["--destination", "snowflake2"], "unknown destination"),
+    "malformed --start-date": (creds, ["--start-date", "31/01/2024"], "--start-date", 2),
+    "per_page 0": (lambda s: {**creds(s), "SOURCES__WOOTRIC__PER_PAGE": "0"}, [], "sources.wootric.per_page", 2),
+    "per_page 51": (lambda s: {**creds(s), "SOURCES__WOOTRIC__PER_PAGE": "51"}, [], "sources.wootric.per_page", 2),
+    "per_page text": (lambda s: {**creds(s), "SOURCES__WOOTRIC__PER_PAGE": "many"}, [], "per_page", 2),
+    "unknown resource": (creds, ["--resources", "responses,nps"], "--resources: unknown nps", 2),
+    "unknown destination": (creds, ["--destination", "snowflake2"], "unknown destination", 2),
     "api down": (
         lambda s: {
             **creds(s),
@@ -66,6 +74,7 @@ CASES = {
         },
         [],
         "failed after 2 attempts: connection failed",
+        4,
     ),
     "postgres down": (
         lambda s: {
@@ -74,15 +83,16 @@ CASES = {
         },
         ["--destination", "postgres"],
         "destination failed",
+        5,
     ),
 }
 
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_expected_failures_end_in_one_clear_line(case: str, server, workdir: Path) -> None:
-    make_env, args, expected = CASES[case]
+    make_env, args, expected, code = CASES[case]
     done = run_cli(args, workdir, make_env(server))
-    assert done.returncode != 0
+    assert done.returncode == code, done.stderr
     assert "Traceback" not in done.stderr
     errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1, done.stderr

@@ -4,8 +4,9 @@ import argparse
 import time
 from typing import Any
 
-from pipelines.cli import print_counts
-from pipelines.wootric_pipeline import run_pipeline
+from pipelines.runner.summary import print_counts
+from pipelines.runner.sync import run_sync
+from pipelines.vendors import WOOTRIC
 from sandbox.wootric import SandboxServer, generate_account
 from sources.wootric.helpers.credentials import WootricPasswordCredentials
 
@@ -36,7 +37,7 @@ def run_demo(args: argparse.Namespace) -> int:
         print(f"sandbox: {server.url} (generated account, rate limit 100 requests / 2 s window)")
         args.full_refresh = True
         started = time.monotonic()
-        result = run_pipeline(args, duckdb_file=DEMO_FILE, credentials=creds, base_url=server.url)
+        result = run_sync(WOOTRIC, args, duckdb_file=DEMO_FILE, credentials=creds, base_url=server.url)
         first = server.stats()
         print_counts(result.rows, f"{DEMO_FILE}, dataset {args.dataset_name!r} (full backfill)")
         print(
@@ -49,7 +50,7 @@ def run_demo(args: argparse.Namespace) -> int:
         account.update_end_users(12)
         server.reset_stats()
         args.full_refresh = False
-        result = run_pipeline(args, duckdb_file=DEMO_FILE, credentials=creds, base_url=server.url)
+        result = run_sync(WOOTRIC, args, duckdb_file=DEMO_FILE, credentials=creds, base_url=server.url)
         second = server.stats()
         print_counts(
             result.rows,

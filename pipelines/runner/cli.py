@@ -1,7 +1,5 @@
-"""What every pipeline script shares: common options, one-line errors, the load summary."""
+"""How every command ends: expected failures in one redacted line with a documented exit code."""
 
-import argparse
-import dataclasses
 import logging
 import os
 import sys
@@ -24,17 +22,6 @@ from sources.http_kit import (
     one_line,
 )
 
-
-@dataclasses.dataclass
-class SyncResult:
-    """What one sync did: the dlt pipeline, rows loaded per table (all accounts), the views made."""
-
-    pipeline: Any
-    rows: Dict[str, int] = dataclasses.field(default_factory=dict)
-    views: List[str] = dataclasses.field(default_factory=list)
-
-
-PROGRESS_CHOICES = ("log", "tqdm", "enlighten", "alive_progress")
 #: the documented exit codes (docs/operations.md); 0 is success and 130 an interrupt
 EXIT_FAILED = 1
 EXIT_CONFIG = 2
@@ -60,30 +47,6 @@ class FailureWithStatus(SourceError):
     def __init__(self, message: str, status: int) -> None:
         super().__init__(message)
         self.status = status
-
-
-def add_common_options(parser: argparse.ArgumentParser, default_name: str) -> None:
-    parser.add_argument("--destination", default="duckdb", help="duckdb (default), postgres or bigquery")
-    parser.add_argument(
-        "--dataset-name", default=default_name, help=f"dataset/schema to load into (default {default_name})"
-    )
-    parser.add_argument("--pipeline-name", default=default_name, help=f"dlt pipeline name (default {default_name})")
-    parser.add_argument(
-        "--resources",
-        help="comma-separated resources, or `all`; default: all but the per-day nps_summary and email_stats",
-    )
-    parser.add_argument("--start-date", help="ISO date: load nothing older (first run / full refresh)")
-    parser.add_argument(
-        "--full-refresh", action="store_true", help="drop this source's tables and state, then load everything"
-    )
-    parser.add_argument(
-        "--progress",
-        nargs="?",
-        const="log",
-        choices=PROGRESS_CHOICES,
-        help="show dlt's progress (default collector: log)",
-    )
-    parser.add_argument("--demo", action="store_true", help="run against a local sandbox with generated data (offline)")
 
 
 def configure_logging() -> None:
@@ -132,24 +95,6 @@ def run_cli(body: Callable[[], int]) -> int:
         message, code = explained
         print(f"error: {one_line(message)}", file=sys.stderr)
         return code
-
-
-def row_counts(pipeline: Any) -> Dict[str, int]:
-    """Rows per table in the last load, without dlt's own bookkeeping tables."""
-    trace = pipeline.last_trace
-    info = trace.last_normalize_info if trace else None
-    counts = dict(info.row_counts) if info else {}
-    return {table: n for table, n in sorted(counts.items()) if not table.startswith("_dlt")}
-
-
-def print_counts(counts: Dict[str, int], where: str) -> None:
-    if not counts:
-        print(f"nothing new to load into {where}")
-        return
-    width = max(len(t) for t in counts)
-    print(f"loaded into {where}:")
-    for table, n in counts.items():
-        print(f"  {table:<{width}}  {n:>9,} rows")
 
 
 def _chain(exc: BaseException) -> Iterable[BaseException]:

@@ -1,0 +1,27 @@
+"""The command line every vendor's entry script hands to: parse, dispatch, print, exit."""
+
+import argparse
+from typing import List, Optional
+
+from pipelines.runner.cli import run_cli
+from pipelines.runner.options import RUN, parse_args
+from pipelines.runner.summary import print_counts
+from pipelines.runner.sync import run_sync
+from pipelines.runner.vendor import Vendor
+
+
+def main(vendor: Vendor, argv: Optional[List[str]] = None) -> int:
+    args = parse_args(vendor, argv)
+    return run_cli(lambda: dispatch(vendor, args))
+
+
+def dispatch(vendor: Vendor, args: argparse.Namespace) -> int:
+    if args.command != RUN:
+        return vendor.commands[args.command].run(args)
+    if args.demo:
+        return vendor.demo(args)
+    result = run_sync(vendor, args)
+    print_counts(result.rows, f"{args.destination} dataset {args.dataset_name!r}")
+    if result.views:
+        print(f"analyst views: {', '.join(result.views)}")
+    return 0

@@ -1,0 +1,67 @@
+"""Command lines of every vendor: `run` (the default) and the vendor's own subcommands, each with
+only the options it takes."""
+
+import argparse
+import sys
+from typing import List, Optional, Sequence
+
+from pipelines.runner.vendor import Vendor
+
+PROGRESS_CHOICES = ("log", "tqdm", "enlighten", "alive_progress")
+RUN = "run"
+
+
+def add_warehouse_options(parser: argparse.ArgumentParser, default_name: str) -> None:
+    parser.add_argument("--destination", default="duckdb", help="duckdb (default), postgres or bigquery")
+    parser.add_argument(
+        "--dataset-name", default=default_name, help=f"dataset/schema to load into (default {default_name})"
+    )
+    parser.add_argument("--pipeline-name", default=default_name, help=f"dlt pipeline name (default {default_name})")
+
+
+def add_sync_options(parser: argparse.ArgumentParser, vendor: Vendor) -> None:
+    excluded = " and ".join(vendor.default_excluded)
+    parser.add_argument(
+        "--resources",
+        help="comma-separated resources, or `all`; default: " + (f"all but {excluded}" if excluded else "all"),
+    )
+    parser.add_argument("--start-date", help="ISO date: load nothing older (first run / full refresh)")
+    parser.add_argument(
+        "--full-refresh", action="store_true", help="drop this source's tables and state, then load everything"
+    )
+    parser.add_argument(
+        "--progress",
+        nargs="?",
+        const="log",
+        choices=PROGRESS_CHOICES,
+        help="show dlt's progress (default collector: log)",
+    )
+    parser.add_argument("--demo", action="store_true", help="run against a local sandbox with generated data (offline)")
+
+
+def build_parser(vendor: Vendor) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=vendor.prog,
+        description=f"Sync {vendor.title} into a warehouse"
+        + (f"; also: {', '.join(vendor.commands)}" if vendor.commands else "")
+        + f". `{vendor.prog} COMMAND --help` lists a command's options.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    run = commands.add_parser(RUN, help=f"sync {vendor.title} (the default command)")
+    add_warehouse_options(run, vendor.name)
+    add_sync_options(run, vendor)
+    for name, command in vendor.commands.items():
+        sub = commands.add_parser(name, help=command.help)
+        if command.warehouse_options:
+            add_warehouse_options(sub, vendor.name)
+        command.add_options(sub)
+    return parser
+
+
+def parse_args(vendor: Vendor, argv: Optional[Sequence[str]]) -> argparse.Namespace:
+    """`run` is implied when the first word is an option (`wootric-pipeline --demo`) or missing."""
+    args: List[str] = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(vendor)
+    if not args or (args[0].startswith("-") and args[0] not in ("-h", "--help")):
+        args.insert(0, RUN)
+    return parser.parse_args(args)

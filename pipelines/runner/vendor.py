@@ -1,0 +1,53 @@
+"""A vendor's registration: everything the shared runner needs to sync it, in one small record."""
+
+import argparse
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Mapping, Tuple
+
+#: (pipeline, dataset name) -> names of the views made
+CreateViews = Callable[[Any, str], List[str]]
+#: (pipeline, dataset name) -> None
+DropViews = Callable[[Any, str], None]
+
+
+@dataclass(frozen=True)
+class Command:
+    """An extra subcommand (report, write-back): its options and what it runs."""
+
+    help: str
+    add_options: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+    #: takes --destination, --dataset-name and --pipeline-name
+    warehouse_options: bool = True
+
+
+@dataclass(frozen=True)
+class Vendor:
+    """One row of the registry (`pipelines/vendors.py`).
+
+    `source` is the vendor's `@dlt.source`; it must take an `account` argument and tag every row with
+    it, so several accounts share one dataset. `credential_keys` holds the first key of each
+    credential kind: a listed account without any of them is refused (dlt would fall back to the
+    vendor's shared section and load one account's data under another's name).
+    """
+
+    name: str
+    title: str
+    source: Any
+    credential_keys: Tuple[str, ...]
+    create_views: CreateViews
+    drop_views: DropViews
+    demo: Callable[[argparse.Namespace], int]
+    default_excluded: Tuple[str, ...] = ()
+    bigquery_layout: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    #: tables that gained the `account` column after datasets existed (see warehouse.migrations)
+    account_tables: Tuple[str, ...] = ()
+    commands: Dict[str, Command] = field(default_factory=dict)
+
+    @property
+    def section(self) -> str:
+        return f"sources.{self.name}"
+
+    @property
+    def prog(self) -> str:
+        return f"{self.name}-pipeline"

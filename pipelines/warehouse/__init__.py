@@ -1,0 +1,1 @@
+"""Where pipelines load and what the dataset needs besides the tables: destinations and migrations."""

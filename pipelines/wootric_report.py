@@ -1,0 +1,45 @@
+"""`wootric_pipeline.py report`: the NPS report (PNG and HTML) from an already loaded dataset."""
+
+import argparse
+from pathlib import Path
+
+import dlt
+from dlt.destinations.exceptions import DatabaseUndefinedRelation
+
+from pipelines.warehouse.destinations import DEFAULT_DUCKDB_FILE, destination_for
+from sources.http_kit import ConfigError
+
+#: the file `--demo` loads, so `report --demo` reads what the demo landed
+DEMO_FILE = "feedback_demo.duckdb"
+
+
+def add_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--output", type=Path, default=Path("."), help="directory to write nps_report.* into")
+    parser.add_argument("--demo", action="store_true", help=f"read what `--demo` loaded into {DEMO_FILE}")
+
+
+def report(args: argparse.Namespace) -> int:
+    """Write the NPS report from the analyst views of an already loaded dataset."""
+    try:
+        import matplotlib  # noqa: F401 - the optional [report] extra
+
+        from analytics.report import write_report
+    except ImportError:
+        raise ConfigError("report needs matplotlib: pip install 'feedback-connectors[report]'") from None
+    duckdb_file = DEMO_FILE if args.demo else DEFAULT_DUCKDB_FILE
+    pipeline = dlt.pipeline(
+        pipeline_name=args.pipeline_name,
+        destination=destination_for(args.destination, args.dataset_name, duckdb_file),
+        dataset_name=args.dataset_name,
+    )
+    with pipeline.sql_client() as sql:
+        dataset = sql.fully_qualified_dataset_name()
+        try:
+            sql.execute_sql(f"SELECT 1 FROM {dataset}.nps_monthly LIMIT 1")
+        except DatabaseUndefinedRelation:
+            raise ConfigError(
+                f"no NPS views in {args.destination} dataset {args.dataset_name!r}: run the pipeline first"
+            ) from None
+        png, page = write_report(sql, dataset, args.output, f"Wootric NPS — {args.dataset_name}")
+    print(f"wrote {png} and {page}")
+    return 0
