@@ -140,7 +140,11 @@ class SandboxBase:
     def begin(self, req: Request) -> None:
         """Count the request; may set ``req.reply_headers`` and ``req.count_status``."""
         self.counters.add("requests")
-        self.counters.bump("by_path", req.path)
+        self.counters.bump("by_path", self.path_key(req))
+
+    def path_key(self, req: Request) -> str:
+        """The ``by_path`` key of a request."""
+        return req.path
 
     def fault_reply(self, req: Request, fault: Fault) -> Reply:
         """The answer to a status fault (``500``, ``429``, ``401``...)."""
