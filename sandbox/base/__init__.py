@@ -8,7 +8,7 @@ from sandbox.base.faults import Fault, FaultQueue
 from sandbox.base.http import Drop, HttpError, Reply, Request
 from sandbox.base.rate import RateDecision, RateWindow
 from sandbox.base.routing import Route, Router
-from sandbox.base.server import COMMON_STATS, SandboxBase
+from sandbox.base.server import COMMON_STATS, SandboxBase, ServerSettings
 from sandbox.base.stats import Stats
 
 __all__ = [
@@ -24,5 +24,6 @@ __all__ = [
     "Route",
     "Router",
     "SandboxBase",
+    "ServerSettings",
     "Stats",
 ]

@@ -14,7 +14,7 @@ import traceback
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from functools import partial
-from typing import Any, Self
+from typing import Any, Self, TypedDict
 
 from sandbox.base.admin import ADMIN_PREFIX, Admin
 from sandbox.base.faults import LOST_ANSWER, RESET, SLOW, TRUNCATED, Fault, FaultQueue
@@ -30,6 +30,17 @@ COMMON_STATS: dict[str, type[int] | type[Counter[Any]]] = {
     "rate_limited": int,
     "faults": Counter,
 }
+
+
+class ServerSettings(TypedDict, total=False):
+    """Constructor arguments every sandbox takes; vendors accept them as ``**settings``."""
+
+    host: str  # default 127.0.0.1: the sandboxes never listen beyond loopback unless told to
+    port: int  # default 0: a free port
+    rate_limit: int | None  # requests per window; default None: unlimited
+    rate_window: float  # seconds; default 60
+    slow_seconds: float  # delay of a ``slow`` fault without its own ``seconds``; default 5
+    verbose: bool  # log requests and sandbox errors; default False
 
 
 class SandboxBase:

@@ -106,8 +106,14 @@ class WokuReads:
             raise ApiError(404, f"{_SURVEY_LABEL[survey]} not found")
         return 200, rec
 
-    def _list_tools(self, survey: str, req: Request) -> tuple[int, Any]:
-        return self._envelope(f"{survey}_tools", req)
+    def _list(self, kind: str, req: Request) -> tuple[int, Any]:
+        return self._envelope(kind, req)
+
+    def _list_children(self, parent_kind: str, label: str, kind: str, req: Request) -> tuple[int, Any]:
+        """A parent's records (a woku's reviews, a form's responses); 403/404 for a foreign or unknown parent."""
+        rid = self._object_id(req, "id")
+        self._require(parent_kind, rid, label)
+        return self._envelope(kind, req, parent=rid)
 
     def _get_tool(self, survey: str, req: Request) -> tuple[int, Any]:
         rid = self._object_id(req, "id")
@@ -115,9 +121,6 @@ class WokuReads:
         if rec is None:
             raise ApiError(403, "Tool does not belong to caller")  # the spec documents 403 only here
         return 200, rec
-
-    def _list_wokus(self, req: Request) -> tuple[int, Any]:
-        return self._envelope("wokus", req)
 
     def _get_woku(self, req: Request) -> tuple[int, Any]:
         rid = self._object_id(req, "id")
@@ -128,27 +131,11 @@ class WokuReads:
         stats = {"reviews": len(reviews), "textReviews": len(reviews) - voice, "voiceReviews": voice}
         return 200, {**woku, "stats": {**stats, "averageQualification": avg}}
 
-    def _list_reviews(self, req: Request) -> tuple[int, Any]:
-        rid = self._object_id(req, "id")
-        self._require("wokus", rid, "Woku")
-        return self._envelope("woku_reviews", req, parent=rid)
-
-    def _list_forms(self, req: Request) -> tuple[int, Any]:
-        return self._envelope("forms", req)
-
     def _get_form(self, req: Request) -> tuple[int, Any]:
         form = self._require("forms", self._object_id(req, "id"), "Form")
         if not form["active"]:
             raise ApiError(404, "Form not found or inactive")
         return 200, form
-
-    def _list_form_responses(self, req: Request) -> tuple[int, Any]:
-        rid = self._object_id(req, "id")
-        self._require("forms", rid, "Form")
-        return self._envelope("form_responses", req, parent=rid)
-
-    def _list_flows(self, req: Request) -> tuple[int, Any]:
-        return self._envelope("flows", req)
 
     def _get_flow(self, req: Request) -> tuple[int, Any]:
         flow = self._require("flows", self._object_id(req, "id"), "Flow")

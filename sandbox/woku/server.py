@@ -14,11 +14,10 @@ from __future__ import annotations
 import itertools
 import threading
 from collections import Counter
-from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import Any, Unpack
 
-from sandbox.base import Fault, FaultQueue, Reply, Request, Route, SandboxBase
+from sandbox.base import Fault, FaultQueue, Reply, Request, Route, SandboxBase, ServerSettings
 from sandbox.base.forms import FilePart, parse_multipart
 from sandbox.woku.data import KINDS, SURVEYS, WokuCompany
 from sandbox.woku.params import REASONS, error_body
@@ -38,7 +37,6 @@ __all__ = [
 ]
 
 FAULT_KINDS = frozenset({"500", "502", "503", "504", "429", "401", "reset", "slow", "truncated", "lost_answer"})
-Handler = Callable[[Request], tuple[int, Any]]
 _STATS: dict[str, Any] = {
     "requests": int,
     "by_path": Counter,
@@ -74,17 +72,12 @@ class WokuSandboxServer(WokuTrackers, WokuVoicemails, SandboxBase):
         self,
         company: WokuCompany,
         *,
-        host: str = "127.0.0.1",
-        port: int = 0,
+        max_audio_bytes: int = 25 * 1024 * 1024,
         default_limit: int = 20,
         max_limit: int = 100,
-        rate_limit: int | None = None,
-        rate_window: float = 60.0,
         retry_after: int = 1,
-        slow_seconds: float = 5.0,
-        max_audio_bytes: int = 25 * 1024 * 1024,
         auth_error_status: int = 401,
-        verbose: bool = False,
+        **settings: Unpack[ServerSettings],
     ) -> None:
         self.company = company
         self.default_limit, self.max_limit = default_limit, max_limit
@@ -102,12 +95,7 @@ class WokuSandboxServer(WokuTrackers, WokuVoicemails, SandboxBase):
                 Route("GET", "/_sandbox/info", self._admin_info),
                 Route("GET", "/_sandbox/voicemails", self._admin_voicemails),
             ],
-            host=host,
-            port=port,
-            rate_limit=rate_limit,
-            rate_window=rate_window,
-            slow_seconds=slow_seconds,
-            verbose=verbose,
+            **settings,
         )
 
     @property
@@ -179,37 +167,37 @@ class WokuSandboxServer(WokuTrackers, WokuVoicemails, SandboxBase):
         return scheme.lower() == "bearer" and key.strip() == self.company.api_key
 
     def _build_routes(self) -> list[Route]:
-        table: list[tuple[str, str, Handler, bool]] = [("GET", "/v1/health", self._health, False)]
+        table = [Route("GET", "/v1/health", self._health, auth=False)]
         for s in SURVEYS:
             table += [
-                ("GET", f"/v1/{s}", partial(self._list_survey, s), True),
-                ("GET", f"/v1/{s}-tools", partial(self._list_tools, s), True),
-                ("GET", f"/v1/{s}-tool/{{id}}", partial(self._get_tool, s), True),
-                ("GET", f"/v1/{s}/{{id}}", partial(self._get_survey, s), True),
+                Route("GET", f"/v1/{s}", partial(self._list_survey, s)),
+                Route("GET", f"/v1/{s}-tools", partial(self._list, f"{s}_tools")),
+                Route("GET", f"/v1/{s}-tool/{{id}}", partial(self._get_tool, s)),
+                Route("GET", f"/v1/{s}/{{id}}", partial(self._get_survey, s)),
             ]
         table += [
-            ("GET", "/v1/wokus", self._list_wokus, True),
-            ("GET", "/v1/wokus/{id}", self._get_woku, True),
-            ("GET", "/v1/wokus/{id}/reviews", self._list_reviews, True),
-            ("POST", "/v1/wokus/{wokuId}/voicemails", self._voicemail_v1, True),
-            ("POST", "/wokus/create-voicemail", self._voicemail_v0, True),
-            ("GET", "/v1/forms", self._list_forms, True),
-            ("GET", "/v1/forms/{id}", self._get_form, True),
-            ("GET", "/v1/forms/{id}/responses", self._list_form_responses, True),
-            ("GET", "/v1/flows", self._list_flows, True),
-            ("GET", "/v1/flows/{id}", self._get_flow, True),
-            ("GET", "/v1/external-trackers", self._list_trackers, True),
-            ("POST", "/v1/external-trackers", self._create_tracker, True),
-            ("GET", "/v1/external-trackers/search", self._search_trackers, True),
-            ("GET", "/v1/external-trackers/wokus/{wokuId}", self._list_woku_values, True),
-            ("POST", "/v1/external-trackers/wokus/{wokuId}", self._assign_woku, True),
-            ("PATCH", "/v1/external-trackers/{id}/activate", partial(self._set_active, True), True),
-            ("PATCH", "/v1/external-trackers/{id}/deactivate", partial(self._set_active, False), True),
-            ("GET", "/v1/external-trackers/{entityType}/{id}", self._list_entity_values, True),
-            ("POST", "/v1/external-trackers/{entityType}/{id}", self._assign_entity, True),
-            ("GET", "/v1/external-trackers/{id}", self._get_tracker, True),
+            Route("GET", "/v1/wokus", partial(self._list, "wokus")),
+            Route("GET", "/v1/wokus/{id}", self._get_woku),
+            Route("GET", "/v1/wokus/{id}/reviews", partial(self._list_children, "wokus", "Woku", "woku_reviews")),
+            Route("POST", "/v1/wokus/{wokuId}/voicemails", self._voicemail_v1),
+            Route("POST", "/wokus/create-voicemail", self._voicemail_v0),
+            Route("GET", "/v1/forms", partial(self._list, "forms")),
+            Route("GET", "/v1/forms/{id}", self._get_form),
+            Route("GET", "/v1/forms/{id}/responses", partial(self._list_children, "forms", "Form", "form_responses")),
+            Route("GET", "/v1/flows", partial(self._list, "flows")),
+            Route("GET", "/v1/flows/{id}", self._get_flow),
+            Route("GET", "/v1/external-trackers", self._list_trackers),
+            Route("POST", "/v1/external-trackers", self._create_tracker),
+            Route("GET", "/v1/external-trackers/search", self._search_trackers),
+            Route("GET", "/v1/external-trackers/wokus/{wokuId}", self._list_woku_values),
+            Route("POST", "/v1/external-trackers/wokus/{wokuId}", self._assign_woku),
+            Route("PATCH", "/v1/external-trackers/{id}/activate", partial(self._set_active, True)),
+            Route("PATCH", "/v1/external-trackers/{id}/deactivate", partial(self._set_active, False)),
+            Route("GET", "/v1/external-trackers/{entityType}/{id}", self._list_entity_values),
+            Route("POST", "/v1/external-trackers/{entityType}/{id}", self._assign_entity),
+            Route("GET", "/v1/external-trackers/{id}", self._get_tracker),
         ]
-        return [Route(method, template, handler, auth) for method, template, handler, auth in table]
+        return table
 
     # ------------------------------------------------------------------ admin
     def _admin_info(self, req: Request, data: Any) -> tuple[int, Any]:

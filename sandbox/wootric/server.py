@@ -15,9 +15,9 @@ import threading
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import Any
+from typing import Any, Unpack
 
-from sandbox.base import Fault, FaultQueue, RateDecision, Reply, Request, Route, SandboxBase
+from sandbox.base import Fault, FaultQueue, RateDecision, Reply, Request, Route, SandboxBase, ServerSettings
 from sandbox.wootric.data import KINDS, Account, Kind
 from sandbox.wootric.params import BadRequest, args_of, bounds, date_param, int_param, truthy
 
@@ -60,21 +60,16 @@ class SandboxServer(SandboxBase):
         self,
         account: Account,
         *,
-        host: str = "127.0.0.1",
-        port: int = 0,
         page_cap: int = 30,
         max_per_page: int = 50,
         default_per_page: int = 25,
-        rate_limit: int | None = None,
-        rate_window: float = 60.0,
         token_ttl: float = 7200.0,
         client_id: str = "sandbox-client",
         client_secret: str = "sandbox-secret",
         username: str = "analyst@example.com",
         password: str = "sandbox-password",
         account_token: str = "NPS-sandbox",
-        slow_seconds: float = 5.0,
-        verbose: bool = False,
+        **settings: Unpack[ServerSettings],
     ) -> None:
         self.account = account
         self.page_cap, self.max_per_page, self.default_per_page = page_cap, max_per_page, default_per_page
@@ -89,12 +84,7 @@ class SandboxServer(SandboxBase):
             faults=FaultQueue(FAULT_KINDS, default_prefix="/v1/", selectors=False),
             stats=_STATS,
             admin_routes=[Route("POST", "/_sandbox/expire_tokens", self._admin_expire)],
-            host=host,
-            port=port,
-            rate_limit=rate_limit,
-            rate_window=rate_window,
-            slow_seconds=slow_seconds,
-            verbose=verbose,
+            **settings,
         )
 
     def _routes(self) -> list[Route]:
