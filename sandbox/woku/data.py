@@ -794,6 +794,9 @@ def _file_url(rng: random.Random) -> str:
 def generate_company(
     seed: int = 0,
     *,
+    start: datetime = datetime(2024, 1, 1, tzinfo=UTC),
+    span_days: int = 365,
+    api_key: str = DEFAULT_API_KEY,
     nps_tools: int = 3,
     csat_tools: int = 2,
     ces_tools: int = 2,
@@ -811,9 +814,6 @@ def generate_company(
     tracker_values: int = 40,
     clients: int = 150,
     closed_wokus: int = 0,
-    start: datetime = datetime(2024, 1, 1, tzinfo=UTC),
-    span_days: int = 365,
-    api_key: str = DEFAULT_API_KEY,
 ) -> WokuCompany:
     """Build a deterministic company (same arguments -> identical truth).
 
