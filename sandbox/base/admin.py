@@ -8,23 +8,37 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from sandbox.base.faults import FaultQueue
 from sandbox.base.http import HttpError, Reply, Request
 from sandbox.base.routing import Route, Router
-
-if TYPE_CHECKING:
-    from sandbox.base.server import SandboxBase
 
 ADMIN_PREFIX = "/_sandbox/"
 NOT_FOUND = {"error": "Not Found"}
 OK = {"ok": True}
 
 
+class Steerable(Protocol):
+    """What the admin routes need of a sandbox (``SandboxBase`` provides it)."""
+
+    faults: FaultQueue
+
+    def stats(self) -> dict[str, Any]: ...
+
+    def reset_stats(self) -> None: ...
+
+    def clear_faults(self) -> None: ...
+
+    def truth(self, kind: str) -> Any: ...
+
+    def mutate(self, data: dict[str, Any]) -> Any: ...
+
+
 class Admin:
     """Routes admin requests; vendor routes (``extra``) take handlers ``(request, json_body)`` too."""
 
-    def __init__(self, sandbox: SandboxBase, extra: Iterable[Route] = ()) -> None:
+    def __init__(self, sandbox: Steerable, extra: Iterable[Route] = ()) -> None:
         self.sandbox = sandbox
         common = [
             Route("GET", "/_sandbox/stats", lambda req, data: (200, sandbox.stats())),

@@ -14,11 +14,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-if TYPE_CHECKING:
-    from sandbox.base.routing import Route
+from sandbox.base.routing import Route
 
 
 class HttpError(Exception):

@@ -8,12 +8,28 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
 import requests
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class FakeTime:
+    """A clock that moves only when a test moves it or something sleeps on it: no real waiting."""
+
+    now: float = 1_000_000.0
+    slept: list[float] = field(default_factory=list)
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
 
 
 def bearer_session(token: str) -> requests.Session:

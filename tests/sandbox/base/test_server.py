@@ -16,19 +16,7 @@ import requests
 
 from sandbox.base import COMMON_STATS, Drop, FaultQueue, HttpError, Reply, Request, Route, SandboxBase
 from sandbox.base.faults import Fault
-
-
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 1_000_000.0
-        self.slept: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
+from tests.sandbox.support import FakeTime
 
 
 class Toy(SandboxBase):
