@@ -20,6 +20,10 @@ from collections.abc import Callable, Hashable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from sandbox.base.gen import pick as _pick
+from sandbox.base.gen import rand_int as _ri
+from sandbox.base.http import HttpError
+
 Record = dict[str, Any]
 
 DEFAULT_API_KEY = "sk_test_woku_sandbox"
@@ -98,13 +102,8 @@ _NAMES = ("ana", "bruno", "carla", "diego", "elena", "felipe", "gabriela", "hugo
 _DOMAINS = ("example.com", "example.org", "mail.example.net", "empresa.example.cl")
 
 
-class ApiError(Exception):
+class ApiError(HttpError):
     """An API-level failure (status + NestJS message), rendered by the server as its JSON error body."""
-
-    def __init__(self, status: int, message: str | list[str]) -> None:
-        super().__init__(message if isinstance(message, str) else "; ".join(message))
-        self.status = status
-        self.message = message
 
 
 # ---------------------------------------------------------------------- time and id helpers
@@ -166,15 +165,6 @@ def is_object_id(value: Any) -> bool:
 
 def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def _pick(rng: random.Random, seq: Sequence[Any]) -> Any:
-    return seq[int(rng.random() * len(seq))]
-
-
-def _ri(rng: random.Random, a: int, b: int) -> int:
-    """Uniform int in [a, b) (faster than randrange)."""
-    return a + int(rng.random() * (b - a))
 
 
 class _ObjectIds:
@@ -804,6 +794,9 @@ def _file_url(rng: random.Random) -> str:
 def generate_company(
     seed: int = 0,
     *,
+    start: datetime = datetime(2024, 1, 1, tzinfo=UTC),
+    span_days: int = 365,
+    api_key: str = DEFAULT_API_KEY,
     nps_tools: int = 3,
     csat_tools: int = 2,
     ces_tools: int = 2,
@@ -821,9 +814,6 @@ def generate_company(
     tracker_values: int = 40,
     clients: int = 150,
     closed_wokus: int = 0,
-    start: datetime = datetime(2024, 1, 1, tzinfo=UTC),
-    span_days: int = 365,
-    api_key: str = DEFAULT_API_KEY,
 ) -> WokuCompany:
     """Build a deterministic company (same arguments -> identical truth).
 

@@ -9,25 +9,18 @@ from __future__ import annotations
 
 import json
 import re
-import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:  # allow running this file without an installed package
-    sys.path.insert(0, str(ROOT))
-
-from sandbox.woku import WokuCompany, WokuSandboxServer, generate_company  # noqa: E402
-from sandbox.woku.data import iso_ms, parse_js_date, sha256_hex, to_ms  # noqa: E402
+from sandbox.woku import WokuCompany, WokuSandboxServer, generate_company
+from sandbox.woku.data import iso_ms, parse_js_date, sha256_hex, to_ms
+from tests.sandbox.support import bearer_session, sandbox_process
 
 ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 OID = re.compile(r"^[0-9a-f]{24}$")
@@ -72,16 +65,13 @@ def server(company: WokuCompany) -> Iterator[WokuSandboxServer]:
 @pytest.fixture()
 def api(server: WokuSandboxServer) -> Iterator[requests.Session]:
     server.clear_faults()
-    s = requests.Session()
-    s.headers["Authorization"] = f"Bearer {server.api_key}"
+    s = bearer_session(server.api_key)
     yield s
     s.close()
 
 
 def session(srv: WokuSandboxServer) -> requests.Session:
-    s = requests.Session()
-    s.headers["Authorization"] = f"Bearer {srv.api_key}"
-    return s
+    return bearer_session(srv.api_key)
 
 
 def fetch_all(api: requests.Session, url: str, params: dict[str, Any] | None = None, limit: int = 37) -> list[Any]:
@@ -810,25 +800,12 @@ def test_concurrent_paging_is_consistent(server: WokuSandboxServer, company: Wok
 
 
 def test_cli_subprocess() -> None:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sandbox.woku", "--port", "0", "--seed", "3", "--nps-responses", "30",
-         "--reviews", "12", "--api-key", "sk_cli"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )  # fmt: skip
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline().strip()
-        assert re.fullmatch(r"SANDBOX_URL=http://127\.0\.0\.1:\d+", line), line
-        url = line.split("=", 1)[1]
-        assert proc.stdout.readline().strip() == "SANDBOX_API_KEY=sk_cli"
-        r = requests.get(f"{url}/v1/nps", headers={"Authorization": "Bearer sk_cli"}, timeout=5)
+    args = ("--seed", "3", "--nps-responses", "30", "--reviews", "12", "--api-key", "sk_cli")
+    with sandbox_process("sandbox.woku", *args) as (url, stdout):
+        assert stdout.readline().strip() == "SANDBOX_API_KEY=sk_cli"
+        r = bearer_session("sk_cli").get(f"{url}/v1/nps", timeout=5)
         assert r.status_code == 200 and r.json()["total"] == 30
         assert len(requests.get(f"{url}/_sandbox/truth/woku_reviews", timeout=5).json()) == 12
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=10) == 0
 
 
 def test_truth_datetimes_are_utc(company: WokuCompany) -> None:

@@ -9,24 +9,17 @@ from __future__ import annotations
 import http.client
 import json
 import re
-import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:  # allow running this file without an installed package
-    sys.path.insert(0, str(ROOT))
-
-from sandbox.wootric import Account, SandboxServer, generate_account  # noqa: E402
+from sandbox.wootric import Account, SandboxServer, generate_account
+from tests.sandbox.support import bearer_session, sandbox_process
 
 CREDS = {"grant_type": "client_credentials", "client_id": "sandbox-client", "client_secret": "sandbox-secret"}
 TS_PATTERNS = (
@@ -63,9 +56,7 @@ def server(account: Account) -> Iterator[SandboxServer]:
 
 @pytest.fixture()
 def api(server: SandboxServer) -> requests.Session:
-    s = requests.Session()
-    s.headers["Authorization"] = f"Bearer {server.issue_token()}"
-    return s
+    return bearer_session(server.issue_token())
 
 
 def fetch_all(api: requests.Session, url: str, params: dict[str, Any]) -> list[dict[str, Any]]:
@@ -279,8 +270,7 @@ def test_nps_summary(server: SandboxServer, api: requests.Session, account: Acco
 # ---------------------------------------------------------------------- rate limit and faults
 def test_rate_limit_headers_and_429(account: Account) -> None:
     with SandboxServer(account, rate_limit=3, rate_window=60) as srv:
-        s = requests.Session()
-        s.headers["Authorization"] = f"Bearer {srv.issue_token()}"
+        s = bearer_session(srv.issue_token())
         seen = []
         for _ in range(3):
             r = s.get(f"{srv.url}/v1/declines")
@@ -297,8 +287,7 @@ def test_rate_limit_headers_and_429(account: Account) -> None:
 
 def test_rate_limit_window_resets(account: Account) -> None:
     with SandboxServer(account, rate_limit=1, rate_window=0.5) as srv:
-        s = requests.Session()
-        s.headers["Authorization"] = f"Bearer {srv.issue_token()}"
+        s = bearer_session(srv.issue_token())
         statuses = []
         deadline = time.time() + 1.6
         while time.time() < deadline:
@@ -376,8 +365,7 @@ def test_keep_alive_reuses_connection(server: SandboxServer) -> None:
 def test_mutations_and_admin_endpoints() -> None:
     acct = generate_account(3, end_users=50, responses=200, declines=20)
     with SandboxServer(acct) as srv:
-        s = requests.Session()
-        s.headers["Authorization"] = f"Bearer {srv.issue_token()}"
+        s = bearer_session(srv.issue_token())
         s.get(f"{srv.url}/v1/responses")
         requests.post(f"{srv.url}/oauth/token", data=CREDS)
         stats = requests.get(f"{srv.url}/_sandbox/stats").json()
@@ -421,22 +409,9 @@ def test_add_records_default_to_now() -> None:
 
 
 def test_cli_subprocess() -> None:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sandbox.wootric", "--port", "0", "--end-users", "20", "--responses", "60",
-         "--declines", "5", "--seed", "2", "--rate-limit", "100", "--rate-window", "60"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )  # fmt: skip
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline().strip()
-        assert re.fullmatch(r"SANDBOX_URL=http://127\.0\.0\.1:\d+", line), line
-        url = line.split("=", 1)[1]
+    args = ("--end-users", "20", "--responses", "60", "--declines", "5", "--seed", "2", "--rate-limit", "100")
+    with sandbox_process("sandbox.wootric", *args) as (url, _):
         token = requests.post(f"{url}/oauth/token", data=CREDS, timeout=5).json()["access_token"]
-        r = requests.get(f"{url}/v1/responses", headers={"Authorization": f"Bearer {token}"}, timeout=5)
+        r = bearer_session(token).get(f"{url}/v1/responses", timeout=5)
         assert r.status_code == 200 and r.headers["X-Rate-Limit-Limit"] == "100"
         assert len(requests.get(f"{url}/_sandbox/truth/end_users", timeout=5).json()) == 20
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=10) == 0
