@@ -118,11 +118,11 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     def body() -> int:
         if args.command == "trackers":
-            from pipelines.woku_trackers import run_trackers
+            from pipelines.writeback.trackers import run_trackers
 
             return run_trackers(args)
         if args.command == "voicemails":
-            from pipelines.woku_voicemails import run_voicemails
+            from pipelines.writeback.voicemails import run_voicemails
 
             return run_voicemails(args)
         if args.demo:
