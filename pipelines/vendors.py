@@ -85,12 +85,12 @@ WOKU = Vendor(
         "trackers": Command(
             "write external tracker values (CRM ids, order numbers) onto Woku's records",
             _tracker_options,
-            _lazy("pipelines.woku_trackers", "run_trackers"),
+            _lazy("pipelines.writeback.trackers", "run_trackers"),
         ),
         "voicemails": Command(
             "import audio reviews from a manifest, each exactly once",
             _voicemail_options,
-            _lazy("pipelines.woku_voicemails", "run_voicemails"),
+            _lazy("pipelines.writeback.voicemails", "run_voicemails"),
         ),
     },
 )

@@ -28,6 +28,8 @@ EXIT_CONFIG = 2
 EXIT_AUTH = 3
 EXIT_API_DOWN = 4
 EXIT_DESTINATION = 5
+#: write-back: some rows were not written (each row's outcome is in the results table)
+EXIT_INCOMPLETE = 6
 EXIT_INTERRUPTED = 130
 
 

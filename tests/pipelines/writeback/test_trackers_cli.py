@@ -388,28 +388,3 @@ def test_bad_input_ends_in_one_line(case: str, workdir: Path, start_woku) -> Non
     assert done.returncode == 2, done.stderr
     assert_one_error_line(done, expected)
     assert server.stats()["requests"] == 0
-
-
-# --------------------------------------------------------------------------------------------- the reader
-def test_csv_reader_numbers_data_rows_and_keeps_bad_ones(tmp_path: Path) -> None:
-    from pipelines.woku_trackers import read_csv
-
-    path = tmp_path / "values.csv"
-    text = '\ufeffName, VALUE ,entity_id,Entity_Type\r\ntrr,1,a,nps\r\n\r\n,,,\r\ntrr,2,b\r\ntrr,"3,4",c,woku,extra\r\n'
-    path.write_text(text, encoding="utf-8")
-    rows = read_csv(str(path))
-    assert [n for n, _, _ in rows] == [1, 2, 3, 4]
-    assert rows[0][1] == {"name": "trr", "value": "1", "entity_id": "a", "entity_type": "nps"}
-    assert rows[1][1] == {"name": "", "value": "", "entity_id": "", "entity_type": ""} and rows[1][2] == []
-    assert rows[2][2] == ["the row has 3 fields, expected 4 (quote values that contain commas)"]
-    assert rows[3][1]["value"] == "3,4" and rows[3][2][0].startswith("the row has 5 fields")
-
-
-def test_csv_reader_refuses_text_that_is_not_utf8(tmp_path: Path) -> None:
-    from pipelines.woku_trackers import read_csv
-    from sources.http_kit import ConfigError
-
-    path = tmp_path / "latin1.csv"
-    path.write_bytes("entity_type,entity_id,name,value\nnps,x,año,1\n".encode("latin-1"))
-    with pytest.raises(ConfigError, match="is not UTF-8 text"):
-        read_csv(str(path))

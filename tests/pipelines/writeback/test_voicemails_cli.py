@@ -6,7 +6,7 @@ import csv
 import hashlib
 import signal
 import struct
-import time
+import threading
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -168,6 +168,32 @@ def fault_schedule(faults: List[Tuple[str, int, int, Any]], requests: int) -> Di
     return hit
 
 
+class HoldCreation:
+    """Holds the `at`-th voicemail creation inside the sandbox until `release` is set: a known point at which
+    the client has sent its POST (so its `pending` ledger row is committed) and is waiting for the answer."""
+
+    def __init__(self, company: Any, at: int) -> None:
+        self.create = company.create_voicemail
+        self.at = at
+        self.calls = 0
+        self.lock = threading.Lock()
+        self.entered, self.release, self.done = threading.Event(), threading.Event(), threading.Event()
+        company.create_voicemail = self
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        with self.lock:
+            self.calls += 1
+            held = self.calls == self.at
+        if not held:
+            return self.create(*args, **kwargs)
+        self.entered.set()
+        self.release.wait(120)
+        try:
+            return self.create(*args, **kwargs)
+        finally:
+            self.done.set()
+
+
 # ------------------------------------------------------------------------------------------------ tests
 def test_import_creates_each_valid_row_once_and_a_rerun_sends_nothing(workdir: Path, woku_warehouse, start_woku):
     co = company(21)
@@ -207,24 +233,23 @@ def test_killed_import_then_rerun_submits_every_row_exactly_once(workdir: Path, 
     env = woku_env(server, SOURCES__WOKU__REQUEST_TIMEOUT=TIMEOUT)
     good = valid_rows(workdir, co, 60, seed=1)
     manifest = write_manifest(workdir, good)
-    # each POST waits 0.5 s on the server BEFORE creating: killed in that window, the voicemail is created
-    # after the client died, and nothing but the ledger's `pending` row says it was sent
-    server.inject("slow", "/wokus/create-voicemail", times=10_000, seconds=0.5, method="POST")
+    # the 21st POST is held on the server BEFORE creating: the client is killed while it waits, then the
+    # voicemail is created after the client died, and nothing but the ledger's `pending` row says it was sent
+    hold = HoldCreation(co, at=21)
 
     proc = start_cli(["voicemails", "--manifest", str(manifest), *woku_warehouse.args], workdir, env, script=SCRIPT)
-    deadline = time.monotonic() + 120
-    while len(co.voicemails_for()) < 20 and time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(0.01)
-    time.sleep(0.15)  # inside the next POST's server-side wait
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=30)
+    try:
+        assert hold.entered.wait(120), "the import never reached the 21st POST"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        hold.release.set()
     assert proc.returncode == -signal.SIGKILL
     posts_before = posts(server)
-    time.sleep(0.6)  # the in-flight POST completes on the server
+    assert hold.done.wait(30)  # the held POST completes on the server
     created_at_kill = len(co.voicemails_for())
-    assert 20 <= created_at_kill < 60
+    assert posts_before == created_at_kill == 21
 
-    server.clear_faults()
     done = voicemails([], manifest, woku_warehouse, workdir, env)
     assert done.returncode == 0, done.stdout + done.stderr
     posts_total = posts(server)

@@ -1,0 +1,274 @@
+"""The lost-answer rule: for a voicemail whose POST got no answer, did Woku create it?
+
+For a `pending` ledger entry (this run's, or one an earlier run left behind):
+- Wait until it has settled: `settle` seconds (the client's read timeout) after the POST failed, or after
+  it was sent when the run died. A server still working on it would otherwise create it after we looked.
+- Read the woku's reviews (GET /v1/wokus/{id}/reviews, newest first) back to `sent_at - skew`.
+- A candidate is a voice review of that woku with the row's qualification and anonymity (and, on the v1
+  route, language), created within [sent_at - skew, settled + skew], whose file url and id no other ledger
+  entry has claimed, and whose client fits:
+  * a non-anonymous row whose email has a clientId from an earlier accepted (or recovered) answer: that
+    clientId exactly. A match is `recovered`; the client is proven.
+  * otherwise (the email's first voicemail, or an anonymous row, whose client is new each time): any client
+    not known to be another email's. A match is `uncertain`: Woku very probably holds it, unprovably.
+- Lost entries that compete for the same reviews get one review each (maximum matching). If a group of
+  them has fewer reviews than entries, nobody can tell which were created: the whole group is `ambiguous`.
+- No candidate at all: it was not created -> `not_created`, and it may be sent again: once more in the same
+  run, else in the next (each send again saved `pending` first, each loss again checked).
+`recovered` and `uncertain` count as submitted and are never sent again; `ambiguous` is never sent again
+automatically and is reported on every run until someone decides (set the ledger row's status to
+`accepted`, or delete it to send again). A duplicate cannot be undone through the API (it has no review
+delete), a missing voicemail can still be sent once a person has checked: the rule errs towards not sending.
+It assumes the server finishes a request within `settle` of receiving it and that clocks agree within `skew`.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Set
+
+from pipelines.writeback.ledger import (
+    AMBIGUOUS,
+    NOT_CREATED,
+    PENDING,
+    RECOVERED,
+    UNCERTAIN,
+    LedgerBook,
+    LedgerEntry,
+    Record,
+    known_clients,
+    review_identities,
+)
+from sources.http_kit import ApiError, AuthError
+from sources.http_kit.redact import one_line
+from sources.woku.helpers.records import parse_timestamp
+
+logger = logging.getLogger(__name__)
+
+REVIEWS_PATH = "/v1/wokus/{woku_id}/reviews"
+#: how far our clock and the API's may disagree when comparing a send time with a review's createdAt
+DEFAULT_SKEW_SECONDS = 60.0
+
+
+class LostAnswerRule:
+    """Applies the rule (module docstring) to pending entries of a ledger, reading reviews through `client`."""
+
+    def __init__(
+        self,
+        client: Any,
+        book: LedgerBook,
+        *,
+        settle: float,
+        skew: float = DEFAULT_SKEW_SECONDS,
+        clock: Callable[[], float],
+        sleep: Callable[[float], None],
+    ) -> None:
+        self.client, self.book = client, book
+        #: how long after a POST the server has surely finished with it, and how far the clocks may disagree
+        self.settle, self.skew = settle, skew
+        self._clock, self._sleep = clock, sleep
+
+    def resolve(self, pending: Sequence[LedgerEntry]) -> List[LedgerEntry]:
+        """Apply the lost-answer rule to pending entries; those whose reviews cannot be read stay pending."""
+        pending = [e for e in pending if e.status == PENDING]
+        if not pending:
+            return []
+        wait = max(e.settled_at(self.settle) for e in pending) - self._clock()
+        if wait > 0:
+            logger.warning("waiting %.1fs for %d unanswered POST(s) to settle before checking", wait, len(pending))
+            self._sleep(wait)
+        reviews: Dict[str, List[Record]] = {}
+        readable: List[LedgerEntry] = []
+        for woku_id in sorted({e.woku_id for e in pending}):
+            group = [e for e in pending if e.woku_id == woku_id]
+            floor = min((e.sent_at or 0.0) for e in group) - self.skew
+            try:
+                reviews[woku_id] = self._reviews(woku_id, floor)
+                readable.extend(group)
+            except AuthError:
+                raise
+            except ApiError as exc:
+                for e in group:
+                    if exc.status == 404:  # the woku is gone, and every review with it
+                        e.status, e.message = NOT_CREATED, "the woku no longer exists: not created"
+                    else:
+                        e.message = f"answer lost; its woku's reviews could not be read ({one_line(exc.describe())})"
+                    self.book.save(e)
+        claimed: Set[str] = set()
+        for e in self.book.entries.values():
+            claimed |= e.claims()
+        matches = match_lost(
+            readable,
+            reviews,
+            known_clients(self.book.entries.values()),
+            claimed,
+            settle=self.settle,
+            skew=self.skew,
+        )
+        for e in readable:
+            m = matches[e.key]
+            e.status, e.message = m.status, m.reason
+            if m.review is not None:
+                file = m.review.get("file") if isinstance(m.review.get("file"), dict) else {}
+                e.answer = dict(m.review)
+                e.review_id = _text(m.review.get("_id"))
+                e.file_url = _text(file.get("url"))
+                e.client_id = _text(m.review.get("clientId"))
+            self.book.save(e)
+        return pending
+
+    def _reviews(self, woku_id: str, floor: float) -> List[Record]:
+        """The woku's reviews created at or after `floor` (newest first, older pages not read)."""
+        since = datetime.fromtimestamp(floor, timezone.utc)
+        seen: Dict[str, Record] = {}
+        for page in self.client.pages_since(REVIEWS_PATH.format(woku_id=woku_id), since):
+            for r in page:
+                if isinstance(r, dict):
+                    seen.setdefault(str(r.get("_id") or id(r)), r)
+        return list(seen.values())
+
+
+@dataclass(frozen=True)
+class Match:
+    """What the lost-answer rule concluded for one pending entry."""
+
+    status: str
+    review: Optional[Record] = None
+    reason: str = ""
+
+
+def match_lost(
+    entries: Sequence[LedgerEntry],
+    reviews_by_woku: Mapping[str, Sequence[Record]],
+    known: Mapping[str, str],
+    claimed: Set[str],
+    *,
+    settle: float,
+    skew: float = DEFAULT_SKEW_SECONDS,
+) -> Dict[str, Match]:
+    """The lost-answer rule (module docstring) for pending entries, given their wokus' reviews."""
+    known_ids = set(known.values())
+    candidates: Dict[str, List[Record]] = {}
+    proven: Dict[str, bool] = {}
+    for e in entries:
+        client_id = None if e.anonymous else known.get(e.client)
+        proven[e.key] = client_id is not None
+        lo = (e.sent_at or 0.0) - skew
+        hi = e.settled_at(settle) + skew
+        found = []
+        for r in reviews_by_woku.get(e.woku_id, ()):
+            created = _epoch(r.get("createdAt"))
+            if created is None or not lo <= created <= hi or review_identities(r) & claimed:
+                continue
+            if r.get("type", "voice") != "voice" or _qualification(r) != e.qualification:
+                continue
+            if "anonymous" in r and bool(r["anonymous"]) != e.anonymous:
+                continue
+            if e.language and r.get("language") not in (None, e.language):
+                continue
+            if client_id is not None and r.get("clientId") != client_id:
+                continue
+            if client_id is None and r.get("clientId") in known_ids:
+                continue  # another email's proven client: not ours
+            found.append((created, r))
+        candidates[e.key] = [r for _, r in sorted(found, key=lambda x: x[0])]
+
+    order = sorted(entries, key=lambda e: (e.sent_at or 0.0, e.key))
+    ids = {e.key: [_identity(r) for r in candidates[e.key]] for e in order}
+    assigned = _maximum_matching([e.key for e in order], ids)
+    by_id = {_identity(r): r for rs in candidates.values() for r in rs}
+    result: Dict[str, Match] = {}
+    for group in _components([e.key for e in order], ids):
+        reviews = {i for k in group for i in ids[k]}
+        if not reviews:
+            for k in group:
+                result[k] = Match(NOT_CREATED, reason="not among the woku's reviews: not created")
+            continue
+        if all(k in assigned for k in group):
+            for k in group:
+                status = RECOVERED if proven[k] else UNCERTAIN
+                how = "the client's id" if proven[k] else "woku, qualification and time (client unprovable)"
+                result[k] = Match(status, by_id[assigned[k]], f"answer lost; found among the woku's reviews by {how}")
+            continue
+        for k in group:
+            result[k] = Match(
+                AMBIGUOUS,
+                reason=f"{len(group)} lost answers match only {len(reviews)} review(s): cannot tell which were"
+                " created; not sent again (set status accepted, or delete the ledger row to send it)",
+            )
+    return result
+
+
+def _identity(review: Mapping[str, Any]) -> str:
+    ids = sorted(review_identities(review))
+    return ids[0] if ids else f"obj:{id(review)}"
+
+
+def _maximum_matching(keys: Sequence[str], edges: Mapping[str, Sequence[str]]) -> Dict[str, str]:
+    """Entry -> review, as many entries matched as possible (augmenting paths, earlier entries first)."""
+    owner: Dict[str, str] = {}
+
+    def augment(key: str, seen: Set[str]) -> bool:
+        # a free review first (the earliest), so entries sent in order keep reviews created in order
+        for rid in edges[key]:
+            if rid not in owner and rid not in seen:
+                seen.add(rid)
+                owner[rid] = key
+                return True
+        for rid in edges[key]:
+            if rid in seen:
+                continue
+            seen.add(rid)
+            if augment(owner[rid], seen):
+                owner[rid] = key
+                return True
+        return False
+
+    for key in keys:
+        augment(key, set())
+    return {key: rid for rid, key in owner.items()}
+
+
+def _components(keys: Sequence[str], edges: Mapping[str, Sequence[str]]) -> List[List[str]]:
+    """Entries grouped when they share a candidate review, transitively."""
+    parent = {k: k for k in keys}
+
+    def root(k: str) -> str:
+        while parent[k] != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    first_holder: Dict[str, str] = {}
+    for k in keys:
+        for rid in edges[k]:
+            if rid in first_holder:
+                parent[root(k)] = root(first_holder[rid])
+            else:
+                first_holder[rid] = k
+    groups: Dict[str, List[str]] = {}
+    for k in keys:
+        groups.setdefault(root(k), []).append(k)
+    return list(groups.values())
+
+
+def _epoch(value: Any) -> Optional[float]:
+    try:
+        parsed = parse_timestamp(value)
+    except (TypeError, ValueError):
+        return None
+    return parsed.timestamp() if parsed is not None else None
+
+
+def _qualification(review: Mapping[str, Any]) -> Optional[int]:
+    q = review.get("qualification")
+    if isinstance(q, dict):
+        q = q.get("qualification")
+    try:
+        return int(q) if q is not None and not isinstance(q, bool) else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _text(value: Any) -> Optional[str]:
+    return value if isinstance(value, str) and value else None

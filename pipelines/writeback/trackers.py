@@ -1,0 +1,319 @@
+"""`woku_pipeline.py trackers`: write external tracker values onto Woku's records, keeping each row's outcome.
+
+Input, exactly one of:
+- `--file F`: a UTF-8 CSV whose header names exactly entity_type, entity_id, name and value (any order);
+- `--from-table SCHEMA.TABLE`: those columns of a table or view in the destination (DuckDB or Postgres),
+  e.g. a join an analyst made against the CRM. Rows are read in the table's scan order (insertion order
+  for a table loaded once), so give it one row per (entity, name) when the order is not yours to set.
+
+The policy (what a row is: `tracker_rows.py`):
+- Assignment is an upsert on (entity, tracker name), so a retry is safe (`idempotent=True`). Rows go out
+  one at a time in input order, so when the input names the same (entity, name) twice, the last row
+  wins, as it would in a spreadsheet.
+- `--create-missing` lists the definitions once (inactive ones too: their names are taken) and creates
+  each absent name with an `X-Woku-Idempotency-Key` derived from the name: a retried or re-run create
+  replays the first answer instead of creating a second definition, and a 409 means the name exists.
+- Outcomes: `assigned`; `rejected` (invalid before sending, or a 4xx answer: retrying cannot help);
+  `failed` (no usable answer after the retries: 5xx, resets, timeouts; sending again later may work).
+
+Every input row ends in `<dataset>.tracker_writeback_results` (appended, one load per run, `_dlt_load_id`
+tells runs apart), loaded by the pipeline `<pipeline-name>_trackers` (schema `woku_trackers`).
+`--dry-run` checks the rows and prints what would be sent, and, when an API key is configured, which
+definitions would be created (reading the catalog: GET only). It sends and writes nothing.
+
+Exit status: 0 when every row was assigned (or there were none); 6 when any row was rejected or failed,
+or, in a dry run, is invalid. Errors that stop the run before any row is sent use run_cli's codes.
+"""
+
+import argparse
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+
+import dlt
+
+from pipelines.writeback.engine import EXIT_INCOMPLETE, Sent, finish, send_rows, summary_line
+from pipelines.writeback.reader import InputRow, read_table
+from pipelines.writeback.reader import read_csv as read_rows
+from pipelines.writeback.results import Table, columns_of, load_tables, results_pipeline
+from pipelines.writeback.tracker_rows import (
+    ASSIGNED,
+    COLUMNS,
+    FAILED,
+    REJECTED,
+    STATUSES,
+    Checked,
+    Clock,
+    RowResult,
+    TrackerRow,
+    utc_now,
+    validate_rows,
+)
+from sources.http_kit import ApiError, ApiUnavailableError, AuthError, ConfigError, SourceError
+from sources.http_kit.redact import one_line
+from sources.woku import woku_client
+from sources.woku.helpers.client import WokuClient
+
+DEFINITIONS_PATH = "/v1/external-trackers"
+IDEMPOTENCY_HEADER = "X-Woku-Idempotency-Key"
+#: a definition needs a `system` (the external system it maps to); ours says who created it
+CREATED_SYSTEM = "feedback-connectors"
+CREATED_DESCRIPTION = "Created by the feedback-connectors tracker write-back (--create-missing)"
+#: after this many rows in a row that got no answer, the API is down: the rest are not sent
+MAX_CONSECUTIVE_FAILURES = 10
+RESULTS_TABLE = "tracker_writeback_results"
+RESULTS_SCHEMA = "woku_trackers"
+#: the columns of RowResult, typed: a column that is NULL in every row of a load still exists
+RESULT_COLUMNS = columns_of(RowResult)
+
+
+def run_trackers(args: argparse.Namespace, make_client: Optional[Callable[[], WokuClient]] = None) -> int:
+    """The `trackers` command (module docstring); `make_client` defaults to the pipeline's configuration."""
+    make_client = make_client or woku_client
+    if bool(args.file) == bool(args.from_table):
+        raise ConfigError("trackers: give exactly one of --file F or --from-table SCHEMA.TABLE")
+    pipeline = None
+    if args.file:
+        raw, source = read_csv(args.file), args.file
+    else:
+        pipeline = results_pipeline(args, "trackers")
+        raw, source = read_table(pipeline, args.destination, args.from_table, COLUMNS), args.from_table
+    rows = validate_rows(raw)
+    if args.dry_run:
+        return dry_run(rows, args.create_missing, source, make_client)
+
+    client = make_client()
+    try:
+        report = TrackerWriteBack(client).run(rows, create_missing=args.create_missing)
+    finally:
+        client.close()
+    pipeline = pipeline or results_pipeline(args, "trackers")
+    results = Table(RESULTS_TABLE, [r.as_record() for r in report.results], RESULT_COLUMNS)
+    counts = report.counts()
+    return finish(
+        summary=lambda tail: summary(report, tail),
+        load=(lambda: load_tables(pipeline, [results], RESULTS_SCHEMA, args.destination)) if report.results else None,
+        tail=f"results in {args.dataset_name}.{RESULTS_TABLE}" if report.results else "nothing to send",
+        not_loaded="results NOT loaded",
+        problems=[(r.row_number, r.status, r.message) for r in report.results if r.status != ASSIGNED],
+        table=RESULTS_TABLE,
+        aborted=report.aborted,
+        complete=not (counts[REJECTED] or counts[FAILED]),
+    )
+
+
+def read_csv(path: str) -> List[InputRow]:
+    """The rows of `--file`; a row of empty fields (`,,,`) is a row, rejected and recorded."""
+    return read_rows(path, COLUMNS, f"--file {path}", count_hint=" (quote values that contain commas)")
+
+
+# ---------------------------------------------------------------------------------------- definitions
+def idempotency_key(name: str) -> str:
+    """The same name always gives the same key: a retried or re-run create replays, never duplicates."""
+    return "feedback-connectors-tracker-" + hashlib.sha256(name.encode("utf-8")).hexdigest()[:40]
+
+
+def names_in_order(rows: Sequence[Checked]) -> List[str]:
+    """Tracker names the valid rows use, each once, in order of first use."""
+    return list(dict.fromkeys(r.name for r in rows if isinstance(r, TrackerRow)))
+
+
+@dataclass(frozen=True)
+class DefinitionPlan:
+    """How the valid rows' names compare with the company's catalog."""
+
+    to_create: List[str]
+    inactive: List[str]
+
+
+def plan_definitions(rows: Sequence[Checked], definitions: Mapping[str, Mapping[str, Any]]) -> DefinitionPlan:
+    names = names_in_order(rows)
+    return DefinitionPlan(
+        to_create=[n for n in names if n not in definitions],
+        inactive=[n for n in names if n in definitions and definitions[n].get("active") is False],
+    )
+
+
+# --------------------------------------------------------------------------------------------- sending
+@dataclass
+class WriteBackReport:
+    """Every row's outcome in input order, plus what the run cost."""
+
+    results: List[RowResult]
+    created: List[str] = field(default_factory=list)
+    requests: int = 0
+    retries: int = 0
+    #: why sending stopped before the end (the rows not sent are `failed`), if it did
+    stopped: Optional[str] = None
+    #: the API rejected the key mid-run: the results are complete, but the run must end in this error
+    aborted: Optional[SourceError] = None
+
+    def counts(self) -> Dict[str, int]:
+        counts = dict.fromkeys(STATUSES, 0)
+        for result in self.results:
+            counts[result.status] += 1
+        return counts
+
+
+class TrackerWriteBack:
+    """The tracker policy on the write-back engine: one upsert per checked row, through one WokuClient."""
+
+    def __init__(
+        self, client: WokuClient, *, clock: Clock = utc_now, max_consecutive_failures: int = MAX_CONSECUTIVE_FAILURES
+    ) -> None:
+        self.client = client
+        self._clock = clock
+        self.max_consecutive_failures = max_consecutive_failures
+        self._blocked: Dict[str, RowResult] = {}
+
+    def definitions(self) -> Dict[str, Dict[str, Any]]:
+        """The company's tracker definitions by name, inactive ones included."""
+        found: Dict[str, Dict[str, Any]] = {}
+        for page in self.client.pages(DEFINITIONS_PATH, {"includeInactive": "true"}):
+            for record in page:
+                if isinstance(record, dict) and isinstance(record.get("name"), str):
+                    found[record["name"]] = record
+        return found
+
+    def create_definitions(self, names: Sequence[str]) -> Tuple[List[str], Dict[str, RowResult]]:
+        """Create each name; returns the names created and, per name that could not be, a template outcome.
+
+        A 409 is success: the name exists (created since we listed, or by an earlier attempt).
+        """
+        created: List[str] = []
+        problems: Dict[str, RowResult] = {}
+        for name in names:
+            try:
+                self.client.post(
+                    DEFINITIONS_PATH,
+                    json={"name": name, "system": CREATED_SYSTEM, "description": CREATED_DESCRIPTION},
+                    headers={IDEMPOTENCY_HEADER: idempotency_key(name)},
+                    idempotent=True,  # the idempotency key makes a repeated create replay the first answer
+                )
+                created.append(name)
+            except AuthError:
+                raise
+            except ApiError as exc:
+                if exc.status == 409:
+                    continue
+                status = FAILED if _is_failure(exc) else REJECTED
+                reason = f"tracker definition {name!r} could not be created: {one_line(exc.describe())}"
+                problems[name] = RowResult(0, None, None, name, status, exc.status, reason, self._clock())
+        return created, problems
+
+    def run(self, rows: Sequence[Checked], *, create_missing: bool = False) -> WriteBackReport:
+        """Send every valid row in input order; invalid rows pass through as they are."""
+        api = self.client.api
+        sent_before, retries_before = api.requests_sent, api.retries
+        report = WriteBackReport(results=[])
+        self._blocked = {}
+        if create_missing and any(isinstance(r, TrackerRow) for r in rows):
+            plan = plan_definitions(rows, self.definitions())
+            report.created, self._blocked = self.create_definitions(plan.to_create)
+        last = max((i for i, r in enumerate(rows) if isinstance(r, TrackerRow)), default=-1)
+        run = send_rows(rows, self, max_consecutive_failures=self.max_consecutive_failures, last_to_send=last)
+        report.results = [r for r in run.outcomes if r is not None]
+        report.stopped, report.aborted = run.stopped, run.aborted
+        report.requests, report.retries = api.requests_sent - sent_before, api.retries - retries_before
+        return report
+
+    # ---------------------------------------------------------------- the engine's policy
+    def settled(self, row: Checked) -> Optional[RowResult]:
+        return row if isinstance(row, RowResult) else None
+
+    def send(self, row: TrackerRow) -> Sent[RowResult]:
+        """One upsert, or the outcome of its definition that could not be created (no request)."""
+        if row.name in self._blocked:
+            template = self._blocked[row.name]
+            return Sent(self._result(row, template.status, template.http_status, template.message), failed=None)
+        result = self.assign(row)
+        return Sent(result, answered=result.status != FAILED, failed=result.status == FAILED)
+
+    def not_sent(self, row: TrackerRow, message: str, http_status: Optional[int] = None) -> RowResult:
+        return self._result(row, FAILED, http_status, message)
+
+    def key_revoked(self, row: TrackerRow, message: str) -> Sent[RowResult]:
+        return Sent(self._result(row, FAILED, 401, message), failed=True)
+
+    def stop_reason(self, failures: int, last: Sent[RowResult]) -> str:
+        message = last.outcome.message if last.outcome is not None else None
+        return f"the API failed {failures} rows in a row (last: {message})"
+
+    def assign(self, row: TrackerRow) -> RowResult:
+        """One upsert; AuthError propagates (every later row would fail the same way)."""
+        self.client.api.last_status = None
+        try:
+            body = self.client.post(row.path, json=row.body, idempotent=True)
+        except AuthError:
+            raise
+        except ApiError as exc:
+            status = FAILED if _is_failure(exc) else REJECTED
+            return self._result(row, status, exc.status, one_line(exc.describe()))
+        return self._result(row, ASSIGNED, self.client.api.last_status, _assigned_message(body))
+
+    def _result(self, row: TrackerRow, status: str, http_status: Optional[int], message: Optional[str]) -> RowResult:
+        return RowResult(
+            row.row_number, row.entity_type, row.entity_id, row.name, status, http_status, message, self._clock()
+        )
+
+
+def _is_failure(exc: ApiError) -> bool:
+    """No usable answer (after the retries): worth sending again later, unlike a 4xx."""
+    return isinstance(exc, ApiUnavailableError) or exc.status is None or exc.status >= 500
+
+
+def _assigned_message(body: Any) -> str:
+    """`created` for a new value, `updated` when the upsert overwrote one."""
+    if isinstance(body, dict) and body.get("createdAt") and body.get("updatedAt"):
+        return "created" if body["createdAt"] == body["updatedAt"] else "updated"
+    return "assigned"
+
+
+# -------------------------------------------------------------------------------------------- printing
+def summary(report: WriteBackReport, tail: str) -> str:
+    counts = report.counts()
+    head = (
+        f"trackers: {len(report.results):,} rows: {counts[ASSIGNED]:,} assigned, {counts[REJECTED]:,} rejected,"
+        f" {counts[FAILED]:,} failed ({report.requests:,} requests, {report.retries:,} retries)"
+    )
+    notes = [f"created {len(report.created)} definition(s): {', '.join(report.created)}"] if report.created else []
+    return summary_line(head, notes, report.stopped, tail)
+
+
+def dry_run(rows: Sequence[Checked], create_missing: bool, source: str, make_client: Callable[[], WokuClient]) -> int:
+    """Print what would be sent and what is wrong; send and write nothing."""
+    valid = [r for r in rows if isinstance(r, TrackerRow)]
+    invalid = [r for r in rows if isinstance(r, RowResult)]
+    for row in rows:
+        if isinstance(row, TrackerRow):
+            print(f"row {row.row_number}: POST {row.path} {json.dumps(row.body, ensure_ascii=False)}")
+        else:
+            print(f"row {row.row_number}: invalid: {row.message}")
+    for note in _definition_notes(rows, create_missing, make_client) if valid else []:
+        print(note)
+    print(
+        f"trackers (dry run) from {source}: {len(rows):,} rows: {len(valid):,} valid, {len(invalid):,} invalid;"
+        " nothing sent, nothing written"
+    )
+    return EXIT_INCOMPLETE if invalid else 0
+
+
+def _definition_notes(
+    rows: Sequence[Checked], create_missing: bool, make_client: Callable[[], WokuClient]
+) -> List[str]:
+    """What the catalog says about the names in use (GET only); skipped without an API key."""
+    if not dlt.secrets.get("sources.woku.credentials.api_key"):
+        return ["definitions not checked: no API key configured"]
+    client = make_client()
+    try:
+        plan = plan_definitions(rows, TrackerWriteBack(client).definitions())
+    finally:
+        client.close()
+    notes = []
+    if plan.to_create:
+        verb = "would create" if create_missing else "absent (rows rejected unless --create-missing)"
+        notes.append(f"definitions {verb}: {', '.join(plan.to_create)}")
+    if plan.inactive:
+        notes.append(f"definitions inactive (their rows would be rejected): {', '.join(plan.inactive)}")
+    return notes
