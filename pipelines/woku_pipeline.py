@@ -5,19 +5,13 @@ SOURCES__WOKU__CREDENTIALS__API_KEY); this script only hands it to the shared ru
 """
 
 import sys
-from pathlib import Path
-from typing import List, Optional
+from functools import partial
 
-if __package__ in (None, ""):  # run as a script: make the project importable without installing it
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from pipelines.runner import main as run
+from pipelines.vendors import WOKU
 
-from pipelines.runner import main as run  # noqa: E402
-from pipelines.vendors import WOKU  # noqa: E402
-
-
-def main(argv: Optional[List[str]] = None) -> int:
-    return run(WOKU, argv)
-
+#: the console script's entry point; argv defaults to the command line
+main = partial(run, WOKU)
 
 if __name__ == "__main__":
     sys.exit(main())

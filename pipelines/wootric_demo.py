@@ -1,25 +1,18 @@
 """`--demo`: the real pipeline against the bundled sandbox, offline, then a check against its truth."""
 
 import argparse
-import time
 from typing import Any
 
-from pipelines.runner.summary import print_counts
-from pipelines.runner.sync import run_sync
+from pipelines.runner.demo import DEMO_FILE, check_against_truth, demo_args, sync_twice
 from pipelines.vendors import WOOTRIC
 from sandbox.wootric import SandboxServer, generate_account
 from sources.wootric.helpers.credentials import WootricPasswordCredentials
 
-DEMO_FILE = "feedback_demo.duckdb"
 TABLES = ("end_users", "responses", "declines")
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    if args.destination != "duckdb":
-        print("note: --demo always loads into DuckDB")
-        args.destination = "duckdb"
-    if args.pipeline_name == "wootric":
-        args.pipeline_name = "wootric_demo"
+    demo_args(args, WOOTRIC.name)
     # a burst of equal timestamps straddling page 30, excluded responses, mixed UTC offsets
     account = generate_account(
         seed=2026,
@@ -35,28 +28,17 @@ def run_demo(args: argparse.Namespace) -> int:
     )
     with server:
         print(f"sandbox: {server.url} (generated account, rate limit 100 requests / 2 s window)")
-        args.full_refresh = True
-        started = time.monotonic()
-        result = run_sync(WOOTRIC, args, duckdb_file=DEMO_FILE, credentials=creds, base_url=server.url)
-        first = server.stats()
-        print_counts(result.rows, f"{DEMO_FILE}, dataset {args.dataset_name!r} (full backfill)")
-        print(
-            f"  {first['requests']} API requests + {first['token_requests']} token request(s), "
-            f"{first['rate_limited']} answered 429, {time.monotonic() - started:.1f}s"
-        )
 
-        account.add_responses(40)
-        account.add_declines(5)
-        account.update_end_users(12)
-        server.reset_stats()
-        args.full_refresh = False
-        result = run_sync(WOOTRIC, args, duckdb_file=DEMO_FILE, credentials=creds, base_url=server.url)
-        second = server.stats()
-        print_counts(
-            result.rows,
-            "the same dataset (incremental run after 40 new responses, 5 new declines, 12 updated end users)",
+        def change() -> None:
+            account.add_responses(40)
+            account.add_declines(5)
+            account.update_end_users(12)
+
+        labels = (
+            "full backfill",
+            "incremental run after 40 new responses, 5 new declines, 12 updated end users",
         )
-        print(f"  {second['requests']} API requests + {second['token_requests']} token request(s)")
+        result = sync_twice(WOOTRIC, args, server, change, labels, credentials=creds)
         ok = _summarize(result.pipeline, account, args.dataset_name)
     print(f"analyst views: {', '.join(result.views)}")
     print("draw it: python pipelines/wootric_pipeline.py report --demo   (writes nps_report.png and .html)")
@@ -69,20 +51,10 @@ def run_demo(args: argparse.Namespace) -> int:
 
 def _summarize(pipeline: Any, account: Any, dataset: str) -> bool:
     """Served vs landed per table, and the NPS of the landed responses."""
-    ok = True
+    ok = check_against_truth(
+        pipeline, dataset, {table: [rec["id"] for rec in account.truth(table)] for table in TABLES}, "id"
+    )
     with pipeline.sql_client() as sql:
-        print("check against the sandbox's ground truth:")
-        for table in TABLES:
-            served = {rec["id"] for rec in account.truth(table)}
-            rows = sql.execute_sql(f"SELECT id FROM {dataset}.{table}")
-            landed = [r[0] for r in rows]
-            missing = len(served - set(landed))
-            duplicated = len(landed) - len(set(landed))
-            ok &= missing == 0 and duplicated == 0 and set(landed) <= served
-            print(
-                f"  {table:<10} served {len(served):>6,}  landed {len(landed):>6,}"
-                f"  missing {missing}  duplicated {duplicated}"
-            )
         n, promoters, detractors, excluded = sql.execute_sql(
             f"SELECT count(*) FILTER (WHERE NOT excluded_from_calculations),"
             f" count(*) FILTER (WHERE NOT excluded_from_calculations AND score >= 9),"

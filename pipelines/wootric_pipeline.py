@@ -5,19 +5,13 @@ SOURCES__WOOTRIC__CREDENTIALS__CLIENT_ID); this script only hands it to the shar
 """
 
 import sys
-from pathlib import Path
-from typing import List, Optional
+from functools import partial
 
-if __package__ in (None, ""):  # run as a script: make the project importable without installing it
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from pipelines.runner import main as run
+from pipelines.vendors import WOOTRIC
 
-from pipelines.runner import main as run  # noqa: E402
-from pipelines.vendors import WOOTRIC  # noqa: E402
-
-
-def main(argv: Optional[List[str]] = None) -> int:
-    return run(WOOTRIC, argv)
-
+#: the console script's entry point; argv defaults to the command line
+main = partial(run, WOOTRIC)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -6,11 +6,9 @@ from pathlib import Path
 import dlt
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 
+from pipelines.runner.demo import DEMO_FILE
 from pipelines.warehouse.destinations import DEFAULT_DUCKDB_FILE, destination_for
 from sources.http_kit import ConfigError
-
-#: the file `--demo` loads, so `report --demo` reads what the demo landed
-DEMO_FILE = "feedback_demo.duckdb"
 
 
 def add_options(parser: argparse.ArgumentParser) -> None:

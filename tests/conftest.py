@@ -10,6 +10,7 @@ from typing import Any, Callable, Dict, Iterator, List, Tuple
 
 import pytest
 
+from sandbox.woku import WokuSandboxServer
 from sandbox.wootric import SandboxServer
 from tests.support.warehouse import PG_DSN, drop_postgres_dataset, read_duckdb, read_postgres
 
@@ -28,12 +29,12 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-@pytest.fixture
-def start_sandbox() -> Iterator[Callable[..., SandboxServer]]:
-    servers: List[SandboxServer] = []
+def _servers(server_class: Any) -> Iterator[Callable[..., Any]]:
+    """Start sandboxes of one vendor on demand; every one is stopped after the test."""
+    servers: List[Any] = []
 
-    def start(account: Any, **kwargs: Any) -> SandboxServer:
-        server = SandboxServer(account, **kwargs)
+    def start(data: Any, **kwargs: Any) -> Any:
+        server = server_class(data, **kwargs)
         server.start()
         servers.append(server)
         return server
@@ -41,6 +42,12 @@ def start_sandbox() -> Iterator[Callable[..., SandboxServer]]:
     yield start
     for server in servers:
         server.stop()
+
+
+@pytest.fixture
+def start_sandbox() -> Iterator[Callable[..., SandboxServer]]:
+    """Wootric sandboxes, stopped after the test."""
+    yield from _servers(SandboxServer)
 
 
 def sandbox_env(server: SandboxServer, **extra: str) -> Dict[str, str]:
@@ -83,21 +90,9 @@ def woku_env(server: Any, **extra: str) -> Dict[str, str]:
 
 
 @pytest.fixture
-def start_woku() -> Iterator[Callable[..., Any]]:
+def start_woku() -> Iterator[Callable[..., WokuSandboxServer]]:
     """Woku sandboxes, stopped after the test."""
-    from sandbox.woku import WokuSandboxServer
-
-    servers: List[Any] = []
-
-    def start(company: Any, **kwargs: Any) -> Any:
-        server = WokuSandboxServer(company, **kwargs)
-        server.start()
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.stop()
+    yield from _servers(WokuSandboxServer)
 
 
 @dataclass
