@@ -15,9 +15,9 @@ from sources.wootric import wootric_source
 from sources.wootric.settings import BIGQUERY_LAYOUT, STREAMS
 
 
-def _lazy(module: str, name: str) -> Callable[[argparse.Namespace], int]:
+def _lazy(module: str, name: str) -> Callable[..., int]:
     """A command's body, imported only when that command runs (demos pull in the sandboxes)."""
-    return lambda args: getattr(importlib.import_module(module), name)(args)
+    return lambda *args: getattr(importlib.import_module(module), name)(*args)
 
 
 def _wootric_views(pipeline: Any, dataset: str) -> List[str]:
@@ -90,7 +90,7 @@ WOKU = Vendor(
         "voicemails": Command(
             "import audio reviews from a manifest, each exactly once",
             _voicemail_options,
-            _lazy("pipelines.writeback.voicemails", "run_voicemails"),
+            _lazy("pipelines.writeback.voicemail_command", "run_voicemails"),
         ),
     },
 )

@@ -5,7 +5,7 @@ import argparse
 from typing import Any, Dict
 
 from pipelines.runner.demo import DEMO_FILE, check_against_truth, demo_args, sync_twice
-from pipelines.vendors import WOKU
+from pipelines.runner.vendor import Vendor
 from sandbox.woku import WokuSandboxServer, generate_company
 from sources.woku.helpers.credentials import WokuCredentials
 
@@ -24,8 +24,8 @@ TABLES: Dict[str, tuple] = {
 }
 
 
-def run_demo(args: argparse.Namespace) -> int:
-    demo_args(args, WOKU.name)
+def run_demo(vendor: Vendor, args: argparse.Namespace) -> int:
+    demo_args(args, vendor.name)
     company = generate_company(seed=2026)
     # 100 requests per 2 s window: the demo shows pacing on Retry-After without waiting long
     server = WokuSandboxServer(company, rate_limit=100, rate_window=2.0)
@@ -44,7 +44,7 @@ def run_demo(args: argparse.Namespace) -> int:
             "incremental run after 25 NPS and 10 CSAT responses, 15 reviews, 5 form responses;"
             " the 7-day look-back re-reads the newest week",
         )
-        result = sync_twice(WOKU, args, server, change, labels, credentials=creds)
+        result = sync_twice(vendor, args, server, change, labels, credentials=creds)
         ok = _check(result.pipeline, company, args.dataset_name)
     print(f"analyst views: {', '.join(result.views)}")
     print(

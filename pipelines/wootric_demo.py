@@ -4,15 +4,15 @@ import argparse
 from typing import Any
 
 from pipelines.runner.demo import DEMO_FILE, check_against_truth, demo_args, sync_twice
-from pipelines.vendors import WOOTRIC
+from pipelines.runner.vendor import Vendor
 from sandbox.wootric import SandboxServer, generate_account
 from sources.wootric.helpers.credentials import WootricPasswordCredentials
 
 TABLES = ("end_users", "responses", "declines")
 
 
-def run_demo(args: argparse.Namespace) -> int:
-    demo_args(args, WOOTRIC.name)
+def run_demo(vendor: Vendor, args: argparse.Namespace) -> int:
+    demo_args(args, vendor.name)
     # a burst of equal timestamps straddling page 30, excluded responses, mixed UTC offsets
     account = generate_account(
         seed=2026,
@@ -38,7 +38,7 @@ def run_demo(args: argparse.Namespace) -> int:
             "full backfill",
             "incremental run after 40 new responses, 5 new declines, 12 updated end users",
         )
-        result = sync_twice(WOOTRIC, args, server, change, labels, credentials=creds)
+        result = sync_twice(vendor, args, server, change, labels, credentials=creds)
         ok = _summarize(result.pipeline, account, args.dataset_name)
     print(f"analyst views: {', '.join(result.views)}")
     print("draw it: python pipelines/wootric_pipeline.py report --demo   (writes nps_report.png and .html)")

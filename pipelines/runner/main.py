@@ -19,7 +19,7 @@ def dispatch(vendor: Vendor, args: argparse.Namespace) -> int:
     if args.command != RUN:
         return vendor.commands[args.command].run(args)
     if args.demo:
-        return vendor.demo(args)
+        return vendor.demo(vendor, args)
     result = run_sync(vendor, args)
     print_counts(result.rows, f"{args.destination} dataset {args.dataset_name!r}")
     if result.views:

@@ -7,7 +7,7 @@ from typing import List, Optional, Sequence
 
 from pipelines.runner.vendor import Vendor
 
-PROGRESS_CHOICES = ("log", "tqdm", "enlighten", "alive_progress")
+PROGRESS_CHOICES = ("auto", "none", "log", "tqdm", "enlighten", "alive_progress")
 RUN = "run"
 
 
@@ -33,8 +33,10 @@ def add_sync_options(parser: argparse.ArgumentParser, vendor: Vendor) -> None:
         "--progress",
         nargs="?",
         const="log",
+        default="auto",
         choices=PROGRESS_CHOICES,
-        help="show dlt's progress (default collector: log)",
+        help="auto (default): a live line per resource on a terminal, a line every 5 s otherwise;"
+        " none; or one of dlt's collectors (bare --progress: log)",
     )
     parser.add_argument("--demo", action="store_true", help="run against a local sandbox with generated data (offline)")
 

@@ -10,6 +10,7 @@ from dlt.pipeline.helpers import pipeline_drop
 
 from pipelines.runner.accounts import make_sources, single_account
 from pipelines.runner.cli import FailureWithStatus, explain
+from pipelines.runner.progress import progress_for
 from pipelines.runner.summary import SyncResult, print_counts, row_counts
 from pipelines.runner.vendor import Vendor
 from pipelines.warehouse.destinations import (
@@ -28,7 +29,7 @@ def make_pipeline(args: argparse.Namespace, duckdb_file: str = DEFAULT_DUCKDB_FI
         pipeline_name=args.pipeline_name,
         destination=destination_for(args.destination, args.dataset_name, duckdb_file),
         dataset_name=args.dataset_name,
-        progress=getattr(args, "progress", None),
+        progress=progress_for(getattr(args, "progress", "none")),
     )
 
 

@@ -37,7 +37,8 @@ class Vendor:
     credential_keys: Tuple[str, ...]
     create_views: CreateViews
     drop_views: DropViews
-    demo: Callable[[argparse.Namespace], int]
+    #: `--demo`: (this vendor, the run options) -> exit status
+    demo: Callable[["Vendor", argparse.Namespace], int]
     default_excluded: Tuple[str, ...] = ()
     bigquery_layout: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     #: tables that gained the `account` column after datasets existed (see warehouse.migrations)

@@ -12,6 +12,7 @@ from sources.http_kit.errors import ApiError, ApiUnavailableError, AuthError
 from sources.http_kit.pacing import RateLimitPacer
 from sources.http_kit.redact import redact
 from sources.http_kit.retry import RetryPolicy
+from sources.http_kit.traffic import TRAFFIC
 
 logger = logging.getLogger(__name__)
 
@@ -87,9 +88,12 @@ class ApiClient:
         while True:
             attempt += 1
             if self.pacer is not None:
-                self.waited_seconds += self.pacer.before_request()
+                paced = self.pacer.before_request()
+                self.waited_seconds += paced
+                TRAFFIC.add(waited_seconds=paced)
             try:
                 self.requests_sent += 1
+                TRAFFIC.add(requests=1)
                 response = self.session.request(
                     method,
                     url,
@@ -193,12 +197,14 @@ class ApiClient:
             )
         delay = self.retry.delay(attempt)
         self.retries += 1
+        TRAFFIC.add(retries=1)
         logger.warning("%s: %s; retry %d/%d in %.2fs", where, reason, attempt, self.retry.max_attempts - 1, delay)
         self._sleep(delay)
 
     def _sleep(self, seconds: float) -> None:
         if seconds > 0:
             self.waited_seconds += seconds
+            TRAFFIC.add(waited_seconds=seconds)
             self.sleep(seconds)
 
     def close(self) -> None:

@@ -27,14 +27,16 @@ def test_partition_and_cluster_hints_reach_the_load_package(workdir: Path, start
 
     (load_id,) = pipeline.list_normalized_load_packages()
     package = pipeline.get_load_package_info(load_id)
-    schema = package.schema_update or pipeline.default_schema.tables
+    # the hints must be in the package's own schema: that is what the load step sends to BigQuery
+    sent = package.schema.tables
     for table, layout in BIGQUERY_LAYOUT.items():
-        columns = pipeline.default_schema.tables[table]["columns"]
+        columns = sent[table]["columns"]
         assert columns[layout["partition"]].get("x-bigquery-partition") is True, table
         assert columns[layout["partition"]]["data_type"] == "timestamp"
         for column in layout["cluster"]:
             assert columns[column].get("x-bigquery-cluster") is True, (table, column)
-        assert table in schema
+        unclustered = set(columns) - set(layout["cluster"])
+        assert not any(columns[c].get("x-bigquery-cluster") for c in unclustered), table
     jobs = {job.job_file_info.table_name: job.job_file_info.file_format for job in package.jobs["new_jobs"]}
     assert jobs["responses"] == "parquet" and jobs["end_users"] == "parquet"
     rows = pipeline.last_trace.last_normalize_info.row_counts

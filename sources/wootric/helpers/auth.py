@@ -1,7 +1,8 @@
 """Wootric's OAuth grants: get a token, refresh it, and fall back to the primary grant."""
 
 import logging
-from typing import Dict, Optional
+import time
+from typing import Callable, Dict, Optional
 
 from sources.http_kit import (
     ApiClient,
@@ -35,9 +36,13 @@ class WootricAuth(TokenAuth):
     """
 
     def __init__(
-        self, token_client: ApiClient, credentials: WootricCredentials, token_dir: Optional[str] = None
+        self,
+        token_client: ApiClient,
+        credentials: WootricCredentials,
+        token_dir: Optional[str] = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
-        super().__init__()
+        super().__init__(clock)
         register_secret(*(getattr(credentials, key, None) for key in _SECRET_FIELDS))
         self._client = token_client
         self._credentials = credentials

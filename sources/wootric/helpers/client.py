@@ -1,6 +1,7 @@
 """Wootric over HTTP: the shared ApiClient with Wootric's auth, pacing and record shapes."""
 
-from typing import Any, Dict, List, Optional
+import time
+from typing import Any, Callable, Dict, List, Optional
 
 from sources.http_kit import ApiClient, ApiError, RateLimitPacer, RetryPolicy
 from sources.wootric.helpers.auth import WootricAuth
@@ -22,11 +23,12 @@ class WootricClient:
         retry: RetryPolicy = RetryPolicy(),
         timeout: float = 60.0,
         token_dir: Optional[str] = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.per_page = per_page
         self.api = ApiClient(base_url, pacer=RateLimitPacer(), retry=retry, timeout=(10.0, timeout))
         token_client = ApiClient(base_url, retry=retry, timeout=(10.0, timeout), session=self.api.session)
-        self.auth = WootricAuth(token_client, credentials, token_dir)
+        self.auth = WootricAuth(token_client, credentials, token_dir, clock)
         self.api.auth = self.auth
 
     def list_page(self, stream: str, params: Dict[str, Any], page: int) -> List[Record]:

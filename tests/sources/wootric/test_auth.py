@@ -1,7 +1,6 @@
 """Wootric's three grants, renewal before expiry and after a 401, over real HTTP against the sandbox."""
 
 import logging
-import time
 
 import pytest
 import requests
@@ -61,15 +60,20 @@ def test_access_token_with_refresh_token_renews_after_401(server) -> None:
 
 
 def test_token_is_renewed_before_it_expires(start_sandbox) -> None:
-    server = start_sandbox(generate_account(seed=1, end_users=5, responses=20, declines=5), token_ttl=1.0)
+    # a 2-hour token; our clock moves, the server's does not: only a renewal ahead of expiry asks again
+    server = start_sandbox(generate_account(seed=1, end_users=5, responses=20, declines=5), token_ttl=7200)
     creds = WootricClientCredentials(client_id=server.client_id, client_secret=server.client_secret)
-    client = WootricClient(server.url, creds, per_page=5)
-    for _ in range(4):
-        first_page(client)
-        time.sleep(0.5)
+    now = [1_000_000.0]
+    client = WootricClient(server.url, creds, per_page=5, clock=lambda: now[0])
+    first_page(client)
+    now[0] += 7200 - 301  # just outside the 5-minute margin: the token is still used
+    first_page(client)
+    assert server.stats()["token_requests"] == 1
+    now[0] += 2  # inside the margin: renewed before the request, not after a 401
+    first_page(client)
     stats = server.stats()
-    assert stats["token_requests"] >= 2
-    assert stats["status_counts"].get(401, 0) == 0, "renewal must happen before the API refuses the token"
+    assert stats["token_requests"] == 2
+    assert stats["status_counts"].get(401, 0) == 0
 
 
 @pytest.mark.parametrize(
