@@ -8,7 +8,10 @@ from typing import Any, Dict, Iterable, List, Optional
 import duckdb
 import psycopg2
 
-PG_DSN = "postgresql://postgres:postgres@127.0.0.1:5432/test"
+from tests.support.postgres import session_dsn
+
+#: the configured server, or a throwaway one started for this run (tests/support/postgres.py)
+PG_DSN = session_dsn()
 
 #: columns compared per table: (landed column, truth key); timestamps compared as instants
 FIELDS: Dict[str, List[str]] = {

@@ -1,0 +1,45 @@
+"""Where no PostgreSQL answers, the tests start their own from the installed binaries and remove it."""
+
+import importlib.util
+import socket
+from pathlib import Path
+
+import psycopg2
+
+from tests.support import postgres
+
+
+def test_a_closed_port_gets_a_throwaway_server_that_is_removed_afterwards(monkeypatch) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = sock.getsockname()[1]
+    monkeypatch.setenv("FEEDBACK_TEST_POSTGRES", f"postgresql://postgres@127.0.0.1:{closed}/test")
+    started = []
+    monkeypatch.setattr(postgres.atexit, "register", started.append)
+    dsn = postgres.session_dsn()
+    (stop,) = started
+    server = stop.__self__
+    try:
+        assert dsn.startswith("postgresql://postgres@127.0.0.1:") and str(closed) not in dsn
+        with psycopg2.connect(dsn) as con, con.cursor() as cur:
+            cur.execute("CREATE TABLE t (s text); INSERT INTO t VALUES (''); SELECT s FROM t")
+            assert cur.fetchall() == [("",)]
+    finally:
+        stop()
+    assert not postgres.answers(dsn)
+    assert not server.root.exists()
+
+
+def test_the_binaries_of_the_pgserver_dev_dependency_start_a_server_too() -> None:
+    # a laptop without PostgreSQL installed has only these
+    spec = importlib.util.find_spec("pgserver")
+    assert spec is not None and spec.origin, "pgserver is a dev dependency (pyproject.toml)"
+    server = postgres.ThrowawayPostgres(Path(spec.origin).parent / "pginstall" / "bin")
+    try:
+        dsn = server.start()
+        with psycopg2.connect(dsn) as con, con.cursor() as cur:
+            cur.execute("SELECT current_database()")
+            assert cur.fetchone() == ("test",)
+    finally:
+        server.stop()
+    assert not server.root.exists()
