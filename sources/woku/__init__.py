@@ -10,9 +10,10 @@ from dlt.common.configuration.inject import with_config
 from dlt.sources import DltResource
 
 from sources.http_kit import RetryPolicy, config
+from sources.record_kit.accounts import ACCOUNT, REPLACE_ACCOUNT, account_hints
 from sources.woku.helpers.client import WokuClient, envelope
 from sources.woku.helpers.credentials import WokuCredentials
-from sources.woku.helpers.records import ACCOUNT, parse_timestamp, tagged
+from sources.woku.helpers.records import parse_timestamp, tagged
 from sources.woku.settings import DEFAULT_BASE_URL, DEFAULT_LOOKBACK_DAYS, JSON_COLUMNS, LISTS, SURVEYS
 
 __all__ = ["woku_client", "woku_source"]
@@ -20,8 +21,6 @@ __all__ = ["woku_client", "woku_source"]
 SECTION = "sources.woku"
 #: source-state key: a token per extract of each parent list
 _EXTRACTS = "extracts"
-#: the account's rows are deleted and inserted again; other accounts' rows stay
-_REPLACE_ACCOUNT: Any = {"disposition": "merge", "strategy": "delete-insert"}
 
 
 @with_config(sections=("sources", "woku"))
@@ -78,7 +77,7 @@ def woku_source(
 
 
 def _hints(table: str) -> Dict[str, Dict[str, Any]]:
-    hints: Dict[str, Dict[str, Any]] = {ACCOUNT: {"data_type": "text"}}
+    hints: Dict[str, Dict[str, Any]] = account_hints()
     for name in JSON_COLUMNS.get(table, ()):
         hints[name] = {"data_type": "json"}
     return hints
@@ -129,7 +128,7 @@ def _whole_list(client: WokuClient, account: str, name: str) -> DltResource:
     return dlt.resource(
         listed,
         name=name,
-        write_disposition=_REPLACE_ACCOUNT,
+        write_disposition=REPLACE_ACCOUNT,
         primary_key=(ACCOUNT, "_id"),
         merge_key=ACCOUNT,
         columns=_hints(name),
@@ -196,7 +195,7 @@ def _tracker_values(client: WokuClient, account: str) -> DltResource:
     return dlt.resource(
         values,
         name="external_tracker_values",
-        write_disposition=_REPLACE_ACCOUNT,
+        write_disposition=REPLACE_ACCOUNT,
         primary_key=(ACCOUNT, "_id"),
         merge_key=ACCOUNT,
         columns=_hints("external_tracker_values"),

@@ -9,6 +9,8 @@ from dlt.common.runtime import run_context
 from dlt.sources import DltResource
 
 from sources.http_kit import RetryPolicy
+from sources.record_kit.accounts import ACCOUNT, REPLACE_ACCOUNT
+from sources.record_kit.timestamps import epoch_seconds
 from sources.wootric.helpers.boundary import Boundary
 from sources.wootric.helpers.client import WootricClient
 from sources.wootric.helpers.config import (
@@ -28,8 +30,7 @@ from sources.wootric.helpers.metrics import (
     segment_rows,
     survey_template_rows,
 )
-from sources.wootric.helpers.tables import ACCOUNT, column_hints, to_table
-from sources.wootric.helpers.timestamps import epoch_seconds
+from sources.wootric.helpers.tables import column_hints, to_table
 from sources.wootric.settings import ARROW_BATCH_ROWS, DEFAULT_PER_PAGE, STREAMS
 
 __all__ = ["wootric_source"]
@@ -84,10 +85,6 @@ def _tagged(rows: Iterable[Dict[str, Any]], account: str) -> List[Dict[str, Any]
     return [{ACCOUNT: account, **row} for row in rows]
 
 
-#: a whole list per account: rows of this account are deleted and inserted again, other accounts' stay
-_REPLACE_ACCOUNT: Any = {"disposition": "merge", "strategy": "delete-insert"}
-
-
 def _summary_resources(client: WootricClient, account: str, first_day: date, trailing_days: int) -> List[DltResource]:
     """The summary endpoints. The two daily series cost one request per day, and `nps_daily` (built
     from responses) reproduces nps_summary exactly, so they run only when named in `--resources`."""
@@ -114,7 +111,7 @@ def _summary_resources(client: WootricClient, account: str, first_day: date, tra
 
     # small lists the API returns whole: the account's rows are replaced on every run, so deletions show too
     def whole_list(name: str, path: str, to_rows: Any, key: Sequence[str]) -> DltResource:
-        @dlt.resource(name=name, write_disposition=_REPLACE_ACCOUNT, primary_key=(ACCOUNT, *key), merge_key=ACCOUNT)
+        @dlt.resource(name=name, write_disposition=REPLACE_ACCOUNT, primary_key=(ACCOUNT, *key), merge_key=ACCOUNT)
         def listed() -> Any:
             yield _tagged(to_rows(get(path)), account)
 

@@ -1,41 +1,22 @@
 """Woku records as the warehouse should hold them: UTC datetimes, and the account they came from."""
 
-import logging
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Dict, Iterable, List, Optional
 
 from sources.http_kit import SourceError
+from sources.record_kit.accounts import ACCOUNT
+from sources.record_kit.timestamps import convert_fields, to_utc
 from sources.woku.settings import TIMESTAMP_FIELDS
-
-logger = logging.getLogger(__name__)
-
-ACCOUNT = "account"
 
 
 def parse_timestamp(value: Any) -> Optional[datetime]:
     """`2024-03-05T14:07:09.123Z` (JavaScript's toISOString) or any ISO 8601 instant; naive means UTC."""
-    if value is None or isinstance(value, datetime):
-        return value
-    parsed = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
-    return parsed.astimezone(timezone.utc) if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return to_utc(value)
 
 
 def convert(record: Dict[str, Any], what: str, cursor: Optional[str] = "createdAt") -> Dict[str, Any]:
     """Timestamps to datetimes in place. An unreadable cursor stops the run; any other is kept as text."""
-    for path in TIMESTAMP_FIELDS:
-        *parents, leaf = path.split(".")
-        holder: Any = record
-        for key in parents:
-            holder = holder.get(key) if isinstance(holder, dict) else None
-        if not isinstance(holder, dict) or holder.get(leaf) is None:
-            continue
-        try:
-            holder[leaf] = parse_timestamp(holder[leaf])
-        except (TypeError, ValueError):
-            if path == cursor:
-                raise SourceError(f"{what} {record.get('_id')!r}: unreadable {path} {holder[leaf]!r}") from None
-            logger.warning("%s %s: unreadable %s %r kept as text", what, record.get("_id"), path, holder[leaf])
-    return record
+    return convert_fields(record, TIMESTAMP_FIELDS, cursor or "", what=what, id_key="_id")
 
 
 def tagged(

@@ -4,10 +4,10 @@ import time
 from typing import Any, Callable, Dict, List, Optional
 
 from sources.http_kit import ApiClient, ApiError, RateLimitPacer, RetryPolicy
+from sources.record_kit.timestamps import convert_fields, nested_convert
 from sources.wootric.helpers.auth import WootricAuth
 from sources.wootric.helpers.credentials import WootricCredentials
 from sources.wootric.helpers.paginator import CursorWalk, Record
-from sources.wootric.helpers.timestamps import convert_fields, nested_convert
 from sources.wootric.settings import NOTE_TIMESTAMP_FIELDS, STREAMS, TIMESTAMP_FIELDS
 
 

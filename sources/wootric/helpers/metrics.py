@@ -4,7 +4,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any, Callable, Dict, Iterator, List, MutableMapping, Optional
 
 from sources.http_kit import ApiError
-from sources.wootric.helpers.timestamps import to_utc
+from sources.record_kit.timestamps import to_utc
 
 Row = Dict[str, Any]
 

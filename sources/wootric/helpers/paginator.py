@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Dict, Generator, Iterator, List, Optional, Set
 
 from sources.http_kit import ApiError
-from sources.wootric.helpers.timestamps import epoch_seconds
+from sources.record_kit.timestamps import epoch_seconds
 from sources.wootric.settings import MAX_PAGE
 
 logger = logging.getLogger(__name__)

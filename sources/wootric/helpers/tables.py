@@ -15,6 +15,7 @@ import orjson
 import pyarrow as pa
 
 from sources.http_kit import SourceError
+from sources.record_kit.accounts import ACCOUNT, account_hints
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +49,6 @@ logging.getLogger("dlt").addFilter(_IntendedJsonHints())
 TIMESTAMP = pa.timestamp("us", tz="UTC")
 OTHER = "other_fields"
 #: the configured account's name, first column of every table and of every primary key
-ACCOUNT = "account"
 
 
 @dataclass(frozen=True)
@@ -117,7 +117,7 @@ _DLT_TYPES = {pa.int64(): "bigint", pa.string(): "text", pa.bool_(): "bool", TIM
 def column_hints(stream: str) -> Dict[str, Dict[str, Any]]:
     """dlt column hints matching the Arrow schema (JSON columns declared as json)."""
     # nullable: a dataset loaded before accounts existed gets the column added to rows that have none
-    hints: Dict[str, Dict[str, Any]] = {ACCOUNT: {"data_type": "text"}}
+    hints: Dict[str, Dict[str, Any]] = account_hints()
     for col in COLUMNS[stream]:
         hint: Dict[str, Any] = {"data_type": "json" if col.json else _DLT_TYPES[col.arrow_type]}
         if col.arrow_type == TIMESTAMP:

@@ -6,9 +6,9 @@ from collections import Counter
 import pytest
 
 from sandbox.wootric import generate_account
+from sources.record_kit.timestamps import epoch_seconds
 from sources.wootric.helpers.client import WootricClient
 from sources.wootric.helpers.credentials import WootricClientCredentials
-from sources.wootric.helpers.timestamps import epoch_seconds
 
 
 def client_for(server, per_page: int = 50) -> WootricClient:

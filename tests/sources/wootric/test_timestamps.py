@@ -2,7 +2,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from sources.wootric.helpers.timestamps import epoch_seconds, to_utc
+from sources.record_kit.timestamps import epoch_seconds, to_utc
 
 UTC = timezone.utc
 
@@ -49,10 +49,10 @@ def test_milliseconds_where_seconds_are_documented() -> None:
 
 def test_an_unreadable_field_is_kept_but_an_unreadable_cursor_stops_the_run(caplog) -> None:
     from sources.http_kit import SourceError
-    from sources.wootric.helpers.timestamps import convert_fields
+    from sources.record_kit.timestamps import convert_fields
 
     record = {"id": 7, "created_at": "2016-12-16 09:05:00 -0800", "last_seen_at": "soon"}
     convert_fields(record, ["created_at", "last_seen_at"], required="created_at")
     assert record["last_seen_at"] == "soon" and "kept unreadable last_seen_at" in caplog.text
-    with pytest.raises(SourceError, match="record 7 has an unreadable created_at"):
+    with pytest.raises(SourceError, match="record 7: unreadable created_at 'soon'; cannot place it"):
         convert_fields({"id": 7, "created_at": "soon"}, ["created_at"], required="created_at")

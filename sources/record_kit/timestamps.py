@@ -1,4 +1,4 @@
-"""Wootric's timestamps, in all the shapes the API returns, as UTC instants."""
+"""Timestamps in every shape the vendors return, as UTC instants; one rule for unreadable ones."""
 
 import logging
 from datetime import datetime, timezone
@@ -11,11 +11,12 @@ logger = logging.getLogger(__name__)
 
 
 def to_utc(value: Any) -> Optional[datetime]:
-    """Parse one Wootric timestamp into an aware UTC datetime.
+    """Parse one timestamp into an aware UTC datetime.
 
-    Shapes seen in the API: ``2016-12-16 09:05:00 -0800``, ``2015-02-12T06:29:27.000-08:00``,
-    ``2015-04-20 04:46:51-08:00``, ``2014-12-01 18:36:59`` (no offset: Wootric's servers run on
-    UTC, so it is read as UTC) and UNIX seconds as integers (``external_created_at``).
+    Shapes seen: Wootric's ``2016-12-16 09:05:00 -0800``, ``2015-02-12T06:29:27.000-08:00``,
+    ``2015-04-20 04:46:51-08:00``, ``2014-12-01 18:36:59`` (no offset: read as UTC, where both vendors'
+    servers run) and UNIX seconds as integers (``external_created_at``); Woku's JavaScript
+    ``2024-03-05T14:07:09.123Z``.
     """
     if value is None or value == "":
         return None
@@ -43,23 +44,34 @@ def _from_epoch(value: float) -> datetime:
 
 
 def convert_fields(
-    record: MutableMapping[str, Any], fields: Iterable[str], required: str = ""
+    record: MutableMapping[str, Any],
+    paths: Iterable[str],
+    required: str = "",
+    *,
+    what: str = "record",
+    id_key: str = "id",
 ) -> MutableMapping[str, Any]:
-    """Replace the named timestamp fields of a record in place; a field that is absent stays absent.
+    """Replace the named timestamp fields (dotted paths into nested objects) in place; an absent or
+    null field stays as it is.
 
     A value we cannot read is kept as it came (it lands in a text variant column) with a warning,
     except in the `required` (cursor) field, where guessing would lose or repeat records.
     """
-    for field in fields:
-        if field in record:
-            try:
-                record[field] = to_utc(record[field])
-            except (ValueError, OverflowError, OSError):
-                if field == required:
-                    raise SourceError(
-                        f"record {record.get('id')!r} has an unreadable {field} {record[field]!r}; cannot place it"
-                    ) from None
-                logger.warning("record %r: kept unreadable %s %r as text", record.get("id"), field, record[field])
+    for path in paths:
+        *parents, leaf = path.split(".")
+        holder: Any = record
+        for key in parents:
+            holder = holder.get(key) if isinstance(holder, dict) else None
+        if not isinstance(holder, MutableMapping) or holder.get(leaf) is None:
+            continue
+        try:
+            holder[leaf] = to_utc(holder[leaf])
+        except (TypeError, ValueError, OverflowError, OSError):
+            if path == required:
+                raise SourceError(
+                    f"{what} {record.get(id_key)!r}: unreadable {path} {holder[leaf]!r}; cannot place it"
+                ) from None
+            logger.warning("%s %r: kept unreadable %s %r as text", what, record.get(id_key), path, holder[leaf])
     return record
 
 

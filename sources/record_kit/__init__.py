@@ -1,0 +1,1 @@
+"""Vendor-neutral record shaping: UTC timestamps, and the `account` column every table carries."""
