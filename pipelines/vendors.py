@@ -3,40 +3,21 @@
 
 import argparse
 import importlib
-from typing import Any, Callable, List
+from typing import Callable
 
-from analytics.feedback_all import create_feedback_all, datasets, drop_feedback_all
-from analytics.wootric_nps import create_nps_views, drop_nps_views
 from pipelines.runner import Command, Vendor
-from pipelines.wootric_report import add_options as add_report_options
-from pipelines.wootric_report import report
+from pipelines.warehouse.report import add_options as add_report_options
+from pipelines.warehouse.report import report
+from pipelines.warehouse.views import drop_woku_views, drop_wootric_views, woku_views, wootric_views
 from sources.woku import woku_source
 from sources.wootric import wootric_source
+from sources.wootric.helpers.tables import IntendedJsonHints
 from sources.wootric.settings import BIGQUERY_LAYOUT, STREAMS
 
 
 def _lazy(module: str, name: str) -> Callable[..., int]:
     """A command's body, imported only when that command runs (demos pull in the sandboxes)."""
     return lambda *args: getattr(importlib.import_module(module), name)(*args)
-
-
-def _wootric_views(pipeline: Any, dataset: str) -> List[str]:
-    wootric_ds, woku_ds = datasets("wootric", dataset)
-    made = create_nps_views(pipeline, dataset)
-    return made + [f"{woku_ds}.{view}" for view in create_feedback_all(pipeline, wootric_ds, woku_ds)]
-
-
-def _drop_wootric_views(pipeline: Any, dataset: str) -> None:
-    drop_nps_views(pipeline)
-    drop_feedback_all(pipeline, datasets("wootric", dataset)[1])
-
-
-def _woku_views(pipeline: Any, dataset: str) -> List[str]:
-    return create_feedback_all(pipeline, *datasets("woku", dataset))
-
-
-def _drop_woku_views(pipeline: Any, dataset: str) -> None:
-    drop_feedback_all(pipeline, datasets("woku", dataset)[1])
 
 
 def _tracker_options(parser: argparse.ArgumentParser) -> None:
@@ -62,12 +43,13 @@ WOOTRIC = Vendor(
     title="Wootric end users, responses and declines",
     source=wootric_source,
     credential_keys=("client_id", "username", "access_token"),
-    create_views=_wootric_views,
-    drop_views=_drop_wootric_views,
+    create_views=wootric_views,
+    drop_views=drop_wootric_views,
     demo=_lazy("pipelines.wootric_demo", "run_demo"),
     default_excluded=("nps_summary", "email_stats"),
     bigquery_layout=BIGQUERY_LAYOUT,
     account_tables=(*STREAMS, "segments", "survey_templates", "email_stats_sources", "nps_summary", "email_stats"),
+    log_filters=(IntendedJsonHints(),),
     commands={
         "report": Command("write nps_report.png and nps_report.html from the warehouse", add_report_options, report),
     },
@@ -78,8 +60,8 @@ WOKU = Vendor(
     title="Woku responses, wokus, reviews, forms, flows and trackers",
     source=woku_source,
     credential_keys=("api_key",),
-    create_views=_woku_views,
-    drop_views=_drop_woku_views,
+    create_views=woku_views,
+    drop_views=drop_woku_views,
     demo=_lazy("pipelines.woku_demo", "run_demo"),
     commands={
         "trackers": Command(

@@ -30,6 +30,7 @@ from dlt.helpers.airflow_helper import PipelineTasksGroup
 from analytics.wootric_nps import create_nps_views
 from pipelines.intervals import check_interval, loads_its_interval
 from pipelines.runner.accounts import make_sources
+from pipelines.runner.main import install_log_filters
 from pipelines.runner.sync import apply_bigquery_layout
 from pipelines.vendors import WOOTRIC
 from pipelines.warehouse.destinations import DEFAULT_DUCKDB_FILE, LOADER_FILE_FORMAT, destination_for
@@ -60,6 +61,7 @@ def create_views(pipeline_name: str, destination: Any, dataset_name: str) -> Lis
 
 
 def build_dag() -> DAG:
+    install_log_filters(WOOTRIC)
     destination_name = setting("destination", "duckdb")
     dataset_name = setting("dataset_name", "wootric")
     pipeline_name = setting("pipeline_name", "wootric")

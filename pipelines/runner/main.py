@@ -1,6 +1,7 @@
 """The command line every vendor's entry script hands to: parse, dispatch, print, exit."""
 
 import argparse
+import logging
 from typing import List, Optional
 
 from pipelines.runner.cli import run_cli
@@ -12,7 +13,15 @@ from pipelines.runner.vendor import Vendor
 
 def main(vendor: Vendor, argv: Optional[List[str]] = None) -> int:
     args = parse_args(vendor, argv)
+    install_log_filters(vendor)
     return run_cli(lambda: dispatch(vendor, args))
+
+
+def install_log_filters(vendor: Vendor) -> None:
+    dlt_logger = logging.getLogger("dlt")
+    for log_filter in vendor.log_filters:
+        if log_filter not in dlt_logger.filters:
+            dlt_logger.addFilter(log_filter)
 
 
 def dispatch(vendor: Vendor, args: argparse.Namespace) -> int:

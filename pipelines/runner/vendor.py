@@ -1,6 +1,7 @@
 """A vendor's registration: everything the shared runner needs to sync it, in one small record."""
 
 import argparse
+import logging
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Mapping, Tuple
 
@@ -44,6 +45,8 @@ class Vendor:
     #: tables that gained the `account` column after datasets existed (see warehouse.migrations)
     account_tables: Tuple[str, ...] = ()
     commands: Dict[str, Command] = field(default_factory=dict)
+    #: filters for dlt's logger: warnings that are the vendor's design, not a problem
+    log_filters: Tuple[logging.Filter, ...] = ()
 
     @property
     def section(self) -> str:

@@ -1,1 +1,1 @@
-"""Where pipelines load and what the dataset needs besides the tables: destinations and migrations."""
+"""What lives in the warehouse besides the tables dlt loads: destinations, migrations, views, the report."""

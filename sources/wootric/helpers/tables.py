@@ -33,8 +33,9 @@ def _as_bool(value: Any) -> Any:
     return value
 
 
-class _IntendedJsonHints(logging.Filter):
-    """dlt warns when a column hint (json) differs from its Arrow type (string): here that is the design."""
+class IntendedJsonHints(logging.Filter):
+    """dlt warns when a column hint (json) differs from its Arrow type (string): here that is the design.
+    The runner puts it on dlt's logger (importing this module changes no logging)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
@@ -43,8 +44,6 @@ class _IntendedJsonHints(logging.Filter):
             and any(f"In resource: {stream}," in message for stream in ("end_users", "responses", "declines"))
         )
 
-
-logging.getLogger("dlt").addFilter(_IntendedJsonHints())
 
 TIMESTAMP = pa.timestamp("us", tz="UTC")
 OTHER = "other_fields"
