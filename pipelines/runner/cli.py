@@ -91,6 +91,9 @@ def run_cli(body: Callable[[], int]) -> int:
         print("error: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as exc:  # noqa: BLE001 - re-raised below unless it is an expected failure
+        if any(isinstance(err, KeyboardInterrupt) for err in _chain(exc)):  # dlt wraps it in a step failure
+            print("error: interrupted", file=sys.stderr)
+            return EXIT_INTERRUPTED
         explained = explain(exc)
         if explained is None:
             raise

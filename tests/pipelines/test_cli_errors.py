@@ -1,12 +1,16 @@
 """Bad input ends in one line naming the cause, its documented exit code, no traceback, no secret, nothing loaded."""
 
+import signal
 import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from sandbox.wootric import generate_account
-from tests.conftest import run_cli
+from tests.conftest import run_cli, start_cli
 
 SECRET = "s3cret-value-never-printed"
 
@@ -104,3 +108,49 @@ def test_expected_failures_end_in_one_clear_line(case: str, server, workdir: Pat
 
         with duckdb.connect(str(db), read_only=True) as con:
             assert con.execute("SELECT count(*) FROM information_schema.tables").fetchone()[0] == 0
+
+
+class _Refuses(BaseHTTPRequestHandler):
+    """An API that refuses every request with 403 and a JSON reason."""
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        body = b'{"error": "forbidden for this plan"}'
+        self.send_response(403)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_an_answer_retrying_cannot_fix_exits_1_with_the_apis_reason(workdir: Path) -> None:
+    api = ThreadingHTTPServer(("127.0.0.1", 0), _Refuses)
+    threading.Thread(target=api.serve_forever, daemon=True).start()
+    try:
+        env = {
+            "SOURCES__WOOTRIC__BASE_URL": f"http://127.0.0.1:{api.server_address[1]}",
+            "SOURCES__WOOTRIC__CREDENTIALS__ACCESS_TOKEN": SECRET,
+        }
+        done = run_cli([], workdir, env)
+    finally:
+        api.shutdown()
+        api.server_close()
+    assert done.returncode == 1, done.stderr
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "HTTP 403: forbidden for this plan" in errors[0], done.stderr
+    assert "Traceback" not in done.stderr and SECRET not in done.stderr + done.stdout
+
+
+def test_an_interrupt_exits_130_in_one_line(server, workdir: Path) -> None:
+    server.inject("slow", path_prefix="/v1/", times=50, seconds=2.0)
+    run = start_cli([], workdir, creds(server))
+    deadline = time.monotonic() + 60
+    while server.stats()["requests"] == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)  # until the sync is waiting on the API
+    run.send_signal(signal.SIGINT)
+    out, err = run.communicate(timeout=60)
+    assert run.returncode == 130, err
+    assert [line for line in err.splitlines() if line.startswith("error:")] == ["error: interrupted"]
+    assert "Traceback" not in err

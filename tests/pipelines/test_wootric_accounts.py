@@ -10,6 +10,7 @@ from typing import Any, Dict, List
 
 from sandbox.wootric import generate_account
 from tests.conftest import run_cli, sandbox_env
+from tests.support.summary import loaded
 from tests.support.warehouse import PG_DSN, assert_exact
 
 TABLES = ("end_users", "responses", "declines")
@@ -92,15 +93,6 @@ def test_two_accounts_with_overlapping_ids_land_side_by_side(workdir: Path, ware
         assert Counter(row["account"] for row in warehouse.read("segments")) == {
             "brandb": len(brandb.render_segments())
         }
-
-
-def loaded(stdout: str) -> Dict[str, int]:
-    counts = {}
-    for line in stdout.splitlines():
-        parts = line.split()
-        if len(parts) == 3 and parts[0] in TABLES and parts[2] == "rows":
-            counts[parts[0]] = int(parts[1].replace(",", ""))
-    return counts
 
 
 def test_a_failing_account_does_not_stop_the_others(workdir: Path, warehouse, start_sandbox) -> None:

@@ -13,6 +13,7 @@ import pytest
 
 from sandbox.wootric import generate_account
 from tests.conftest import run_cli, sandbox_env, start_cli
+from tests.support.summary import loaded
 from tests.support.warehouse import (
     PG_DSN,
     assert_exact,
@@ -34,16 +35,6 @@ def crowded_account(seed: int = 11):
         declines=1800,
         bursts=((130, "responses"), (75, "end_users"), (120, "declines")),
     )
-
-
-def loaded(stdout: str) -> dict:
-    """Rows per table from the CLI's summary, for the incremental tables only."""
-    counts = {}
-    for line in stdout.splitlines():
-        parts = line.split()
-        if len(parts) == 3 and parts[0] in TABLES and parts[2] == "rows":
-            counts[parts[0]] = int(parts[1].replace(",", ""))
-    return counts
 
 
 def stream_requests(stats: dict) -> dict:
