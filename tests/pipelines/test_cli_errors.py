@@ -1,5 +1,6 @@
 """Bad input ends in one line naming the cause, its documented exit code, no traceback, no secret, nothing loaded."""
 
+import json
 import signal
 import socket
 import threading
@@ -111,10 +112,10 @@ def test_expected_failures_end_in_one_clear_line(case: str, server, workdir: Pat
 
 
 class _Refuses(BaseHTTPRequestHandler):
-    """An API that refuses every request with 403 and a JSON reason."""
+    """An API that refuses every request with 403, echoing the request's Authorization in its reason."""
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's name
-        body = b'{"error": "forbidden for this plan"}'
+        body = json.dumps({"error": f"forbidden for this plan ({self.headers.get('Authorization')})"}).encode()
         self.send_response(403)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -125,21 +126,28 @@ class _Refuses(BaseHTTPRequestHandler):
         pass
 
 
-def test_an_answer_retrying_cannot_fix_exits_1_with_the_apis_reason(workdir: Path) -> None:
+@pytest.mark.parametrize(
+    "script, key",
+    [
+        ("wootric_pipeline.py", "SOURCES__WOOTRIC__CREDENTIALS__ACCESS_TOKEN"),
+        ("woku_pipeline.py", "SOURCES__WOKU__CREDENTIALS__API_KEY"),
+    ],
+)
+def test_an_answer_retrying_cannot_fix_exits_1_with_the_apis_reason_and_no_echoed_secret(
+    workdir: Path, script: str, key: str
+) -> None:
     api = ThreadingHTTPServer(("127.0.0.1", 0), _Refuses)
     threading.Thread(target=api.serve_forever, daemon=True).start()
+    vendor = key.split("__")[1]
     try:
-        env = {
-            "SOURCES__WOOTRIC__BASE_URL": f"http://127.0.0.1:{api.server_address[1]}",
-            "SOURCES__WOOTRIC__CREDENTIALS__ACCESS_TOKEN": SECRET,
-        }
-        done = run_cli([], workdir, env)
+        env = {f"SOURCES__{vendor}__BASE_URL": f"http://127.0.0.1:{api.server_address[1]}", key: SECRET}
+        done = run_cli([], workdir, env, script=script)
     finally:
         api.shutdown()
         api.server_close()
     assert done.returncode == 1, done.stderr
     errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
-    assert len(errors) == 1 and "HTTP 403: forbidden for this plan" in errors[0], done.stderr
+    assert len(errors) == 1 and "HTTP 403: forbidden for this plan (Bearer ***)" in errors[0], done.stderr
     assert "Traceback" not in done.stderr and SECRET not in done.stderr + done.stdout
 
 
