@@ -1,1 +1,3 @@
-"""Runnable pipelines: each script wires configuration to `dlt.pipeline(...).run(...)`."""
+"""What runs the sources: entry scripts per vendor (`*_pipeline.py`, the DAG, the demos), the one
+sync runner (`runner/`), the vendor registry (`vendors.py`), the warehouse side (`warehouse/`) and
+write-back (`writeback/`)."""

@@ -1,5 +1,6 @@
 """The registry: one row per vendor. A new vendor adds its row here, its source package under
-`sources/`, its sandbox under `sandbox/` and a two-line entry script; the runner does the rest."""
+`sources/`, its sandbox under `sandbox/`, a demo and an entry script of a few lines; the runner does
+the rest (docs/adding-a-vendor.md)."""
 
 import argparse
 import importlib

@@ -4,6 +4,7 @@ then a check against its truth."""
 import argparse
 from typing import Any, Dict
 
+from pipelines.runner.cli import EXIT_FAILED
 from pipelines.runner.demo import DEMO_FILE, check_against_truth, demo_args, sync_twice
 from pipelines.runner.vendor import Vendor
 from sandbox.woku import WokuSandboxServer, generate_company
@@ -51,7 +52,7 @@ def run_demo(vendor: Vendor, args: argparse.Namespace) -> int:
         f"query it: python -c \"import duckdb; print(duckdb.connect('{DEMO_FILE}')"
         f".execute('SELECT vendor, kind, count(*) FROM {args.dataset_name}.feedback_all GROUP BY ALL').fetchall())\""
     )
-    return 0 if ok else 1
+    return 0 if ok else EXIT_FAILED
 
 
 def _check(pipeline: Any, company: Any, dataset: str) -> bool:

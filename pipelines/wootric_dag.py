@@ -27,14 +27,13 @@ from dlt.common.configuration.container import Container
 from dlt.extract.incremental.context import TimeIntervalContext
 from dlt.helpers.airflow_helper import PipelineTasksGroup
 
-from analytics.wootric_nps import create_nps_views
 from pipelines.intervals import check_interval, loads_its_interval
 from pipelines.runner.accounts import make_sources
 from pipelines.runner.main import install_log_filters
 from pipelines.runner.sync import apply_bigquery_layout
 from pipelines.vendors import WOOTRIC
 from pipelines.warehouse.destinations import DEFAULT_DUCKDB_FILE, LOADER_FILE_FORMAT, destination_for
-from sources.http_kit import SourceError
+from sources.http_kit import SourceError, install_log_redaction
 
 DAG_ID = "wootric_sync"
 
@@ -57,11 +56,12 @@ def create_views(pipeline_name: str, destination: Any, dataset_name: str) -> Lis
     """The analyst views, once every resource task has loaded."""
     pipeline = dlt.pipeline(pipeline_name=pipeline_name, destination=destination, dataset_name=dataset_name)
     pipeline.sync_destination()
-    return create_nps_views(pipeline, dataset_name)
+    return WOOTRIC.create_views(pipeline, dataset_name)
 
 
 def build_dag() -> DAG:
     install_log_filters(WOOTRIC)
+    install_log_redaction()
     destination_name = setting("destination", "duckdb")
     dataset_name = setting("dataset_name", "wootric")
     pipeline_name = setting("pipeline_name", "wootric")

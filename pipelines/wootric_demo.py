@@ -3,6 +3,7 @@
 import argparse
 from typing import Any
 
+from pipelines.runner.cli import EXIT_FAILED
 from pipelines.runner.demo import DEMO_FILE, check_against_truth, demo_args, sync_twice
 from pipelines.runner.vendor import Vendor
 from sandbox.wootric import SandboxServer, generate_account
@@ -46,7 +47,7 @@ def run_demo(vendor: Vendor, args: argparse.Namespace) -> int:
         f"query it: python -c \"import duckdb; print(duckdb.connect('{DEMO_FILE}')"
         f".execute('SELECT score, text FROM {args.dataset_name}.responses LIMIT 5').fetchall())\""
     )
-    return 0 if ok else 1
+    return 0 if ok else EXIT_FAILED
 
 
 def _summarize(pipeline: Any, account: Any, dataset: str) -> bool:

@@ -3,6 +3,7 @@
 import logging
 import os
 import sys
+import traceback
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 from dlt.common.configuration.exceptions import (
@@ -20,6 +21,7 @@ from sources.http_kit import (
     SourceError,
     install_log_redaction,
     one_line,
+    redact,
 )
 
 #: the documented exit codes (docs/operations.md); 0 is success and 130 an interrupt
@@ -96,7 +98,9 @@ def run_cli(body: Callable[[], int]) -> int:
             return EXIT_INTERRUPTED
         explained = explain(exc)
         if explained is None:
-            raise
+            # a bug: its traceback, with every secret masked (Python's own hook would print them)
+            print(redact(traceback.format_exc()), file=sys.stderr, end="")
+            return EXIT_FAILED
         message, code = explained
         print(f"error: {one_line(message)}", file=sys.stderr)
         return code

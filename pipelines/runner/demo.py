@@ -7,9 +7,9 @@ from typing import Any, Callable, Collection, Dict, Tuple
 
 from pipelines.runner.summary import SyncResult, print_counts
 from pipelines.runner.sync import run_sync
+from pipelines.warehouse.destinations import DEMO_DUCKDB_FILE
 
-#: `report --demo` reads this file too
-DEMO_FILE = "feedback_demo.duckdb"
+DEMO_FILE = DEMO_DUCKDB_FILE
 
 
 def demo_args(args: argparse.Namespace, vendor: str) -> argparse.Namespace:

@@ -14,6 +14,8 @@ LOADER_FILE_FORMAT = {"duckdb": "parquet"}
 #: one embedded warehouse for every vendor (schema per vendor). It must not be named like a
 #: dataset: DuckDB names the catalog after the file, and `wootric.responses` would be ambiguous.
 DEFAULT_DUCKDB_FILE = "feedback.duckdb"
+#: where `--demo` loads (and `report --demo` reads), apart from the real warehouse
+DEMO_DUCKDB_FILE = "feedback_demo.duckdb"
 #: DuckDB takes 80 % of RAM and every core by default; loading our parquet files needs neither, and
 #: small schedulers run out of memory. Override with DESTINATION__DUCKDB__MEMORY_LIMIT / __THREADS.
 DUCKDB_LIMITS = {"memory_limit": "128MB", "threads": 1}

@@ -6,14 +6,13 @@ from pathlib import Path
 import dlt
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 
-from pipelines.runner.demo import DEMO_FILE
-from pipelines.warehouse.destinations import DEFAULT_DUCKDB_FILE, destination_for
+from pipelines.warehouse.destinations import DEFAULT_DUCKDB_FILE, DEMO_DUCKDB_FILE, destination_for
 from sources.http_kit import ConfigError
 
 
 def add_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output", type=Path, default=Path("."), help="directory to write nps_report.* into")
-    parser.add_argument("--demo", action="store_true", help=f"read what `--demo` loaded into {DEMO_FILE}")
+    parser.add_argument("--demo", action="store_true", help=f"read what `--demo` loaded into {DEMO_DUCKDB_FILE}")
 
 
 def report(args: argparse.Namespace) -> int:
@@ -24,7 +23,7 @@ def report(args: argparse.Namespace) -> int:
         from analytics.report import write_report
     except ImportError:
         raise ConfigError("report needs matplotlib: pip install 'feedback-connectors[report]'") from None
-    duckdb_file = DEMO_FILE if args.demo else DEFAULT_DUCKDB_FILE
+    duckdb_file = DEMO_DUCKDB_FILE if args.demo else DEFAULT_DUCKDB_FILE
     pipeline = dlt.pipeline(
         pipeline_name=args.pipeline_name,
         destination=destination_for(args.destination, args.dataset_name, duckdb_file),

@@ -43,28 +43,44 @@ def registered() -> Iterable[str]:
     return tuple(_ordered)
 
 
+def redact_record(record: logging.LogRecord) -> logging.LogRecord:
+    """The record's final message and traceback text, redacted in place."""
+    if _ordered:
+        message = record.getMessage()
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        if record.exc_info and not record.exc_text:
+            # handlers' formatters use this text as it is instead of formatting the traceback again
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+    return record
+
+
 class RedactingFilter(logging.Filter):
-    """Redacts a record's final message; attach it to handlers so every logger's lines pass through."""
+    """Redacts records a handler emits (for handlers outside this process's record factory)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if _ordered:
-            message = record.getMessage()
-            cleaned = redact(message)
-            if cleaned != message or record.exc_info:
-                record.msg, record.args = cleaned, None
-                if record.exc_info:
-                    record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
-                    record.exc_info = None
+        redact_record(record)
         return True
 
 
-def install_log_redaction(*loggers: logging.Logger) -> None:
-    """Put the filter on the handlers of these loggers (root and dlt's by default), once each."""
-    targets = loggers or (logging.getLogger(), logging.getLogger("dlt"))
-    for lg in targets:
-        for handler in lg.handlers:
-            if not any(isinstance(f, RedactingFilter) for f in handler.filters):
-                handler.addFilter(RedactingFilter())
+def install_log_redaction() -> None:
+    """Redact every log record of the process as it is created, whichever logger or handler
+    (dlt's own included) emits it. Installed once; safe to call again."""
+    global _installed
+    with _lock:
+        if _installed:
+            return
+        previous = logging.getLogRecordFactory()
+
+        def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+            return redact_record(previous(*args, **kwargs))
+
+        logging.setLogRecordFactory(factory)
+        _installed = True
+
+
+_installed = False
 
 
 def one_line(text: Any) -> str:

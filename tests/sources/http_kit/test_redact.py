@@ -1,8 +1,10 @@
 """One redaction for the process: registered secrets leave every message and log line."""
 
+import io
 import logging
+import sys
 
-from sources.http_kit import one_line, redact, register_secret
+from sources.http_kit import install_log_redaction, one_line, redact, register_secret
 from sources.http_kit.redact import RedactingFilter
 
 
@@ -23,9 +25,29 @@ def test_the_log_filter_masks_arguments_and_tracebacks() -> None:
     try:
         raise ValueError("pw-in-a-log-line")
     except ValueError:
-        import sys
-
         record.exc_info = sys.exc_info()
     assert RedactingFilter().filter(record)
     assert record.getMessage() == "login with ***"
     assert "pw-in-a-log-line" not in record.exc_text and "ValueError: ***" in record.exc_text
+
+
+def test_every_logger_of_the_process_is_redacted_once_installed() -> None:
+    register_secret("dlt-logged-secret-1")
+    stream = io.StringIO()
+    dlt_like = logging.getLogger("dlt_like_test")
+    dlt_like.propagate = False  # like dlt's logger: its own handler, nothing passed up to the root
+    handler = logging.StreamHandler(stream)
+    dlt_like.addHandler(handler)
+    try:
+        install_log_redaction()
+        install_log_redaction()  # a second call changes nothing
+        dlt_like.warning("token %s", "dlt-logged-secret-1")
+        try:
+            raise RuntimeError("failed with dlt-logged-secret-1")
+        except RuntimeError:
+            dlt_like.exception("boom")
+    finally:
+        dlt_like.removeHandler(handler)
+    text = stream.getvalue()
+    assert "dlt-logged-secret-1" not in text
+    assert "token ***" in text and "RuntimeError: failed with ***" in text

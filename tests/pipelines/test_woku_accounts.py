@@ -1,0 +1,65 @@
+"""Several Woku companies through the shared runner (`sources.woku.accounts`): side by side in one
+dataset, each exact against its own sandbox; a failing company leaves the others loaded."""
+
+from pathlib import Path
+from typing import Any, Dict
+
+from sandbox.woku import generate_company
+from tests.conftest import run_cli
+from tests.pipelines.test_woku_pipeline import TABLES, assert_table_exact
+
+
+def companies_env(servers: Dict[str, Any]) -> Dict[str, str]:
+    env = {"SOURCES__WOKU__ACCOUNTS": ",".join(servers)}
+    for name, server in servers.items():
+        prefix = f"SOURCES__WOKU__{name.upper()}__"
+        env[prefix + "BASE_URL"] = server.url
+        env[prefix + "CREDENTIALS__API_KEY"] = server.api_key
+    return env
+
+
+def test_two_companies_land_side_by_side_exactly(workdir: Path, woku_warehouse, start_woku) -> None:
+    companies = {
+        "acme": generate_company(seed=71, nps_responses=300, reviews=120, form_responses=60),
+        "globex": generate_company(seed=72, nps_responses=200, reviews=90, form_responses=40),
+    }
+    servers = {name: start_woku(company) for name, company in companies.items()}
+    done = run_cli([*woku_warehouse.args], workdir, companies_env(servers), script="woku_pipeline.py")
+    assert done.returncode == 0, done.stderr
+    for table in TABLES:
+        rows = woku_warehouse.read(table)
+        assert {row["account"] for row in rows} == set(companies), table
+        for name, company in companies.items():
+            assert_table_exact(table, company, [r for r in rows if r["account"] == name], account=name)
+
+    # a change in one company loads into its rows only
+    companies["globex"].add_responses("nps", 15)
+    again = run_cli([*woku_warehouse.args], workdir, companies_env(servers), script="woku_pipeline.py")
+    assert again.returncode == 0, again.stderr
+    rows = woku_warehouse.read("nps_responses")
+    for name, company in companies.items():
+        assert_table_exact("nps_responses", company, [r for r in rows if r["account"] == name], account=name)
+
+
+def test_a_company_with_a_wrong_key_is_named_and_the_other_lands(workdir: Path, woku_warehouse, start_woku) -> None:
+    good = generate_company(seed=73, nps_responses=120, reviews=40)
+    servers = {"acme": start_woku(generate_company(seed=74, nps_responses=50)), "globex": start_woku(good)}
+    env = companies_env(servers)
+    env["SOURCES__WOKU__ACME__CREDENTIALS__API_KEY"] = "wrong-key-987654"
+    done = run_cli([*woku_warehouse.args], workdir, env, script="woku_pipeline.py")
+    assert done.returncode == 3, done.stderr
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and errors[0].startswith("error: account 'acme': "), done.stderr
+    assert "wrong-key-987654" not in done.stderr + done.stdout
+    for table in ("nps_responses", "woku_reviews", "wokus"):
+        rows = woku_warehouse.read(table)
+        assert {row["account"] for row in rows} == {"globex"}, table
+        assert_table_exact(table, good, rows, account="globex")
+
+
+def test_a_listed_company_without_its_own_key_is_refused(workdir: Path, start_woku) -> None:
+    server = start_woku(generate_company(seed=75, nps_responses=10))
+    env = {**companies_env({"acme": server}), "SOURCES__WOKU__ACCOUNTS": "acme,globex"}
+    done = run_cli([], workdir, env, script="woku_pipeline.py")
+    assert done.returncode == 2, done.stderr
+    assert "no credentials for 'globex'" in done.stderr and "SOURCES__WOKU__GLOBEX__CREDENTIALS__API_KEY" in done.stderr
