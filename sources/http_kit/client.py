@@ -2,10 +2,11 @@
 
 import logging
 import time
-from typing import Any, Callable, Dict, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple
 from urllib.parse import urlsplit
 
 import requests
+from dlt.sources.helpers.rest_client.paginators import BasePaginator
 
 from sources.http_kit.auth import TokenAuth
 from sources.http_kit.errors import ApiError, ApiUnavailableError, AuthError
@@ -66,7 +67,12 @@ class ApiClient:
     def get(self, path: str, params: Optional[Mapping[str, Any]] = None) -> Any:
         return self.request("GET", path, params=params)
 
-    def request(
+    def request(self, method: str, path: str, **options: Any) -> Any:
+        """Send one logical request and return its decoded JSON body (None for an empty body);
+        `options` as `exchange` takes them."""
+        return self.exchange(method, path, **options)[0]
+
+    def exchange(
         self,
         method: str,
         path: str,
@@ -78,8 +84,8 @@ class ApiClient:
         headers: Optional[Dict[str, str]] = None,
         authenticate: bool = True,
         idempotent: bool = True,
-    ) -> Any:
-        """Send one logical request and return its decoded JSON body (None for an empty body)."""
+    ) -> Tuple[Any, requests.Response]:
+        """The decoded body and the final response of one logical request (retries, renewal, pacing)."""
         url = self.base_url + path
         where = f"{method} {_host(self.base_url)}{path}"
         request = {"method": method, "url": _host(self.base_url) + path}
@@ -172,9 +178,9 @@ class ApiClient:
                 error.args = (redact(f"{where}: {error.describe()}"),)
                 raise error
             if not body.strip():
-                return None
+                return None, response
             try:
-                return response.json()
+                return response.json(), response
             except ValueError:
                 if not idempotent:
                     raise ApiUnavailableError(
@@ -184,6 +190,30 @@ class ApiClient:
                         **request,
                     ) from None
                 self._backoff(where, attempt, f"invalid JSON body ({len(body)} bytes)", request, status)
+
+    def paginate(
+        self,
+        path: str,
+        paginator: BasePaginator,
+        params: Optional[Mapping[str, Any]] = None,
+        select: Callable[[Any], List[Any]] = lambda body: body,
+    ) -> Iterator[List[Any]]:
+        """Pages of a list, as a dlt paginator (`BasePaginator`) moves through them by query parameters.
+
+        `select` takes the records out of a page's body; the paginator sees the response (whose `json()`
+        is the body already decoded) and those records.
+        """
+        request = requests.Request("GET", self.base_url + path, params=dict(params or {}))
+        paginator.init_request(request)
+        while True:
+            body, response = self.exchange("GET", path, params=request.params)
+            items = select(body)
+            paginator.update_state(_Decoded(response, body), items)
+            if items:
+                yield items
+            if not paginator.has_next_page:
+                return
+            paginator.update_request(request)
 
     def _backoff(
         self, where: str, attempt: int, reason: str, answer: Dict[str, Any], status: Optional[int] = None
@@ -209,6 +239,19 @@ class ApiClient:
 
     def close(self) -> None:
         self.session.close()
+
+
+class _Decoded:
+    """A response whose `json()` returns the body decoded once already (paginators read it again)."""
+
+    def __init__(self, response: requests.Response, body: Any) -> None:
+        self._response, self._body = response, body
+
+    def json(self, **_: Any) -> Any:
+        return self._body
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._response, name)
 
 
 def _host(base_url: str) -> str:

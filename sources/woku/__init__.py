@@ -11,8 +11,9 @@ from dlt.sources import DltResource
 
 from sources.http_kit import RetryPolicy, config
 from sources.record_kit.accounts import ACCOUNT, REPLACE_ACCOUNT, account_hints
-from sources.woku.helpers.client import WokuClient, envelope
+from sources.woku.helpers.client import WokuClient
 from sources.woku.helpers.credentials import WokuCredentials
+from sources.woku.helpers.paginator import envelope
 from sources.woku.helpers.records import parse_timestamp, tagged
 from sources.woku.settings import DEFAULT_BASE_URL, DEFAULT_LOOKBACK_DAYS, JSON_COLUMNS, LISTS, SURVEYS
 

@@ -1,8 +1,9 @@
 """Woku over HTTP: the shared ApiClient with a bearer API key, and the page/limit envelope."""
 
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Mapping, Optional
 
-from sources.http_kit import ApiClient, ApiError, RateLimitPacer, RetryPolicy, StaticBearerAuth
+from sources.http_kit import ApiClient, RateLimitPacer, RetryPolicy, StaticBearerAuth
+from sources.woku.helpers.paginator import EnvelopePaginator
 from sources.woku.helpers.records import parse_timestamp
 from sources.woku.settings import PAGE_LIMIT
 
@@ -37,17 +38,9 @@ class WokuClient:
         return self.api.request("POST", path, **kwargs)
 
     def pages(self, path: str, params: Optional[Mapping[str, Any]] = None) -> Iterator[List[Record]]:
-        """Every page of a list. A bare JSON array is one whole page (the SDK reads it so too)."""
-        page, seen = 1, 0
-        while True:
-            body = self.api.get(path, {**(params or {}), "page": page, "limit": self.limit})
-            items, total, limit = envelope(body, path)
-            if items:
-                yield items
-            seen += len(items)
-            if total is None or not items or seen >= total or len(items) < limit:
-                return
-            page += 1
+        """Every page of a list, through the envelope paginator."""
+        paginator = EnvelopePaginator(path, self.limit)
+        yield from self.api.paginate(path, paginator, params, select=paginator.records)
 
     def pages_since(
         self, path: str, floor: Optional[Any], params: Optional[Mapping[str, Any]] = None
@@ -68,19 +61,6 @@ class WokuClient:
 
     def close(self) -> None:
         self.api.close()
-
-
-def envelope(body: Any, path: str) -> Tuple[List[Record], Optional[int], int]:
-    """`{"data": [...], "total": N, "page": p, "limit": l}`, or a bare array (total None)."""
-    if isinstance(body, list):
-        return body, None, len(body)
-    if isinstance(body, dict) and isinstance(body.get("data"), list):
-        total = body.get("total")
-        if isinstance(total, bool) or not isinstance(total, (int, float)):
-            raise ApiError(f"GET {path}: the page envelope has no numeric total")
-        limit = body.get("limit")
-        return body["data"], int(total), int(limit) if isinstance(limit, (int, float)) and limit > 0 else PAGE_LIMIT
-    raise ApiError(f"GET {path}: expected a page envelope or a JSON list, got {type(body).__name__}")
 
 
 def _created(record: Record) -> Any:
