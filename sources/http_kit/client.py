@@ -129,7 +129,10 @@ class ApiClient:
             if self.pacer is not None:
                 self.pacer.observe(response.headers)
             status = self.last_status = response.status_code
-            answer = {**request, "headers": response.headers, "body": _parsed(response, body)}
+            # what an error carries; decoded only for an error (a 200's body is decoded once, below)
+            answer = {**request, "headers": response.headers, "body": None}
+            if status >= 400:
+                answer["body"] = _parsed(response, body)
 
             if status == 401 and auth is not None and not auth.renewable:
                 raise auth.rejected()

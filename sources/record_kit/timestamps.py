@@ -58,20 +58,25 @@ def convert_fields(
     except in the `required` (cursor) field, where guessing would lose or repeat records.
     """
     for path in paths:
-        *parents, leaf = path.split(".")
         holder: Any = record
-        for key in parents:
-            holder = holder.get(key) if isinstance(holder, dict) else None
-        if not isinstance(holder, MutableMapping) or holder.get(leaf) is None:
+        leaf = path
+        if "." in path:  # a nested field; most are flat (and hot: every record of every page)
+            *parents, leaf = path.split(".")
+            for key in parents:
+                holder = holder.get(key) if isinstance(holder, dict) else None
+            if not isinstance(holder, dict):
+                continue
+        value = holder.get(leaf)
+        if value is None:
             continue
         try:
-            holder[leaf] = to_utc(holder[leaf])
+            holder[leaf] = to_utc(value)
         except (TypeError, ValueError, OverflowError, OSError):
             if path == required:
                 raise SourceError(
-                    f"{what} {record.get(id_key)!r}: unreadable {path} {holder[leaf]!r}; cannot place it"
+                    f"{what} {record.get(id_key)!r}: unreadable {path} {value!r}; cannot place it"
                 ) from None
-            logger.warning("%s %r: kept unreadable %s %r as text", what, record.get(id_key), path, holder[leaf])
+            logger.warning("%s %r: kept unreadable %s %r as text", what, record.get(id_key), path, value)
     return record
 
 
