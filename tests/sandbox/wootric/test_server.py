@@ -1,125 +1,23 @@
-"""Tests of the Wootric sandbox itself, over real loopback HTTP.
-
-The end-to-end tests trust this server as the API's stand-in, so its filtering, ordering,
-paging, auth, rate limiting and fault injection are pinned down here.
+"""Tests of the Wootric sandbox server itself (``sandbox/wootric/server.py``), over real loopback HTTP:
+OAuth and tokens, listing and single resources, the rate limit, faults, keep-alive, mutations and
+admin endpoints, the CLI.
 """
 
 from __future__ import annotations
 
 import http.client
 import json
-import re
 import time
-from collections import Counter
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime
 
 import pytest
 import requests
 
 from sandbox.wootric import Account, SandboxServer, generate_account
 from tests.sandbox.support import bearer_session, sandbox_process
-
-CREDS = {"grant_type": "client_credentials", "client_id": "sandbox-client", "client_secret": "sandbox-secret"}
-TS_PATTERNS = (
-    re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4}$"),
-    re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000[+-]\d\d:\d\d$"),
-    re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d[+-]\d\d:\d\d$"),
-)
+from tests.sandbox.wootric.support import CREDS, epoch
 
 
-def parse_api_ts(value: str) -> datetime:
-    """Parse any of the three API timestamp styles (the pipeline must do the same)."""
-    value = value.replace("T", " ").replace(".000", "")
-    if value[-3] != ":":  # "-0800" -> "-08:00"
-        value = value[:-2] + ":" + value[-2:]
-    return datetime.fromisoformat(value.replace(" +", "+").replace(" -", "-"))
-
-
-def epoch(dt: datetime) -> int:
-    return int(dt.timestamp())
-
-
-@pytest.fixture(scope="module")
-def account() -> Account:
-    return generate_account(
-        7, end_users=300, responses=3000, declines=400, bursts=((120, "responses"), (60, "end_users"), (40, "declines"))
-    )
-
-
-@pytest.fixture(scope="module")
-def server(account: Account) -> Iterator[SandboxServer]:
-    with SandboxServer(account) as srv:
-        yield srv
-
-
-@pytest.fixture()
-def api(server: SandboxServer) -> requests.Session:
-    return bearer_session(server.issue_token())
-
-
-def fetch_all(api: requests.Session, url: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    for page in range(1, 31):
-        r = api.get(url, params={**params, "page": page, "per_page": 50})
-        assert r.status_code == 200, r.text
-        out.extend(r.json())
-        if len(r.json()) < 50:
-            break
-    return out
-
-
-# ---------------------------------------------------------------------- data model
-def test_generation_is_deterministic_and_canonical(account: Account) -> None:
-    again = generate_account(
-        7, end_users=300, responses=3000, declines=400, bursts=((120, "responses"), (60, "end_users"), (40, "declines"))
-    )
-    assert again.truth("responses") == account.truth("responses")
-    users = account.truth("end_users")
-    assert [u["id"] for u in users] == list(range(1, 301))
-    assert len({u["email"] for u in users}) == 300
-    for r in account.truth("responses"):
-        assert r["created_at"].tzinfo is UTC and r["created_at"].microsecond == 0
-        assert r["updated_at"] >= r["created_at"]
-        assert 1 <= r["end_user_id"] <= 300 and 0 <= r["score"] <= 10
-    excluded = sum(r["excluded_from_calculations"] for r in account.truth("responses"))
-    assert 50 < excluded < 300
-
-
-def test_render_styles_offsets_and_instant(account: Account) -> None:
-    styles: Counter[int] = Counter()
-    for rec in account.truth("responses")[:600]:
-        shown = account.render("responses", rec)
-        for key in ("created_at", "updated_at"):
-            matched = [i for i, p in enumerate(TS_PATTERNS) if p.match(shown[key])]
-            assert matched, shown[key]
-            styles[matched[0]] += 1
-            assert parse_api_ts(shown[key]) == rec[key]
-    assert len(styles) == 3 and styles[0] > styles[1]
-
-
-def test_bursts_straddle_page_boundary(account: Account) -> None:
-    cases = (("responses", "created_at", 120), ("end_users", "created_at", 60), ("end_users", "updated_at", 60))
-    for kind, key, n in cases:
-        recs = sorted(account.truth(kind), key=lambda r: (r[key], r["id"]))  # type: ignore[arg-type]
-        sec, count = Counter(r[key] for r in recs).most_common(1)[0]
-        assert count >= n
-        positions = [i for i, r in enumerate(recs) if r[key] == sec]
-        if len(recs) > 1500:
-            assert positions[0] < 1500 <= positions[-1]
-
-
-def test_huge_second_and_id_offset() -> None:
-    acct = generate_account(1, end_users=20, responses=100, declines=10, huge_second=3100, id_offset=1000)
-    resp = acct.truth("responses")
-    assert resp[0]["id"] == 1001 and len(resp) == 3200
-    sec, count = Counter(r["created_at"] for r in resp).most_common(1)[0]
-    assert count >= 3100
-    assert not any(r["excluded_from_calculations"] for r in resp if r["created_at"] == sec)
-
-
-# ---------------------------------------------------------------------- auth
 def test_oauth_grants(server: SandboxServer) -> None:
     url = f"{server.url}/oauth/token"
     r = requests.post(url, data=CREDS)
@@ -162,7 +60,6 @@ def test_token_ttl_expiry(account: Account) -> None:
         assert requests.get(f"{srv.url}/v1/segments", headers=hdr).status_code == 401
 
 
-# ---------------------------------------------------------------------- listing semantics
 def test_responses_default_order_and_excluded_filter(
     server: SandboxServer, api: requests.Session, account: Account
 ) -> None:
@@ -177,56 +74,6 @@ def test_responses_default_order_and_excluded_filter(
     assert [x["id"] for x in r.json()] == [
         x["id"] for x in sorted(truth, key=lambda r: (r["created_at"], r["id"]), reverse=True)[:50]
     ]
-
-
-@pytest.mark.parametrize("op", ["gt", "gte", "lt", "lte", "eq"])
-def test_created_filters_match_truth(server: SandboxServer, api: requests.Session, account: Account, op: str) -> None:
-    truth = account.truth("declines")
-    pivot = epoch(sorted(truth, key=lambda r: r["created_at"])[200]["created_at"])
-    check = {
-        "gt": lambda t: t > pivot,
-        "gte": lambda t: t >= pivot,
-        "lt": lambda t: t < pivot,
-        "lte": lambda t: t <= pivot,
-        "eq": lambda t: t == pivot,
-    }[op]
-    got = fetch_all(api, f"{server.url}/v1/declines", {f"created[{op}]": f"{pivot}.7", "sort_order": "asc"})
-    want = sorted((r for r in truth if check(epoch(r["created_at"]))), key=lambda r: (r["created_at"], r["id"]))
-    assert [r["id"] for r in got] == [r["id"] for r in want]
-
-
-def test_page_cap_and_per_page(server: SandboxServer, api: requests.Session) -> None:
-    url = f"{server.url}/v1/responses"
-    r = api.get(url, params={"page": 31})
-    assert r.status_code == 400
-    assert r.json() == {"errors": [{"status": 400, "message": "page can't be greater than 30"}]}
-    assert len(api.get(url, params={"per_page": 500}).json()) == 50
-    assert api.get(url, params={"per_page": 0}).status_code == 400
-    assert api.get(url, params={"page": "x"}).status_code == 400
-    assert api.get(url, params={"created[gt]": "yesterday"}).status_code == 400
-    # page 30 is the deepest reachable: 1500 records of 3000
-    assert len(api.get(url, params={"page": 30, "per_page": 50}).json()) == 50
-
-
-def test_end_users_sorting_and_filters(server: SandboxServer, api: requests.Session, account: Account) -> None:
-    users = account.truth("end_users")
-    url = f"{server.url}/v1/end_users"
-    got = api.get(url, params={"per_page": 50}).json()
-    assert [u["email"] for u in got] == sorted(u["email"] for u in users)[:50]
-    lo = epoch(sorted(u["updated_at"] for u in users)[100])
-    got = fetch_all(api, url, {"sort_key": "updated_at", "sort_order": "desc", "updated[gte]": lo})
-    want = sorted((u for u in users if epoch(u["updated_at"]) >= lo), key=lambda u: (u["updated_at"], u["id"]))[::-1]
-    assert [u["id"] for u in got] == [u["id"] for u in want]
-    # two range filters on different fields, sorted by a third key
-    c_hi = epoch(sorted(u["created_at"] for u in users)[250])
-    got = fetch_all(api, url, {"updated[gte]": lo, "created[lte]": c_hi})
-    want = sorted(
-        (u for u in users if epoch(u["updated_at"]) >= lo and epoch(u["created_at"]) <= c_hi), key=lambda u: u["email"]
-    )
-    assert [u["id"] for u in got] == [u["id"] for u in want]
-    one = api.get(url, params={"email": users[5]["email"]}).json()
-    assert [u["id"] for u in one] == [users[5]["id"]]
-    assert api.get(url, params={"sort_key": "score"}).status_code == 400
 
 
 def test_single_resources(server: SandboxServer, api: requests.Session, account: Account) -> None:
@@ -267,7 +114,6 @@ def test_nps_summary(server: SandboxServer, api: requests.Session, account: Acco
     assert isinstance(got["response_rate"], int) and isinstance(got["email_response_rate"], int)
 
 
-# ---------------------------------------------------------------------- rate limit and faults
 def test_rate_limit_headers_and_429(account: Account) -> None:
     with SandboxServer(account, rate_limit=3, rate_window=60) as srv:
         s = bearer_session(srv.issue_token())
@@ -361,7 +207,6 @@ def test_keep_alive_reuses_connection(server: SandboxServer) -> None:
     conn.close()
 
 
-# ---------------------------------------------------------------------- mutations and admin
 def test_mutations_and_admin_endpoints() -> None:
     acct = generate_account(3, end_users=50, responses=200, declines=20)
     with SandboxServer(acct) as srv:
@@ -398,14 +243,6 @@ def test_mutations_and_admin_endpoints() -> None:
         assert s.get(f"{srv.url}/v1/declines").status_code == 503
         assert requests.post(f"{srv.url}/_sandbox/faults", json={"kind": "nope"}).status_code == 400
         assert srv.stats()["faults"] == {"503": 1}
-
-
-def test_add_records_default_to_now() -> None:
-    acct = generate_account(4, end_users=10, responses=10, declines=10)
-    now = datetime.now(UTC)
-    for recs in (acct.add_end_users(2), acct.add_responses(2), acct.add_declines(2)):
-        assert all(abs(r["created_at"] - now) < timedelta(seconds=5) for r in recs)
-    assert [r["id"] for r in acct.truth("declines")][-2:] == [11, 12]
 
 
 def test_cli_subprocess() -> None:

@@ -1,0 +1,84 @@
+"""The benchmark's workloads: the Workload table, quick and full data sizes, and the fewest requests a run needs."""
+
+import math
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional
+
+STREAMS = ("end_users", "responses", "declines")
+
+
+@dataclass
+class Workload:
+    name: str
+    end_users: int
+    responses: int
+    declines: int
+    rate_limit: Optional[int] = None
+    rate_window: float = 60.0
+    destination: str = "duckdb"
+    incremental_of: Optional[str] = None  # re-run in the working directory of this workload
+    peer: bool = False
+    styles: str = ""
+    env: Dict[str, str] = field(default_factory=dict)
+    #: "woku": the Woku pipeline against the Woku sandbox, with these sandbox counts
+    woku: Dict[str, int] = field(default_factory=dict)
+
+
+def fewest_requests(w: Workload) -> int:
+    return sum(math.ceil(n / 50) for n in (w.end_users, w.responses, w.declines))
+
+
+#: W3's target (at most 2 list requests per stream) predates the responses look-back window, which
+#: by design re-reads the last days of responses; the benchmark reports both
+NO_LOOKBACK = {"SOURCES__WOOTRIC__RESPONSES_LOOKBACK_DAYS": "0"}
+WOKU_QUICK = {"nps_responses": 6_000, "csat_responses": 2_000, "ces_responses": 2_000, "wokus": 40, "reviews": 3_000}
+WOKU_FULL = {
+    "nps_responses": 100_000,
+    "csat_responses": 30_000,
+    "ces_responses": 30_000,
+    "wokus": 200,
+    "reviews": 40_000,
+    "forms": 20,
+    "form_responses": 20_000,
+}
+
+
+def workloads(quick: bool, peer: bool) -> List[Workload]:
+    woku = WOKU_QUICK if quick else WOKU_FULL
+    tail = [
+        Workload("W5 Woku full sync → DuckDB", 0, 0, 0, woku=woku),
+        Workload("W5 Woku incremental, no change", 0, 0, 0, woku=woku, incremental_of="W5 Woku full sync → DuckDB"),
+    ]
+    if quick:
+        return [
+            Workload("W1 backfill → DuckDB", 1_000, 10_000, 1_000, peer=peer, styles="space" if peer else ""),
+            Workload("W2 rate-limited (60 req / 3 s)", 1_000, 6_000, 500, rate_limit=60, rate_window=3.0),
+            Workload("W3 incremental, no change", 1_000, 10_000, 1_000, incremental_of="W1 backfill → DuckDB"),
+            Workload(
+                "W3 … without look-back", 1_000, 10_000, 1_000, incremental_of="W1 backfill → DuckDB", env=NO_LOOKBACK
+            ),
+            Workload("W4 backfill → Postgres", 1_000, 10_000, 1_000, destination="postgres"),
+            *tail,
+        ]
+    return [
+        Workload(
+            "W1 backfill → DuckDB (50k responses)", 20_000, 50_000, 20_000, peer=peer, styles="space" if peer else ""
+        ),
+        Workload(
+            "W1 backfill → DuckDB (200k responses)", 20_000, 200_000, 20_000, peer=peer, styles="space" if peer else ""
+        ),
+        Workload("W2 rate-limited (60 req / 3 s)", 3_000, 15_000, 1_500, rate_limit=60, rate_window=3.0),
+        Workload(
+            "W3 incremental, no change", 20_000, 200_000, 20_000, incremental_of="W1 backfill → DuckDB (200k responses)"
+        ),
+        Workload(
+            "W3 … without look-back",
+            20_000,
+            200_000,
+            20_000,
+            incremental_of="W1 backfill → DuckDB (200k responses)",
+            env=NO_LOOKBACK,
+        ),
+        Workload("W4 backfill → Postgres", 20_000, 200_000, 20_000, destination="postgres"),
+        *tail,
+    ]
