@@ -8,7 +8,7 @@ from typing import Dict, List, Set
 from setuptools import find_packages
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("sources", "pipelines", "sandbox", "analytics")
+PACKAGES = ("sources", "pipelines", "sandbox", "analytics", "tests", "benchmarks")
 #: the sandboxes' data generators hold the vendors' whole data model; everything else stays small
 MAX_LINES = 400
 LONG_ALLOWED = {"sandbox/wootric/data.py", "sandbox/woku/data.py"}
