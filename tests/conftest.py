@@ -12,9 +12,11 @@ import pytest
 
 from sandbox.woku import WokuSandboxServer
 from sandbox.wootric import SandboxServer
+from tests.support import netguard
 from tests.support.warehouse import PG_DSN, drop_postgres_dataset, read_duckdb, read_postgres
 
 ROOT = Path(__file__).resolve().parents[1]
+netguard.install()  # this process too: loopback only
 _CONFIG_PREFIXES = ("SOURCES__", "DESTINATION__", "NORMALIZE__", "LOAD__", "EXTRACT__", "DATA_WRITER__", "RUNTIME__")
 
 
@@ -67,6 +69,9 @@ def _cli(args: List[str], cwd: Path, env: Dict[str, str], script: str) -> Tuple[
     full_env.update(env)
     full_env.setdefault("DLT_DATA_DIR", str(cwd / "dlt-data"))
     full_env.setdefault("DESTINATION__POSTGRES__CREDENTIALS", PG_DSN)
+    # the subprocess refuses any connection off this machine (tests/support/netguard.py)
+    guard = str(ROOT / "tests" / "support" / "loopback_only")
+    full_env["PYTHONPATH"] = os.pathsep.join(p for p in (guard, full_env.get("PYTHONPATH")) if p)
     return [sys.executable, str(ROOT / "pipelines" / script), *args], full_env
 
 

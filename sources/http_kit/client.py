@@ -10,10 +10,13 @@ from dlt.sources.helpers.rest_client.paginators import BasePaginator
 
 from sources.http_kit.auth import TokenAuth
 from sources.http_kit.errors import ApiError, ApiUnavailableError, AuthError
+from sources.http_kit.limits import HttpLimits, check_transport
 from sources.http_kit.pacing import RateLimitPacer
 from sources.http_kit.redact import redact
 from sources.http_kit.retry import RetryPolicy
 from sources.http_kit.traffic import TRAFFIC
+from sources.http_kit.transport import MAX_REDIRECTS, BodyTooLarge, origin, read_body, redirect_target
+from sources.http_kit.waits import Waiter
 
 logger = logging.getLogger(__name__)
 
@@ -31,9 +34,11 @@ class ApiClient:
     - pacing from the server's rate-limit headers, and on 429 a wait until the reset it names;
     - retries with capped backoff on 5xx, resets, timeouts and truncated or invalid JSON;
     - on 401 one renewal of the token and one retry (auth is a `requests.AuthBase`);
-    - errors that carry the request (method, URL without query) and the parsed answer.
+    - errors that carry the request (method, URL without query) and the parsed answer;
+    - the `HttpLimits`: no clear text to other hosts, redirects only within the API's origin and never
+      for a POST, bodies up to a size, every wait capped, logged and bounded by the run's deadline.
 
-    `sleep` is injectable so tests never wait in real time.
+    `sleep` and `clock` are injectable so tests never wait in real time.
     """
 
     def __init__(
@@ -47,20 +52,23 @@ class ApiClient:
         session: Optional[requests.Session] = None,
         user_agent: str = "feedback-connectors",
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        limits: Optional[HttpLimits] = None,
+        section: str = "sources",
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.limits = limits or HttpLimits()
+        check_transport(self.base_url, self.limits, section)  # before any connection
         self.auth = auth
         self.pacer = pacer
         self.retry = retry
         self.timeout = timeout
-        self.sleep = sleep
+        self.waiter = Waiter(self.limits, section, sleep, clock)
         self.session = session or requests.Session()
         self.session.headers.setdefault("User-Agent", user_agent)
         self.session.headers["Accept"] = "application/json"
         self.requests_sent = 0
         self.retries = 0
-        #: seconds slept for rate limits and backoff (shown by the progress line)
-        self.waited_seconds = 0.0
         #: the HTTP status of the latest answer (callers that record outcomes want the final one)
         self.last_status: Optional[int] = None
 
@@ -90,13 +98,12 @@ class ApiClient:
         where = f"{method} {_host(self.base_url)}{path}"
         request = {"method": method, "url": _host(self.base_url) + path}
         auth = self.auth if authenticate else None
-        attempt, rate_waits, renewed = 0, 0, False
+        attempt, rate_waits, redirects, renewed = 0, 0, 0, False
         while True:
             attempt += 1
+            self.waiter.check_deadline(where)
             if self.pacer is not None:
-                paced = self.pacer.before_request()
-                self.waited_seconds += paced
-                TRAFFIC.add(waited_seconds=paced)
+                self.pacer.before_request(lambda seconds, why: self.waiter.wait(where, seconds, why))
             try:
                 self.requests_sent += 1
                 TRAFFIC.add(requests=1)
@@ -110,9 +117,19 @@ class ApiClient:
                     headers=headers,
                     auth=auth,
                     timeout=self.timeout,
+                    allow_redirects=False,
+                    stream=True,
                 )
                 # read the body inside the try: a connection cut mid-body raises here
-                body = response.content
+                body = read_body(response, self.limits.max_response_bytes)
+            except BodyTooLarge as exc:
+                raise ApiError(
+                    f"{where}: the answer is larger than {self.limits.max_response_mb:g} MB"
+                    f" ({'declared ' if exc.declared else ''}{exc.size / 1048576:,.1f} MB read);"
+                    f" raise {self.waiter.section}.http.max_response_mb if it is expected",
+                    detail="answer too large",
+                    **request,
+                ) from None
             except requests.exceptions.InvalidURL:
                 raise ApiError(f"{where}: invalid URL", **request) from None
             except _TRANSIENT_ERRORS as exc:
@@ -134,6 +151,12 @@ class ApiClient:
             if status >= 400:
                 answer["body"] = _parsed(response, body)
 
+            target = redirect_target(response, url)
+            if target is not None:
+                url, params = self._redirect(where, method, url, target, redirects, status, answer), None
+                redirects += 1
+                attempt -= 1
+                continue
             if status == 401 and auth is not None and not auth.renewable:
                 raise auth.rejected()
             if status == 401 and auth is not None and not renewed:
@@ -161,7 +184,7 @@ class ApiClient:
                     else self.retry.delay(rate_waits)
                 )
                 logger.warning("%s: 429 Too Many Requests, waiting %.2fs for the rate-limit reset", where, wait)
-                self._sleep(wait)
+                self.waiter.wait(where, wait, "429 Too Many Requests")
                 attempt -= 1
                 continue
             if status >= 500:
@@ -232,13 +255,42 @@ class ApiClient:
         self.retries += 1
         TRAFFIC.add(retries=1)
         logger.warning("%s: %s; retry %d/%d in %.2fs", where, reason, attempt, self.retry.max_attempts - 1, delay)
-        self._sleep(delay)
+        self.waiter.wait(where, delay, f"backoff after {reason}")
 
-    def _sleep(self, seconds: float) -> None:
-        if seconds > 0:
-            self.waited_seconds += seconds
-            TRAFFIC.add(waited_seconds=seconds)
-            self.sleep(seconds)
+    def _redirect(
+        self, where: str, method: str, url: str, target: str, followed: int, status: int, answer: Dict[str, Any]
+    ) -> str:
+        """Where to send the request again: only a GET, only within the same scheme, host and port."""
+        if method != "GET":
+            raise ApiError(
+                f"{where}: answered with a redirect to {origin(target)}; a {method} is never sent again elsewhere",
+                status,
+                detail=f"redirect to {origin(target)} not followed",
+                **answer,
+            )
+        if origin(target) != origin(url):
+            raise ApiError(
+                f"{where}: redirected to another host, {origin(target)}; not followed",
+                status,
+                detail=f"redirect to {origin(target)} not followed",
+                **answer,
+            )
+        if followed >= MAX_REDIRECTS:
+            raise ApiError(f"{where}: more than {MAX_REDIRECTS} redirects", status, **answer)
+        return target
+
+    @property
+    def waited_seconds(self) -> float:
+        """Seconds slept for rate limits and backoff."""
+        return self.waiter.waited_seconds
+
+    @property
+    def sleep(self) -> Callable[[float], None]:
+        return self.waiter.sleep
+
+    @sleep.setter
+    def sleep(self, value: Callable[[float], None]) -> None:
+        self.waiter.sleep = value
 
     def close(self) -> None:
         self.session.close()

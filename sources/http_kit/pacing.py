@@ -3,6 +3,7 @@
 import threading
 import time
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Callable, Mapping, Optional
 
@@ -28,23 +29,22 @@ class RateLimitPacer:
         headers: RateLimitHeaders = RateLimitHeaders(),
         *,
         reset_margin: float = 0.05,
-        max_wait: float = 120.0,
         clock: Callable[[], float] = time.time,
-        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.headers = headers
         self.reset_margin = reset_margin
-        self.max_wait = max_wait
         self._clock = clock
-        self._sleep = sleep
         self._lock = threading.Lock()
         self._remaining: Optional[int] = None
         self._reset_at: Optional[float] = None
         #: server clock minus ours, when they disagree by more than the Date header's resolution
         self._skew = 0.0
 
-    def before_request(self) -> float:
-        """Block until the budget allows one more request, then reserve it; returns the seconds waited."""
+    def before_request(self, wait: Callable[[float, str], None]) -> float:
+        """Block until the budget allows one more request, then reserve it; returns the seconds waited.
+
+        `wait(seconds, why)` does the waiting: the client caps, logs and bounds it by the run's deadline.
+        """
         waited = 0.0
         while True:
             with self._lock:
@@ -56,10 +56,11 @@ class RateLimitPacer:
                     if self._remaining is not None:
                         self._remaining -= 1
                     return waited
-                wait = min(self.max_wait, self._reset_at - now + self.reset_margin)
-            if wait > 0:
-                waited += wait
-                self._sleep(wait)
+                seconds = self._reset_at - now + self.reset_margin
+                why = f"the rate-limit budget is spent until its reset at {_utc(self._reset_at)}"
+            if seconds > 0:
+                waited += seconds
+                wait(seconds, why)
 
     def observe(self, response_headers: Mapping[str, str]) -> None:
         """Take the server's view of the budget from a response."""
@@ -82,11 +83,11 @@ class RateLimitPacer:
         with self._lock:
             if reset is None:
                 retry_after = _retry_after(response_headers.get("Retry-After"), self._clock() + self._skew)
-                return fallback if retry_after is None else min(self.max_wait, max(retry_after, 0.05))
+                return fallback if retry_after is None else max(retry_after, 0.05)
             self._reset_at, self._remaining = float(reset), 0
             wait = reset - (self._clock() + self._skew) + self.reset_margin
             # a reset already past by our clock means the clocks disagree: never retry at once
-            return min(self.max_wait, wait) if wait > 0 else max(fallback, 1.0)
+            return wait if wait > 0 else max(fallback, 1.0)
 
     def _observe_clock(self, date_header: Optional[str]) -> None:
         """Track the server's clock from its `Date` header (1 s resolution, so small gaps are noise)."""
@@ -98,6 +99,13 @@ class RateLimitPacer:
             return
         skew = server_now - self._clock()
         self._skew = skew if abs(skew) > 2.0 else 0.0
+
+
+def _utc(epoch: float) -> str:
+    try:
+        return datetime.fromtimestamp(epoch, timezone.utc).isoformat(timespec="seconds")
+    except (OverflowError, OSError, ValueError):
+        return f"epoch {epoch:.0f}"
 
 
 def _int_header(headers: Mapping[str, str], name: str) -> Optional[int]:

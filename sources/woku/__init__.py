@@ -10,6 +10,7 @@ from dlt.common.configuration.inject import with_config
 from dlt.sources import DltResource
 
 from sources.http_kit import RetryPolicy, config
+from sources.http_kit.limits import HttpLimits
 from sources.record_kit.accounts import ACCOUNT, REPLACE_ACCOUNT, account_hints
 from sources.woku.helpers.client import WokuClient
 from sources.woku.helpers.credentials import WokuCredentials
@@ -30,6 +31,7 @@ def woku_client(
     base_url: str = DEFAULT_BASE_URL,
     request_timeout: float = 60.0,
     max_retries: int = 6,
+    http: HttpLimits = dlt.config.value,
 ) -> WokuClient:
     """The API client from the same settings the source reads (write-back uses it too); checked
     before any request, so a bad value stops the run with its name."""
@@ -38,6 +40,7 @@ def woku_client(
         credentials.api_key,
         retry=RetryPolicy(max_attempts=int(config.check_positive(max_retries, f"{SECTION}.max_retries"))),
         timeout=config.check_positive(request_timeout, f"{SECTION}.request_timeout"),
+        limits=http.checked(SECTION),
     )
 
 
@@ -50,13 +53,14 @@ def woku_source(
     request_timeout: float = 60.0,
     max_retries: int = 6,
     account: str = "default",
+    http: HttpLimits = dlt.config.value,
 ) -> List[DltResource]:
     """Every table carries `account` and is merged on (`account`, `_id`), ready for several companies.
 
     Settings are checked here, before any request, so a bad value stops the run with its name.
     """
     account = config.check_account(account, f"{SECTION}.account")
-    client = woku_client(credentials, base_url, request_timeout, max_retries)
+    client = woku_client(credentials, base_url, request_timeout, max_retries, http)
     initial = config.parse_start_date(start_date, f"{SECTION}.start_date")
     lookback = timedelta(days=config.check_non_negative(lookback_days, f"{SECTION}.lookback_days"))
     # responses created after this instant wait for the next run: pages stay stable while we read

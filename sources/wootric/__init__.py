@@ -9,11 +9,13 @@ from dlt.common.runtime import run_context
 from dlt.sources import DltResource
 
 from sources.http_kit import RetryPolicy
+from sources.http_kit.limits import HttpLimits
 from sources.record_kit.accounts import ACCOUNT, REPLACE_ACCOUNT
 from sources.record_kit.timestamps import epoch_seconds
 from sources.wootric.helpers.boundary import Boundary
 from sources.wootric.helpers.client import WootricClient
 from sources.wootric.helpers.config import (
+    SECTION,
     check_account,
     check_non_negative,
     check_per_page,
@@ -49,6 +51,7 @@ def wootric_source(
     metrics_start_date: Optional[str] = None,
     metrics_trailing_days: int = 3,
     account: str = "default",
+    http: HttpLimits = dlt.config.value,
 ) -> List[DltResource]:
     """End users (cursor `updated_at`), responses and declines (cursor `created_at`), merged on (`account`, `id`).
 
@@ -66,6 +69,7 @@ def wootric_source(
         timeout=check_positive("request_timeout", request_timeout),
         # renewed tokens outlive the run only where a configured refresh token would be spent
         token_dir=os.path.join(run_context.active().data_dir, "tokens"),
+        limits=http.checked(SECTION),
     )
     initial = parse_start_date(start_date)
     lookback = check_non_negative("responses_lookback_days", responses_lookback_days)

@@ -3,6 +3,7 @@
 from typing import Any, Dict, Iterator, List, Mapping, Optional
 
 from sources.http_kit import ApiClient, RateLimitPacer, RetryPolicy, StaticBearerAuth
+from sources.http_kit.limits import HttpLimits
 from sources.woku.helpers.paginator import EnvelopePaginator
 from sources.woku.helpers.records import parse_timestamp
 from sources.woku.settings import PAGE_LIMIT
@@ -21,6 +22,7 @@ class WokuClient:
         limit: int = PAGE_LIMIT,
         retry: RetryPolicy = RetryPolicy(),
         timeout: float = 60.0,
+        limits: Optional[HttpLimits] = None,
     ) -> None:
         self.limit = limit
         self.api = ApiClient(
@@ -29,6 +31,8 @@ class WokuClient:
             pacer=RateLimitPacer(),  # Woku announces no budget; its 429s carry Retry-After
             retry=retry,
             timeout=(10.0, timeout),
+            limits=limits,
+            section="sources.woku",
         )
 
     def get(self, path: str, params: Optional[Mapping[str, Any]] = None) -> Any:

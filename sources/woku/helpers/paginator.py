@@ -22,14 +22,27 @@ class EnvelopePaginator(BasePaginator):
         self.path = path
         self.limit = limit
         self._seen = 0
+        self._page = 0
+        self._previous: Optional[List[Any]] = None
 
     def init_request(self, request: Request) -> None:
         request.params.update({"page": 1, "limit": self.limit})
-        self._seen = 0
+        self._seen, self._page, self._previous = 0, 0, None
 
     def update_state(self, response: Response, data: Optional[List[Any]] = None) -> None:
         items, total, limit = envelope(response.json(), self.path)
+        self._page += 1
+        ids = [record.get("_id") if isinstance(record, dict) else record for record in items]
+        if items and ids == self._previous:
+            # a server that ignores `page` would be paged without end
+            raise ApiError(f"GET {self.path}: page {self._page} repeats page {self._page - 1}; refusing to page on")
+        self._previous = ids
         self._seen += len(items)
+        if total is not None and self._page > -(-total // max(limit, 1)) + 1:
+            raise ApiError(
+                f"GET {self.path}: page {self._page} is past the {total:,} records the API announced; refusing to"
+                " page on"
+            )
         if total is None or not items or self._seen >= total or len(items) < limit:
             self._has_next_page = False
 

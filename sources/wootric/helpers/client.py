@@ -4,8 +4,10 @@ import time
 from typing import Any, Callable, Dict, List, Optional
 
 from sources.http_kit import ApiClient, ApiError, RateLimitPacer, RetryPolicy
+from sources.http_kit.limits import HttpLimits
 from sources.record_kit.timestamps import convert_fields, nested_convert
 from sources.wootric.helpers.auth import WootricAuth
+from sources.wootric.helpers.config import SECTION
 from sources.wootric.helpers.credentials import WootricCredentials
 from sources.wootric.helpers.paginator import CursorWalk, Record
 from sources.wootric.settings import NOTE_TIMESTAMP_FIELDS, STREAMS, TIMESTAMP_FIELDS
@@ -24,10 +26,12 @@ class WootricClient:
         timeout: float = 60.0,
         token_dir: Optional[str] = None,
         clock: Callable[[], float] = time.time,
+        limits: Optional[HttpLimits] = None,
     ) -> None:
         self.per_page = per_page
-        self.api = ApiClient(base_url, pacer=RateLimitPacer(), retry=retry, timeout=(10.0, timeout))
-        token_client = ApiClient(base_url, retry=retry, timeout=(10.0, timeout), session=self.api.session)
+        http = {"retry": retry, "timeout": (10.0, timeout), "limits": limits, "section": SECTION}
+        self.api = ApiClient(base_url, pacer=RateLimitPacer(), **http)
+        token_client = ApiClient(base_url, session=self.api.session, **http)
         self.auth = WootricAuth(token_client, credentials, token_dir, clock)
         self.api.auth = self.auth
 

@@ -8,7 +8,7 @@ NOW = 1_700_000_000.0
 
 
 def pacer() -> RateLimitPacer:
-    return RateLimitPacer(clock=lambda: NOW, sleep=lambda s: None)
+    return RateLimitPacer(clock=lambda: NOW)
 
 
 def test_the_reset_header_wins() -> None:

@@ -1,0 +1,68 @@
+"""Every wait capped, bounded by the run's deadline and logged when long; no real time passes."""
+
+import logging
+from typing import List
+
+import pytest
+
+from sources.http_kit import ApiUnavailableError
+from sources.http_kit.limits import HttpLimits
+from sources.http_kit.waits import Waiter
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.slept: List[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def waiter(clock: Clock, **limits) -> Waiter:
+    return Waiter(HttpLimits(**limits), "sources.acme", clock.sleep, clock)
+
+
+def test_short_waits_sleep_quietly_and_long_ones_log_one_line(caplog) -> None:
+    clock = Clock()
+    w = waiter(clock)
+    with caplog.at_level(logging.WARNING):
+        w.wait("GET x", 0.5, "backoff")
+        w.wait("GET x", 42.0, "429 Too Many Requests")
+    assert clock.slept == [0.5, 42.0] and w.waited_seconds == 42.5
+    assert [r.getMessage() for r in caplog.records] == ["GET x: waiting 42.0 s: 429 Too Many Requests"]
+
+
+def test_a_wait_past_the_cap_is_refused_without_sleeping() -> None:
+    clock = Clock()
+    with pytest.raises(ApiUnavailableError) as err:
+        waiter(clock, max_wait_seconds=60).wait("GET x", 86400 * 400, "Retry-After")
+    assert clock.slept == []
+    assert str(err.value) == (
+        "GET x: the API asked to wait 400 days (Retry-After); the longest wait allowed is 60.0 s"
+        " (sources.acme.http.max_wait_seconds)"
+    )
+
+
+def test_the_deadline_stops_a_wait_or_a_request_it_leaves_no_time_for() -> None:
+    clock = Clock()
+    w = waiter(clock, deadline_seconds=100)
+    w.wait("GET x", 60, "backoff")
+    with pytest.raises(ApiUnavailableError, match="leaves no time for a wait of 50.0 s"):
+        w.wait("GET x", 50, "backoff")
+    w.check_deadline("GET x")  # 60 of 100 s used: a request still fits
+    clock.now += 41
+    with pytest.raises(ApiUnavailableError, match=r"deadline of 100.0 s \(sources.acme.http.deadline_seconds\)"):
+        w.check_deadline("GET x")
+
+
+def test_limits_are_checked_with_their_key() -> None:
+    from sources.http_kit import ConfigError
+
+    with pytest.raises(ConfigError, match="sources.acme.http.max_wait_seconds: 0"):
+        HttpLimits(max_wait_seconds=0).checked("sources.acme")
+    assert HttpLimits(max_response_mb=0.5).checked("sources.acme").max_response_bytes == 512 * 1024
