@@ -35,6 +35,7 @@ def _voicemail_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--v1", action="store_true", help="POST /v1/wokus/{wokuId}/voicemails (not the classic route)")
     parser.add_argument("--language", default="es", help="audio language for the --v1 route (default es)")
+    parser.add_argument("--allow-outside-files", action="store_true", help="accept files outside the manifest's folder")
     parser.add_argument("--dry-run", action="store_true", help="validate and show, send nothing")
     parser.set_defaults(demo=False)
 

@@ -4,11 +4,18 @@ Both commands read the same way, so a user learns one set of messages: a missing
 encoding problem or a wrong field count reads the same for `--file` and `--manifest`. A file or header
 problem stops the run (ConfigError: nothing was sent); a bad row is kept with its problems, for the
 policy to reject and record.
+
+The CSV is read strictly: a quote that is never closed, or that closes and is followed by anything but a
+comma or the end of the line, refuses the file with the line where the quote opens. Read leniently, such a
+quote swallows the next lines into one value, which would be sent, and the rows in them never would.
+A field holding a control character (NUL, which PostgreSQL cannot store, and the others but tab and line
+breaks, which no value of ours holds) makes its row a row with a problem, from a file or a table alike.
 """
 
 import csv
+import io
 import re
-from typing import Any, List, Mapping, Sequence, Tuple
+from typing import Any, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from sources.http_kit import ConfigError
 
@@ -17,6 +24,31 @@ InputRow = Tuple[int, Mapping[str, Any], Sequence[str]]
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 SQL_DESTINATIONS = ("duckdb", "postgres")
+#: control characters a field may not hold: C0 but tab, line feed and carriage return; DEL; C1
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def control_problem(column: str, value: Any) -> Optional[str]:
+    """The problem of a field that holds a control character (the first one is named), or None."""
+    if not isinstance(value, str):
+        return None
+    found = CONTROL.search(value)
+    if found is None:
+        return None
+    code = ord(found.group())
+    what = "NUL, which cannot be stored" if code == 0 else "which no value holds"
+    return f"{column} holds the control character U+{code:04X} ({what}) at character {found.start() + 1}"
+
+
+def printable(value: Optional[str]) -> Optional[str]:
+    """`value` with each control character written as an escape (`\\x00`): safe to store and to print."""
+    if value is None:
+        return None
+    return CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", value)
+
+
+def _with_control_problems(columns: Iterable[str], raw: Mapping[str, Any], problems: List[str]) -> List[str]:
+    return problems + [p for p in (control_problem(c, raw.get(c)) for c in columns) if p]
 
 
 def read_csv(
@@ -30,7 +62,7 @@ def read_csv(
     """
     try:
         with open(path, encoding="utf-8-sig", newline="") as fh:
-            reader = csv.reader(fh)
+            reader = csv.reader(fh, strict=True)
             header = next(reader, None)
             if header is None:
                 raise ConfigError(f"{label} is empty; expected the header {','.join(columns)}")
@@ -42,14 +74,22 @@ def read_csv(
                     f" expected exactly {','.join(columns)}"
                 )
             rows: List[InputRow] = []
-            for fields in reader:
+            while True:
+                first_line = reader.line_num + 1
+                try:
+                    fields = next(reader, None)
+                except csv.Error as exc:
+                    why = _quote_error(path, label, first_line) or f"{label} is not valid CSV: {exc}"
+                    raise ConfigError(why) from None
+                if fields is None:
+                    return rows
                 if _blank(fields, skip_empty_fields):
                     continue
                 problems = []
                 if len(fields) != len(names):
                     problems.append(f"the row has {len(fields)} fields, expected {len(names)}{count_hint}")
-                rows.append((len(rows) + 1, dict(zip(names, fields, strict=False)), problems))
-            return rows
+                raw = dict(zip(names, fields, strict=False))
+                rows.append((len(rows) + 1, raw, _with_control_problems(names, raw, problems)))
     except FileNotFoundError:
         raise ConfigError(f"{label}: no such file") from None
     except IsADirectoryError:
@@ -62,6 +102,40 @@ def read_csv(
         raise ConfigError(f"{label} is not valid CSV: {exc}") from None
     except OSError as exc:
         raise ConfigError(f"{label} cannot be read: {exc.strerror or type(exc).__name__}") from None
+
+
+def _quote_error(path: str, label: str, first_line: int) -> Optional[str]:
+    """Where the row starting on `first_line` has a quote that does not close properly, or None.
+
+    Scans that row as the csv module does (a quote opens a value only at its start; `""` inside is a
+    quote), to name the line where the quote OPENS: csv only knows the line where it gave up.
+    """
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        text = "".join(line for n, line in enumerate(io.StringIO(fh.read(), newline=""), 1) if n >= first_line)
+    line, i, field_start, opened = first_line, 0, True, 0
+    while i < len(text):
+        char = text[i]
+        if opened:
+            if char == '"' and text[i + 1 : i + 2] == '"':
+                i += 1
+            elif char == '"':
+                after = text[i + 1 : i + 2]
+                if after not in ("", ",", "\r", "\n"):
+                    return (
+                        f"{label}: line {opened}: the quote that opens a value here closes on line {line}"
+                        f" followed by {after!r}, not by a comma or the end of the line (a quote left open?)"
+                    )
+                opened, field_start = 0, False
+            elif char == "\n" or (char == "\r" and text[i + 1 : i + 2] != "\n"):
+                line += 1
+        elif char == '"' and field_start:
+            opened, field_start = line, False
+        elif char in "\r\n":
+            return None  # the row ended without a quote problem: the error was something else
+        else:
+            field_start = char == ","
+        i += 1
+    return f"{label}: line {opened}: the quote that opens a value here is never closed" if opened else None
 
 
 def _blank(fields: Sequence[str], skip_empty_fields: bool) -> bool:
@@ -114,7 +188,8 @@ def read_table(
             raise ConfigError(f"{label} {schema_name}.{table_name} lacks the column(s) {', '.join(missing)}")
         selected = ", ".join(quote(by_lower[c.lower()]) for c in columns)
         with client.execute_query(f"SELECT {selected} FROM {quote(real_schema)}.{quote(real_table)}") as cursor:
-            return [(n, dict(zip(columns, values, strict=True)), ()) for n, values in enumerate(cursor.fetchall(), 1)]
+            rows = [dict(zip(columns, values, strict=True)) for values in cursor.fetchall()]
+    return [(n, raw, _with_control_problems(columns, raw, [])) for n, raw in enumerate(rows, 1)]
 
 
 def quote(identifier: str) -> str:

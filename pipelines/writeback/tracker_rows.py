@@ -2,7 +2,8 @@
 
 A row is (entity_type, entity_id, name, value). A bad row costs no request, its message names every
 problem at once, and it never stops the valid rows. Values are always sent as strings, whatever type the
-input column has (a table read with `--from-table` gives numbers, dates, ...).
+input column has (a table read with `--from-table` gives numbers, dates, ...). A field with a control
+character is refused by the reader (`reader.py`); a rejected row records its fields with them escaped.
 """
 
 import math
@@ -13,7 +14,7 @@ from decimal import Decimal
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Union
 from uuid import UUID
 
-from pipelines.writeback.reader import InputRow
+from pipelines.writeback.reader import InputRow, printable
 from sources.woku.settings import OBJECT_ID, TRACKER_ENTITY_TYPES
 
 ASSIGNED, REJECTED, FAILED = "assigned", "rejected", "failed"
@@ -179,10 +180,11 @@ def _show(text: str, limit: int = 40) -> str:
 
 
 def _raw_text(value: Any) -> Optional[str]:
+    """A rejected row's field as recorded: control characters escaped (PostgreSQL cannot store a NUL)."""
     if value is None:
         return None
     try:
-        return as_text(value)
+        return printable(as_text(value))
     except ValueError:
         return repr(value)[:200]
 

@@ -37,7 +37,7 @@ def run_voicemails(args: argparse.Namespace, make_client: Optional[Callable[[], 
         )
     if args.v1 and args.language not in LANGUAGES:
         raise ConfigError(f"--language {args.language!r}: the v1 route takes {' or '.join(LANGUAGES)}")
-    items = read_manifest(args.manifest)
+    items = read_manifest(args.manifest, allow_outside=getattr(args, "allow_outside_files", False))
     pipeline = results_pipeline(args, "voicemails")
     if args.dry_run:
         return dry_run(read_ledger(pipeline, args.destination), items, args)

@@ -4,10 +4,14 @@ Manifest rows (`file,wokuId,qualification,clientEmail,clientPhone,anonymous`; `f
 - `wokuId` a 24-hex ObjectId (sent lower-cased); `qualification` an integer 1-5 written in digits ("4.5", "0"
   and "6" fail); `anonymous` true, false or empty (= false), in any case; `clientEmail` required unless
   `anonymous` is true, and shaped like an email (the API answers 400 otherwise).
+- `file` resolves (symlinks followed) inside the manifest's folder, unless `allow_outside` (the
+  `--allow-outside-files` option): a manifest from elsewhere must not make us upload `../../.ssh/id_rsa`.
 - `file` exists, holds 1 to MAX_AUDIO_BYTES bytes (25,000,000: the API's "25 MB" read as decimal megabytes,
-  so no file we send can get its 413 whichever way it counts), has an audio extension AND starts with the
-  magic bytes of that same format (a text file named .wav, or an .mp3 that holds WAV, fails). It is sent
-  with that format's `audio/*` part type, which the API accepts without sniffing.
+  so no file we send can get its 413 whichever way it counts), has an audio extension, starts with the
+  magic bytes of that same format (a text file named .wav, or an .mp3 that holds WAV, fails) AND holds an
+  audio stream of it (`audio.py`: a text file that starts with `ID3`, or a photo with an `ftyp` box, fails).
+  It is sent with that format's `audio/*` part type, which the API accepts without sniffing.
+- No field holds a control character (the reader's check; a NUL cannot even be stored on PostgreSQL).
 
 Ledger key: `wokuId:sha256(file):client`, client `email:<lower-cased email>` or `anonymous`. The email is
 mandatory unless the row is anonymous, and the API keeps no contact data on anonymous reviews, so a phone
@@ -18,9 +22,10 @@ import hashlib
 import os
 import re
 from dataclasses import dataclass
-from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import List, Mapping, Optional, Sequence, Tuple, Union
 
-from pipelines.writeback.reader import read_csv
+from pipelines.writeback.audio import AUDIO_EXTENSIONS, FORMATS, sniff_audio, stream_problem
+from pipelines.writeback.reader import control_problem, printable, read_csv
 from sources.woku.settings import OBJECT_ID
 
 MANIFEST_COLUMNS = ("file", "wokuId", "qualification", "clientEmail", "clientPhone", "anonymous")
@@ -29,64 +34,6 @@ MAX_AUDIO_BYTES = 25_000_000
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _DIGITS = re.compile(r"^[0-9]+$")
-
-
-# ---------------------------------------------------------------------------------------------- audio
-@dataclass(frozen=True)
-class AudioFormat:
-    name: str
-    mime: str
-
-
-_FORMATS: Dict[str, AudioFormat] = {
-    "wav": AudioFormat("WAV", "audio/wav"),
-    "mp3": AudioFormat("MP3", "audio/mpeg"),
-    "aac": AudioFormat("AAC", "audio/aac"),
-    "ogg": AudioFormat("Ogg", "audio/ogg"),
-    "flac": AudioFormat("FLAC", "audio/flac"),
-    "webm": AudioFormat("WebM", "audio/webm"),
-    "m4a": AudioFormat("M4A", "audio/mp4"),
-    "amr": AudioFormat("AMR", "audio/amr"),
-}
-#: file extension -> format; the content must carry that format's magic bytes
-AUDIO_EXTENSIONS: Dict[str, str] = {
-    ".wav": "wav",
-    ".wave": "wav",
-    ".mp3": "mp3",
-    ".aac": "aac",
-    ".ogg": "ogg",
-    ".oga": "ogg",
-    ".opus": "ogg",
-    ".flac": "flac",
-    ".webm": "webm",
-    ".weba": "webm",
-    ".m4a": "m4a",
-    ".amr": "amr",
-}
-
-
-def sniff_audio(head: bytes) -> Optional[str]:
-    """The audio format whose magic bytes start `head` (at least 12 bytes), or None."""
-    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
-        return "wav"
-    if head[:3] == b"ID3":
-        return "mp3"
-    if len(head) > 1 and head[0] == 0xFF:
-        if head[1] & 0xF6 == 0xF0:  # ADTS: 12-bit sync, layer 00
-            return "aac"
-        if head[1] & 0xE0 == 0xE0 and head[1] & 0x06:  # MPEG audio frame sync, layer I-III
-            return "mp3"
-    if head[:4] == b"OggS":
-        return "ogg"
-    if head[:4] == b"fLaC":
-        return "flac"
-    if head[:4] == b"\x1aE\xdf\xa3":
-        return "webm"
-    if head[4:8] == b"ftyp":
-        return "m4a"
-    if head[:6] == b"#!AMR\n":
-        return "amr"
-    return None
 
 
 def file_sha256(path: str) -> str:
@@ -140,14 +87,14 @@ def ledger_key(woku_id: str, sha256: str, client: str) -> str:
     return f"{woku_id}:{sha256}:{client}"
 
 
-def read_manifest(path: str) -> List[Checked]:
+def read_manifest(path: str, *, allow_outside: bool = False) -> List[Checked]:
     """Every row of the manifest, checked; a missing file or a wrong header is a ConfigError.
 
     Rows count from 1 (the first row after the header); blank lines and rows of empty fields are skipped.
     """
     base = os.path.dirname(os.path.abspath(path))
     rows = read_csv(path, MANIFEST_COLUMNS, f"--manifest {path}", skip_empty_fields=True)
-    return [validate_row(n, raw, base, problems) for n, raw, problems in rows]
+    return [validate_row(n, raw, base, problems, allow_outside=allow_outside) for n, raw, problems in rows]
 
 
 def validate_row(
@@ -156,6 +103,8 @@ def validate_row(
     base_dir: str,
     problems: Sequence[str] = (),
     max_bytes: int = MAX_AUDIO_BYTES,
+    *,
+    allow_outside: bool = False,
 ) -> Checked:
     """A Voicemail, or an Invalid that lists every problem of the row (the file is read only when present)."""
     found = list(problems)
@@ -189,17 +138,36 @@ def validate_row(
         found.append(f"clientEmail {_show(email)} is not an email address")
 
     audio: Optional[Tuple[str, int, str, str]] = None
+    unsafe_name = control_problem("file", raw.get("file"))
     if not text["file"]:
         found.append("file is missing")
+    elif unsafe_name:  # the reader reports it; a NUL in a path would even stop the run
+        found.extend([] if unsafe_name in found else [unsafe_name])
+    elif _outside(base_dir, text["file"], found, allow_outside):
+        pass
     else:
         audio = _check_audio(os.path.join(base_dir, text["file"]), text["file"], found, max_bytes)
 
     if found or audio is None:
-        return Invalid(row, text["file"], woku_id or None, "; ".join(found))
+        return Invalid(row, printable(text["file"]) or "", printable(woku_id) or None, "; ".join(found))
     path, size, mime, sha = audio
     return Voicemail(
         row, text["file"], path, woku_id, qualification, email, text["clientPhone"] or None, anonymous, sha, size, mime
     )
+
+
+def _outside(base_dir: str, name: str, found: List[str], allow_outside: bool) -> bool:
+    """True (with the problem appended) when `name` resolves outside `base_dir`: `../`, absolute, a symlink."""
+    if allow_outside:
+        return False
+    folder = os.path.realpath(base_dir)
+    target = os.path.realpath(os.path.join(base_dir, name))
+    if os.path.commonpath([folder, target]) == folder:
+        return False
+    found.append(
+        f"file {_show(name, 200)} resolves outside the manifest's folder {folder!r} (--allow-outside-files allows it)"
+    )
+    return True
 
 
 def _check_audio(path: str, name: str, found: List[str], max_bytes: int) -> Optional[Tuple[str, int, str, str]]:
@@ -231,10 +199,14 @@ def _check_audio(path: str, name: str, found: List[str], max_bytes: int) -> Opti
         return None
     actual = sniff_audio(head)
     if actual != expected:
-        what = f"{_FORMATS[actual].name} audio" if actual else "not audio"
-        found.append(f"file {_show(name)} is not {_FORMATS[expected].name} audio (its content is {what})")
+        what = f"{FORMATS[actual].name} audio" if actual else "not audio"
+        found.append(f"file {_show(name)} is not {FORMATS[expected].name} audio (its content is {what})")
         return None
-    return path, size, _FORMATS[expected].mime, sha
+    problem = stream_problem(path, expected)
+    if problem is not None:
+        found.append(f"file {_show(name)} is not {FORMATS[expected].name} audio: {problem}")
+        return None
+    return path, size, FORMATS[expected].mime, sha
 
 
 def _extensions() -> str:

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.writeback.reader import parse_table_name, read_csv
+from pipelines.writeback.reader import control_problem, parse_table_name, printable, read_csv
 from pipelines.writeback.trackers import read_csv as read_tracker_csv
 from sources.http_kit import ConfigError
 
@@ -85,3 +85,66 @@ def test_table_names(text: str) -> None:
 def test_anything_but_two_plain_identifiers_is_refused(text: str) -> None:
     with pytest.raises(ConfigError, match="is not SCHEMA.TABLE"):
         parse_table_name(text)
+
+
+# ------------------------------------------------------------------------------------------- quotes
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        # the quote on line 2 pairs with the first quote of line 3: read leniently, line 3 would vanish
+        (
+            # the quote on line 2 pairs with the first quote of line 3: read leniently, line 3 would vanish
+            'a,b,c,d\nnps,x,trr,"v1\nnps,y,trr,"v2"\nnps,z,trr,v3\n',
+            "line 2: the quote that opens a value here"
+            " closes on line 3 followed by 'v', not by a comma or the end of the line (a quote left open?)",
+        ),
+        (
+            'a,b,c,d\nnps,x,trr,v1\nnps,"y,trr,v2\nnps,z,trr,v3\n',
+            "line 3: the quote that opens a value here is never closed",
+        ),
+        ('a,b,c,d\r\nnps,x,trr,"5" screen\r\n', "line 2: the quote that opens a value here closes on line 2"),
+        ('a,b,c,d\nnps,x,trr,"one\ntwo\nthree"x\n', "line 2: the quote that opens a value here closes on line 4"),
+    ],
+    ids=["closed by the next line's quote", "never closed", "text after the closing quote", "after 2 lines"],
+)
+def test_a_quote_left_open_is_refused_with_the_line_it_opens_on(tmp_path: Path, body: str, expected: str) -> None:
+    path = tmp_path / "f.csv"
+    path.write_text(body.replace("a,b,c,d", ",".join(COLUMNS)), encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        read_csv(str(path), COLUMNS, "--file F")
+    assert str(caught.value).startswith(f"--file F: {expected}")
+    assert "\n" not in str(caught.value)
+
+
+def test_quoted_values_that_close_properly_still_span_lines(tmp_path: Path) -> None:
+    path = tmp_path / "f.csv"
+    path.write_text(
+        ",".join(COLUMNS) + '\nnps,x,trr,"two\nlines"\r\nnps,y,"say ""hi""",v\nnps,z,t"r,v\n', encoding="utf-8"
+    )
+    rows = read_csv(str(path), COLUMNS, "--file F")
+    assert [(raw["value"], raw["name"], list(p)) for _, raw, p in rows] == [
+        ("two\nlines", "trr", []),
+        ("v", 'say "hi"', []),
+        ("v", 't"r', []),  # a quote inside an unquoted value is a character
+    ]
+
+
+# --------------------------------------------------------------------------------- control characters
+def test_a_control_character_is_a_problem_of_its_row(tmp_path: Path) -> None:
+    path = tmp_path / "f.csv"
+    path.write_text(",".join(COLUMNS) + "\nnps,x\x00,trr,v\x7f\nnps,y,trr,\tv\r\n", encoding="utf-8")
+    first, second = read_csv(str(path), COLUMNS, "--file F")
+    assert first[2] == [
+        "entity_id holds the control character U+0000 (NUL, which cannot be stored) at character 2",
+        "value holds the control character U+007F (which no value holds) at character 2",
+    ]
+    assert second[2] == [] and second[1]["value"] == "\tv"  # tab and line breaks are text
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(None, None), ("plain", "plain"), ("a\x00b", "a\\x00b"), ("\x1b[31m\x85", "\\x1b[31m\\x85")],
+)
+def test_printable_escapes_control_characters(value, expected) -> None:
+    assert printable(value) == expected
+    assert control_problem("c", 12) is None

@@ -169,3 +169,37 @@ def test_a_bad_manifest_is_a_config_error(tmp_path: Path, content: str, expected
         read_manifest(str(manifest))
     with pytest.raises(ConfigError, match="no such file"):
         read_manifest(str(tmp_path / "absent.csv"))
+
+
+# ------------------------------------------------------------------------------------- files that escape
+def test_a_file_must_resolve_inside_the_manifest_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "batch"
+    (folder / "audio").mkdir(parents=True)
+    (tmp_path / "outside.wav").write_bytes(wav(5))
+    (folder / "audio" / "inside.wav").write_bytes(wav(6))
+    (folder / "audio" / "out-link.wav").symlink_to(tmp_path / "outside.wav")
+    (folder / "in-link.wav").symlink_to(folder / "audio" / "inside.wav")
+
+    def checked(name: str, allow: bool = False) -> Any:
+        raw = {"file": name, "wokuId": WOKU, "qualification": "2", "anonymous": "true"}
+        return validate_row(1, raw, str(folder), allow_outside=allow)
+
+    for name in ("../outside.wav", str(tmp_path / "outside.wav"), "audio/out-link.wav", "audio/../../outside.wav"):
+        refused = checked(name)
+        assert isinstance(refused, Invalid), name
+        assert refused.reason == (
+            f"file {name!r} resolves outside the manifest's folder {str(folder)!r} (--allow-outside-files allows it)"
+        )
+        assert isinstance(checked(name, allow=True), Voicemail), name
+    for name in ("audio/inside.wav", "in-link.wav", "audio/../audio/inside.wav", str(folder / "audio" / "inside.wav")):
+        assert isinstance(checked(name), Voicemail), name
+
+
+def test_a_control_character_in_the_file_name_is_one_problem_not_a_crash(tmp_path: Path) -> None:
+    manifest = tmp_path / "m.csv"
+    manifest.write_text(
+        f"file,wokuId,qualification,clientEmail,clientPhone,anonymous\na\x00.wav,{WOKU},4,,,true\n", encoding="utf-8"
+    )
+    (invalid,) = read_manifest(str(manifest))
+    assert isinstance(invalid, Invalid) and invalid.file == "a\\x00.wav"
+    assert invalid.reason == "file holds the control character U+0000 (NUL, which cannot be stored) at character 2"
