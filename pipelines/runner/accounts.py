@@ -1,8 +1,11 @@
 """Which accounts a run syncs, and the dlt source of each, with `--resources` and `--start-date` applied."""
 
-from typing import Any, List, Optional
+import re
+import typing
+from typing import Any, List, Optional, Tuple
 
 import dlt
+from dlt.common.configuration.specs import BaseConfiguration
 
 from pipelines.runner.vendor import Vendor
 from sources.http_kit import ConfigError
@@ -16,7 +19,11 @@ def configured_accounts(vendor: Vendor) -> List[str]:
     value = dlt.config.get(key)
     if value in (None, "", []):
         return []
-    names = [str(a).strip() for a in (value.split(",") if isinstance(value, str) else value) if str(a).strip()]
+    if isinstance(value, str):
+        # `acme,globex`, or the TOML form `["acme", "globex"]` put in an environment variable
+        value = value.strip().removeprefix("[").removesuffix("]").split(",") if value.strip() else []
+        value = [a.strip().strip("'\"") for a in value]
+    names = [str(a).strip() for a in value if str(a).strip()]
     if len(set(names)) != len(names):
         raise ConfigError(f"{key}: an account is named twice in {names}")
     for name in names:
@@ -54,6 +61,9 @@ def make_source(vendor: Vendor, resources: Optional[str], start_date: Optional[s
 def make_sources(vendor: Vendor, resources: Optional[str], start_date: Optional[str], **overrides: Any) -> List[Any]:
     """One source per configured account, or the single account."""
     accounts = configured_accounts(vendor)
+    if "credentials" not in overrides:  # the demo brings its own
+        for section in [f"{vendor.section}.{name}" for name in accounts] or [vendor.section]:
+            refuse_placeholders(vendor, section)
     if not accounts:
         return [make_source(vendor, resources, start_date, **overrides)]
     return [make_source(vendor, resources, start_date, account=name, **overrides) for name in accounts]
@@ -65,3 +75,29 @@ def single_account(vendor: Vendor) -> str:
     if listed:
         return listed[0]
     return check_account(dlt.config.get(f"{vendor.section}.account") or "default", f"{vendor.section}.account")
+
+
+#: what `.dlt/secrets.toml.example` and documentation put where a real value goes: `your-client-id`,
+#: `...`, `<api key>`, `NPS-xxxxxxxx`, `you@example.com`
+PLACEHOLDER = re.compile(r"^(your[-_ ].*|\.\.\.|<.*>|.*x{6,}.*|you@example\.com)$", re.IGNORECASE)
+
+
+def refuse_placeholders(vendor: Vendor, section: str) -> None:
+    """The example secrets copied unchanged would send `your-client-secret` to the API and retry its
+    refusal for seconds; refuse it before any request, naming the key (never the value)."""
+    for field in credential_fields(vendor):
+        key = f"{section}.credentials.{field}"
+        value = dlt.secrets.get(key)
+        if isinstance(value, str) and PLACEHOLDER.match(value.strip()):
+            raise ConfigError(
+                f"{key} still holds the placeholder of .dlt/secrets.toml.example; put the real value there"
+                f" (or set {key.upper().replace('.', '__')})"
+            )
+
+
+def credential_fields(vendor: Vendor) -> Tuple[str, ...]:
+    """Every field of the source's credentials (each member of a union of grants), in order."""
+    hint = vendor.source.ref.SPEC.get_resolvable_fields().get("credentials")
+    members = typing.get_args(hint) or (hint,)
+    specs = [m for m in members if isinstance(m, type) and issubclass(m, BaseConfiguration)]
+    return tuple(dict.fromkeys(field for spec in specs for field in spec.get_resolvable_fields()))

@@ -2,17 +2,21 @@
 
 import logging
 import os
+import re
 import sys
 import traceback
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
+import tomlkit
 from dlt.common.configuration.exceptions import (
     ConfigFieldMissingException,
     ConfigurationValueError,
     ConfigValueCannotBeCoercedException,
 )
+from dlt.common.configuration.providers.toml import TomlProviderReadException
 from dlt.common.destination.exceptions import DestinationException, UnknownDestinationModule
 from dlt.common.exceptions import MissingDependencyException
+from tomlkit.exceptions import ParseError as TomlParseError
 
 from sources.http_kit import (
     ApiUnavailableError,
@@ -65,6 +69,8 @@ def explain(exc: BaseException) -> Optional[Tuple[str, int]]:
     for err in _chain(exc):
         if isinstance(err, SourceError):
             return str(err), exit_code(err)
+        if isinstance(err, TomlProviderReadException):
+            return _toml_error(err), EXIT_CONFIG
         if isinstance(err, ConfigFieldMissingException):
             return _missing_config(err), EXIT_CONFIG
         if isinstance(err, ConfigValueCannotBeCoercedException):
@@ -140,6 +146,34 @@ def _missing_keys(traces: Dict[str, Any]) -> List[List[str]]:
         key = min((k for k in env_keys if k.count("__") >= depth - 1), key=len)
         alternatives = [a + [key] for a in alternatives]
     return alternatives
+
+
+def _toml_error(err: TomlProviderReadException) -> str:
+    """Which file and line of `.dlt/` is not TOML; never the text around it, which may be a secret
+    (tomlkit's own message can quote the character it stumbled on)."""
+    for path in err.full_paths:
+        if not os.path.isfile(path):
+            continue
+        try:
+            with open(path, encoding="utf-8") as f:
+                tomlkit.parse(f.read())
+        except TomlParseError as parse_error:
+            kind = _TOML_KINDS.get(type(parse_error).__name__) or _words(type(parse_error).__name__)
+            return (
+                f"{os.path.normpath(path)}: line {parse_error.line}, column {parse_error.col} is not valid TOML"
+                f" ({kind}); fix the file (its values are not shown)"
+            )
+        except (UnicodeDecodeError, OSError) as read_error:
+            return f"{os.path.normpath(path)}: cannot be read as UTF-8 text ({type(read_error).__name__})"
+    return f"{err.file_name}: not valid TOML; fix the file (its values are not shown)"
+
+
+_TOML_KINDS = {"InvalidControlChar": "a line break or control character inside a string: a quote left open?"}
+
+
+def _words(name: str) -> str:
+    """`UnexpectedCharError` -> `unexpected char`."""
+    return " ".join(re.findall(r"[A-Z][a-z]*", name.removesuffix("Error"))).lower()
 
 
 def _first_line(err: BaseException) -> str:

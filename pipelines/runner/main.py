@@ -5,7 +5,7 @@ import logging
 from typing import List, Optional
 
 from pipelines.runner.cli import run_cli
-from pipelines.runner.options import RUN, parse_args
+from pipelines.runner.options import RUN, check_warehouse_options, parse_args
 from pipelines.runner.summary import print_counts
 from pipelines.runner.sync import run_sync
 from pipelines.runner.vendor import Vendor
@@ -25,6 +25,7 @@ def install_log_filters(vendor: Vendor) -> None:
 
 
 def dispatch(vendor: Vendor, args: argparse.Namespace) -> int:
+    check_warehouse_options(args)  # inside run_cli: a bad name or destination ends in one `error:` line
     if args.command != RUN:
         return vendor.commands[args.command].run(args)
     if args.demo:

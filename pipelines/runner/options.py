@@ -2,13 +2,19 @@
 only the options it takes."""
 
 import argparse
+import re
 import sys
 from typing import List, Optional, Sequence
 
 from pipelines.runner.vendor import Vendor
+from sources.http_kit import ConfigError
 
 PROGRESS_CHOICES = ("auto", "none", "log", "tqdm", "enlighten", "alive_progress")
 RUN = "run"
+#: the warehouses the pipelines are built and tested for (views, layouts, file formats)
+DESTINATIONS = ("duckdb", "postgres", "bigquery")
+#: a pipeline name is a folder and a dataset name a schema: plain names only
+PLAIN_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def add_warehouse_options(parser: argparse.ArgumentParser, default_name: str) -> None:
@@ -67,3 +73,20 @@ def parse_args(vendor: Vendor, argv: Optional[Sequence[str]]) -> argparse.Namesp
     if not args or (args[0].startswith("-") and args[0] not in ("-h", "--help")):
         args.insert(0, RUN)
     return parser.parse_args(args)
+
+
+def check_warehouse_options(args: argparse.Namespace) -> None:
+    """Refuse what would go wrong later or silently: `--destination ''` reuses the destination saved in
+    the pipeline's state, another destination fails on configuration it never asks for by name, and a
+    name with `/`, `..` or a space becomes a folder elsewhere or a schema dlt renames."""
+    destination = getattr(args, "destination", None)
+    if destination is not None and destination not in DESTINATIONS:
+        given = f"unknown destination {destination!r}" if destination.strip() else "no destination given"
+        raise ConfigError(f"--destination: {given}; supported: {', '.join(DESTINATIONS)}")
+    for option in ("pipeline_name", "dataset_name"):
+        value = getattr(args, option, None)
+        if value is not None and not PLAIN_NAME.fullmatch(value):
+            raise ConfigError(
+                f"--{option.replace('_', '-')}: {value!r} is not a plain name"
+                " (1-64 letters, digits, _ and -; no spaces, dots or slashes)"
+            )

@@ -15,7 +15,7 @@ from sources.record_kit.accounts import ACCOUNT, REPLACE_ACCOUNT, account_hints
 from sources.woku.helpers.client import WokuClient
 from sources.woku.helpers.credentials import WokuCredentials
 from sources.woku.helpers.paginator import envelope
-from sources.woku.helpers.records import parse_timestamp, tagged
+from sources.woku.helpers.records import parse_timestamp, require_id, tagged
 from sources.woku.settings import DEFAULT_BASE_URL, DEFAULT_LOOKBACK_DAYS, JSON_COLUMNS, LISTS, SURVEYS
 
 __all__ = ["woku_client", "woku_source"]
@@ -187,7 +187,8 @@ def _tracker_values(client: WokuClient, account: str) -> DltResource:
         entities += [("form", LISTS["forms"].path), ("flow", LISTS["flows"].path), ("woku", LISTS["wokus"].path)]
         for entity_type, list_path in entities:
             for page in client.pages(list_path):
-                for entity in page:
+                for position, entity in enumerate(page, 1):
+                    require_id(entity, list_path, position)
                     route = "wokus" if entity_type == "woku" else entity_type
                     path = f"/v1/external-trackers/{route}/{entity['_id']}"
                     found, _, _ = envelope(client.get(path) or [], path)  # documented as a list; a page is read too

@@ -92,7 +92,7 @@ def _tagged(rows: Iterable[Dict[str, Any]], account: str) -> List[Dict[str, Any]
 def _summary_resources(client: WootricClient, account: str, first_day: date, trailing_days: int) -> List[DltResource]:
     """The summary endpoints. The two daily series cost one request per day, and `nps_daily` (built
     from responses) reproduces nps_summary exactly, so they run only when named in `--resources`."""
-    get = client.api.get
+    get = client.get
 
     def daily(name: str, path: str, params: Any, to_row: Any) -> DltResource:
         @dlt.resource(name=name, write_disposition="merge", primary_key=(ACCOUNT, "day"), selected=False)

@@ -4,6 +4,7 @@ from typing import Any, Dict, Iterator, List, Mapping, Optional
 
 from sources.http_kit import ApiClient, RateLimitPacer, RetryPolicy, StaticBearerAuth
 from sources.http_kit.limits import HttpLimits
+from sources.record_kit.answers import readable
 from sources.woku.helpers.paginator import EnvelopePaginator
 from sources.woku.helpers.records import parse_timestamp
 from sources.woku.settings import PAGE_LIMIT
@@ -36,7 +37,8 @@ class WokuClient:
         )
 
     def get(self, path: str, params: Optional[Mapping[str, Any]] = None) -> Any:
-        return self.api.get(path, params)
+        with readable("GET", path):
+            return self.api.get(path, params)
 
     def post(self, path: str, **kwargs: Any) -> Any:
         return self.api.request("POST", path, **kwargs)
@@ -44,7 +46,8 @@ class WokuClient:
     def pages(self, path: str, params: Optional[Mapping[str, Any]] = None) -> Iterator[List[Record]]:
         """Every page of a list, through the envelope paginator."""
         paginator = EnvelopePaginator(path, self.limit)
-        yield from self.api.paginate(path, paginator, params, select=paginator.records)
+        with readable("GET", path):  # JSON nested too deep to decode: one line, not a RecursionError
+            yield from self.api.paginate(path, paginator, params, select=paginator.records)
 
     def pages_since(
         self, path: str, floor: Optional[Any], params: Optional[Mapping[str, Any]] = None

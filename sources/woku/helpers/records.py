@@ -5,6 +5,7 @@ from typing import Any, Dict, Iterable, List, Optional
 
 from sources.http_kit import SourceError
 from sources.record_kit.accounts import ACCOUNT
+from sources.record_kit.answers import check_nesting, require_key
 from sources.record_kit.timestamps import convert_fields, to_utc
 from sources.woku.settings import TIMESTAMP_FIELDS
 
@@ -23,11 +24,14 @@ def tagged(
     records: Iterable[Dict[str, Any]], account: str, what: str, cursor: Optional[str] = None
 ) -> List[Dict[str, Any]]:
     """Converted records with the account first; an `account` field from the API is kept aside.
+    A record without `_id` (the merge key) stops the run in one line naming it.
 
     With `cursor`, a record without that timestamp stops the run with its id (the incremental
     state could not place it)."""
     out = []
-    for record in records:
+    for position, record in enumerate(records, 1):
+        require_id(record, what, position)
+        check_nesting(record, what, position, _CLUES)  # dlt's writer would fail on it in a traceback
         convert(record, what)
         if cursor is not None and not isinstance(record.get(cursor), datetime):
             raise SourceError(f"{what} {record.get('_id')!r}: no {cursor}")
@@ -37,3 +41,13 @@ def tagged(
         # an absent key lands as NULL all the same
         out.append({ACCOUNT: account, **{k: v for k, v in record.items() if v is not None}})
     return out
+
+
+#: what identifies a record that lacks its `_id` (ids and timestamps, never a client's contact)
+_CLUES = ("createdAt", "wokuId", "formId", "flowId", "npsToolId", "csatToolId", "cesToolId", "entityId")
+
+
+def require_id(record: Any, what: str, position: int) -> Any:
+    """The record, if it has its `_id`: without it dlt would fail the load on the non-null merge key,
+    in a traceback, and keep the broken package for every later run."""
+    return require_key(record, "_id", what, position, _CLUES)

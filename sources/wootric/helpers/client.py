@@ -5,6 +5,7 @@ from typing import Any, Callable, Dict, List, Optional
 
 from sources.http_kit import ApiClient, ApiError, RateLimitPacer, RetryPolicy
 from sources.http_kit.limits import HttpLimits
+from sources.record_kit.answers import as_int64, readable, require_key
 from sources.record_kit.timestamps import convert_fields, nested_convert
 from sources.wootric.helpers.auth import WootricAuth
 from sources.wootric.helpers.config import SECTION
@@ -37,12 +38,15 @@ class WootricClient:
 
     def list_page(self, stream: str, params: Dict[str, Any], page: int) -> List[Record]:
         spec = STREAMS[stream]
-        body = self.api.get(spec.path, {**spec.params, **params, "page": page, "per_page": self.per_page})
+        with readable("GET", spec.path):
+            body = self.api.get(spec.path, {**spec.params, **params, "page": page, "per_page": self.per_page})
         if not isinstance(body, list):
             raise ApiError(f"GET {spec.path}: expected a JSON list, got {type(body).__name__}")
         fields = TIMESTAMP_FIELDS[stream]
         cursor = spec.cursor_field
-        for record in body:
+        for position, record in enumerate(body, 1):
+            if type(record) is not dict or type(record.get("id")) is not int:
+                _check_id(stream, record, position)
             convert_fields(record, fields, required=cursor)
             value = record.get(cursor)
             if value is not None and value.microsecond:
@@ -52,6 +56,11 @@ class WootricClient:
             if stream == "responses":
                 nested_convert(record, "notes", NOTE_TIMESTAMP_FIELDS)
         return body
+
+    def get(self, path: str, params: Optional[Dict[str, Any]] = None) -> Any:
+        """One answer of a small endpoint (segments, templates, daily summaries)."""
+        with readable("GET", path):
+            return self.api.get(path, params)
 
     def walker(self, stream: str) -> CursorWalk:
         """A walk over one stream; its `pages(start, end, loaded_at_start)` yields each record once."""
@@ -67,3 +76,14 @@ class WootricClient:
 
     def close(self) -> None:
         self.api.close()
+
+
+#: what identifies a record that lacks its id (never an email or a name: those are personal data)
+_CLUES = ("end_user_id", "external_id", "survey_id", "created_at", "updated_at")
+
+
+def _check_id(stream: str, record: Any, position: int) -> None:
+    """Every record must have its id, the merge key: a record without one stops the run in one line
+    naming it. An id sent as text (`"123"`) is the integer it spells (ids are integers in the API)."""
+    require_key(record, "id", stream, position, _CLUES)
+    record["id"] = as_int64(record["id"])

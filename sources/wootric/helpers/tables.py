@@ -16,6 +16,7 @@ import pyarrow as pa
 
 from sources.http_kit import SourceError
 from sources.record_kit.accounts import ACCOUNT, account_hints
+from sources.record_kit.answers import as_int64
 
 logger = logging.getLogger(__name__)
 
@@ -192,6 +193,8 @@ def _coerce(stream: str, col: Column, values: List[Any], spill: List[Dict[str, A
     """Slow path for a page with an unexpected value: keep it, as JSON, in `other_fields`."""
     out = []
     for i, value in enumerate(values):
+        if col.arrow_type == pa.int64():
+            value = as_int64(value)  # `"123"` is the integer 123 (only this slow path pays for the check)
         try:
             if isinstance(value, float) and not value.is_integer() and col.arrow_type == pa.int64():
                 raise ValueError("fraction")
@@ -199,7 +202,9 @@ def _coerce(stream: str, col: Column, values: List[Any], spill: List[Dict[str, A
             out.append(value)
         except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError, OverflowError):
             if col.name == "id":
-                raise SourceError(f"{stream}: record id {value!r} does not fit a 64-bit integer") from None
+                whole = isinstance(value, int) or (isinstance(value, str) and value.strip().lstrip("+-").isdigit())
+                problem = "does not fit a 64-bit integer" if whole else "is not an integer"
+                raise SourceError(f"{stream}: record id {value!r} {problem}") from None
             logger.warning(
                 "%s: %s value %r does not fit %s; kept in %s", stream, col.name, value, col.arrow_type, OTHER
             )

@@ -49,3 +49,13 @@ def test_every_row_names_its_account_even_when_the_api_sends_a_field_of_that_nam
     got = to_table("responses", [row(), row(id=2, account="from the api")], "acme").to_pylist()
     assert [r["account"] for r in got] == ["acme", "acme"]
     assert json.loads(got[1]["other_fields"]) == {"account": "from the api"}
+
+
+def test_numeric_strings_in_integer_columns_are_the_integers_they_spell() -> None:
+    got = to_table("responses", [row(id="5", end_user_id="77", score="9")], "acme").to_pylist()[0]
+    assert (got["id"], got["end_user_id"], got["score"], got["other_fields"]) == (5, 77, 9, None)
+
+
+def test_an_id_that_is_not_a_number_is_named_as_such() -> None:
+    with pytest.raises(SourceError, match="record id 'R-5' is not an integer"):
+        to_table("responses", [row(id="R-5")], "acme")

@@ -1,0 +1,46 @@
+"""What an answer must give before its records load: readable JSON, the merge key, sane nesting."""
+
+import json
+
+import pytest
+
+from sources.http_kit import ApiError
+from sources.record_kit.answers import MAX_NESTING, as_int64, check_nesting, readable, require_key
+
+
+def test_a_numeric_string_is_the_integer_it_spells_and_nothing_else_is() -> None:
+    assert as_int64("123") == 123 and as_int64(" -7 ") == -7 and as_int64("+5") == 5
+    for kept in ("12.5", "R-123", "", "1e3", str(2**63), 12.0, None, True):
+        assert as_int64(kept) == kept
+
+
+def test_a_record_without_its_key_is_named_by_position_and_clues_only() -> None:
+    record = {"end_user_id": 77, "created_at": "2024-03-05", "email": "ana@example.com", "id": None}
+    with pytest.raises(ApiError) as caught:
+        require_key(record, "id", "responses", 3, ("end_user_id", "created_at"))
+    message = str(caught.value)
+    assert "responses: the record at position 3 of its page (end_user_id 77, created_at 2024-03-05)" in message
+    assert message.endswith("--resources") and "has no id" in message
+    assert "ana@example.com" not in message  # personal data is not a clue
+    with pytest.raises(ApiError, match="item 2 of a page is str, not a record"):
+        require_key("oops", "id", "responses", 2)
+
+
+def test_nesting_up_to_the_limit_passes_and_beyond_it_is_named() -> None:
+    def deep(levels: int) -> dict:
+        """A record `levels` deep: itself, then lists and objects in turn."""
+        value: object = 1
+        for level in range(levels - 1):
+            value = {"k": value} if level % 2 else [value]
+        return {"_id": "a", "x": value}
+
+    check_nesting(deep(MAX_NESTING), "nps_responses", 1)
+    with pytest.raises(ApiError, match="nps_responses: the record at position 4 .* more than 16 levels deep"):
+        check_nesting(deep(MAX_NESTING + 1), "nps_responses", 4)
+
+
+def test_a_recursion_error_while_reading_an_answer_names_the_request() -> None:
+    text = "[" * 100_000 + "]" * 100_000
+    with pytest.raises(ApiError, match="GET /v1/nps: the answer nests JSON too deeply to read"):
+        with readable("GET", "/v1/nps"):
+            json.loads(text)
