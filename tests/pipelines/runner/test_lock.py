@@ -51,7 +51,8 @@ def test_the_lock_is_not_taken_while_another_process_holds_it(tmp_path: Path) ->
     path = lock_path(str(tmp_path), "wootric")
     with open(path, "w") as other:
         fcntl.flock(other.fileno(), fcntl.LOCK_EX)
-        with pytest.raises(RunInProgress, match=r"\(pid \?, started unknown\)"), pipeline_lock(str(tmp_path), "wootric"):
+        refused = pytest.raises(RunInProgress, match=r"\(pid \?, started unknown\)")
+        with refused, pipeline_lock(str(tmp_path), "wootric"):
             pass
     with pipeline_lock(str(tmp_path), "wootric"):
         pass
