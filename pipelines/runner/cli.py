@@ -18,6 +18,7 @@ from dlt.common.destination.exceptions import DestinationException, UnknownDesti
 from dlt.common.exceptions import MissingDependencyException
 from tomlkit.exceptions import ParseError as TomlParseError
 
+from pipelines.runner.lock import RunInProgress
 from sources.http_kit import (
     ApiUnavailableError,
     AuthError,
@@ -36,6 +37,8 @@ EXIT_API_DOWN = 4
 EXIT_DESTINATION = 5
 #: write-back: some rows were not written (each row's outcome is in the results table)
 EXIT_INCOMPLETE = 6
+#: another run of the same pipeline holds its lock (pipelines/runner/lock.py); nothing was done
+EXIT_IN_PROGRESS = 7
 EXIT_INTERRUPTED = 130
 
 
@@ -43,6 +46,8 @@ def exit_code(err: SourceError) -> int:
     """The exit status for an expected failure; a composite failure names its own."""
     if isinstance(err, FailureWithStatus):
         return err.status
+    if isinstance(err, RunInProgress):
+        return EXIT_IN_PROGRESS
     for kind, code in ((ConfigError, EXIT_CONFIG), (AuthError, EXIT_AUTH), (ApiUnavailableError, EXIT_API_DOWN)):
         if isinstance(err, kind):
             return code

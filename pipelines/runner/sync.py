@@ -2,14 +2,16 @@
 
 import argparse
 import logging
-from typing import Any, List, Tuple
+from typing import Any, List, Optional, Tuple
 
 import dlt
+from dlt.common.pipeline import get_dlt_pipelines_dir
 from dlt.destinations.adapters import bigquery_adapter
 from dlt.pipeline.helpers import pipeline_drop
 
 from pipelines.runner.accounts import make_sources, single_account
 from pipelines.runner.cli import FailureWithStatus, explain
+from pipelines.runner.lock import pipeline_lock
 from pipelines.runner.progress import progress_for
 from pipelines.runner.summary import SyncResult, print_counts, row_counts
 from pipelines.runner.vendor import Vendor
@@ -24,9 +26,12 @@ from pipelines.warehouse.migrations import upgrade_dataset
 logger = logging.getLogger(__name__)
 
 
-def make_pipeline(args: argparse.Namespace, duckdb_file: str = DEFAULT_DUCKDB_FILE) -> Any:
+def make_pipeline(
+    args: argparse.Namespace, duckdb_file: str = DEFAULT_DUCKDB_FILE, pipelines_dir: Optional[str] = None
+) -> Any:
     return dlt.pipeline(
         pipeline_name=args.pipeline_name,
+        pipelines_dir=pipelines_dir,
         destination=destination_for(args.destination, args.dataset_name, duckdb_file),
         dataset_name=args.dataset_name,
         progress=progress_for(getattr(args, "progress", "none")),
@@ -42,13 +47,17 @@ def run_sync(
     the run then ends with one line naming each failed account. A failure after the extract is the
     destination's, which every account would meet: it stops the run. With several accounts, a full
     refresh first drops what every account's schema holds and resets every account's state.
+
+    A second run of the same pipeline (name and pipelines folder) refuses before dlt opens the
+    pipeline: two runs would share its state and load packages (pipelines/runner/lock.py).
     """
-    with extract_buffer_settings():
-        return _run(vendor, args, duckdb_file, source_overrides)
+    pipelines_dir = get_dlt_pipelines_dir()
+    with pipeline_lock(pipelines_dir, args.pipeline_name), extract_buffer_settings():
+        return _run(vendor, args, duckdb_file, pipelines_dir, source_overrides)
 
 
-def _run(vendor: Vendor, args: argparse.Namespace, duckdb_file: str, overrides: Any) -> SyncResult:
-    pipeline = make_pipeline(args, duckdb_file)
+def _run(vendor: Vendor, args: argparse.Namespace, duckdb_file: str, pipelines_dir: str, overrides: Any) -> SyncResult:
+    pipeline = make_pipeline(args, duckdb_file, pipelines_dir)
     sources = make_sources(vendor, args.resources, args.start_date, **overrides)
     multi = len(sources) > 1
     if not (args.full_refresh and not args.resources):  # a full refresh drops the old tables anyway

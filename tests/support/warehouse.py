@@ -81,7 +81,7 @@ def _instant(value: Any) -> Any:
 def assert_exact(
     table: str, truth: Iterable[Dict[str, Any]], landed: List[Dict[str, Any]], account: Optional[str] = None
 ) -> None:
-    """Zero lost, zero duplicated, every compared field equal (timestamps as UTC instants).
+    """Zero lost, zero duplicated, every compared field equal (timestamps as UTC instants, '' apart from NULL).
 
     With `account`, only that account's rows are compared (the others are another account's truth)."""
     if account is not None:
@@ -100,8 +100,7 @@ def assert_exact(
             got, exp = row.get(field), want.get(field)
             if field in TIMESTAMPS:
                 got, exp = _instant(got), _instant(exp)
-            if exp == "" and got is None:
-                continue  # dlt lands empty strings as text; tolerate a destination's NULL for ""
+            # strict: '' stays '' and NULL stays NULL on every destination (Postgres used to turn '' into NULL)
             assert got == exp, f"{table} id={row['id']} {field}: landed {got!r}, account holds {exp!r}"
 
 
