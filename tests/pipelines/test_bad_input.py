@@ -2,19 +2,18 @@
 should never send (no id, JSON nested thousands deep), broken `.dlt/` files, unsafe names, an
 unsupported destination, the example secrets copied unchanged, and a malformed account list.
 
-Each CLI runs as a user runs it, against a tiny API of the test's own on 127.0.0.1 that counts the
+Each CLI runs as a user runs it, against a hostile API (`sandbox.hostile`) on 127.0.0.1 that counts the
 requests it answers."""
 
 import json
 import re
 import shutil
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List
 
 import pytest
 
+from sandbox.hostile import Answer, HostileRequest, HostileServer
 from tests.conftest import ROOT, run_cli
 from tests.support.warehouse import read_duckdb
 
@@ -33,34 +32,25 @@ def _with_nesting(payload: str) -> str:
 
 
 class FakeApi:
-    """GET answers by path (Wootric: a JSON list, Woku: a page envelope); every other path is empty."""
+    """GET answers by path (Wootric: a JSON list, Woku: a page envelope); every other path is empty.
+    A `sandbox.hostile` server: `requests` counts what it answered."""
 
     def __init__(self, woku: bool, records: Dict[str, List[Any]]) -> None:
         self.woku = woku
-        self.requests = 0
-        api = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's name
-                api.requests += 1
-                path = self.path.split("?")[0]
-                # Wootric pages by cursor: the record comes once, on the first window
-                first = woku or ("gte%5D" not in self.path and "gte]" not in self.path)
-                data = records.get(path, []) if first else []
-                body = {"data": data, "total": len(data), "page": 1, "limit": 100} if woku else data
-                payload = _with_nesting(json.dumps(body)).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+        def answer(request: HostileRequest) -> Answer:
+            # Wootric pages by cursor: the record comes once, on the first window
+            first = woku or not any(key.endswith("[gte]") for key in request.query)
+            data = records.get(request.path, []) if first else []
+            body = {"data": data, "total": len(data), "page": 1, "limit": 100} if woku else data
+            return Answer(200, {"Content-Type": "application/json"}, _with_nesting(json.dumps(body)).encode())
 
-            def log_message(self, *args: object) -> None:
-                pass
+        self.server = HostileServer({"GET /": answer}).start()
+        self.url = self.server.url
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+    @property
+    def requests(self) -> int:
+        return len(self.server.requests)
 
     def env(self) -> Dict[str, str]:
         """Credentials that need no token request; the secret must never be printed."""
@@ -68,8 +58,7 @@ class FakeApi:
         return {f"SOURCES__{vendor}__BASE_URL": self.url, f"SOURCES__{vendor}__CREDENTIALS__{key}": SECRET}
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.server.stop()
 
 
 @pytest.fixture

@@ -1,15 +1,13 @@
 """Bad input ends in one line naming the cause, its documented exit code, no traceback, no secret, nothing loaded."""
 
-import json
 import signal
 import socket
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
+from sandbox.hostile import Answer, HostileRequest, HostileServer, json_answer
 from sandbox.wootric import generate_account
 from tests.conftest import run_cli, start_cli
 
@@ -111,19 +109,9 @@ def test_expected_failures_end_in_one_clear_line(case: str, server, workdir: Pat
             assert con.execute("SELECT count(*) FROM information_schema.tables").fetchone()[0] == 0
 
 
-class _Refuses(BaseHTTPRequestHandler):
+def _refuses(request: HostileRequest) -> Answer:
     """An API that refuses every request with 403, echoing the request's Authorization in its reason."""
-
-    def do_GET(self) -> None:  # noqa: N802 - http.server's name
-        body = json.dumps({"error": f"forbidden for this plan ({self.headers.get('Authorization')})"}).encode()
-        self.send_response(403)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
+    return json_answer(403, {"error": f"forbidden for this plan ({request.headers.get('Authorization')})"})
 
 
 @pytest.mark.parametrize(
@@ -136,15 +124,9 @@ class _Refuses(BaseHTTPRequestHandler):
 def test_an_answer_retrying_cannot_fix_exits_1_with_the_apis_reason_and_no_echoed_secret(
     workdir: Path, script: str, key: str
 ) -> None:
-    api = ThreadingHTTPServer(("127.0.0.1", 0), _Refuses)
-    threading.Thread(target=api.serve_forever, daemon=True).start()
     vendor = key.split("__")[1]
-    try:
-        env = {f"SOURCES__{vendor}__BASE_URL": f"http://127.0.0.1:{api.server_address[1]}", key: SECRET}
-        done = run_cli([], workdir, env, script=script)
-    finally:
-        api.shutdown()
-        api.server_close()
+    with HostileServer({"GET /": _refuses}) as api:
+        done = run_cli([], workdir, {f"SOURCES__{vendor}__BASE_URL": api.url, key: SECRET}, script=script)
     assert done.returncode == 1, done.stderr
     errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and "HTTP 403: forbidden for this plan (Bearer ***)" in errors[0], done.stderr

@@ -7,15 +7,11 @@ from typing import Any, Dict
 from sandbox.woku import generate_company
 from tests.conftest import run_cli
 from tests.pipelines.test_woku_pipeline import TABLES, assert_table_exact
+from tests.support.accounts import accounts_env
 
 
 def companies_env(servers: Dict[str, Any]) -> Dict[str, str]:
-    env = {"SOURCES__WOKU__ACCOUNTS": ",".join(servers)}
-    for name, server in servers.items():
-        prefix = f"SOURCES__WOKU__{name.upper()}__"
-        env[prefix + "BASE_URL"] = server.url
-        env[prefix + "CREDENTIALS__API_KEY"] = server.api_key
-    return env
+    return accounts_env("woku", servers, lambda server: {"API_KEY": server.api_key})
 
 
 def test_two_companies_land_side_by_side_exactly(workdir: Path, woku_warehouse, start_woku) -> None:

@@ -10,6 +10,7 @@ from typing import Any, Dict, List
 
 from sandbox.wootric import generate_account
 from tests.conftest import run_cli, sandbox_env
+from tests.support.accounts import accounts_env as vendor_accounts_env
 from tests.support.summary import loaded
 from tests.support.warehouse import PG_DSN, assert_exact
 
@@ -19,13 +20,9 @@ LEGACY_TABLES = (*TABLES, "segments", "survey_templates", "email_stats_sources")
 
 
 def accounts_env(servers: Dict[str, Any]) -> Dict[str, str]:
-    env = {"SOURCES__WOOTRIC__ACCOUNTS": ",".join(servers)}
-    for name, server in servers.items():
-        prefix = f"SOURCES__WOOTRIC__{name.upper()}__"
-        env[prefix + "BASE_URL"] = server.url
-        env[prefix + "CREDENTIALS__CLIENT_ID"] = server.client_id
-        env[prefix + "CREDENTIALS__CLIENT_SECRET"] = server.client_secret
-    return env
+    return vendor_accounts_env(
+        "wootric", servers, lambda s: {"CLIENT_ID": s.client_id, "CLIENT_SECRET": s.client_secret}
+    )
 
 
 def of(rows: List[Dict[str, Any]], account: str) -> List[Dict[str, Any]]:

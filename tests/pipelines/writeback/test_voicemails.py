@@ -21,6 +21,7 @@ from pipelines.writeback.voicemail_rows import validate_row
 from pipelines.writeback.voicemails import CLASSIC_PATH, DUPLICATE, FAILED, INVALID, SKIPPED, VoicemailImporter
 from sources.http_kit import ApiError, ApiUnavailableError, AuthError
 from tests.pipelines.writeback.voicemail_helpers import SETTLE, T0, WOKU, entry, review, wav
+from tests.support.clock import FakeClock
 
 
 # ------------------------------------------------------------------------------------------- importer
@@ -91,24 +92,11 @@ class FakeWoku:
         return len(self.reviews.get(woku, []))
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = T0
-        self.slept: List[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
-
-
 @pytest.fixture
 def rig(tmp_path: Path) -> Any:
     class Rig:
         def __init__(self) -> None:
-            self.clock = FakeClock()
+            self.clock = FakeClock(T0)
             self.ledger = MemoryLedger()
             self.woku = FakeWoku(self.ledger, self.clock)
 

@@ -1,34 +1,21 @@
 """Every wait capped, bounded by the run's deadline and logged when long; no real time passes."""
 
 import logging
-from typing import List
 
 import pytest
 
 from sources.http_kit import ApiUnavailableError
 from sources.http_kit.limits import HttpLimits
 from sources.http_kit.waits import Waiter
+from tests.support.clock import FakeClock
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.slept: List[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
-
-
-def waiter(clock: Clock, **limits) -> Waiter:
+def waiter(clock: FakeClock, **limits) -> Waiter:
     return Waiter(HttpLimits(**limits), "sources.acme", clock.sleep, clock)
 
 
 def test_short_waits_sleep_quietly_and_long_ones_log_one_line(caplog) -> None:
-    clock = Clock()
+    clock = FakeClock()
     w = waiter(clock)
     with caplog.at_level(logging.WARNING):
         w.wait("GET x", 0.5, "backoff")
@@ -38,7 +25,7 @@ def test_short_waits_sleep_quietly_and_long_ones_log_one_line(caplog) -> None:
 
 
 def test_a_wait_past_the_cap_is_refused_without_sleeping() -> None:
-    clock = Clock()
+    clock = FakeClock()
     with pytest.raises(ApiUnavailableError) as err:
         waiter(clock, max_wait_seconds=60).wait("GET x", 86400 * 400, "Retry-After")
     assert clock.slept == []
@@ -49,7 +36,7 @@ def test_a_wait_past_the_cap_is_refused_without_sleeping() -> None:
 
 
 def test_the_deadline_stops_a_wait_or_a_request_it_leaves_no_time_for() -> None:
-    clock = Clock()
+    clock = FakeClock()
     w = waiter(clock, deadline_seconds=100)
     w.wait("GET x", 60, "backoff")
     with pytest.raises(ApiUnavailableError, match="leaves no time for a wait of 50.0 s"):

@@ -1,14 +1,11 @@
 """The Woku client's paging: the envelope, where it stops, and the newest-first floor."""
 
-import json
-import threading
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Dict, List, Tuple
-from urllib.parse import parse_qs, urlsplit
+from typing import Any, List
 
 import pytest
 
+from sandbox.hostile import HostileServer, json_answer
 from sandbox.woku import WokuSandboxServer, generate_company
 from sources.http_kit import ApiError
 from sources.woku.helpers.client import WokuClient
@@ -40,31 +37,9 @@ def test_pages_read_to_the_total_over_http() -> None:
         assert server.stats()["by_route"]["GET /v1/nps"] == 3
 
 
-class _Pages(BaseHTTPRequestHandler):
-    """Serves `pages[page - 1]` for `?page=N`, and records the query of every request."""
-
-    pages: List[Any] = []
-    queries: List[Dict[str, List[str]]] = []
-
-    def do_GET(self) -> None:  # noqa: N802 - http.server's name
-        query = parse_qs(urlsplit(self.path).query)
-        type(self).queries.append(query)
-        body = json.dumps(type(self).pages[int(query["page"][0]) - 1]).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-def serve_pages(pages: List[Any]) -> Tuple[ThreadingHTTPServer, type]:
-    handler = type("Pages", (_Pages,), {"pages": pages, "queries": []})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, handler
+def serve_pages(pages: List[Any]) -> HostileServer:
+    """`pages[page - 1]` for `?page=N`; the server keeps every request's query."""
+    return HostileServer({"GET /": lambda r: json_answer(200, pages[int(r.query["page"]) - 1])}).start()
 
 
 @pytest.mark.parametrize(
@@ -91,15 +66,15 @@ def serve_pages(pages: List[Any]) -> Tuple[ThreadingHTTPServer, type]:
     ],
 )
 def test_the_envelope_paginator_reads_to_the_end_and_no_further(pages, sizes) -> None:
-    server, handler = serve_pages(pages)
+    server = serve_pages(pages)
     try:
-        client = WokuClient(f"http://127.0.0.1:{server.server_address[1]}", "key-123456", limit=100)
+        client = WokuClient(server.url, "key-123456", limit=100)
         assert [len(p) for p in client.pages("/v1/x", {"from": "2024-01-01"})] == sizes
     finally:
-        server.shutdown()
-        server.server_close()
-    assert [q["page"] for q in handler.queries] == [[str(n)] for n in range(1, len(sizes) + 1)]
-    assert all(q["limit"] == ["100"] and q["from"] == ["2024-01-01"] for q in handler.queries)
+        server.stop()
+    queries = [r.query for r in server.requests]
+    assert [q["page"] for q in queries] == [str(n) for n in range(1, len(sizes) + 1)]
+    assert all(q["limit"] == "100" and q["from"] == "2024-01-01" for q in queries)
 
 
 def _client_with_pages(pages):
