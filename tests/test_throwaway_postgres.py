@@ -1,6 +1,7 @@
 """Where no PostgreSQL answers, the tests start their own from the installed binaries and remove it."""
 
 import importlib.util
+import shutil
 import socket
 from pathlib import Path
 
@@ -43,3 +44,19 @@ def test_the_binaries_of_the_pgserver_dev_dependency_start_a_server_too() -> Non
     finally:
         server.stop()
     assert not server.root.exists()
+
+
+def test_pgserver_binaries_inside_a_private_folder_still_start_a_server(tmp_path: Path) -> None:
+    # CI's venv lives in a `mktemp -d` folder (mode 700): as root, the server user cannot reach it
+    site = Path(importlib.util.find_spec("pgserver").origin).parents[1]
+    private = tmp_path / "private"
+    for name in ("pgserver", "pgserver.libs"):
+        shutil.copytree(site / name, private / "site" / name, symlinks=True)
+    private.chmod(0o700)
+    server = postgres.ThrowawayPostgres(private / "site" / "pgserver" / "pginstall" / "bin")
+    try:
+        with psycopg2.connect(server.start()) as con, con.cursor() as cur:
+            cur.execute("SELECT 1")
+            assert cur.fetchone() == (1,)
+    finally:
+        server.stop()

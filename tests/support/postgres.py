@@ -14,6 +14,7 @@ import pwd
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import tempfile
 import time
@@ -74,6 +75,9 @@ class ThrowawayPostgres:
         if owner is not None:
             for path in (self.root, data):
                 os.chown(path, owner.pw_uid, owner.pw_gid)
+            if not _traversable(self.bindir, owner):
+                # a venv inside a private folder (`mktemp -d`): give the server user a copy it can run
+                self.bindir = _copy_bundle(self.bindir, self.root / "bundle")
         init = [str(self.bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"]
         init.append("--no-sync")  # a throwaway cluster: durability is not the point
         subprocess.run(init, check=True, capture_output=True, preexec_fn=drop)
@@ -135,6 +139,26 @@ def _unprivileged() -> "tuple[Optional[Callable[[], None]], Optional[pwd.struct_
         os.setuid(owner.pw_uid)
 
     return drop, owner
+
+
+def _copy_bundle(bindir: Path, into: Path) -> Path:
+    """Copy pgserver's PostgreSQL (`<site>/pgserver/pginstall`) with the libraries its binaries find
+    through their RPATH (`$ORIGIN/../../../pgserver.libs`), keeping that layout."""
+    site = bindir.parents[2]
+    for part in [bindir.parent.relative_to(site), *(p.relative_to(site) for p in site.glob("pgserver*.libs"))]:
+        shutil.copytree(site / part, into / part, symlinks=True)
+    return into / bindir.relative_to(site)
+
+
+def _traversable(folder: Path, owner: "pwd.struct_passwd") -> bool:
+    """Whether `owner` may reach and run what is in `folder` (each parent searchable by that user)."""
+    path = folder.resolve()
+    for part in [path, *path.parents]:
+        st = part.stat()
+        bit = stat.S_IXUSR if st.st_uid == owner.pw_uid else stat.S_IXGRP if st.st_gid == owner.pw_gid else stat.S_IXOTH
+        if not st.st_mode & bit:
+            return False
+    return True
 
 
 def _free_port() -> int:
