@@ -18,7 +18,21 @@ def to_utc(value: Any) -> Optional[datetime]:
     servers run) and UNIX seconds as integers (``external_created_at``); Woku's JavaScript
     ``2024-03-05T14:07:09.123Z``.
     """
-    if value is None or value == "":
+    if isinstance(value, str):  # the hot path: every timestamp of every record
+        text = value.strip()
+        if not text:
+            return None
+        if text.lstrip("-").isdigit():
+            return _from_epoch(int(text))
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            # "09:05:00 -0800": fromisoformat wants the offset attached to the time
+            if not (len(text) > 6 and text[-6] == " " and text[-5] in "+-"):
+                raise
+            parsed = datetime.fromisoformat(text[:-6] + text[-5:])
+        return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    if value is None:
         return None
     if isinstance(value, datetime):
         return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
@@ -26,14 +40,7 @@ def to_utc(value: Any) -> Optional[datetime]:
         raise ValueError(f"not a timestamp: {value!r}")
     if isinstance(value, (int, float)):
         return _from_epoch(value)
-    text = str(value).strip()
-    if text.lstrip("-").isdigit():
-        return _from_epoch(int(text))
-    # "09:05:00 -0800": fromisoformat wants the offset attached to the time
-    if len(text) > 6 and text[-6] == " " and text[-5] in "+-":
-        text = text[:-6] + text[-5:]
-    parsed = datetime.fromisoformat(text)
-    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return to_utc(str(value))
 
 
 def _from_epoch(value: float) -> datetime:
