@@ -100,10 +100,7 @@ def run_cli(body: Callable[[], int]) -> int:
     configure_logging()
     try:
         return body()
-    except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    except Exception as exc:  # noqa: BLE001 - re-raised below unless it is an expected failure
+    except (KeyboardInterrupt, Exception) as exc:  # noqa: BLE001 - a bug still ends with its traceback below
         if any(isinstance(err, KeyboardInterrupt) for err in _chain(exc)):  # dlt wraps it in a step failure
             print("error: interrupted", file=sys.stderr)
             return EXIT_INTERRUPTED

@@ -184,7 +184,7 @@ class ApiClient:
                     else self.retry.delay(rate_waits)
                 )
                 logger.warning("%s: 429 Too Many Requests, waiting %.2fs for the rate-limit reset", where, wait)
-                self.waiter.wait(where, wait, "429 Too Many Requests")
+                self.waiter.wait(where, wait, "429 Too Many Requests", logged=True)
                 attempt -= 1
                 continue
             if status >= 500:
@@ -207,6 +207,13 @@ class ApiClient:
                 return None, response
             try:
                 return response.json(), response
+            except RecursionError:
+                raise ApiError(
+                    f"{method} {path}: the answer nests JSON too deeply to read (Python's recursion limit);"
+                    " the API sent a malformed record. Leave this resource out with --resources until it is fixed",
+                    status,
+                    **request,
+                ) from None
             except ValueError:
                 if not idempotent:
                     raise ApiUnavailableError(
@@ -255,7 +262,7 @@ class ApiClient:
         self.retries += 1
         TRAFFIC.add(retries=1)
         logger.warning("%s: %s; retry %d/%d in %.2fs", where, reason, attempt, self.retry.max_attempts - 1, delay)
-        self.waiter.wait(where, delay, f"backoff after {reason}")
+        self.waiter.wait(where, delay, f"backoff after {reason}", logged=True)
 
     def _redirect(
         self, where: str, method: str, url: str, target: str, followed: int, status: int, answer: Dict[str, Any]
@@ -329,7 +336,7 @@ def _parsed(response: requests.Response, body: bytes) -> Any:
         return None
     try:
         return response.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         return body.decode("utf-8", "replace")
 
 

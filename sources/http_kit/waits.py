@@ -33,7 +33,8 @@ class Waiter:
         #: seconds slept for rate limits and backoff (shown by the progress line)
         self.waited_seconds = 0.0
 
-    def wait(self, where: str, seconds: float, why: str) -> None:
+    def wait(self, where: str, seconds: float, why: str, *, logged: bool = False) -> None:
+        """Sleep `seconds`; `logged` when the caller has already said why in a line of its own."""
         if seconds <= 0:
             return
         if seconds > self.limits.max_wait_seconds:
@@ -43,7 +44,7 @@ class Waiter:
                 detail=f"asked to wait {_duration(seconds)} ({why})",
             )
         self.check_deadline(where, seconds)
-        if seconds >= LOGGED_WAIT_SECONDS:
+        if seconds >= LOGGED_WAIT_SECONDS and not logged:
             logger.warning("%s: waiting %s: %s", where, _duration(seconds), why)
         self.waited_seconds += seconds
         TRAFFIC.add(waited_seconds=seconds)

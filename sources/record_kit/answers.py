@@ -1,11 +1,11 @@
-"""What an API answer must give before its records are loaded: JSON Python can read, and the key
-each record is merged on. A record that breaks either stops the run in one line that names the
-stream and the record, never in a traceback (the API's answer is wrong; retrying cannot fix it)."""
+"""What an API answer must give before its records are loaded: the key each record is merged on,
+and a depth dlt can load (JSON too deep to decode at all is refused by `ApiClient`). A record that
+breaks either stops the run in one line naming the stream and the record, never in a traceback
+(the API's answer is wrong; retrying cannot fix it)."""
 
-import contextlib
 import re
 from datetime import datetime
-from typing import Any, Iterator, Mapping, Optional, Sequence
+from typing import Any, Mapping, Optional, Sequence
 
 from sources.http_kit import ApiError
 
@@ -16,19 +16,6 @@ _INT64 = (-(2**63), 2**63 - 1)
 #: writer (orjson) gives up at 255 with a bare `TypeError: Recursion limit reached`, and well before
 #: that (about 35 levels) a nested table's name no longer fits a file name
 MAX_NESTING = 16
-
-
-@contextlib.contextmanager
-def readable(method: str, path: str) -> Iterator[None]:
-    """JSON nested thousands of levels deep makes the JSON decoder (and every walk after it) raise
-    RecursionError; that is the answer's fault, so it ends as an `ApiError` naming the request."""
-    try:
-        yield
-    except RecursionError:
-        raise ApiError(
-            f"{method} {path}: the answer nests JSON too deeply to read (Python's recursion limit);"
-            " the API sent a malformed record. Leave this resource out with --resources until it is fixed"
-        ) from None
 
 
 def as_int64(value: Any) -> Any:

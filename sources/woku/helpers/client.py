@@ -4,7 +4,6 @@ from typing import Any, Dict, Iterator, List, Mapping, Optional
 
 from sources.http_kit import ApiClient, RateLimitPacer, RetryPolicy, StaticBearerAuth
 from sources.http_kit.limits import HttpLimits
-from sources.record_kit.answers import readable
 from sources.woku.helpers.paginator import EnvelopePaginator
 from sources.woku.helpers.records import parse_timestamp
 from sources.woku.settings import PAGE_LIMIT
@@ -37,8 +36,7 @@ class WokuClient:
         )
 
     def get(self, path: str, params: Optional[Mapping[str, Any]] = None) -> Any:
-        with readable("GET", path):
-            return self.api.get(path, params)
+        return self.api.get(path, params)
 
     def post(self, path: str, **kwargs: Any) -> Any:
         return self.api.request("POST", path, **kwargs)
@@ -46,8 +44,7 @@ class WokuClient:
     def pages(self, path: str, params: Optional[Mapping[str, Any]] = None) -> Iterator[List[Record]]:
         """Every page of a list, through the envelope paginator."""
         paginator = EnvelopePaginator(path, self.limit)
-        with readable("GET", path):  # JSON nested too deep to decode: one line, not a RecursionError
-            yield from self.api.paginate(path, paginator, params, select=paginator.records)
+        yield from self.api.paginate(path, paginator, params, select=paginator.records)
 
     def pages_since(
         self, path: str, floor: Optional[Any], params: Optional[Mapping[str, Any]] = None

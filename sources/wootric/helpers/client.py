@@ -5,7 +5,7 @@ from typing import Any, Callable, Dict, List, Optional
 
 from sources.http_kit import ApiClient, ApiError, RateLimitPacer, RetryPolicy
 from sources.http_kit.limits import HttpLimits
-from sources.record_kit.answers import as_int64, readable, require_key
+from sources.record_kit.answers import as_int64, require_key
 from sources.record_kit.timestamps import convert_fields, nested_convert
 from sources.wootric.helpers.auth import WootricAuth
 from sources.wootric.helpers.config import SECTION
@@ -38,8 +38,7 @@ class WootricClient:
 
     def list_page(self, stream: str, params: Dict[str, Any], page: int) -> List[Record]:
         spec = STREAMS[stream]
-        with readable("GET", spec.path):
-            body = self.api.get(spec.path, {**spec.params, **params, "page": page, "per_page": self.per_page})
+        body = self.api.get(spec.path, {**spec.params, **params, "page": page, "per_page": self.per_page})
         if not isinstance(body, list):
             raise ApiError(f"GET {spec.path}: expected a JSON list, got {type(body).__name__}")
         fields = TIMESTAMP_FIELDS[stream]
@@ -59,8 +58,7 @@ class WootricClient:
 
     def get(self, path: str, params: Optional[Dict[str, Any]] = None) -> Any:
         """One answer of a small endpoint (segments, templates, daily summaries)."""
-        with readable("GET", path):
-            return self.api.get(path, params)
+        return self.api.get(path, params)
 
     def walker(self, stream: str) -> CursorWalk:
         """A walk over one stream; its `pages(start, end, loaded_at_start)` yields each record once."""

@@ -7,6 +7,7 @@ from typing import Iterator, List
 
 import pytest
 
+from sandbox.hostile import Answer, HostileServer
 from sources.http_kit import ApiClient, ApiError, ApiUnavailableError, RetryPolicy, StaticBearerAuth
 
 
@@ -73,3 +74,11 @@ def test_retries_use_the_injected_sleep_and_the_error_keeps_the_last_answer(echo
 
 def _no_sleep(seconds: float) -> None:
     raise AssertionError(f"a 4xx is final, yet the client waited {seconds}s to retry it")
+
+
+def test_a_recursion_error_while_reading_an_answer_names_the_request() -> None:
+    text = ("[" * 100_000 + "]" * 100_000).encode()
+    deep = Answer(200, {"Content-Type": "application/json"}, text)
+    with HostileServer({"GET /v1/nps": lambda r: deep}) as api:
+        with pytest.raises(ApiError, match="GET /v1/nps: the answer nests JSON too deeply to read"):
+            ApiClient(api.url).get("/v1/nps")

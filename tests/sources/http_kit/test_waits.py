@@ -53,3 +53,10 @@ def test_limits_are_checked_with_their_key() -> None:
     with pytest.raises(ConfigError, match="sources.acme.http.max_wait_seconds: 0"):
         HttpLimits(max_wait_seconds=0).checked("sources.acme")
     assert HttpLimits(max_response_mb=0.5).checked("sources.acme").max_response_bytes == 512 * 1024
+
+
+def test_a_wait_its_caller_already_announced_is_not_logged_twice(caplog) -> None:
+    clock = FakeClock()
+    with caplog.at_level(logging.WARNING):
+        waiter(clock).wait("GET x", 30.0, "backoff after HTTP 503", logged=True)
+    assert clock.slept == [30.0] and caplog.records == []
