@@ -35,6 +35,8 @@ class Sandbox:
             cmd += ["--rate-limit", str(w.rate_limit), "--rate-window", str(w.rate_window)]
         if w.styles:
             cmd += ["--styles", w.styles]
+        for burst in w.bursts:
+            cmd += ["--burst", burst]
         self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline().strip()
         if not line.startswith("SANDBOX_URL="):
