@@ -38,7 +38,8 @@ class WootricClient:
 
     def list_page(self, stream: str, params: Dict[str, Any], page: int) -> List[Record]:
         spec = STREAMS[stream]
-        body = self.api.get(spec.path, {**spec.params, **params, "page": page, "per_page": self.per_page})
+        # the walk's seam check asks for a page of another size (`per_page` in `params`)
+        body = self.api.get(spec.path, {**spec.params, "per_page": self.per_page, **params, "page": page})
         if not isinstance(body, list):
             raise ApiError(f"GET {spec.path}: expected a JSON list, got {type(body).__name__}")
         fields = TIMESTAMP_FIELDS[stream]

@@ -1,7 +1,10 @@
 """The cursor walk past the 30-page cap, over real HTTP against the sandbox."""
 
 import logging
+from bisect import bisect_left
 from collections import Counter
+from datetime import datetime, timezone
+from typing import Any, Callable, Dict, List
 
 import pytest
 
@@ -9,6 +12,7 @@ from sandbox.wootric import generate_account
 from sources.record_kit.timestamps import epoch_seconds
 from sources.wootric.helpers.client import WootricClient
 from sources.wootric.helpers.credentials import WootricClientCredentials
+from sources.wootric.helpers.paginator import CursorWalk
 
 
 def client_for(server, per_page: int = 50) -> WootricClient:
@@ -127,3 +131,62 @@ def test_end_users_edited_inside_a_crowded_second_are_all_read(start_sandbox) ->
     # an edited user may come twice (before and after its edit; merge keeps the newer), any other once
     assert {i: n for i, n in seen.items() if n > 1 and i not in moved} == {}
     assert all(seen[i] <= 2 for i in moved)
+
+
+class FakeList:
+    """An in-memory list endpoint with the API's filters, ascending order and 30-page cap: counts
+    requests and calls `on_request` before answering (to delete a record, as another client would)."""
+
+    def __init__(self, seconds: List[int], per_page: int = 50) -> None:
+        self.seconds = sorted(seconds)
+        self.ids = list(range(1, len(seconds) + 1))  # ties in id order, as the API sorts them
+        self.per_page = per_page
+        self.requests = 0
+        self.reached = 0  # the position of the last record answered
+        self.on_request: Callable[[int], None] = lambda n: None
+
+    def fetch(self, params: Dict[str, Any], page: int) -> List[Dict[str, Any]]:
+        self.requests += 1
+        self.on_request(self.requests)
+        assert page <= 30 and params["sort_order"] == "asc"
+        size = params.get("per_page", self.per_page)
+        lo = bisect_left(self.seconds, params.get("created[gte]", 0))
+        hi = bisect_left(self.seconds, params["created[lt]"]) if "created[lt]" in params else len(self.seconds)
+        picked = range(lo + (page - 1) * size, min(hi, lo + page * size))
+        self.reached = max(picked, default=lo)
+        return [
+            {"id": self.ids[i], "created_at": datetime.fromtimestamp(self.seconds[i], timezone.utc)} for i in picked
+        ]
+
+    def delete_at(self, position: int) -> int:
+        del self.seconds[position]
+        return self.ids.pop(position)
+
+
+def fake_walk(api: FakeList) -> Counter:
+    walk = CursorWalk(api.fetch, filter_param="created", cursor_field="created_at", per_page=50, stream="responses")
+    return Counter(rec["id"] for page in walk.pages(None, None) for rec in page)
+
+
+def test_bursts_of_equal_timestamps_cost_no_re_read_per_page_and_a_deletion_still_hides_nothing() -> None:
+    """Every 25 responses share a second, so every page ends on one: re-anchoring after each page
+    re-read 25 records a page (240 requests for 6,000); continuing the filter with pages that overlap
+    by a record or two reads them in 134. A deletion mid-walk is caught by the overlap."""
+    seconds = [1_700_000_000 + i // 25 for i in range(6_000)]
+    api = FakeList(seconds)
+    seen = fake_walk(api)
+    assert set(seen) == set(range(1, 6_001)) and max(seen.values()) == 1
+    assert api.requests <= 135, api.requests  # 120 pages at the least
+
+    api = FakeList(seconds)
+    deleted = []
+
+    def delete_an_early_record(n: int) -> None:
+        if n % 7 == 0:  # a record we read a page ago: every later record moves up by one
+            deleted.append(api.delete_at(api.reached - 60))
+
+    api.on_request = delete_an_early_record
+    seen = fake_walk(api)
+    assert len(deleted) > 15
+    assert set(range(1, 6_001)) - set(deleted) <= set(seen), "a deletion hid another record"
+    assert max(seen.values()) == 1
