@@ -44,6 +44,12 @@ def add_sync_options(parser: argparse.ArgumentParser, vendor: Vendor) -> None:
         help="auto (default): a live line per resource on a terminal, a line every 5 s otherwise;"
         " none; or one of dlt's collectors (bare --progress: log)",
     )
+    parser.add_argument(
+        "--max-parallel-accounts",
+        type=int,
+        metavar="N",
+        help=f"accounts synced at once (default: {vendor.section}.max_parallel_accounts, else 8)",
+    )
     parser.add_argument("--demo", action="store_true", help="run against a local sandbox with generated data (offline)")
 
 

@@ -2,7 +2,7 @@
 
 import contextlib
 import os
-from typing import Any, Iterator
+from typing import Any, Iterator, Optional
 
 import dlt
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
@@ -28,10 +28,9 @@ def destination_for(name: str, dataset_name: str, duckdb_file: str = DEFAULT_DUC
         return postgres_destination()  # checked now: a missing DSN is named before anything is extracted
     if name != "duckdb":
         return name
-    configured = dlt.secrets.get("destination.duckdb.credentials") or dlt.config.get("destination.duckdb.credentials")
-    if configured is not None and not isinstance(configured, str):
+    path = duckdb_path(duckdb_file)
+    if path is None:
         return "duckdb"  # a structured credentials section: dlt resolves it as configured
-    path = configured or os.path.abspath(duckdb_file)
     if os.path.splitext(os.path.basename(path))[0] == dataset_name:
         raise ConfigError(
             f"--dataset-name {dataset_name!r} equals the DuckDB file's name ({os.path.basename(path)}); DuckDB would"
@@ -39,6 +38,15 @@ def destination_for(name: str, dataset_name: str, duckdb_file: str = DEFAULT_DUC
         )
     limits = {key: dlt.config.get(f"destination.duckdb.{key}") or default for key, default in DUCKDB_LIMITS.items()}
     return dlt.destinations.duckdb(credentials=DuckDbCredentials(path, global_config=limits))
+
+
+def duckdb_path(duckdb_file: str = DEFAULT_DUCKDB_FILE) -> Optional[str]:
+    """The DuckDB file a run loads into, as `destination_for` chooses it; None for a structured
+    credentials section (dlt resolves it)."""
+    configured = dlt.secrets.get("destination.duckdb.credentials") or dlt.config.get("destination.duckdb.credentials")
+    if configured is not None and not isinstance(configured, str):
+        return None
+    return os.path.abspath(configured or duckdb_file)
 
 
 @contextlib.contextmanager
