@@ -31,6 +31,14 @@ class UnitOutcome:
     pending_rows: Dict[str, int] = field(default_factory=dict)
     error: Optional[BaseException] = None
 
+    @property
+    def loaded(self) -> Dict[str, int]:
+        """Every row this run loaded for the unit: an earlier run's packages and its own."""
+        total = dict(self.pending_rows)
+        for table, n in self.rows.items():
+            total[table] = total.get(table, 0) + n
+        return total
+
 
 def run_units(
     units: Sequence[Unit],

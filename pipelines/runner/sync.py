@@ -9,7 +9,7 @@ from dlt.common.pipeline import get_dlt_pipelines_dir
 from dlt.destinations.adapters import bigquery_adapter
 from dlt.pipeline.helpers import pipeline_drop
 
-from pipelines.runner.accounts import single_account
+from pipelines.runner.accounts import configured_accounts, single_account
 from pipelines.runner.cli import EXIT_DESTINATION, FailureWithStatus, explain
 from pipelines.runner.gate import DestinationGate
 from pipelines.runner.lock import pipeline_lock
@@ -89,24 +89,18 @@ def run_sync(
 def _run(vendor: Vendor, args: argparse.Namespace, duckdb_file: str, pipelines_dir: str, overrides: Any) -> SyncResult:
     units = plan_units(vendor, args.pipeline_name, args.resources, args.start_date, **overrides)
     parallel = min(max_parallel_accounts(vendor, args), len(units))
-    named = units[0].account is not None
     # the dataset's pipeline: views, upgrades, and (with accounts) the pipeline they once shared
     base = make_pipeline(args, duckdb_file, pipelines_dir)
     gate = destination_gate(args, base, duckdb_file)
-    legacy: Dict[str, Any] = {}
     refresh = ("drop_resources" if args.resources else "drop_sources") if args.full_refresh else None
     with gate.turn(f"pipeline {args.pipeline_name!r}"):
-        if not (args.full_refresh and not args.resources):  # a full refresh drops the old tables anyway
-            account = None if len(units) > 1 else single_account(vendor)
-            upgrade_dataset(base, vendor.account_tables, account, vendor.name)
+        legacy = prepare_dataset(vendor, args, base, units, upgrade=not (args.full_refresh and not args.resources))
         if args.full_refresh:
             # views depend on the tables a refresh drops (Postgres refuses to drop them otherwise)
             vendor.drop_views(base, args.dataset_name)
-        if named:
-            legacy = shared_pipeline_states(base)
-            if refresh:
-                drop_accounts(vendor, base, units, bool(args.resources), args, duckdb_file, pipelines_dir)
-                refresh, legacy = None, {}
+        if units[0].account is not None and refresh:
+            drop_accounts(vendor, base, units, bool(args.resources), args, duckdb_file, pipelines_dir)
+            refresh, legacy = None, {}
     result = SyncResult(base)
 
     def work(unit: Unit, outcome: UnitOutcome) -> None:
@@ -114,25 +108,71 @@ def _run(vendor: Vendor, args: argparse.Namespace, duckdb_file: str, pipelines_d
 
     outcomes = run_units(units, work, parallel, stops_all=_stops_all)
     for outcome in outcomes:
-        for counts in (outcome.pending_rows, outcome.rows):
-            for table, n in counts.items():
-                result.rows[table] = result.rows.get(table, 0) + n
+        for table, n in outcome.loaded.items():
+            result.rows[table] = result.rows.get(table, 0) + n
     failed = failures(outcomes)
     fatal = [error for _, error in failed if _stops_all(error) or len(units) == 1]
     if fatal:
         raise fatal[0]
     loaded = [o.unit for o in outcomes if o.error is None]
-    if loaded:
-        # a pipeline opened after the loads, with the schema they left: views need their tables
-        views = make_pipeline(args, duckdb_file, pipelines_dir, pipeline_name=loaded[0].pipeline_name)
-        with gate.turn(f"pipeline {args.pipeline_name!r}"):
-            result.views = vendor.create_views(views, args.dataset_name)
+    result.views = create_views_after(vendor, args, duckdb_file, loaded, gate) if loaded else []
     if failed:
         for outcome, error in failed:
             logger.error("%s: %s", outcome.unit.label, explain(error)[0])  # type: ignore[index]
         print_counts(result.rows, f"{args.destination} dataset {args.dataset_name!r} (accounts that succeeded)")
         raise AccountsFailed([(o.unit.account or "", *explain(e)) for o, e in failed])  # type: ignore[misc]
     return result
+
+
+def prepare_dataset(
+    vendor: Vendor, args: argparse.Namespace, base: Any, units: List[Unit], upgrade: bool = True
+) -> Dict[str, Any]:
+    """Upgrade an older dataset; with accounts, the source states of the pipeline they once shared."""
+    if upgrade:
+        several = len(units) > 1 or len(configured_accounts(vendor)) > 1
+        upgrade_dataset(base, vendor.account_tables, None if several else single_account(vendor), vendor.name)
+    return shared_pipeline_states(base) if units[0].account is not None else {}
+
+
+def sync_account(
+    vendor: Vendor, args: argparse.Namespace, account: Optional[str], duckdb_file: str = DEFAULT_DUCKDB_FILE
+) -> Dict[str, int]:
+    """One account (None: the single account), start to end, as one Airflow task runs it; the rows loaded.
+
+    The same steps as one unit of `run_sync`, under that account's own pipeline lock."""
+    pipelines_dir = get_dlt_pipelines_dir()
+    units = plan_units(vendor, args.pipeline_name, args.resources, args.start_date, only=[account] if account else None)
+    with pipeline_lock(pipelines_dir, units[0].pipeline_name), extract_buffer_settings():
+        base = make_pipeline(args, duckdb_file, pipelines_dir)
+        gate = destination_gate(args, base, duckdb_file)
+        with gate.turn(units[0].label):
+            legacy = prepare_dataset(vendor, args, base, units)
+        outcome = UnitOutcome(units[0])
+        sync_unit(vendor, units[0], outcome, args, duckdb_file, pipelines_dir, gate, None, legacy, live=False)
+        return outcome.loaded
+
+
+def create_views_after(
+    vendor: Vendor,
+    args: argparse.Namespace,
+    duckdb_file: str = DEFAULT_DUCKDB_FILE,
+    loaded: Optional[List[Unit]] = None,
+    gate: Optional[DestinationGate] = None,
+) -> List[str]:
+    """The analyst views, through a pipeline opened after the loads (views need the tables its schema
+    lists); `loaded` defaults to every configured account (the Airflow task after all accounts)."""
+    pipelines_dir = get_dlt_pipelines_dir()
+    units = loaded or plan_units(vendor, args.pipeline_name, None, None)
+    pipeline = None
+    for unit in units:
+        pipeline = make_pipeline(args, duckdb_file, pipelines_dir, pipeline_name=unit.pipeline_name)
+        if loaded is None:
+            pipeline.sync_destination()  # a fresh worker: the schema lives in the destination
+        if pipeline.default_schema_name:
+            break
+    gate = gate or destination_gate(args, pipeline, duckdb_file)
+    with gate.turn(f"pipeline {args.pipeline_name!r}"):
+        return vendor.create_views(pipeline, args.dataset_name)
 
 
 def sync_unit(

@@ -40,6 +40,9 @@ class Vendor:
     drop_views: DropViews
     #: `--demo`: (this vendor, the run options) -> exit status
     demo: Callable[["Vendor", argparse.Namespace], int]
+    #: every resource of the source, in its order: what the Airflow DAG makes a task of, known without
+    #: credentials when the DAG is parsed (tests/pipelines/test_vendors.py checks it against the source)
+    resources: Tuple[str, ...] = ()
     default_excluded: Tuple[str, ...] = ()
     bigquery_layout: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     #: tables that gained the `account` column after datasets existed (see warehouse.migrations)
