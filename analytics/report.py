@@ -28,7 +28,7 @@ def report_title(vendor: str, accounts: Sequence[str], months: Sequence[Month]) 
     else:
         who = f"{len(accounts)} accounts"
     if not months:
-        return f"{vendor} NPS · {who} · no responses yet"
+        return f"{vendor} NPS · no responses yet"
     first, last = months[0].month, months[-1].month
     period = f"{first:%b %Y}" if first == last else f"{first:%b %Y} – {last:%b %Y}"
     return f"{vendor} NPS · {who} · {period}"

@@ -85,6 +85,7 @@ def test_title_names_the_accounts_and_the_period() -> None:
     assert report_title("Wootric", ["acme"], months) == "Wootric NPS · account acme · Dec 2023 – Nov 2026"
     assert report_title("Wootric", ["acme", "beta"], months[:1]) == "Wootric NPS · accounts acme, beta · Dec 2023"
     assert report_title("Wootric", list("abcd"), months).startswith("Wootric NPS · 4 accounts ·")
+    assert report_title("Wootric", [], []) == "Wootric NPS · no responses yet"
 
 
 def test_chart_has_a_time_axis_an_nps_panel_of_its_own_a_band_and_a_legend_clear_of_the_data() -> None:
