@@ -9,10 +9,10 @@ Tables, loaded once per run after the sends, by the pipeline `<pipeline-name>_vo
 `woku_voicemails`) into the same dataset (`voicemail_tables.py`):
 - `voicemails`, merged on `ledger_key`: the API's answer per submitted voicemail (for a recovered one, the
   review found for it), with the ledger key, its parts, the manifest row and file, and the ledger status.
-- `voicemail_results`, appended: one row per manifest row per run (`run_at`): status accepted, recovered,
-  uncertain, skipped (imported by an earlier run), duplicate, invalid, rejected, failed or ambiguous, with
-  the HTTP status and the reason. A run killed before its load leaves no results rows; the ledger has
-  its outcomes, and the next run's results show them.
+- `voicemail_results`, merged on (`run_id`, `row_number`): one row per manifest row per run: status
+  accepted, recovered, uncertain, skipped (imported by an earlier run), duplicate, invalid, rejected, failed
+  or ambiguous, with the HTTP status and the reason. Each is journaled as it is decided (`outcomes.py`): a
+  run killed or whose load failed leaves them in the journal, and the next run loads them first.
 
 `--dry-run` checks the manifest, reads the ledger if it exists, and prints what each row would do; it sends
 nothing and writes nothing (it needs no API key).
