@@ -16,6 +16,7 @@ from dlt.common.configuration.exceptions import (
 from dlt.common.configuration.providers.toml import TomlProviderReadException
 from dlt.common.destination.exceptions import DestinationException, UnknownDestinationModule
 from dlt.common.exceptions import MissingDependencyException
+from dlt.load.exceptions import LoadClientJobException
 from tomlkit.exceptions import ParseError as TomlParseError
 
 from pipelines.runner.lock import RunInProgress
@@ -90,6 +91,10 @@ def explain(exc: BaseException) -> Optional[Tuple[str, int]]:
         if isinstance(err, ConfigurationValueError):
             return f"invalid configuration: {_first_line(err)}", EXIT_CONFIG
     for err in _chain(exc):
+        if isinstance(err, LoadClientJobException) and getattr(err, "client_exception", None) is not None:
+            # its own message holds the job's whole traceback; the cause is the database's first line
+            table = err.job_id.split(".", 1)[0]
+            return f"destination failed: loading {table}: {_first_line(err.client_exception)}", EXIT_DESTINATION
         if isinstance(err, DestinationException) or type(err).__module__.startswith(("psycopg2", "duckdb")):
             return f"destination failed: {_first_line(err)}", EXIT_DESTINATION
     return None
