@@ -40,6 +40,8 @@ EXIT_DESTINATION = 5
 EXIT_INCOMPLETE = 6
 #: another run of the same pipeline holds its lock (pipelines/runner/lock.py); nothing was done
 EXIT_IN_PROGRESS = 7
+#: `status`: a table's last successful load is older than `--max-age`, or the dataset was never loaded
+EXIT_STALE = 8
 EXIT_INTERRUPTED = 130
 
 

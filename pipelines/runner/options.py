@@ -6,6 +6,7 @@ import re
 import sys
 from typing import List, Optional, Sequence
 
+from pipelines.runner.status import STATUS, add_status_options
 from pipelines.runner.vendor import Vendor
 from sources.http_kit import ConfigError
 
@@ -64,6 +65,9 @@ def build_parser(vendor: Vendor) -> argparse.ArgumentParser:
     run = commands.add_parser(RUN, help=f"sync {vendor.title} (the default command)")
     add_warehouse_options(run, vendor.name)
     add_sync_options(run, vendor)
+    status = commands.add_parser(STATUS, help="is the data fresh? rows, newest record and last load per table")
+    add_warehouse_options(status, vendor.name)
+    add_status_options(status)
     for name, command in vendor.commands.items():
         sub = commands.add_parser(name, help=command.help)
         if command.warehouse_options:
