@@ -95,7 +95,12 @@ def build_dag(vendor: Vendor, dag_id: str, doc: str) -> DAG:
     config = settings(vendor)
     # the resources each account runs, known without credentials when the DAG is parsed
     chosen = [r.strip() for r in str(config["resources"] or "").split(",") if r.strip()]
-    resources = chosen or [r for r in vendor.resources if r not in vendor.default_excluded]
+    resources = chosen or [r for r in vendor.resources if r not in vendor.default_excluded and r not in vendor.history]
+    # an opt-in history table loads in its parent's task: it reads the records the parent fetches
+    history_on = str(dlt.config.get(f"{vendor.section}.history") or "").lower() in ("true", "1", "yes")
+    together = {
+        r: ",".join([r, *(h for h, parent in vendor.history.items() if parent == r and history_on)]) for r in resources
+    }
 
     with DAG(
         dag_id=dag_id,
@@ -124,7 +129,7 @@ def build_dag(vendor: Vendor, dag_id: str, doc: str) -> DAG:
         def sync(account: str, resource: str) -> Dict[str, int]:
             choose_interval_policy()
             return sync_account(
-                vendor, run_args(config, resource), None if account == SINGLE else account, duckdb_file()
+                vendor, run_args(config, together[resource]), None if account == SINGLE else account, duckdb_file()
             )
 
         @task_group(group_id="account")

@@ -199,14 +199,23 @@ def _print_tables(tables: List[TableStatus], now: datetime) -> None:
 
 def _print_local(pipelines_dir: str, pipeline_name: str, now: datetime) -> None:
     """What only the machine that runs the pipeline knows: pending packages and the last run."""
-    folder = os.path.join(pipelines_dir, pipeline_name)
-    if os.path.isdir(folder):
-        extracted = _packages(folder, "normalize", "extracted")
-        normalized = _packages(folder, "load", "normalized")
+    # the run's own pipeline and, with accounts, each account's (`<name>-<account>`, units.py)
+    folders = [os.path.join(pipelines_dir, pipeline_name)]
+    if os.path.isdir(pipelines_dir):
+        folders += sorted(
+            os.path.join(pipelines_dir, name)
+            for name in os.listdir(pipelines_dir)
+            if name.startswith(f"{pipeline_name}-")
+        )
+    folders = [f for f in folders if os.path.isdir(f)]
+    if folders:
+        extracted = sum(_packages(folder, "normalize", "extracted") for folder in folders)
+        normalized = sum(_packages(folder, "load", "normalized") for folder in folders)
         pending = extracted + normalized
         detail = f" ({extracted} extracted, {normalized} normalized): the next run loads them first" if pending else ""
         print(f"pending load packages: {pending or 'none'}{detail}")
     else:
+        folder = os.path.join(pipelines_dir, pipeline_name)
         print(f"pending load packages: unknown (no pipeline folder {folder} on this machine)")
     holder = lock_holder(pipelines_dir, pipeline_name)
     if holder and holder["alive"]:
