@@ -6,7 +6,7 @@ from typing import List, Optional
 
 from pipelines.runner.cli import run_cli
 from pipelines.runner.options import RUN, check_warehouse_options, parse_args
-from pipelines.runner.summary import print_counts
+from pipelines.runner.summary import print_summary
 from pipelines.runner.sync import run_sync
 from pipelines.runner.vendor import Vendor
 
@@ -31,7 +31,7 @@ def dispatch(vendor: Vendor, args: argparse.Namespace) -> int:
     if args.demo:
         return vendor.demo(vendor, args)
     result = run_sync(vendor, args)
-    print_counts(result.rows, f"{args.destination} dataset {args.dataset_name!r}")
+    print_summary(result, f"{args.destination} dataset {args.dataset_name!r}")
     if result.views:
         print(f"analyst views: {', '.join(result.views)}")
     return 0

@@ -12,6 +12,7 @@ from dlt.pipeline.helpers import pipeline_drop
 from pipelines.runner.accounts import make_sources, single_account
 from pipelines.runner.cli import FailureWithStatus, explain
 from pipelines.runner.lock import pipeline_lock
+from pipelines.runner.pending import drop_pending, load_pending
 from pipelines.runner.progress import progress_for
 from pipelines.runner.summary import SyncResult, print_counts, row_counts
 from pipelines.runner.vendor import Vendor
@@ -66,12 +67,14 @@ def _run(vendor: Vendor, args: argparse.Namespace, duckdb_file: str, pipelines_d
         # views depend on the tables a refresh drops (Postgres refuses to drop them otherwise)
         vendor.drop_views(pipeline, args.dataset_name)
     refresh = ("drop_resources" if args.resources else "drop_sources") if args.full_refresh else None
-    if pipeline.has_pending_data:
-        pipeline.load()  # an earlier run's packages: dlt's run() would load them and extract nothing
+    result = SyncResult(pipeline)
+    if getattr(args, "drop_pending", False):
+        result.notes = drop_pending(pipeline)  # the state rewinds: this run extracts their records again
+    # an earlier run's packages (a failed load, a killed run): dlt's run() would load them uncounted
+    result.earlier_rows = load_pending(pipeline)
     if multi and refresh:
         drop_accounts(vendor, pipeline, sources, bool(args.resources))
         refresh = None
-    result = SyncResult(pipeline)
     failures: List[Tuple[str, str, int]] = []
     for source in sources:
         if args.destination == "bigquery":
