@@ -10,7 +10,7 @@ from pipelines.runner.cli import run_cli
 from pipelines.runner.options import RUN, check_warehouse_options, parse_args
 from pipelines.runner.run_record import recorded_run
 from pipelines.runner.status import STATUS, run_status
-from pipelines.runner.summary import print_counts
+from pipelines.runner.summary import print_summary
 from pipelines.runner.sync import run_sync
 from pipelines.runner.vendor import Vendor
 
@@ -38,7 +38,7 @@ def dispatch(vendor: Vendor, args: argparse.Namespace) -> int:
         return vendor.demo(vendor, args)
     with recorded_run(get_dlt_pipelines_dir(), args):  # what `status` reports of the last run
         result = run_sync(vendor, args)
-    print_counts(result.rows, f"{args.destination} dataset {args.dataset_name!r}")
+    print_summary(result, f"{args.destination} dataset {args.dataset_name!r}")
     if result.views:
         print(f"analyst views: {', '.join(result.views)}")
     return 0

@@ -37,6 +37,12 @@ def add_sync_options(parser: argparse.ArgumentParser, vendor: Vendor) -> None:
         "--full-refresh", action="store_true", help="drop this source's tables and state, then load everything"
     )
     parser.add_argument(
+        "--drop-pending",
+        action="store_true",
+        help="discard the load packages an earlier run could not load (the error line names them);"
+        " their records are extracted again",
+    )
+    parser.add_argument(
         "--progress",
         nargs="?",
         const="log",

@@ -30,6 +30,8 @@ class UnitOutcome:
     #: rows of an earlier run's packages this run loaded first
     pending_rows: Dict[str, int] = field(default_factory=dict)
     error: Optional[BaseException] = None
+    #: what the unit did besides loading (packages discarded with --drop-pending)
+    notes: List[str] = field(default_factory=list)
 
     @property
     def loaded(self) -> Dict[str, int]:

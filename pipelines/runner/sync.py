@@ -13,6 +13,7 @@ from pipelines.runner.accounts import configured_accounts, single_account
 from pipelines.runner.cli import EXIT_DESTINATION, FailureWithStatus, explain
 from pipelines.runner.gate import DestinationGate
 from pipelines.runner.lock import pipeline_lock
+from pipelines.runner.pending import drop_pending, load_pending
 from pipelines.runner.parallel import DEFAULT_MAX_PARALLEL_ACCOUNTS, UnitOutcome, failures, run_units
 from pipelines.runner.progress import progress_for
 from pipelines.runner.summary import SyncResult, print_counts, row_counts_of
@@ -108,8 +109,10 @@ def _run(vendor: Vendor, args: argparse.Namespace, duckdb_file: str, pipelines_d
 
     outcomes = run_units(units, work, parallel, stops_all=_stops_all)
     for outcome in outcomes:
-        for table, n in outcome.loaded.items():
-            result.rows[table] = result.rows.get(table, 0) + n
+        result.notes += outcome.notes
+        for counts, total in ((outcome.pending_rows, result.earlier_rows), (outcome.rows, result.rows)):
+            for table, n in counts.items():
+                total[table] = total.get(table, 0) + n
     failed = failures(outcomes)
     fatal = [error for _, error in failed if _stops_all(error) or len(units) == 1]
     if fatal:
@@ -196,8 +199,10 @@ def sync_unit(
     with gate.turn(unit.label):
         pipeline.sync_destination()
         adopt_state(pipeline, unit.source.name, legacy.get(unit.source.name), args.pipeline_name)
-        if pipeline.has_pending_data:
-            outcome.pending_rows = load_pending(pipeline)  # an earlier run's packages load first
+        if getattr(args, "drop_pending", False):
+            outcome.notes = drop_pending(pipeline)  # the state rewinds: this run extracts their records again
+        # an earlier run's packages (a failed load, a killed run): loaded first, and counted
+        outcome.pending_rows = load_pending(pipeline)
     if args.destination == "bigquery":
         apply_bigquery_layout(vendor, unit.source)
     pipeline.extract(unit.source, refresh=refresh, loader_file_format=LOADER_FILE_FORMAT.get(args.destination))
@@ -205,15 +210,6 @@ def sync_unit(
     with gate.turn(unit.label):
         pipeline.load()
     outcome.rows = row_counts_of(info)
-
-
-def load_pending(pipeline: Any) -> Dict[str, int]:
-    """Load the packages an earlier run extracted or normalized but did not load; the rows they held."""
-    counts: Dict[str, int] = {}
-    if pipeline.list_extracted_load_packages():
-        counts = row_counts_of(pipeline.normalize())
-    pipeline.load()
-    return counts
 
 
 def _stops_all(error: BaseException) -> bool:
@@ -227,8 +223,7 @@ def _stops_all(error: BaseException) -> bool:
 def shared_pipeline_states(base: Any) -> Dict[str, Any]:
     """The source states of the pipeline accounts shared before each became its own (units.py)."""
     base.sync_destination()
-    if base.has_pending_data:
-        base.load()  # packages of the shared pipeline, from before the upgrade
+    load_pending(base)  # packages of the shared pipeline, from before the upgrade
     return dict(base.state.get("sources", {}))
 
 
