@@ -13,8 +13,8 @@ from pipelines.runner.accounts import configured_accounts, single_account
 from pipelines.runner.cli import EXIT_DESTINATION, FailureWithStatus, explain
 from pipelines.runner.gate import DestinationGate
 from pipelines.runner.lock import pipeline_lock
-from pipelines.runner.pending import drop_pending, load_pending
 from pipelines.runner.parallel import DEFAULT_MAX_PARALLEL_ACCOUNTS, UnitOutcome, failures, run_units
+from pipelines.runner.pending import drop_pending, load_pending
 from pipelines.runner.progress import progress_for
 from pipelines.runner.summary import SyncResult, print_counts, row_counts_of
 from pipelines.runner.units import Unit, adopt_state, plan_units
