@@ -103,9 +103,13 @@ def pg_counts(dataset: str) -> Dict[str, Optional[int]]:
     return counts
 
 
-def waiting_on_lock() -> bool:
+def waiting_on_lock(dataset: str) -> bool:
+    """The run's own load waits on our lock (not another test's session elsewhere in the cluster)."""
     with psycopg2.connect(PG_DSN) as con, con.cursor() as cur:
-        cur.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+        cur.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE %s",
+            (f"%{dataset}_staging%",),
+        )
         return cur.fetchone()[0] > 0
 
 
@@ -114,7 +118,7 @@ def kill_after_drop(proc: subprocess.Popen, dataset: str) -> Dict[str, Optional[
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         counts = pg_counts(dataset)
-        if not any(counts.values()) and waiting_on_lock():
+        if not any(counts.values()) and waiting_on_lock(dataset):
             break
         assert proc.poll() is None, proc.communicate()
         time.sleep(0.2)
