@@ -88,7 +88,8 @@ def run_w6(w: Workload, accounts: int, base: Path) -> List[Result]:
     """One account alone, then `accounts` side by side; the second result's notes carry the ratio."""
     sandboxes = {f"a{i}": Sandbox(w, seed=100 + i) for i in range(accounts)}
     try:
-        alone_dir, many_dir = base / "w6-alone", base / "w6-many"
+        tag = uuid.uuid4().hex[:6]
+        alone_dir, many_dir = base / f"w6-alone-{tag}", base / f"w6-many-{tag}"
         alone_dir.mkdir()
         many_dir.mkdir()
         alone = run_accounts(w, "this connector, 1 account alone", {"default": sandboxes["a0"]}, alone_dir)
