@@ -1,124 +1,78 @@
 """An NPS trend report from the warehouse: a PNG chart and a self-contained HTML page.
 
-Reads only the analyst views (`nps_monthly`, `feedback`), so the picture shows exactly what an
-analyst's SQL would: monthly NPS (all accounts of the dataset together) with promoter/passive/
-detractor shares, response volume, and the newest detractor comments under it.
+Reads only the analyst views (`nps_monthly`, `engagement_monthly`, `feedback`), so the picture
+shows exactly what an analyst's SQL would: monthly NPS (all accounts of the dataset together) with
+its 95 % band, promoter/passive/detractor shares and volume on a real time axis, a table with a
+totals row, and the newest detractor comments with their line breaks.
 """
 
 import base64
 import html
-import io
-from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, List, Optional, Tuple
+from typing import Any, List, Optional, Sequence, Tuple
 
-from analytics.wootric_nps import nps_expression
+from analytics.error_bars import MAX_MARGIN, MIN_RESPONSES
+from analytics.report_chart import render_png
+from analytics.report_data import COMMENTS, Comment, Month, month_gaps, read_report_data, total
 
-COMMENTS = 12
-
-
-@dataclass
-class Month:
-    month: date
-    responses: int
-    promoters: int
-    passives: int
-    detractors: int
-    nps: Optional[int]
-
-    def share(self, count: int) -> float:
-        return 100.0 * count / self.responses if self.responses else 0.0
+__all__ = ["COMMENTS", "render_html", "render_png", "report_title", "write_report"]
 
 
-@dataclass
-class Comment:
-    created_at: datetime
-    score: int
-    text: str
-    email: Optional[str]
+def report_title(vendor: str, accounts: Sequence[str], months: Sequence[Month]) -> str:
+    """Who and when, e.g. "Wootric NPS · account acme · Jun 2023 – Dec 2025"."""
+    if len(accounts) == 1:
+        who = f"account {accounts[0]}"
+    elif len(accounts) <= 3:
+        who = "accounts " + ", ".join(accounts)
+    else:
+        who = f"{len(accounts)} accounts"
+    if not months:
+        return f"{vendor} NPS · no responses yet"
+    first, last = months[0].month, months[-1].month
+    period = f"{first:%b %Y}" if first == last else f"{first:%b %Y} – {last:%b %Y}"
+    return f"{vendor} NPS · {who} · {period}"
 
 
-def read_report_data(sql: Any, dataset: str) -> Tuple[List[Month], List[Comment]]:
-    """The monthly series and the newest detractor comments, through a dlt sql client."""
-    months = [
-        Month(_as_date(m), int(n), int(p), int(pa), int(d), None if nps is None else int(nps))
-        for m, n, p, pa, d, nps in sql.execute_sql(
-            # every account of the dataset together, NPS rounded as the views round it
-            f"SELECT month, SUM(responses), SUM(promoters), SUM(passives), SUM(detractors),"
-            f" {nps_expression('SUM(promoters)', 'SUM(detractors)', 'SUM(responses)')}"
-            f" FROM {dataset}.nps_monthly GROUP BY month ORDER BY month"
-        )
-    ]
-    comments = [
-        Comment(created, int(score), text, email)
-        for created, score, text, email in sql.execute_sql(
-            f"SELECT created_at, score, text, email FROM {dataset}.feedback"
-            " WHERE category = 'detractor' AND COALESCE(excluded_from_calculations, FALSE) = FALSE"
-            " AND score IS NOT NULL AND text IS NOT NULL AND text <> ''"
-            f" ORDER BY created_at DESC, response_id DESC LIMIT {COMMENTS}"
-        )
-    ]
-    return months, comments
+def _number(value: Optional[float], digits: int = 0, suffix: str = "") -> str:
+    return "–" if value is None else f"{value:.{digits}f}{suffix}"
 
 
-def render_png(months: List[Month], title: str) -> bytes:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    labels = [m.month.strftime("%Y-%m") for m in months]
-    x = list(range(len(months)))
-    fig, (top, bottom) = plt.subplots(
-        2, 1, figsize=(11, 7), sharex=True, gridspec_kw={"height_ratios": [3, 1.3]}, constrained_layout=True
+def _cells(m: Month) -> str:
+    interval = "–" if m.ci_low is None else f"{m.ci_low:.0f} … {m.ci_high:.0f}"
+    return (
+        f'<td class="n">{m.responses}</td><td class="n">{m.promoters}</td><td class="n">{m.passives}</td>'
+        f'<td class="n">{m.detractors}</td><td class="n nps">{_number(m.nps)}</td>'
+        f'<td class="n margin">±{_number(m.margin, 1)}</td><td class="n ci">{interval}</td>'
+        f'<td class="n rate">{_number(m.response_rate, 1, " %")}</td>'
+        f'<td class="n rate">{_number(m.comment_rate, 1, " %")}</td>'
     )
-    promoters = [m.share(m.promoters) for m in months]
-    passives = [m.share(m.passives) for m in months]
-    detractors = [m.share(m.detractors) for m in months]
-    top.bar(x, detractors, color="#d9534f", label="detractors (0–6) %")
-    top.bar(x, passives, bottom=detractors, color="#c8c8c8", label="passives (7–8) %")
-    top.bar(
-        x,
-        promoters,
-        bottom=[a + b for a, b in zip(detractors, passives, strict=True)],
-        color="#5cb85c",
-        label="promoters (9–10) %",
-    )
-    top.set_ylim(0, 100)
-    top.set_ylabel("share of responses, %")
-    nps_axis = top.twinx()
-    nps_axis.plot(x, [m.nps for m in months], color="#1f3a93", marker="o", linewidth=2.2, label="NPS")
+
+
+def _rows(months: List[Month]) -> str:
+    """One row per month, and a row naming every run of months without responses."""
+    gaps = iter(month_gaps(months))
+    out = []
     for i, m in enumerate(months):
-        if m.nps is not None:
-            nps_axis.annotate(
-                str(m.nps), (i, m.nps), textcoords="offset points", xytext=(0, 7), ha="center", fontsize=8
-            )
-    nps_axis.set_ylim(-100, 100)
-    nps_axis.axhline(0, color="#1f3a93", linewidth=0.6, linestyle=":")
-    nps_axis.set_ylabel("NPS")
-    handles = top.get_legend_handles_labels()[0] + nps_axis.get_legend_handles_labels()[0]
-    top.legend(handles, [h.get_label() for h in handles], loc="lower left", fontsize=8, ncol=4)
-    top.set_title(title)
-    bottom.bar(x, [m.responses for m in months], color="#5b7db1")
-    bottom.set_ylabel("responses")
-    bottom.set_xticks(x, labels, rotation=45, ha="right", fontsize=8)
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110)
-    plt.close(fig)
-    return buffer.getvalue()
+        mark = ' class="small"' if m.small_sample else ""
+        out.append(f'<tr data-month="{m.month:%Y-%m}"{mark}><td>{m.month:%Y-%m}</td>{_cells(m)}</tr>')
+        if i + 1 < len(months) and months[i + 1].index - m.index > 1:
+            first, last = next(gaps)
+            span = f"{first:%Y-%m}" if last == first else f"{first:%Y-%m} to {last:%Y-%m}"
+            out.append(f'<tr class="gap"><td colspan="10">no responses {span}</td></tr>')
+    return "\n".join(out)
+
+
+def _comment_text(text: str) -> str:
+    """Escaped, with the respondent's line breaks kept as `<br>`."""
+    return "<br>\n".join(html.escape(line) for line in text.splitlines())
 
 
 def render_html(months: List[Month], comments: List[Comment], png: bytes, title: str) -> str:
-    rows = "\n".join(
-        f'<tr data-month="{m.month:%Y-%m}"><td>{m.month:%Y-%m}</td><td class="n">{m.responses}</td>'
-        f'<td class="n">{m.promoters}</td><td class="n">{m.passives}</td><td class="n">{m.detractors}</td>'
-        f'<td class="n nps">{"" if m.nps is None else m.nps}</td></tr>'
-        for m in months
-    )
+    whole = total(months)
     items = "\n".join(
         f'<li><span class="score">{c.score}</span> <time>{c.created_at.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC'
-        f"</time> {html.escape(c.email or '')}<blockquote>{html.escape(c.text)}</blockquote></li>"
+        f"</time> {html.escape(c.email or '')}<blockquote>{_comment_text(c.text)}</blockquote></li>"
         for c in comments
     )
     image = base64.b64encode(png).decode()
@@ -130,19 +84,25 @@ body {{ font: 14px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 100
 table {{ border-collapse: collapse; margin: 1rem 0; }}
 td, th {{ padding: .25rem .6rem; border-bottom: 1px solid #ddd; }}
 td.n {{ text-align: right; font-variant-numeric: tabular-nums; }} img {{ max-width: 100%; }}
+tr.small td {{ color: #888; font-style: italic; }} tr.gap td {{ color: #888; text-align: center; background: #f6f6f6; }}
+tfoot td {{ font-weight: 600; border-top: 2px solid #999; }}
 blockquote {{ margin: .2rem 0 .8rem 1.5rem; color: #444; }} .score {{ color: #fff; background: #d9534f;
 border-radius: 3px; padding: 0 .35rem; font-weight: 600; }} time {{ color: #666; }}
 </style></head><body>
 <h1>{html.escape(title)}</h1>
 <p>NPS = round(100 × (promoters − detractors) / responses), responses excluded from calculations not counted.
-Generated {generated}.</p>
-<img alt="Monthly NPS with promoter, passive and detractor shares, and response volume"
+The band and the ± column are the 95 % margin of error, 1.96 · 100 · √((P + D − (P − D)²) / n).
+Months in grey italics are small samples (fewer than {MIN_RESPONSES} responses, or a margin over
+{MAX_MARGIN["nps"]:.0f} points): their NPS moves that much by chance alone. Generated {generated}.</p>
+<img alt="Monthly NPS with its 95 % confidence band, promoter, passive and detractor shares, and response volume"
  src="data:image/png;base64,{image}">
 <h2>By month</h2>
 <table><thead><tr><th>month</th><th>responses</th><th>promoters</th><th>passives</th><th>detractors</th><th>NPS</th>
-</tr></thead><tbody>
-{rows}
-</tbody></table>
+<th>± (95 %)</th><th>95 % interval</th><th>response rate</th><th>comment rate</th></tr></thead><tbody>
+{_rows(months)}
+</tbody><tfoot>
+<tr class="total"><td>total</td>{_cells(whole)}</tr>
+</tfoot></table>
 <h2>Newest detractor comments</h2>
 <ol>
 {items}
@@ -151,15 +111,13 @@ Generated {generated}.</p>
 """
 
 
-def write_report(sql: Any, dataset: str, output: Path, title: str) -> Tuple[Path, Path]:
-    months, comments = read_report_data(sql, dataset)
+def write_report(sql: Any, dataset: str, output: Path, vendor: str = "Wootric") -> Tuple[Path, Path]:
+    """Write nps_report.png and nps_report.html into `output`; returns their paths."""
+    months, comments, accounts = read_report_data(sql, dataset)
+    title = report_title(vendor, accounts, months)
     png = render_png(months, title)
     output.mkdir(parents=True, exist_ok=True)
     png_path, html_path = output / "nps_report.png", output / "nps_report.html"
     png_path.write_bytes(png)
     html_path.write_text(render_html(months, comments, png, title), encoding="utf-8")
     return png_path, html_path
-
-
-def _as_date(value: Any) -> date:
-    return value.date() if isinstance(value, datetime) else value

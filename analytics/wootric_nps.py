@@ -9,6 +9,8 @@ floating-point ties.
 
 from typing import Any, Dict, List
 
+from analytics.error_bars import FLOAT, nps_error_bar_sql
+
 SCORE_COUNTS = """
     COUNT(*) AS responses,
     SUM(CASE WHEN score >= 9 THEN 1 ELSE 0 END) AS promoters,
@@ -55,39 +57,119 @@ _SEGMENT_ROWS = {
 }
 
 #: the UTC day and month of `created_at` in each dialect
-_UTC_DAY = {
+UTC_DAY = {
     "duckdb": "CAST(created_at AT TIME ZONE 'UTC' AS DATE)",
     "postgres": "CAST(created_at AT TIME ZONE 'UTC' AS DATE)",
     "bigquery": "DATE(created_at, 'UTC')",
 }
-_UTC_MONTH = {
+UTC_MONTH = {
     "duckdb": "CAST(DATE_TRUNC('month', created_at AT TIME ZONE 'UTC') AS DATE)",
     "postgres": "CAST(DATE_TRUNC('month', created_at AT TIME ZONE 'UTC') AS DATE)",
     "bigquery": "DATE_TRUNC(DATE(created_at, 'UTC'), MONTH)",
 }
 
 
+#: every UTC day from each account's first response day to its last (`bounds`: account, first_day, last_day)
+_EVERY_DAY = {
+    "duckdb": "SELECT b.account, CAST(g.day AS DATE) AS day FROM bounds AS b, generate_series("
+    "CAST(b.first_day AS TIMESTAMP), CAST(b.last_day AS TIMESTAMP), INTERVAL 1 DAY) AS g(day)",
+    "postgres": "SELECT b.account, CAST(g.day AS DATE) AS day FROM bounds AS b"
+    " CROSS JOIN LATERAL generate_series(b.first_day, b.last_day, INTERVAL '1 day') AS g(day)",
+    "bigquery": "SELECT b.account, day FROM bounds AS b"
+    " CROSS JOIN UNNEST(GENERATE_DATE_ARRAY(b.first_day, b.last_day)) AS day",
+}
+#: the first day of a window of `w.window_days` days that ends on `s.day`
+_WINDOW_START = {
+    "duckdb": "s.day - (w.window_days - 1)",
+    "postgres": "s.day - (w.window_days - 1)",
+    "bigquery": "DATE_SUB(s.day, INTERVAL w.window_days - 1 DAY)",
+}
+ROLLING_WINDOWS = (30, 90)
+
+
+def _with_error_bar(dialect: str, keys: str, counts: str) -> str:
+    """The counts query with its NPS error bar beside it (the counts are named, so the SQL stays short)."""
+    return f"""SELECT {keys}, responses, promoters, passives, detractors, nps,
+    {nps_error_bar_sql(dialect, "promoters", "detractors", "responses")}
+FROM ({counts}
+) AS counts"""
+
+
+def _rolling_sql(dialect: str, ds: str) -> str:
+    """NPS over the 30 and 90 days ending on each day, every day between an account's first and last response."""
+    windows = " UNION ALL ".join(f"SELECT {w} AS window_days" for w in ROLLING_WINDOWS)
+    counts = f"""
+    WITH daily AS (
+        SELECT account, {UTC_DAY[dialect]} AS day,{SCORE_COUNTS}
+        FROM {ds}.responses WHERE {_COUNTED}
+        GROUP BY 1, 2
+    ), bounds AS (
+        SELECT account, MIN(day) AS first_day, MAX(day) AS last_day FROM daily GROUP BY account
+    ), days AS ({_EVERY_DAY[dialect]}), windows AS ({windows})
+    SELECT s.account, s.day, w.window_days,
+        COALESCE(SUM(d.responses), 0) AS responses, COALESCE(SUM(d.promoters), 0) AS promoters,
+        COALESCE(SUM(d.passives), 0) AS passives, COALESCE(SUM(d.detractors), 0) AS detractors,
+        {nps_expression("COALESCE(SUM(d.promoters), 0)", "COALESCE(SUM(d.detractors), 0)",
+                        "COALESCE(SUM(d.responses), 0)")} AS nps
+    FROM days AS s CROSS JOIN windows AS w
+    LEFT JOIN daily AS d ON d.account = s.account AND d.day BETWEEN {_WINDOW_START[dialect]} AND s.day
+    GROUP BY 1, 2, 3"""
+    keys = "account, day, window_days"
+    return f"CREATE OR REPLACE VIEW {ds}.nps_rolling AS\n" + _with_error_bar(dialect, keys, counts)
+
+
+def _engagement_sql(dialect: str, ds: str) -> str:
+    """Response rate and comment rate per month: declines and responses joined on (account, month)."""
+    f, month = FLOAT[dialect], UTC_MONTH[dialect]
+    responses, declines = "COALESCE(r.responses, 0)", "COALESCE(dc.declines, 0)"
+    return f"""CREATE OR REPLACE VIEW {ds}.engagement_monthly AS
+SELECT COALESCE(r.account, dc.account) AS account, COALESCE(r.month, dc.month) AS month,
+    {responses} AS responses, {declines} AS declines,
+    100 * CAST({responses} AS {f}) / ({responses} + {declines}) AS response_rate_pct,
+    COALESCE(r.commented, 0) AS commented,
+    CASE WHEN {responses} = 0 THEN NULL ELSE 100 * CAST(r.commented AS {f}) / r.responses END AS comment_rate_pct
+FROM (
+    SELECT account, {month} AS month, COUNT(*) AS responses,
+        SUM(CASE WHEN TRIM(COALESCE(text, '')) <> '' THEN 1 ELSE 0 END) AS commented
+    FROM {ds}.responses WHERE {_COUNTED}
+    GROUP BY 1, 2
+) AS r
+FULL OUTER JOIN (
+    SELECT account, {month} AS month, COUNT(*) AS declines FROM {ds}.declines GROUP BY 1, 2
+) AS dc ON dc.account = r.account AND dc.month = r.month"""
+
+
 def view_sql(dialect: str, ds: str) -> Dict[str, str]:
     """`CREATE OR REPLACE VIEW` statements by view name."""
-    utc_day, utc_month = _UTC_DAY[dialect], _UTC_MONTH[dialect]
+    utc_day, utc_month = UTC_DAY[dialect], UTC_MONTH[dialect]
     segment_rows = _SEGMENT_ROWS[dialect].format(ds=ds)
     return {
         "nps_daily": f"""CREATE OR REPLACE VIEW {ds}.nps_daily AS
 SELECT account, {utc_day} AS day,{_NPS_COLUMNS}
 FROM {ds}.responses WHERE {_COUNTED}
 GROUP BY 1, 2""",
-        "nps_monthly": f"""CREATE OR REPLACE VIEW {ds}.nps_monthly AS
-SELECT account, {utc_month} AS month,{_NPS_COLUMNS}
-FROM {ds}.responses WHERE {_COUNTED}
-GROUP BY 1, 2""",
-        "nps_by_segment": f"""CREATE OR REPLACE VIEW {ds}.nps_by_segment AS
-SELECT account, segment, value,{_NPS_COLUMNS}
-FROM ({segment_rows}
-    UNION ALL
-    SELECT account, id, score, 'survey_channel' AS segment, survey__channel AS value
-    FROM {ds}.responses WHERE survey__channel IS NOT NULL AND {_COUNTED}
-) AS rows_by_segment
-GROUP BY 1, 2, 3""",
+        "nps_monthly": f"CREATE OR REPLACE VIEW {ds}.nps_monthly AS\n"
+        + _with_error_bar(
+            dialect,
+            "account, month",
+            f"""
+    SELECT account, {utc_month} AS month,{_NPS_COLUMNS}
+    FROM {ds}.responses WHERE {_COUNTED}
+    GROUP BY 1, 2""",
+        ),
+        "nps_by_segment": f"CREATE OR REPLACE VIEW {ds}.nps_by_segment AS\n"
+        + _with_error_bar(
+            dialect,
+            "account, segment, value",
+            f"""
+    SELECT account, segment, value,{_NPS_COLUMNS}
+    FROM ({segment_rows}
+        UNION ALL
+        SELECT account, id, score, 'survey_channel' AS segment, survey__channel AS value
+        FROM {ds}.responses WHERE survey__channel IS NOT NULL AND {_COUNTED}
+    ) AS rows_by_segment
+    GROUP BY 1, 2, 3""",
+        ),
         "feedback": f"""CREATE OR REPLACE VIEW {ds}.feedback AS
 SELECT r.account, r.id AS response_id, r.created_at, r.score,
     CASE WHEN r.score >= 9 THEN 'promoter' WHEN r.score >= 7 THEN 'passive' WHEN r.score >= 0 THEN 'detractor' END
@@ -95,6 +177,8 @@ SELECT r.account, r.id AS response_id, r.created_at, r.score,
     r.text, r.tags, r.survey__channel AS channel, r.excluded_from_calculations,
     r.end_user_id, u.email, u.external_id
 FROM {ds}.responses AS r LEFT JOIN {ds}.end_users AS u ON u.account = r.account AND u.id = r.end_user_id""",
+        "nps_rolling": _rolling_sql(dialect, ds),
+        "engagement_monthly": _engagement_sql(dialect, ds),
     }
 
 
@@ -103,6 +187,8 @@ NEEDS = {
     "nps_daily": {"responses"},
     "nps_monthly": {"responses"},
     "nps_by_segment": {"responses"},
+    "nps_rolling": {"responses"},
+    "engagement_monthly": {"responses", "declines"},
     "feedback": {"responses", "end_users"},
 }
 

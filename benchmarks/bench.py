@@ -1,6 +1,7 @@
 """Benchmark: the real pipeline, as a subprocess, against the sandbox; and the Singer peer on the same data.
 
-    python benchmarks/bench.py            # full: W1 (50k and 200k responses), W2, W3, W4, the peer, W5 (Woku)
+    python benchmarks/bench.py            # full: W1 (50k and 200k responses), W2, W3, W4, the peer, W5 (Woku),
+                                          # W6 (8 accounts side by side, DuckDB and Postgres)
     python benchmarks/bench.py --quick    # small data, under two minutes; CI runs it for correctness
 
 Each run starts in a fresh working directory with configuration in environment variables only. The
@@ -23,6 +24,7 @@ sys.path.insert(0, str(ROOT))  # run as a script from a checkout: `python benchm
 # the benchmark's own modules, importable once the checkout is on the path
 from benchmarks.landed import PG_DSN, drop_postgres, landed_ids, landed_ids_postgres  # noqa: E402
 from benchmarks.measure import run_measured  # noqa: E402
+from benchmarks.multi import run_w6  # noqa: E402
 from benchmarks.report import Result, machine, render, results_json  # noqa: E402
 from benchmarks.sandboxes import WOKU_TABLES, Sandbox, WokuSandbox  # noqa: E402
 from benchmarks.workloads import STREAMS, Workload, workloads  # noqa: E402
@@ -120,6 +122,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         for w in workloads(args.quick, with_peer):
             if args.only and args.only not in w.name and not (w.incremental_of and args.only in w.incremental_of):
+                continue
+            if w.accounts:
+                print(f"running {w.name} ...", flush=True)
+                results.extend(run_w6(w, w.accounts, base))
+                print(render(results[-2:]).splitlines()[-1], flush=True)
                 continue
             if w.incremental_of:
                 if w.incremental_of not in dirs:

@@ -24,6 +24,8 @@ class Workload:
     env: Dict[str, str] = field(default_factory=dict)
     #: "woku": the Woku pipeline against the Woku sandbox, with these sandbox counts
     woku: Dict[str, int] = field(default_factory=dict)
+    #: W6: this many accounts, each on its own sandbox of this size (benchmarks/multi.py)
+    accounts: int = 0
 
 
 def fewest_requests(w: Workload) -> int:
@@ -55,9 +57,28 @@ WOKU_FULL = {
 
 def workloads(quick: bool, peer: bool) -> List[Workload]:
     woku = WOKU_QUICK if quick else WOKU_FULL
+    # 10 requests a second per account, as a Wootric account's own limit would pace it
+    w6 = (
+        [Workload("W6 3 accounts → DuckDB", 100, 800, 100, rate_limit=10, rate_window=1.0, accounts=3)]
+        if quick
+        else [
+            Workload("W6 8 accounts → DuckDB", 2_000, 16_000, 2_000, rate_limit=10, rate_window=1.0, accounts=8),
+            Workload(
+                "W6 8 accounts → Postgres",
+                2_000,
+                16_000,
+                2_000,
+                rate_limit=10,
+                rate_window=1.0,
+                accounts=8,
+                destination="postgres",
+            ),
+        ]
+    )
     tail = [
         Workload("W5 Woku full sync → DuckDB", 0, 0, 0, woku=woku),
         Workload("W5 Woku incremental, no change", 0, 0, 0, woku=woku, incremental_of="W5 Woku full sync → DuckDB"),
+        *w6,
     ]
     if quick:
         return [

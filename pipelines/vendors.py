@@ -11,6 +11,8 @@ from pipelines.warehouse.report import add_options as add_report_options
 from pipelines.warehouse.report import report
 from pipelines.warehouse.views import drop_woku_views, drop_wootric_views, woku_views, wootric_views
 from sources.woku import woku_source
+from sources.woku.helpers.history import history_name
+from sources.woku.settings import SURVEYS
 from sources.wootric import wootric_source
 from sources.wootric.helpers.tables import IntendedJsonHints
 from sources.wootric.settings import BIGQUERY_LAYOUT, STREAMS
@@ -48,10 +50,26 @@ WOOTRIC = Vendor(
     create_views=wootric_views,
     drop_views=drop_wootric_views,
     demo=_lazy("pipelines.wootric_demo", "run_demo"),
+    resources=(
+        *STREAMS,
+        "responses_history",
+        "nps_summary",
+        "email_stats",
+        "segments",
+        "survey_templates",
+        "email_stats_sources",
+    ),
     default_excluded=("nps_summary", "email_stats"),
     bigquery_layout=BIGQUERY_LAYOUT,
     account_tables=(*STREAMS, "segments", "survey_templates", "email_stats_sources", "nps_summary", "email_stats"),
     log_filters=(IntendedJsonHints(),),
+    history={"responses_history": "responses"},
+    freshness_columns={
+        **{name: spec.cursor_field for name, spec in STREAMS.items()},
+        "responses_history": "valid_from",
+        "nps_summary": "day",
+        "email_stats": "day",
+    },
     commands={
         "report": Command("write nps_report.png and nps_report.html from the warehouse", add_report_options, report),
     },
@@ -62,9 +80,28 @@ WOKU = Vendor(
     title="Woku responses, wokus, reviews, forms, flows and trackers",
     source=woku_source,
     credential_keys=("api_key",),
+    resources=(
+        *(f"{kind}_responses" for kind in SURVEYS),
+        *(history_name(kind) for kind in SURVEYS),
+        *(f"{kind}_tools" for kind in SURVEYS),
+        "wokus",
+        "forms",
+        "flows",
+        "external_tracker_definitions",
+        "woku_reviews",
+        "form_responses",
+        "external_tracker_values",
+    ),
     create_views=woku_views,
     drop_views=drop_woku_views,
     demo=_lazy("pipelines.woku_demo", "run_demo"),
+    history={history_name(kind): f"{kind}_responses" for kind in SURVEYS},
+    freshness_columns={
+        **{f"{kind}_responses": "created_at" for kind in SURVEYS},
+        **{history_name(kind): "valid_from" for kind in SURVEYS},
+        "woku_reviews": "created_at",
+        "form_responses": "created_at",
+    },
     commands={
         "trackers": Command(
             "write external tracker values (CRM ids, order numbers) onto Woku's records",

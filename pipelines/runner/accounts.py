@@ -54,6 +54,10 @@ def make_source(vendor: Vendor, resources: Optional[str], start_date: Optional[s
         unknown = sorted(set(wanted) - set(source.resources))
         if unknown:
             raise ConfigError(f"--resources: unknown {', '.join(unknown)} (available: {', '.join(source.resources)})")
+        # a history resource reads its parent's records: load the parent too, or its cursor would
+        # advance past rows that never land
+        wanted += [vendor.history[name] for name in wanted if name in vendor.history]
+        wanted = list(dict.fromkeys(wanted))
         source = source.with_resources(*wanted)
     return source
 

@@ -16,9 +16,11 @@ from dlt.common.configuration.exceptions import (
 from dlt.common.configuration.providers.toml import TomlProviderReadException
 from dlt.common.destination.exceptions import DestinationException, UnknownDestinationModule
 from dlt.common.exceptions import MissingDependencyException
+from dlt.load.exceptions import LoadClientJobException
 from tomlkit.exceptions import ParseError as TomlParseError
 
 from pipelines.runner.lock import RunInProgress
+from pipelines.runner.pending import describe_job_failure
 from sources.http_kit import (
     ApiUnavailableError,
     AuthError,
@@ -39,6 +41,8 @@ EXIT_DESTINATION = 5
 EXIT_INCOMPLETE = 6
 #: another run of the same pipeline holds its lock (pipelines/runner/lock.py); nothing was done
 EXIT_IN_PROGRESS = 7
+#: `status`: a table's last successful load is older than `--max-age`, or the dataset was never loaded
+EXIT_STALE = 8
 EXIT_INTERRUPTED = 130
 
 
@@ -89,7 +93,14 @@ def explain(exc: BaseException) -> Optional[Tuple[str, int]]:
             return f"unknown destination {err.ref!r}", EXIT_CONFIG
         if isinstance(err, ConfigurationValueError):
             return f"invalid configuration: {_first_line(err)}", EXIT_CONFIG
+    blocked = describe_job_failure(exc)  # a load job that failed: its package, table, reason, way out
+    if blocked is not None:
+        return blocked, EXIT_DESTINATION
     for err in _chain(exc):
+        if isinstance(err, LoadClientJobException) and getattr(err, "client_exception", None) is not None:
+            # its own message holds the job's whole traceback; the cause is the database's first line
+            table = err.job_id.split(".", 1)[0]
+            return f"destination failed: loading {table}: {_first_line(err.client_exception)}", EXIT_DESTINATION
         if isinstance(err, DestinationException) or type(err).__module__.startswith(("psycopg2", "duckdb")):
             return f"destination failed: {_first_line(err)}", EXIT_DESTINATION
     return None

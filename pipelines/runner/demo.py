@@ -3,11 +3,13 @@ a check of every landed id against the sandbox's ground truth."""
 
 import argparse
 import time
+from pathlib import Path
 from typing import Any, Callable, Collection, Dict, Tuple
 
 from pipelines.runner.summary import SyncResult, print_counts
 from pipelines.runner.sync import run_sync
 from pipelines.warehouse.destinations import DEMO_DUCKDB_FILE
+from pipelines.warehouse.report import write_pipeline_report
 
 DEMO_FILE = DEMO_DUCKDB_FILE
 
@@ -69,3 +71,11 @@ def sync_twice(
 def _requests(stats: Dict[str, Any]) -> str:
     tokens = f" + {stats['token_requests']} token request(s)" if "token_requests" in stats else ""
     return f"{stats['requests']} API requests{tokens}"
+
+
+def write_demo_report(pipeline: Any, redraw: str) -> None:
+    """The NPS report of what the demo loaded, in the working directory, and where it is."""
+    png, page = write_pipeline_report(pipeline, Path("."))
+    print(f"report: {page}")
+    print(f"        {png}")
+    print(f"  redraw it: {redraw}")

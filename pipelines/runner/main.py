@@ -4,9 +4,13 @@ import argparse
 import logging
 from typing import List, Optional
 
+from dlt.common.pipeline import get_dlt_pipelines_dir
+
 from pipelines.runner.cli import run_cli
 from pipelines.runner.options import RUN, check_warehouse_options, parse_args
-from pipelines.runner.summary import print_counts
+from pipelines.runner.run_record import recorded_run
+from pipelines.runner.status import STATUS, run_status
+from pipelines.runner.summary import print_summary
 from pipelines.runner.sync import run_sync
 from pipelines.runner.vendor import Vendor
 
@@ -26,12 +30,15 @@ def install_log_filters(vendor: Vendor) -> None:
 
 def dispatch(vendor: Vendor, args: argparse.Namespace) -> int:
     check_warehouse_options(args)  # inside run_cli: a bad name or destination ends in one `error:` line
+    if args.command == STATUS:
+        return run_status(vendor, args)
     if args.command != RUN:
         return vendor.commands[args.command].run(args)
     if args.demo:
         return vendor.demo(vendor, args)
-    result = run_sync(vendor, args)
-    print_counts(result.rows, f"{args.destination} dataset {args.dataset_name!r}")
+    with recorded_run(get_dlt_pipelines_dir(), args):  # what `status` reports of the last run
+        result = run_sync(vendor, args)
+    print_summary(result, f"{args.destination} dataset {args.dataset_name!r}")
     if result.views:
         print(f"analyst views: {', '.join(result.views)}")
     return 0

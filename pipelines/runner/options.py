@@ -6,6 +6,7 @@ import re
 import sys
 from typing import List, Optional, Sequence
 
+from pipelines.runner.status import STATUS, add_status_options
 from pipelines.runner.vendor import Vendor
 from sources.http_kit import ConfigError
 
@@ -36,6 +37,12 @@ def add_sync_options(parser: argparse.ArgumentParser, vendor: Vendor) -> None:
         "--full-refresh", action="store_true", help="drop this source's tables and state, then load everything"
     )
     parser.add_argument(
+        "--drop-pending",
+        action="store_true",
+        help="discard the load packages an earlier run could not load (the error line names them);"
+        " their records are extracted again",
+    )
+    parser.add_argument(
         "--progress",
         nargs="?",
         const="log",
@@ -43,6 +50,12 @@ def add_sync_options(parser: argparse.ArgumentParser, vendor: Vendor) -> None:
         choices=PROGRESS_CHOICES,
         help="auto (default): a live line per resource on a terminal, a line every 5 s otherwise;"
         " none; or one of dlt's collectors (bare --progress: log)",
+    )
+    parser.add_argument(
+        "--max-parallel-accounts",
+        type=int,
+        metavar="N",
+        help=f"accounts synced at once (default: {vendor.section}.max_parallel_accounts, else 8)",
     )
     parser.add_argument("--demo", action="store_true", help="run against a local sandbox with generated data (offline)")
 
@@ -58,6 +71,9 @@ def build_parser(vendor: Vendor) -> argparse.ArgumentParser:
     run = commands.add_parser(RUN, help=f"sync {vendor.title} (the default command)")
     add_warehouse_options(run, vendor.name)
     add_sync_options(run, vendor)
+    status = commands.add_parser(STATUS, help="is the data fresh? rows, newest record and last load per table")
+    add_warehouse_options(status, vendor.name)
+    add_status_options(status)
     for name, command in vendor.commands.items():
         sub = commands.add_parser(name, help=command.help)
         if command.warehouse_options:

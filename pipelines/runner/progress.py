@@ -97,10 +97,13 @@ class SyncProgress(Collector):
         self.stream.flush()
 
 
-def progress_for(choice: Optional[str]) -> Any:
-    """`--progress`: ours by default, `none` for silence, or one of dlt's collectors by name."""
+def progress_for(choice: Optional[str], live: Optional[bool] = None) -> Any:
+    """`--progress`: ours by default, `none` for silence, or one of dlt's collectors by name.
+
+    `live=False` keeps ours to log lines even on a terminal: accounts running side by side would
+    redraw over each other's lines."""
     if choice in (None, "auto"):
-        return SyncProgress()
+        return SyncProgress(live=live)
     if choice == "none":
         return None
     return choice

@@ -2,51 +2,82 @@
 
 import argparse
 import logging
-from typing import Any, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import dlt
 from dlt.common.pipeline import get_dlt_pipelines_dir
 from dlt.destinations.adapters import bigquery_adapter
 from dlt.pipeline.helpers import pipeline_drop
 
-from pipelines.runner.accounts import make_sources, single_account
-from pipelines.runner.cli import FailureWithStatus, explain
+from pipelines.runner.accounts import configured_accounts, single_account
+from pipelines.runner.cli import EXIT_DESTINATION, FailureWithStatus, explain
+from pipelines.runner.gate import DestinationGate
 from pipelines.runner.lock import pipeline_lock
+from pipelines.runner.parallel import DEFAULT_MAX_PARALLEL_ACCOUNTS, UnitOutcome, failures, run_units
+from pipelines.runner.pending import drop_pending, load_pending
 from pipelines.runner.progress import progress_for
-from pipelines.runner.summary import SyncResult, print_counts, row_counts
+from pipelines.runner.summary import SyncResult, print_counts, row_counts_of
+from pipelines.runner.units import Unit, adopt_state, plan_units
 from pipelines.runner.vendor import Vendor
 from pipelines.warehouse.destinations import (
     DEFAULT_DUCKDB_FILE,
     LOADER_FILE_FORMAT,
     destination_for,
+    duckdb_path,
     extract_buffer_settings,
 )
 from pipelines.warehouse.migrations import upgrade_dataset
+from sources.http_kit import ConfigError
 
 logger = logging.getLogger(__name__)
 
 
 def make_pipeline(
-    args: argparse.Namespace, duckdb_file: str = DEFAULT_DUCKDB_FILE, pipelines_dir: Optional[str] = None
+    args: argparse.Namespace,
+    duckdb_file: str = DEFAULT_DUCKDB_FILE,
+    pipelines_dir: Optional[str] = None,
+    *,
+    pipeline_name: Optional[str] = None,
+    live_progress: Optional[bool] = None,
 ) -> Any:
     return dlt.pipeline(
-        pipeline_name=args.pipeline_name,
+        pipeline_name=pipeline_name or args.pipeline_name,
         pipelines_dir=pipelines_dir,
         destination=destination_for(args.destination, args.dataset_name, duckdb_file),
         dataset_name=args.dataset_name,
-        progress=progress_for(getattr(args, "progress", "none")),
+        progress=progress_for(getattr(args, "progress", "none"), live_progress),
     )
+
+
+def max_parallel_accounts(vendor: Vendor, args: argparse.Namespace) -> int:
+    """`--max-parallel-accounts`, else `sources.<vendor>.max_parallel_accounts`, else the default."""
+    value = getattr(args, "max_parallel_accounts", None) or dlt.config.get(f"{vendor.section}.max_parallel_accounts")
+    if value in (None, ""):
+        return DEFAULT_MAX_PARALLEL_ACCOUNTS
+    if not str(value).strip().isdigit() or int(value) < 1:
+        raise ConfigError(f"{vendor.section}.max_parallel_accounts: {value!r} is not a whole number of at least 1")
+    return int(value)
+
+
+def destination_gate(args: argparse.Namespace, pipeline: Any, duckdb_file: str) -> DestinationGate:
+    """The turn-taking of loads into this destination and dataset (gate.py)."""
+    if args.destination == "duckdb":
+        path = duckdb_path(duckdb_file)
+        return DestinationGate(f"duckdb:{path or 'configured'}:{args.dataset_name}", duckdb_path=path)
+    if args.destination == "postgres":
+        return DestinationGate(f"postgres:{args.dataset_name}", postgres=pipeline.sql_client)
+    return DestinationGate(f"{args.destination}:{args.dataset_name}")
 
 
 def run_sync(
     vendor: Vendor, args: argparse.Namespace, duckdb_file: str = DEFAULT_DUCKDB_FILE, **source_overrides: Any
 ) -> SyncResult:
-    """Sync every configured account of `vendor`, one after another, then (re)create its views.
+    """Sync every configured account of `vendor`, side by side, then (re)create its views.
 
-    An account that fails in its extract (refused credentials, API down) does not stop the others;
-    the run then ends with one line naming each failed account. A failure after the extract is the
-    destination's, which every account would meet: it stops the run. With several accounts, a full
-    refresh first drops what every account's schema holds and resets every account's state.
+    Each account is a unit of its own (units.py: its own pipeline and state); accounts extract in
+    parallel and load in turn (parallel.py, gate.py). An account that fails in its extract (refused
+    credentials, API down) does not stop the others; the run then ends with one line naming each failed
+    account. A destination failure, which every account would meet, starts no further account.
 
     A second run of the same pipeline (name and pipelines folder) refuses before dlt opens the
     pipeline: two runs would share its state and load packages (pipelines/runner/lock.py).
@@ -57,41 +88,143 @@ def run_sync(
 
 
 def _run(vendor: Vendor, args: argparse.Namespace, duckdb_file: str, pipelines_dir: str, overrides: Any) -> SyncResult:
-    pipeline = make_pipeline(args, duckdb_file, pipelines_dir)
-    sources = make_sources(vendor, args.resources, args.start_date, **overrides)
-    multi = len(sources) > 1
-    if not (args.full_refresh and not args.resources):  # a full refresh drops the old tables anyway
-        upgrade_dataset(pipeline, vendor.account_tables, None if multi else single_account(vendor), vendor.name)
-    if args.full_refresh:
-        # views depend on the tables a refresh drops (Postgres refuses to drop them otherwise)
-        vendor.drop_views(pipeline, args.dataset_name)
+    units = plan_units(vendor, args.pipeline_name, args.resources, args.start_date, **overrides)
+    parallel = min(max_parallel_accounts(vendor, args), len(units))
+    # the dataset's pipeline: views, upgrades, and (with accounts) the pipeline they once shared
+    base = make_pipeline(args, duckdb_file, pipelines_dir)
+    gate = destination_gate(args, base, duckdb_file)
     refresh = ("drop_resources" if args.resources else "drop_sources") if args.full_refresh else None
-    if pipeline.has_pending_data:
-        pipeline.load()  # an earlier run's packages: dlt's run() would load them and extract nothing
-    if multi and refresh:
-        drop_accounts(vendor, pipeline, sources, bool(args.resources))
-        refresh = None
-    result = SyncResult(pipeline)
-    failures: List[Tuple[str, str, int]] = []
-    for source in sources:
-        if args.destination == "bigquery":
-            apply_bigquery_layout(vendor, source)
-        try:
-            pipeline.run(source, loader_file_format=LOADER_FILE_FORMAT.get(args.destination), refresh=refresh)
-        except Exception as exc:  # noqa: BLE001 - an expected failure of one account is reported at the end
-            explained = explain(exc)
-            if explained is None or not multi or pipeline.has_pending_data:
-                raise
-            failures.append((source.name, *explained))
-            logger.error("account %r: %s", source.name, explained[0])
-            continue
-        for table, n in row_counts(pipeline).items():
-            result.rows[table] = result.rows.get(table, 0) + n
-    result.views = vendor.create_views(pipeline, args.dataset_name)
-    if failures:
+    with gate.turn(f"pipeline {args.pipeline_name!r}"):
+        legacy = prepare_dataset(vendor, args, base, units, upgrade=not (args.full_refresh and not args.resources))
+        if args.full_refresh:
+            # views depend on the tables a refresh drops (Postgres refuses to drop them otherwise)
+            vendor.drop_views(base, args.dataset_name)
+        if units[0].account is not None and refresh:
+            drop_accounts(vendor, base, units, bool(args.resources), args, duckdb_file, pipelines_dir)
+            refresh, legacy = None, {}
+    result = SyncResult(base)
+
+    def work(unit: Unit, outcome: UnitOutcome) -> None:
+        sync_unit(vendor, unit, outcome, args, duckdb_file, pipelines_dir, gate, refresh, legacy, live=parallel == 1)
+
+    outcomes = run_units(units, work, parallel, stops_all=_stops_all)
+    for outcome in outcomes:
+        result.notes += outcome.notes
+        for counts, total in ((outcome.pending_rows, result.earlier_rows), (outcome.rows, result.rows)):
+            for table, n in counts.items():
+                total[table] = total.get(table, 0) + n
+    failed = failures(outcomes)
+    fatal = [error for _, error in failed if _stops_all(error) or len(units) == 1]
+    if fatal:
+        raise fatal[0]
+    loaded = [o.unit for o in outcomes if o.error is None]
+    result.views = create_views_after(vendor, args, duckdb_file, loaded, gate) if loaded else []
+    if failed:
+        for outcome, error in failed:
+            logger.error("%s: %s", outcome.unit.label, explain(error)[0])  # type: ignore[index]
         print_counts(result.rows, f"{args.destination} dataset {args.dataset_name!r} (accounts that succeeded)")
-        raise AccountsFailed(failures)
+        raise AccountsFailed([(o.unit.account or "", *explain(e)) for o, e in failed])  # type: ignore[misc]
     return result
+
+
+def prepare_dataset(
+    vendor: Vendor, args: argparse.Namespace, base: Any, units: List[Unit], upgrade: bool = True
+) -> Dict[str, Any]:
+    """Upgrade an older dataset; with accounts, the source states of the pipeline they once shared."""
+    if upgrade:
+        several = len(units) > 1 or len(configured_accounts(vendor)) > 1
+        upgrade_dataset(base, vendor.account_tables, None if several else single_account(vendor), vendor.name)
+    return shared_pipeline_states(base) if units[0].account is not None else {}
+
+
+def sync_account(
+    vendor: Vendor, args: argparse.Namespace, account: Optional[str], duckdb_file: str = DEFAULT_DUCKDB_FILE
+) -> Dict[str, int]:
+    """One account (None: the single account), start to end, as one Airflow task runs it; the rows loaded.
+
+    The same steps as one unit of `run_sync`, under that account's own pipeline lock."""
+    pipelines_dir = get_dlt_pipelines_dir()
+    units = plan_units(vendor, args.pipeline_name, args.resources, args.start_date, only=[account] if account else None)
+    with pipeline_lock(pipelines_dir, units[0].pipeline_name), extract_buffer_settings():
+        base = make_pipeline(args, duckdb_file, pipelines_dir)
+        gate = destination_gate(args, base, duckdb_file)
+        with gate.turn(units[0].label):
+            legacy = prepare_dataset(vendor, args, base, units)
+        outcome = UnitOutcome(units[0])
+        sync_unit(vendor, units[0], outcome, args, duckdb_file, pipelines_dir, gate, None, legacy, live=False)
+        return outcome.loaded
+
+
+def create_views_after(
+    vendor: Vendor,
+    args: argparse.Namespace,
+    duckdb_file: str = DEFAULT_DUCKDB_FILE,
+    loaded: Optional[List[Unit]] = None,
+    gate: Optional[DestinationGate] = None,
+) -> List[str]:
+    """The analyst views, through a pipeline opened after the loads (views need the tables its schema
+    lists); `loaded` defaults to every configured account (the Airflow task after all accounts)."""
+    pipelines_dir = get_dlt_pipelines_dir()
+    units = loaded or plan_units(vendor, args.pipeline_name, None, None)
+    pipeline = None
+    for unit in units:
+        pipeline = make_pipeline(args, duckdb_file, pipelines_dir, pipeline_name=unit.pipeline_name)
+        if loaded is None:
+            pipeline.sync_destination()  # a fresh worker: the schema lives in the destination
+        if pipeline.default_schema_name:
+            break
+    gate = gate or destination_gate(args, pipeline, duckdb_file)
+    with gate.turn(f"pipeline {args.pipeline_name!r}"):
+        return vendor.create_views(pipeline, args.dataset_name)
+
+
+def sync_unit(
+    vendor: Vendor,
+    unit: Unit,
+    outcome: UnitOutcome,
+    args: argparse.Namespace,
+    duckdb_file: str,
+    pipelines_dir: str,
+    gate: DestinationGate,
+    refresh: Optional[str],
+    legacy: Dict[str, Any],
+    live: bool,
+) -> None:
+    """One account, start to end, in the calling thread: state, pending packages, extract, normalize, load.
+
+    The Airflow DAG runs one account per task through this same function."""
+    pipeline = make_pipeline(
+        args, duckdb_file, pipelines_dir, pipeline_name=unit.pipeline_name, live_progress=None if live else False
+    )
+    with gate.turn(unit.label):
+        pipeline.sync_destination()
+        adopt_state(pipeline, unit.source.name, legacy.get(unit.source.name), args.pipeline_name)
+        if getattr(args, "drop_pending", False):
+            outcome.notes = drop_pending(pipeline)  # the state rewinds: this run extracts their records again
+        # an earlier run's packages (a failed load, a killed run): loaded first, and counted
+        outcome.pending_rows = load_pending(pipeline)
+    if args.destination == "bigquery":
+        apply_bigquery_layout(vendor, unit.source)
+    pipeline.extract(unit.source, refresh=refresh, loader_file_format=LOADER_FILE_FORMAT.get(args.destination))
+    info = pipeline.normalize()
+    with gate.turn(unit.label):
+        pipeline.load()
+    outcome.rows = row_counts_of(info)
+
+
+def _stops_all(error: BaseException) -> bool:
+    """A bug, an interrupt or the destination's failure: no point starting another account."""
+    if not isinstance(error, Exception):
+        return True
+    explained = explain(error)
+    return explained is None or explained[1] == EXIT_DESTINATION
+
+
+def shared_pipeline_states(base: Any) -> Dict[str, Any]:
+    """The source states of the pipeline accounts shared before each became its own (units.py)."""
+    base.sync_destination()
+    load_pending(base)  # packages of the shared pipeline, from before the upgrade
+    return dict(base.state.get("sources", {}))
 
 
 def apply_bigquery_layout(vendor: Vendor, source: Any) -> Any:
@@ -102,13 +235,25 @@ def apply_bigquery_layout(vendor: Vendor, source: Any) -> Any:
     return source
 
 
-def drop_accounts(vendor: Vendor, pipeline: Any, sources: List[Any], selected_only: bool) -> None:
+def drop_accounts(
+    vendor: Vendor,
+    base: Any,
+    units: List[Unit],
+    selected_only: bool,
+    args: argparse.Namespace,
+    duckdb_file: str,
+    pipelines_dir: str,
+) -> None:
     """A full refresh of several accounts that share tables: drop the tables (all, or the selected
-    resources') and reset the state of every account's schema, before any account loads again."""
-    pipeline.sync_destination()  # schemas and state may live only in the destination
-    resources = list(sources[0].selected_resources) if selected_only else []
-    # the single-account schema too: its tables may hold what the accounts are to reload
-    for name in dict.fromkeys([source.name for source in sources] + [vendor.source.name]):
+    resources') and reset every account's state, before any account loads again."""
+    resources = list(units[0].source.selected_resources) if selected_only else []
+    # the shared pipeline's schemas too (accounts from before they ran on their own, the single account)
+    targets: List[Tuple[Any, str]] = [(base, name) for name in [*(u.source.name for u in units), vendor.source.name]]
+    for unit in units:
+        pipeline = make_pipeline(args, duckdb_file, pipelines_dir, pipeline_name=unit.pipeline_name)
+        pipeline.sync_destination()  # schemas and state may live only in the destination
+        targets.append((pipeline, unit.source.name))
+    for pipeline, name in targets:
         if name not in pipeline.schema_names:
             continue  # never loaded: nothing of its own to drop
         pipeline_drop(

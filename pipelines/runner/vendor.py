@@ -40,11 +40,20 @@ class Vendor:
     drop_views: DropViews
     #: `--demo`: (this vendor, the run options) -> exit status
     demo: Callable[["Vendor", argparse.Namespace], int]
+    #: every resource of the source, in its order: what the Airflow DAG makes a task of, known without
+    #: credentials when the DAG is parsed (tests/pipelines/test_vendors.py checks it against the source)
+    resources: Tuple[str, ...] = ()
     default_excluded: Tuple[str, ...] = ()
     bigquery_layout: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     #: tables that gained the `account` column after datasets existed (see warehouse.migrations)
     account_tables: Tuple[str, ...] = ()
     commands: Dict[str, Command] = field(default_factory=dict)
+    #: opt-in history resources (dlt transformers) -> the resource each reads its records from. Named
+    #: in `--resources`, a history resource brings its parent: the parent's cursor must not move on
+    #: without the parent's rows being loaded
+    history: Mapping[str, str] = field(default_factory=dict)
+    #: `status`: the column holding each table's newest record time (the vendor's cursor)
+    freshness_columns: Mapping[str, str] = field(default_factory=dict)
     #: filters for dlt's logger: warnings that are the vendor's design, not a problem
     log_filters: Tuple[logging.Filter, ...] = ()
 

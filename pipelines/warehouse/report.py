@@ -2,10 +2,12 @@
 
 import argparse
 from pathlib import Path
+from typing import Any, Tuple
 
 import dlt
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 
+from analytics.report import write_report
 from pipelines.warehouse.destinations import DEFAULT_DUCKDB_FILE, DEMO_DUCKDB_FILE, destination_for
 from sources.http_kit import ConfigError
 
@@ -17,12 +19,6 @@ def add_options(parser: argparse.ArgumentParser) -> None:
 
 def report(args: argparse.Namespace) -> int:
     """Write the NPS report from the analyst views of an already loaded dataset."""
-    try:
-        import matplotlib  # noqa: F401 - the optional [report] extra
-
-        from analytics.report import write_report
-    except ImportError:
-        raise ConfigError("report needs matplotlib: pip install 'feedback-connectors[report]'") from None
     duckdb_file = DEMO_DUCKDB_FILE if args.demo else DEFAULT_DUCKDB_FILE
     pipeline = dlt.pipeline(
         pipeline_name=args.pipeline_name,
@@ -37,6 +33,13 @@ def report(args: argparse.Namespace) -> int:
             raise ConfigError(
                 f"no NPS views in {args.destination} dataset {args.dataset_name!r}: run the pipeline first"
             ) from None
-        png, page = write_report(sql, dataset, args.output, f"Wootric NPS — {args.dataset_name}")
+        png, page = write_report(sql, dataset, args.output)
     print(f"wrote {png} and {page}")
     return 0
+
+
+def write_pipeline_report(pipeline: Any, output: Path) -> Tuple[Path, Path]:
+    """The report of a pipeline that just loaded (the demo's): PNG and HTML paths, absolute."""
+    with pipeline.sql_client() as sql:
+        png, page = write_report(sql, sql.fully_qualified_dataset_name(), output)
+    return png.resolve(), page.resolve()

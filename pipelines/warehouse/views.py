@@ -3,6 +3,7 @@
 from typing import Any, List
 
 from analytics.feedback_all import create_feedback_all, datasets, drop_feedback_all
+from analytics.woku_monthly import create_woku_monthly_views, drop_woku_monthly_views
 from analytics.wootric_nps import create_nps_views, drop_nps_views
 
 
@@ -20,8 +21,10 @@ def drop_wootric_views(pipeline: Any, dataset: str) -> None:
 
 
 def woku_views(pipeline: Any, dataset: str) -> List[str]:
-    return create_feedback_all(pipeline, *datasets("woku", dataset))
+    """The monthly NPS/CSAT/CES views in the Woku dataset, then `feedback_all` beside them."""
+    return create_woku_monthly_views(pipeline) + create_feedback_all(pipeline, *datasets("woku", dataset))
 
 
 def drop_woku_views(pipeline: Any, dataset: str) -> None:
+    drop_woku_monthly_views(pipeline)
     drop_feedback_all(pipeline, datasets("woku", dataset)[1])

@@ -13,7 +13,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Callable, Generic, List, Optional, Protocol, Sequence, Tuple, TypeVar
 
-from pipelines.runner.cli import EXIT_INCOMPLETE
+from pipelines.runner.cli import EXIT_DESTINATION, EXIT_INCOMPLETE, FailureWithStatus, explain
 from sources.http_kit import AuthError, SourceError
 from sources.http_kit.redact import one_line
 
@@ -79,22 +79,32 @@ class Run(Generic[R, Out]):
 
 
 def send_rows(
-    rows: Sequence[R], policy: Policy[R, Out], *, max_consecutive_failures: int, last_to_send: Optional[int] = None
+    rows: Sequence[R],
+    policy: Policy[R, Out],
+    *,
+    max_consecutive_failures: int,
+    last_to_send: Optional[int] = None,
+    on_outcome: Optional[Callable[[Out], None]] = None,
 ) -> Run[R, Out]:
     """Send every row the policy does not settle itself, in order (see the module docstring).
 
     `last_to_send`: the index of the last row that can be sent; failures on it do not `stop` the run
-    (nothing is left to spare). None: any run of failures stops it.
+    (nothing is left to spare). None: any run of failures stops it. `on_outcome` gets each outcome as it
+    is decided (the journal makes it durable before the next row goes out); a lost answer's comes later.
     """
     run: Run[R, Out] = Run()
     failures, answered = 0, False
+    record = on_outcome or (lambda _: None)
     for index, row in enumerate(rows):
         done = policy.settled(row)
         if done is not None:
             run.outcomes.append(done)
+            record(done)
             continue
         if run.halted is not None:
-            run.outcomes.append(policy.not_sent(row, one_line(f"not sent: {run.halted}")))
+            skipped = policy.not_sent(row, one_line(f"not sent: {run.halted}"))
+            run.outcomes.append(skipped)
+            record(skipped)
             continue
         try:
             sent = policy.send(row)
@@ -106,6 +116,8 @@ def send_rows(
         run.outcomes.append(sent.outcome)
         if sent.outcome is None:
             run.lost.append((index, row))
+        else:
+            record(sent.outcome)
         answered = answered or sent.answered
         if sent.failed is False:
             failures = 0
@@ -147,14 +159,19 @@ def finish(
 ) -> int:
     """Load the outcomes, print the summary and the first problems, and give the exit status.
 
-    A failed load prints the summary on stderr before the error: what was sent is not lost from view.
+    `tail` (where the results are) is printed only once they landed. A failed load prints the summary with
+    `not_loaded` (where the outcomes are kept) on stderr, then ends the run with exit 5: what was sent is
+    not lost from view, and the status says the results did not land.
     """
     if load is not None:
         try:
             load()
-        except Exception:
+        except Exception as exc:
+            explained = explain(exc)
             print(summary(not_loaded), file=sys.stderr)
-            raise
+            if explained is None:
+                raise  # a bug: its traceback
+            raise FailureWithStatus(explained[0], EXIT_DESTINATION) from exc
     print(summary(tail))
     show_problems(problems, table)
     if aborted is not None:

@@ -8,7 +8,7 @@ outcomes never mixes with a sync's packages.
 import argparse
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, get_args, get_type_hints
+from typing import Any, Dict, List, Mapping, Sequence, Tuple, Union, get_args, get_type_hints
 
 import dlt
 
@@ -53,7 +53,7 @@ class Table:
     rows: Sequence[Mapping[str, Any]]
     columns: Mapping[str, Mapping[str, Any]]
     write_disposition: str = "append"
-    primary_key: Optional[str] = None
+    primary_key: Union[None, str, Tuple[str, ...]] = None
 
 
 def results_pipeline(args: argparse.Namespace, command: str) -> Any:
@@ -62,7 +62,12 @@ def results_pipeline(args: argparse.Namespace, command: str) -> Any:
 
 
 def load_tables(pipeline: Any, tables: Sequence[Table], schema: str, destination: str) -> None:
-    """One load of every table that has rows (an empty table is not loaded)."""
+    """One load of every table that has rows (an empty table is not loaded).
+
+    Pending packages are loaded first: dlt's `run` would load them instead of these rows, and say nothing.
+    """
+    if pipeline.has_pending_data:
+        pipeline.load()
     resources: List[Any] = []
     for table in tables:
         if not table.rows:

@@ -16,13 +16,16 @@ The policy (what a row is: `tracker_rows.py`):
 - Outcomes: `assigned`; `rejected` (invalid before sending, or a 4xx answer: retrying cannot help);
   `failed` (no usable answer after the retries: 5xx, resets, timeouts; sending again later may work).
 
-Every input row ends in `<dataset>.tracker_writeback_results` (appended, one load per run, `_dlt_load_id`
-tells runs apart), loaded by the pipeline `<pipeline-name>_trackers` (schema `woku_trackers`).
+Every input row ends in `<dataset>.tracker_writeback_results` (one row per input row per run, merged on
+`run_id` and `row_number`), loaded by the pipeline `<pipeline-name>_trackers` (schema `woku_trackers`).
+Each outcome is journaled on disk before the next row is sent, and nothing is sent before the destination
+is checked and an earlier run's outcomes are loaded (`outcomes.py`).
 `--dry-run` checks the rows and prints what would be sent, and, when an API key is configured, which
 definitions would be created (reading the catalog: GET only). It sends and writes nothing.
 
 Exit status: 0 when every row was assigned (or there were none); 6 when any row was rejected or failed,
-or, in a dry run, is invalid. Errors that stop the run before any row is sent use run_cli's codes.
+or, in a dry run, is invalid; 5 when the destination failed: before any row was sent, or, after sending,
+when the outcomes could not be loaded (they stay in the journal). Other errors use run_cli's codes.
 """
 
 import argparse
@@ -34,9 +37,10 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 import dlt
 
 from pipelines.writeback.engine import EXIT_INCOMPLETE, Sent, finish, send_rows, summary_line
+from pipelines.writeback.outcomes import OutcomeTable, outcome_session
 from pipelines.writeback.reader import InputRow, read_table
 from pipelines.writeback.reader import read_csv as read_rows
-from pipelines.writeback.results import Table, columns_of, load_tables, results_pipeline
+from pipelines.writeback.results import columns_of, results_pipeline
 from pipelines.writeback.tracker_rows import (
     ASSIGNED,
     COLUMNS,
@@ -66,6 +70,7 @@ RESULTS_TABLE = "tracker_writeback_results"
 RESULTS_SCHEMA = "woku_trackers"
 #: the columns of RowResult, typed: a column that is NULL in every row of a load still exists
 RESULT_COLUMNS = columns_of(RowResult)
+OUTCOMES = OutcomeTable(RESULTS_TABLE, RESULT_COLUMNS, RESULTS_SCHEMA)
 
 
 def run_trackers(args: argparse.Namespace, make_client: Optional[Callable[[], WokuClient]] = None) -> int:
@@ -73,34 +78,35 @@ def run_trackers(args: argparse.Namespace, make_client: Optional[Callable[[], Wo
     make_client = make_client or woku_client
     if bool(args.file) == bool(args.from_table):
         raise ConfigError("trackers: give exactly one of --file F or --from-table SCHEMA.TABLE")
-    pipeline = None
     if args.file:
         raw, source = read_csv(args.file), args.file
     else:
-        pipeline = results_pipeline(args, "trackers")
-        raw, source = read_table(pipeline, args.destination, args.from_table, COLUMNS), args.from_table
+        reading = results_pipeline(args, "trackers")
+        raw, source = read_table(reading, args.destination, args.from_table, COLUMNS), args.from_table
     rows = validate_rows(raw)
     if args.dry_run:
         return dry_run(rows, args.create_missing, source, make_client)
 
-    client = make_client()
-    try:
-        report = TrackerWriteBack(client).run(rows, create_missing=args.create_missing)
-    finally:
-        client.close()
-    pipeline = pipeline or results_pipeline(args, "trackers")
-    results = Table(RESULTS_TABLE, [r.as_record() for r in report.results], RESULT_COLUMNS)
-    counts = report.counts()
-    return finish(
-        summary=lambda tail: summary(report, tail),
-        load=(lambda: load_tables(pipeline, [results], RESULTS_SCHEMA, args.destination)) if report.results else None,
-        tail=f"results in {args.dataset_name}.{RESULTS_TABLE}" if report.results else "nothing to send",
-        not_loaded="results NOT loaded",
-        problems=[(r.row_number, r.status, r.message) for r in report.results if r.status != ASSIGNED],
-        table=RESULTS_TABLE,
-        aborted=report.aborted,
-        complete=not (counts[REJECTED] or counts[FAILED]),
-    )
+    # the destination is checked, and earlier outcomes loaded, before the first request
+    with outcome_session(args, "trackers", OUTCOMES) as outcomes:
+        client = make_client()
+        try:
+            report = TrackerWriteBack(client).run(
+                rows, create_missing=args.create_missing, record=lambda r: outcomes.record(r.as_record())
+            )
+        finally:
+            client.close()
+        counts = report.counts()
+        return finish(
+            summary=lambda tail: summary(report, tail),
+            load=outcomes.load if report.results else None,
+            tail=f"results in {args.dataset_name}.{RESULTS_TABLE}" if report.results else "nothing to send",
+            not_loaded=outcomes.kept,
+            problems=[(r.row_number, r.status, r.message) for r in report.results if r.status != ASSIGNED],
+            table=RESULTS_TABLE,
+            aborted=report.aborted,
+            complete=not (counts[REJECTED] or counts[FAILED]),
+        )
 
 
 def read_csv(path: str) -> List[InputRow]:
@@ -202,8 +208,17 @@ class TrackerWriteBack:
                 problems[name] = RowResult(0, None, None, name, status, exc.status, reason, self._clock())
         return created, problems
 
-    def run(self, rows: Sequence[Checked], *, create_missing: bool = False) -> WriteBackReport:
-        """Send every valid row in input order; invalid rows pass through as they are."""
+    def run(
+        self,
+        rows: Sequence[Checked],
+        *,
+        create_missing: bool = False,
+        record: Optional[Callable[[RowResult], None]] = None,
+    ) -> WriteBackReport:
+        """Send every valid row in input order; invalid rows pass through as they are.
+
+        `record` gets each row's outcome as it is decided (the journal), before the next row is sent.
+        """
         api = self.client.api
         sent_before, retries_before = api.requests_sent, api.retries
         report = WriteBackReport(results=[])
@@ -212,7 +227,9 @@ class TrackerWriteBack:
             plan = plan_definitions(rows, self.definitions())
             report.created, self._blocked = self.create_definitions(plan.to_create)
         last = max((i for i, r in enumerate(rows) if isinstance(r, TrackerRow)), default=-1)
-        run = send_rows(rows, self, max_consecutive_failures=self.max_consecutive_failures, last_to_send=last)
+        run = send_rows(
+            rows, self, max_consecutive_failures=self.max_consecutive_failures, last_to_send=last, on_outcome=record
+        )
         report.results = [r for r in run.outcomes if r is not None]
         report.stopped, report.aborted = run.stopped, run.aborted
         report.requests, report.retries = api.requests_sent - sent_before, api.retries - retries_before

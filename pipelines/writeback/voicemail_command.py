@@ -1,5 +1,6 @@
 """`woku_pipeline.py voicemails --manifest FILE`: the command around the importer (checks of the
-options, the ledger in the destination, dry run, summary and exit status)."""
+options, the destination checked and earlier outcomes loaded before any POST (`outcomes.py`), the ledger
+in the destination, each row's outcome journaled, dry run, summary and exit status)."""
 
 import argparse
 from datetime import datetime, timezone
@@ -7,9 +8,16 @@ from typing import Callable, Dict, Optional, Sequence
 
 from pipelines.writeback.engine import EXIT_INCOMPLETE, finish, summary_line
 from pipelines.writeback.ledger import AMBIGUOUS, PENDING, SUBMITTED, LedgerEntry, SqlLedger, read_ledger
-from pipelines.writeback.results import load_tables, results_pipeline
+from pipelines.writeback.outcomes import OutcomeTable, outcome_session
+from pipelines.writeback.results import results_pipeline
 from pipelines.writeback.voicemail_rows import Checked, Invalid, read_manifest
-from pipelines.writeback.voicemail_tables import RESULTS_SCHEMA, RESULTS_TABLE, result_table, voicemails_table
+from pipelines.writeback.voicemail_tables import (
+    RESULT_COLUMNS,
+    RESULTS_SCHEMA,
+    RESULTS_TABLE,
+    result_record,
+    voicemails_table,
+)
 from pipelines.writeback.voicemails import (
     CLASSIC_PATH,
     DUPLICATE,
@@ -23,6 +31,8 @@ from pipelines.writeback.voicemails import (
 from sources.http_kit import ConfigError
 from sources.woku import woku_client
 from sources.woku.helpers.client import WokuClient
+
+OUTCOMES = OutcomeTable(RESULTS_TABLE, RESULT_COLUMNS, RESULTS_SCHEMA)
 
 
 def run_voicemails(args: argparse.Namespace, make_client: Optional[Callable[[], WokuClient]] = None) -> int:
@@ -38,37 +48,41 @@ def run_voicemails(args: argparse.Namespace, make_client: Optional[Callable[[], 
     if args.v1 and args.language not in LANGUAGES:
         raise ConfigError(f"--language {args.language!r}: the v1 route takes {' or '.join(LANGUAGES)}")
     items = read_manifest(args.manifest, allow_outside=getattr(args, "allow_outside_files", False))
-    pipeline = results_pipeline(args, "voicemails")
     if args.dry_run:
-        return dry_run(read_ledger(pipeline, args.destination), items, args)
+        return dry_run(read_ledger(results_pipeline(args, "voicemails"), args.destination), items, args)
 
-    client = make_client()
-    try:
-        with pipeline.sql_client() as sql:
-            ledger = SqlLedger(sql, args.destination)
-            ledger.open()
-            importer = VoicemailImporter(
-                client, ledger, v1=args.v1, language=args.language, settle=float(client.api.timeout[1])
-            )
-            report = importer.run(items)
-            landed = ledger.landed_keys()
-    finally:
-        client.close()
+    run_at = datetime.now(timezone.utc)
+    # the destination is checked, and earlier outcomes loaded, before the first request
+    with outcome_session(args, "voicemails", OUTCOMES) as outcomes:
+        client = make_client()
+        try:
+            with outcomes.pipeline.sql_client() as sql:
+                ledger = SqlLedger(sql, args.destination)
+                ledger.open()
+                importer = VoicemailImporter(
+                    client,
+                    ledger,
+                    v1=args.v1,
+                    language=args.language,
+                    settle=float(client.api.timeout[1]),
+                    record=lambda o: outcomes.record(result_record(o, args.manifest, run_at)),
+                )
+                report = importer.run(items)
+                landed = ledger.landed_keys()
+        finally:
+            client.close()
 
-    submitted = [e for e in importer.entries.values() if e.status in SUBMITTED and e.key not in landed]
-    tables = [voicemails_table(submitted), result_table(report.outcomes, args.manifest, datetime.now(timezone.utc))]
-    return finish(
-        summary=lambda tail: summary(report, tail),
-        load=(lambda: load_tables(pipeline, tables, RESULTS_SCHEMA, args.destination))
-        if report.outcomes or submitted
-        else None,
-        tail=f"results in {args.dataset_name}.{RESULTS_TABLE}" if report.outcomes else "empty manifest",
-        not_loaded="results NOT loaded (the ledger has every outcome)",
-        problems=[(o.row, o.status, o.message) for o in report.outcomes if o.status not in (*IMPORTED, DUPLICATE)],
-        table=RESULTS_TABLE,
-        aborted=report.aborted,
-        complete=report.all_imported(),
-    )
+        submitted = [e for e in importer.entries.values() if e.status in SUBMITTED and e.key not in landed]
+        return finish(
+            summary=lambda tail: summary(report, tail),
+            load=(lambda: outcomes.load([voicemails_table(submitted)])) if report.outcomes or submitted else None,
+            tail=f"results in {args.dataset_name}.{RESULTS_TABLE}" if report.outcomes else "empty manifest",
+            not_loaded=f"{outcomes.kept} (the ledger has every voicemail's state)",
+            problems=[(o.row, o.status, o.message) for o in report.outcomes if o.status not in (*IMPORTED, DUPLICATE)],
+            table=RESULTS_TABLE,
+            aborted=report.aborted,
+            complete=report.all_imported(),
+        )
 
 
 def summary(report: ImportReport, tail: str) -> str:

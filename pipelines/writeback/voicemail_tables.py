@@ -97,8 +97,3 @@ def voicemails_table(entries: Sequence[LedgerEntry]) -> Table:
     return Table(
         VOICEMAILS_TABLE, [voicemail_record(e) for e in entries], VOICEMAIL_COLUMNS, "merge", primary_key="ledger_key"
     )
-
-
-def result_table(outcomes: Sequence[Any], manifest: str, run_at: datetime) -> Table:
-    """This run's outcome of every manifest row."""
-    return Table(RESULTS_TABLE, [result_record(o, manifest, run_at) for o in outcomes], RESULT_COLUMNS)

@@ -9,10 +9,10 @@ Tables, loaded once per run after the sends, by the pipeline `<pipeline-name>_vo
 `woku_voicemails`) into the same dataset (`voicemail_tables.py`):
 - `voicemails`, merged on `ledger_key`: the API's answer per submitted voicemail (for a recovered one, the
   review found for it), with the ledger key, its parts, the manifest row and file, and the ledger status.
-- `voicemail_results`, appended: one row per manifest row per run (`run_at`): status accepted, recovered,
-  uncertain, skipped (imported by an earlier run), duplicate, invalid, rejected, failed or ambiguous, with
-  the HTTP status and the reason. A run killed before its load leaves no results rows; the ledger has
-  its outcomes, and the next run's results show them.
+- `voicemail_results`, merged on (`run_id`, `row_number`): one row per manifest row per run: status
+  accepted, recovered, uncertain, skipped (imported by an earlier run), duplicate, invalid, rejected, failed
+  or ambiguous, with the HTTP status and the reason. Each is journaled as it is decided (`outcomes.py`): a
+  run killed or whose load failed leaves them in the journal, and the next run loads them first.
 
 `--dry-run` checks the manifest, reads the ledger if it exists, and prints what each row would do; it sends
 nothing and writes nothing (it needs no API key).
@@ -150,8 +150,11 @@ class VoicemailImporter:
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
         max_consecutive_lost: int = MAX_CONSECUTIVE_LOST,
+        record: Optional[Callable[[Outcome], None]] = None,
     ) -> None:
+        """`record` gets each row's outcome as it is decided (the journal); a lost answer's once it is settled."""
         self.client, self._clock = client, clock
+        self._record = record or (lambda _: None)
         self.v1, self.language = v1, language
         self.max_consecutive_lost = max_consecutive_lost
         self.book = LedgerBook(ledger, clock)
@@ -178,8 +181,9 @@ class VoicemailImporter:
                 report.earlier[e.status] = report.earlier.get(e.status, 0) + 1
                 self._resolved_now.add(e.key)
 
-        run = send_rows(items, self, max_consecutive_failures=self.max_consecutive_lost)
+        run = send_rows(items, self, max_consecutive_failures=self.max_consecutive_lost, on_outcome=self._record)
         outcomes, lost = run.outcomes, run.lost
+        settled_later = [index for index, _ in lost]
         report.stopped, report.aborted = run.stopped, run.aborted
         for round_ in (1, 2):
             if not lost:
@@ -203,6 +207,10 @@ class VoicemailImporter:
             lost = again
         for index, vm in lost:
             outcomes[index] = self._settled_outcome(vm, self.entries[vm.key])
+        for index in settled_later:
+            settled = outcomes[index]
+            if settled is not None:
+                self._record(settled)
 
         report.outcomes = [o for o in outcomes if o is not None]
         report.posts = self.posts

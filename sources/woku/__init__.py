@@ -12,8 +12,10 @@ from dlt.sources import DltResource
 from sources.http_kit import RetryPolicy, config
 from sources.http_kit.limits import HttpLimits
 from sources.record_kit.accounts import ACCOUNT, REPLACE_ACCOUNT, account_hints
+from sources.record_kit.history import HISTORY_DISPOSITION, RECORD_KEY
 from sources.woku.helpers.client import WokuClient
 from sources.woku.helpers.credentials import WokuCredentials
+from sources.woku.helpers.history import history_columns, history_name, history_rows
 from sources.woku.helpers.paginator import envelope
 from sources.woku.helpers.records import parse_timestamp, require_id, tagged
 from sources.woku.settings import DEFAULT_BASE_URL, DEFAULT_LOOKBACK_DAYS, JSON_COLUMNS, LISTS, SURVEYS
@@ -53,9 +55,13 @@ def woku_source(
     request_timeout: float = 60.0,
     max_retries: int = 6,
     account: str = "default",
+    history: bool = False,
     http: HttpLimits = dlt.config.value,
 ) -> List[DltResource]:
     """Every table carries `account` and is merged on (`account`, `_id`), ready for several companies.
+
+    `history` selects `nps_responses_history`, `csat_responses_history` and `ces_responses_history`
+    (every version of each response's score and text note; `--resources` can name them too).
 
     Settings are checked here, before any request, so a bad value stops the run with its name.
     """
@@ -74,6 +80,7 @@ def woku_source(
     )
     return [
         *surveys,
+        *[_history(survey, kind, bool(history)) for survey, kind in zip(surveys, SURVEYS, strict=True)],
         *lists.values(),
         lists["wokus"] | reviews,
         lists["forms"] | form_responses,
@@ -118,6 +125,23 @@ def _survey_responses(
     return dlt.resource(
         responses, name=name, write_disposition="merge", primary_key=(ACCOUNT, "_id"), columns=_hints(name)
     )()
+
+
+def _history(responses: DltResource, kind: str, selected: bool) -> DltResource:
+    """Every version of each response, from the pages `responses` yields (no request of its own)."""
+
+    @dlt.transformer(
+        data_from=responses,
+        name=history_name(kind),
+        write_disposition=HISTORY_DISPOSITION,
+        merge_key=RECORD_KEY,
+        columns=history_columns(),
+        selected=selected,
+    )
+    def history(rows: List[Dict[str, Any]]) -> Iterator[List[Dict[str, Any]]]:
+        yield history_rows(rows)
+
+    return history
 
 
 def _whole_list(client: WokuClient, account: str, name: str) -> DltResource:

@@ -11,6 +11,7 @@ from dlt.sources import DltResource
 from sources.http_kit import RetryPolicy
 from sources.http_kit.limits import HttpLimits
 from sources.record_kit.accounts import ACCOUNT, REPLACE_ACCOUNT
+from sources.record_kit.history import HISTORY_DISPOSITION, RECORD_KEY
 from sources.record_kit.timestamps import epoch_seconds
 from sources.wootric.helpers.boundary import Boundary
 from sources.wootric.helpers.client import WootricClient
@@ -24,6 +25,7 @@ from sources.wootric.helpers.config import (
     resolve_base_url,
 )
 from sources.wootric.helpers.credentials import WootricCredentials
+from sources.wootric.helpers.history import HISTORY_RESOURCE, history_columns, history_table
 from sources.wootric.helpers.metrics import (
     daily_series,
     email_source_rows,
@@ -51,6 +53,7 @@ def wootric_source(
     metrics_start_date: Optional[str] = None,
     metrics_trailing_days: int = 3,
     account: str = "default",
+    history: bool = False,
     http: HttpLimits = dlt.config.value,
 ) -> List[DltResource]:
     """End users (cursor `updated_at`), responses and declines (cursor `created_at`), merged on (`account`, `id`).
@@ -58,6 +61,7 @@ def wootric_source(
     `account` names the Wootric account in every row, so several accounts share one dataset; each
     account is its own source instance (`wootric_source.with_args(name=account)`), with its own
     state. Settings are checked here, before any request, so a bad value stops the run with its name.
+    `history` selects `responses_history` (every version of each response; `--resources` can too).
     """
     account = check_account(account)
     url = resolve_base_url(region, base_url, credentials)
@@ -78,7 +82,29 @@ def wootric_source(
     ]
     first_day = (parse_start_date(metrics_start_date) or initial or _days_ago(365)).date()
     trailing = check_non_negative("metrics_trailing_days", metrics_trailing_days)
-    return [*streams, *_summary_resources(client, account, first_day, trailing)]
+    responses = streams[list(STREAMS).index("responses")]
+    return [
+        *streams,
+        _responses_history(responses, bool(history)),
+        *_summary_resources(client, account, first_day, trailing),
+    ]
+
+
+def _responses_history(responses: DltResource, selected: bool) -> DltResource:
+    """Every version of each response, from the batches `responses` yields (no request of its own)."""
+
+    @dlt.transformer(
+        data_from=responses,
+        name=HISTORY_RESOURCE,
+        write_disposition=HISTORY_DISPOSITION,
+        merge_key=RECORD_KEY,
+        columns=history_columns(column_hints("responses")),
+        selected=selected,
+    )
+    def responses_history(batch: Any) -> Any:
+        yield history_table(batch)
+
+    return responses_history
 
 
 def _days_ago(days: int) -> datetime:

@@ -4,9 +4,10 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
+from analytics import woku_monthly
 from analytics.wootric_nps import view_sql
 
-VIEWS = view_sql("bigquery", "`project.wootric`")
+VIEWS = {**view_sql("bigquery", "`project.wootric`"), **woku_monthly.view_sql("bigquery", "`project.woku`")}
 
 
 @pytest.mark.parametrize("name", sorted(VIEWS))

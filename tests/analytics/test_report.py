@@ -1,17 +1,33 @@
-"""`report` draws from a real DuckDB, and its numbers are the tables' numbers."""
+"""`report` draws from a real DuckDB, its numbers are the tables' numbers, and the chart reads honestly."""
 
 import html
+import math
 import re
+import tomllib
+from datetime import date, datetime, timezone
+from fractions import Fraction
 from pathlib import Path
 
-from analytics.report import COMMENTS
+from analytics.report import COMMENTS, render_html, report_title
+from analytics.report_chart import build_figure
+from analytics.report_data import Comment, Month
 from sandbox.wootric import generate_account
-from tests.conftest import run_cli, sandbox_env
+from tests.conftest import ROOT, run_cli, sandbox_env
 from tests.support.warehouse import read_duckdb
+
+#: a small month two years after the generated span (which starts 2023-01-01, 200 days)
+LATE = datetime(2025, 3, 12, 9, tzinfo=timezone.utc)
+ROW = re.compile(r'<tr data-month="([0-9-]+)"(?: class="small")?>(.*?)</tr>')
+NUMBER = re.compile(r'<td class="n[^"]*">±?(-?\d+(?:\.\d+)?)(?: %)?</td>')
+
+
+def half_away(value: Fraction) -> int:
+    return int(math.floor(abs(value) + Fraction(1, 2))) * (1 if value >= 0 else -1)
 
 
 def test_report_writes_png_and_html_whose_figures_match_the_warehouse(workdir: Path, start_sandbox) -> None:
     account = generate_account(seed=41, end_users=150, responses=2500, declines=100, span_days=200)
+    account.add_responses(9, at=LATE)
     server = start_sandbox(account)
     assert run_cli([], workdir, sandbox_env(server)).returncode == 0
 
@@ -21,14 +37,28 @@ def test_report_writes_png_and_html_whose_figures_match_the_warehouse(workdir: P
     page = (workdir / "out" / "nps_report.html").read_text(encoding="utf-8")
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 20_000
     assert "data:image/png;base64," in page and "<script" not in page
+    # the title names the account and the period, not the dataset twice
+    assert "<h1>Wootric NPS · account default · Jan 2023 – Mar 2025</h1>" in page
 
     monthly = read_duckdb(workdir / "feedback.duckdb", "wootric", "nps_monthly")
-    rows = re.findall(r'<tr data-month="([0-9-]+)">(.*?)</tr>', page)
+    rows = dict(ROW.findall(page))
     assert len(rows) == len(monthly) >= 6
     for row in monthly:
-        cells = dict(rows)[f"{row['month']:%Y-%m}"]
-        numbers = [int(n) for n in re.findall(r'<td class="n[^"]*">(-?\d+)</td>', cells)]
-        assert numbers == [row["responses"], row["promoters"], row["passives"], row["detractors"], row["nps"]]
+        numbers = [float(n) for n in NUMBER.findall(rows[f"{row['month']:%Y-%m}"])]
+        want = [row["responses"], row["promoters"], row["passives"], row["detractors"], row["nps"]]
+        assert numbers[:5] == want
+        assert numbers[5] == round(row["nps_margin"], 1)
+    assert f'<tr data-month="{LATE:%Y-%m}" class="small">' in page
+    assert '<tr class="gap"><td colspan="10">no responses 2023-08 to 2025-02</td></tr>' in page
+
+    # the totals row: sums of the landed counted responses, and their NPS recomputed here
+    counted = [r for r in account.truth("responses") if not r["excluded_from_calculations"]]
+    n, p, d = len(counted), sum(r["score"] >= 9 for r in counted), sum(r["score"] <= 6 for r in counted)
+    totals = re.search(r'<tr class="total"><td>total</td>(.*?)</tr>', page).group(1)
+    numbers = [float(x) for x in NUMBER.findall(totals)]
+    assert numbers[:5] == [n, p, n - p - d, d, half_away(Fraction(100 * (p - d), n))]
+    share_p, share_d = p / n, d / n
+    assert numbers[5] == round(196 * math.sqrt((share_p + share_d - (share_p - share_d) ** 2) / n), 1)
 
     detractors = sorted(
         (
@@ -40,7 +70,62 @@ def test_report_writes_png_and_html_whose_figures_match_the_warehouse(workdir: P
         reverse=True,
     )
     quoted = re.findall(r"<blockquote>(.*?)</blockquote>", page, flags=re.S)
-    assert quoted == [html.escape(r["text"]) for r in detractors[:COMMENTS]]
+    want_quotes = ["<br>\n".join(html.escape(line) for line in r["text"].split("\n")) for r in detractors[:COMMENTS]]
+    assert quoted == want_quotes
+
+
+def test_comments_keep_their_line_breaks() -> None:
+    comment = Comment(datetime(2024, 1, 2, tzinfo=timezone.utc), 3, "first line\nsecond <line>\r\nthird", None)
+    page = render_html([], [comment], b"", "t")
+    assert "<blockquote>first line<br>\nsecond &lt;line&gt;<br>\nthird</blockquote>" in page
+
+
+def test_title_names_the_accounts_and_the_period() -> None:
+    months = [Month(date(2023, 12, 1), 40, 20, 10, 10, 25), Month(date(2026, 11, 1), 40, 20, 10, 10, 25)]
+    assert report_title("Wootric", ["acme"], months) == "Wootric NPS · account acme · Dec 2023 – Nov 2026"
+    assert report_title("Wootric", ["acme", "beta"], months[:1]) == "Wootric NPS · accounts acme, beta · Dec 2023"
+    assert report_title("Wootric", list("abcd"), months).startswith("Wootric NPS · 4 accounts ·")
+    assert report_title("Wootric", [], []) == "Wootric NPS · no responses yet"
+
+
+def test_chart_has_a_time_axis_an_nps_panel_of_its_own_a_band_and_a_legend_clear_of_the_data() -> None:
+    import matplotlib.dates as mdates
+    import matplotlib.pyplot as plt
+
+    months = [
+        Month(date(2023, 11, 1), 300, 150, 90, 60, 30),
+        Month(date(2023, 12, 1), 320, 150, 90, 80, 22),
+        Month(date(2026, 11, 1), 12, 4, 4, 4, 0),
+    ]
+    fig = build_figure(months, "t")
+    try:
+        nps_ax, share_ax, volume_ax = fig.axes
+        # a real time axis: the three-year gap is three years wide, not one category step
+        december, november = (mdates.date2num(date(y, m, 1)) for y, m in ((2023, 12), (2026, 11)))
+        lo, hi = volume_ax.get_xlim()
+        assert lo < december < november < hi and (november - december) / (hi - lo) > 0.8
+        # NPS has its own axis: its zero line is at NPS 0, and nothing is drawn across the share axis
+        assert nps_ax.get_ylim() == (-100, 100) and share_ax.get_ylim() == (0, 100)
+        assert any(list(line.get_ydata()) == [0, 0] for line in nps_ax.get_lines())
+        assert not share_ax.get_lines()
+        # the line breaks at the gap (a NaN between December 2023 and November 2026)
+        nps_line = next(line for line in nps_ax.get_lines() if line.get_label() == "NPS")
+        assert any(math.isnan(y) for y in nps_line.get_ydata())
+        # the 95 % band is drawn, from the months' own intervals
+        assert nps_ax.collections, "no confidence band"
+        # one legend, outside every panel
+        fig.canvas.draw()
+        (legend,) = fig.legends
+        box = legend.get_window_extent()
+        assert not any(box.overlaps(ax.get_window_extent()) for ax in fig.axes)
+    finally:
+        plt.close(fig)
+
+
+def test_matplotlib_is_a_core_dependency() -> None:
+    """`report` works right after `pip install -e .`, as the README and the demo's hint say."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert any(re.match(r"matplotlib\b", dep) for dep in project["dependencies"])
 
 
 def test_report_before_any_load_says_so_in_one_line(workdir: Path) -> None:
@@ -48,15 +133,4 @@ def test_report_before_any_load_says_so_in_one_line(workdir: Path) -> None:
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
         "error: no NPS views in duckdb dataset 'wootric': run the pipeline first"
-    ]
-
-
-def test_report_without_matplotlib_names_the_extra(workdir: Path) -> None:
-    shim = workdir / "shim"
-    shim.mkdir()
-    (shim / "matplotlib.py").write_text("raise ImportError('not installed')\n")
-    done = run_cli(["report"], workdir, {"PYTHONPATH": str(shim)})
-    assert done.returncode == 2
-    assert done.stderr.strip().splitlines() == [
-        "error: report needs matplotlib: pip install 'feedback-connectors[report]'"
     ]

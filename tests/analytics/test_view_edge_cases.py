@@ -14,6 +14,7 @@ def test_null_scores_are_no_category_and_missing_flags_count() -> None:
         " end_user__properties JSON)"
     )
     con.execute("CREATE TABLE w.end_users (account VARCHAR, id BIGINT, email VARCHAR, external_id VARCHAR)")
+    con.execute("CREATE TABLE w.declines (account VARCHAR, id BIGINT, created_at TIMESTAMPTZ)")
     con.execute(
         """INSERT INTO w.responses VALUES
         ('a', 1, 1, NULL, 'no score', '[]', 'web', FALSE, TIMESTAMPTZ '2024-01-01 10:00Z', '{"plan": "Pro"}'),
@@ -27,3 +28,8 @@ def test_null_scores_are_no_category_and_missing_flags_count() -> None:
     assert categories == {1: None, 2: "promoter", 3: "detractor"}
     segments = con.execute("SELECT segment, value, responses FROM w.nps_by_segment ORDER BY 1").fetchall()
     assert segments == [('he said "hi"', "x", 1), ("survey_channel", "web", 1)]
+    # the new views leave out the NULL score and the excluded response as the old ones do
+    rolling = con.execute("SELECT window_days, responses, promoters, nps FROM w.nps_rolling ORDER BY 1").fetchall()
+    assert rolling == [(30, 1, 1, 100), (90, 1, 1, 100)]
+    engagement = con.execute("SELECT responses, declines, commented FROM w.engagement_monthly").fetchall()
+    assert engagement == [(1, 0, 1)]

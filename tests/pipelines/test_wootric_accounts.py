@@ -8,6 +8,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Dict, List
 
+from analytics.wootric_nps import NEEDS
 from sandbox.wootric import generate_account
 from tests.conftest import run_cli, sandbox_env
 from tests.support.accounts import accounts_env as vendor_accounts_env
@@ -15,7 +16,7 @@ from tests.support.summary import loaded
 from tests.support.warehouse import PG_DSN, assert_exact
 
 TABLES = ("end_users", "responses", "declines")
-NPS_VIEWS = ("nps_daily", "nps_monthly", "nps_by_segment", "feedback")
+NPS_VIEWS = tuple(NEEDS)
 LEGACY_TABLES = (*TABLES, "segments", "survey_templates", "email_stats_sources")
 
 

@@ -34,6 +34,10 @@ def _as_bool(value: Any) -> Any:
     return value
 
 
+#: resources that yield Arrow tables with JSON columns as text
+_ARROW_RESOURCES = ("end_users", "responses", "declines", "responses_history")
+
+
 class IntendedJsonHints(logging.Filter):
     """dlt warns when a column hint (json) differs from its Arrow type (string): here that is the design.
     The runner puts it on dlt's logger (importing this module changes no logging)."""
@@ -42,7 +46,7 @@ class IntendedJsonHints(logging.Filter):
         message = record.getMessage()
         return not (
             "when merging arrow schema with dlt schema" in message
-            and any(f"In resource: {stream}," in message for stream in ("end_users", "responses", "declines"))
+            and any(f"In resource: {stream}," in message for stream in _ARROW_RESOURCES)
         )
 
 

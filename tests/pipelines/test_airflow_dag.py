@@ -17,8 +17,11 @@ import duckdb
 import pytest
 from dlt.pipeline.state_sync import decompress_state
 
+from sandbox.woku import generate_company
 from sandbox.wootric import generate_account
 from tests.conftest import ROOT, sandbox_env
+from tests.pipelines.test_woku_pipeline import TABLES as WOKU_TABLES
+from tests.pipelines.test_woku_pipeline import assert_table_exact as assert_woku_exact
 from tests.support.warehouse import assert_exact, read_duckdb
 
 pytestmark = pytest.mark.airflow
@@ -33,7 +36,8 @@ def airflow_home(tmp_path_factory: pytest.TempPathFactory) -> Dict[str, str]:
     home = tmp_path_factory.mktemp("airflow-home")
     dags = home / "dags"
     dags.mkdir()
-    shutil.copy(ROOT / "pipelines" / "wootric_dag.py", dags / "wootric_dag.py")
+    for name in ("wootric_dag.py", "woku_dag.py"):
+        shutil.copy(ROOT / "pipelines" / name, dags / name)
     env = {
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
@@ -66,13 +70,13 @@ def airflow(args: List[str], env: Dict[str, str], cwd: Path) -> subprocess.Compl
     )
 
 
-def dag_structure(env: Dict[str, str], cwd: Path) -> Dict[str, Any]:
+def dag_structure(env: Dict[str, str], cwd: Path, dag_id: str = "wootric_sync") -> Dict[str, Any]:
     """Import errors, task ids and their upstreams, as Airflow's own DagBag parses the DAGs folder."""
     script = (
         "import json, sys\n"
         "from airflow.dag_processing.dagbag import DagBag\n"
         "bag = DagBag()\n"
-        "dag = bag.dags.get('wootric_sync')\n"
+        f"dag = bag.dags.get({dag_id!r})\n"
         "print(json.dumps({'errors': {k: v[-500:] for k, v in bag.import_errors.items()},\n"
         "  'tasks': {t.task_id: sorted(t.upstream_task_ids) for t in dag.tasks} if dag else None,\n"
         "  'retries': {t.task_id: t.retries for t in dag.tasks} if dag else None,\n"
@@ -101,7 +105,9 @@ def state_cursor(db: Path, resource: str, cursor: str) -> Any:
     return state["sources"]["wootric"]["resources"][resource]["incremental"][cursor]["last_value"]
 
 
-def test_dag_loads_with_one_task_per_resource_then_the_views(airflow_home, workdir: Path, start_sandbox) -> None:
+def test_dag_maps_accounts_with_one_task_per_resource_then_the_views(
+    airflow_home, workdir: Path, start_sandbox
+) -> None:
     server = start_sandbox(generate_account(seed=41, end_users=10, responses=20, declines=2))
     # the secrets as an Airflow Variable holding a secrets.toml (here from the environment's
     # AIRFLOW_VAR_ backend), which dlt reads on its own
@@ -117,53 +123,84 @@ def test_dag_loads_with_one_task_per_resource_then_the_views(airflow_home, workd
     env = {**airflow_home, "AIRFLOW_VAR_DLT_SECRETS_TOML": secrets}
     got = dag_structure(env, workdir)
     assert got["errors"] == {}
-    expected = [f"wootric.wootric_{name}" for name in RESOURCE_TASKS]
-    assert list(got["tasks"]) == [*expected, "analyst_views", "all_loaded"]
-    assert got["tasks"]["all_loaded"] == sorted([*expected, "analyst_views"])
+    expected = [f"account.{name}" for name in RESOURCE_TASKS]
+    assert list(got["tasks"]) == ["accounts", *expected, "analyst_views", "all_loaded"]
+    assert got["tasks"]["all_loaded"] == sorted(["accounts", *expected, "analyst_views"])
+    assert got["tasks"][expected[0]] == ["accounts"]  # mapped over the accounts listed at run time
     for before, after in zip(expected, expected[1:], strict=False):
-        assert got["tasks"][after] == [before]  # one after another: they share the incremental state
+        assert got["tasks"][after] == sorted([before, "accounts"])  # one after another: one account's state
     assert got["tasks"]["analyst_views"] == [expected[-1]]
-    assert got["retries"].pop("all_loaded") == 0 and set(got["retries"].values()) == {3}
+    retries = got["retries"]
+    assert retries.pop("all_loaded") == 0 and retries.pop("accounts") == 0 and set(retries.values()) == {3}
     # a failed resource does not keep the next ones from loading, and the last task fails the run
-    assert got["rules"] == ["all_done", "one_failed"]
+    assert got["rules"] == ["all_done", "all_success", "one_failed"]
     assert got["timetable"] == "CronDataIntervalTimetable"
     assert server.stats()["requests"] == 0, "parsing the DAG must not call the API"
 
 
-def test_dag_with_two_accounts_runs_them_one_after_another(airflow_home, workdir: Path, start_sandbox) -> None:
-    servers = {
-        name: start_sandbox(generate_account(seed=s, end_users=5, responses=5)) for name, s in (("a", 1), ("b", 2))
-    }
-    env = {**airflow_home, "SOURCES__WOOTRIC__ACCOUNTS": "a,b"}
+def wootric_accounts_env(servers: Dict[str, Any]) -> Dict[str, str]:
+    env = {"SOURCES__WOOTRIC__ACCOUNTS": ",".join(servers)}
     for name, server in servers.items():
         env[f"SOURCES__WOOTRIC__{name.upper()}__BASE_URL"] = server.url
         env[f"SOURCES__WOOTRIC__{name.upper()}__CREDENTIALS__CLIENT_ID"] = server.client_id
         env[f"SOURCES__WOOTRIC__{name.upper()}__CREDENTIALS__CLIENT_SECRET"] = server.client_secret
-    tasks = dag_structure(env, workdir)["tasks"]
-    assert tasks["wootric.a_end_users"] == []
-    assert tasks["wootric.b_end_users"] == ["wootric.a_email_stats_sources"]
-    assert tasks["analyst_views"] == ["wootric.b_email_stats_sources"]
-    assert len(tasks["all_loaded"]) == 13
+    return env
 
 
-def test_a_failing_account_fails_the_dag_run_while_the_other_loads(airflow_home, workdir: Path, start_sandbox) -> None:
-    good = generate_account(seed=3, end_users=20, responses=60, declines=4)
-    servers = {"a": start_sandbox(generate_account(seed=4, end_users=5, responses=5)), "b": start_sandbox(good)}
-    db = workdir / "feedback.duckdb"
-    env = {**airflow_home, "SOURCES__WOOTRIC__ACCOUNTS": "a,b", "DESTINATION__DUCKDB__CREDENTIALS": str(db)}
-    env["WOOTRIC_DAG__RETRIES"] = "0"  # `dags test` would wait out each retry delay
-    for name, server in servers.items():
-        env[f"SOURCES__WOOTRIC__{name.upper()}__BASE_URL"] = server.url
-        env[f"SOURCES__WOOTRIC__{name.upper()}__CREDENTIALS__CLIENT_ID"] = server.client_id
-        env[f"SOURCES__WOOTRIC__{name.upper()}__CREDENTIALS__CLIENT_SECRET"] = server.client_secret
-    env["SOURCES__WOOTRIC__A__CREDENTIALS__CLIENT_SECRET"] = "wrong-secret-456"
-    run = airflow(["dags", "test", "wootric_sync", "2024-05-01T02:00:00+00:00"], env, workdir)
-    runs = airflow(["dags", "list-runs", "wootric_sync", "-o", "json"], env, workdir)
+def run_state(env: Dict[str, str], cwd: Path, dag_id: str, logical_date: str) -> str:
+    runs = airflow(["dags", "list-runs", dag_id, "-o", "json"], env, cwd)
     listed = next(line for line in runs.stdout.splitlines() if line.startswith("[{"))
-    states = {r["logical_date"][:10]: r["state"] for r in json.loads(listed)}
-    assert states["2024-05-01"] == "failed", run.stdout[-3000:]
+    return {r["logical_date"][:10]: r["state"] for r in json.loads(listed)}[logical_date[:10]]
+
+
+def test_three_accounts_one_refused_the_others_land_and_the_run_fails(
+    airflow_home, workdir: Path, start_sandbox
+) -> None:
+    made = {
+        name: generate_account(seed=60 + i, end_users=20, responses=60, declines=4)
+        for i, name in enumerate(("a", "b", "c"))
+    }
+    db = workdir / "feedback.duckdb"
+    env = {**airflow_home, **wootric_accounts_env({n: start_sandbox(a) for n, a in made.items()})}
+    env["DESTINATION__DUCKDB__CREDENTIALS"] = str(db)
+    env["WOOTRIC_DAG__RETRIES"] = "0"  # `dags test` would wait out each retry delay
+    env["SOURCES__WOOTRIC__B__CREDENTIALS__CLIENT_SECRET"] = "wrong-secret-456"
+    run = airflow(["dags", "test", "wootric_sync", "2024-05-01T02:00:00+00:00"], env, workdir)
+    assert run_state(env, workdir, "wootric_sync", "2024-05-01") == "failed", run.stdout[-3000:]
+    assert "wrong-secret-456" not in run.stdout + run.stderr
     for table in TABLES:
-        assert_exact(table, good.truth(table), read_duckdb(db, "wootric", table), account="b")
+        rows = read_duckdb(db, "wootric", table)
+        assert {row["account"] for row in rows} == {"a", "c"}, table
+        for name in ("a", "c"):
+            assert_exact(table, made[name].truth(table), rows, account=name)
+    with duckdb.connect(str(db), read_only=True) as con:
+        names = {r[0] for r in con.execute("SELECT DISTINCT pipeline_name FROM wootric._dlt_pipeline_state").fetchall()}
+    assert names == {"wootric-a", "wootric-c"}  # each account its own state
+
+
+def test_woku_dag_three_companies_one_refused(airflow_home, workdir: Path, start_woku) -> None:
+    made = {
+        name: generate_company(seed=80 + i, nps_responses=60, reviews=20, form_responses=10)
+        for i, name in enumerate(("a", "b", "c"))
+    }
+    servers = {name: start_woku(company) for name, company in made.items()}
+    db = workdir / "feedback.duckdb"
+    env = {**airflow_home, "SOURCES__WOKU__ACCOUNTS": "a,b,c", "DESTINATION__DUCKDB__CREDENTIALS": str(db)}
+    for name, server in servers.items():
+        env[f"SOURCES__WOKU__{name.upper()}__BASE_URL"] = server.url
+        env[f"SOURCES__WOKU__{name.upper()}__CREDENTIALS__API_KEY"] = server.api_key
+    env["SOURCES__WOKU__B__CREDENTIALS__API_KEY"] = "wrong-key-987654"
+    env["WOKU_DAG__RETRIES"] = "0"
+    got = dag_structure(env, workdir, "woku_sync")
+    assert got["errors"] == {} and "accounts" in got["tasks"] and "analyst_views" in got["tasks"]
+    run = airflow(["dags", "test", "woku_sync", "2024-05-01T02:00:00+00:00"], env, workdir)
+    assert run_state(env, workdir, "woku_sync", "2024-05-01") == "failed", run.stdout[-3000:]
+    assert "wrong-key-987654" not in run.stdout + run.stderr
+    for table in WOKU_TABLES:
+        rows = read_duckdb(db, "woku", table)
+        assert {row["account"] for row in rows} == {"a", "c"}, table
+        for name in ("a", "c"):
+            assert_woku_exact(table, made[name], [r for r in rows if r["account"] == name], account=name)
 
 
 def test_scheduled_manual_and_backfill_runs_under_airflow(airflow_home, workdir: Path, start_sandbox) -> None:

@@ -1,0 +1,83 @@
+"""Woku's NPS, CSAT and CES per account and UTC month, in the shape of Wootric's `nps_monthly`.
+
+Analysts compare the vendors month by month, so each Woku survey kind gets its own view with the
+same keys and the same kind of error bar (analytics/error_bars.py):
+
+- `woku_nps_monthly`: NPS tools' answers (0–10), the columns of `nps_monthly`;
+- `woku_csat_monthly`: CSAT % = share of 4–5 on the 1–5 scale, with a Wilson interval;
+- `woku_ces_monthly`: the mean CES (1–5), with mean ± 1.96·s/√n.
+
+Woku has no "excluded from calculations" flag; answers without a score are left out. Built in the
+Woku dataset on DuckDB, Postgres and BigQuery (the views read only that dataset's own tables).
+"""
+
+from typing import Any, Dict, List
+
+from analytics.error_bars import FLOAT, ces_error_bar_sql, csat_error_bar_sql, nps_error_bar_sql
+from analytics.wootric_nps import SCORE_COUNTS, UTC_MONTH, nps_expression
+
+#: view -> the table it reads
+NEEDS = {
+    "woku_nps_monthly": "nps_responses",
+    "woku_csat_monthly": "csat_responses",
+    "woku_ces_monthly": "ces_responses",
+}
+
+
+def view_sql(dialect: str, ds: str) -> Dict[str, str]:
+    """`CREATE OR REPLACE VIEW` statements by view name."""
+    month, f = UTC_MONTH[dialect], FLOAT[dialect]
+    counts = "FROM {ds}.{table} WHERE score IS NOT NULL GROUP BY 1, 2"
+    nps_counts = f"""SELECT account, {month} AS month,{SCORE_COUNTS},
+        {nps_expression("SUM(CASE WHEN score >= 9 THEN 1 ELSE 0 END)", "SUM(CASE WHEN score <= 6 THEN 1 ELSE 0 END)",
+                        "COUNT(*)")} AS nps
+    {counts.format(ds=ds, table="nps_responses")}"""
+    csat_counts = f"""SELECT account, {month} AS month, COUNT(*) AS responses,
+        SUM(CASE WHEN score >= 4 THEN 1 ELSE 0 END) AS satisfied
+    {counts.format(ds=ds, table="csat_responses")}"""
+    ces_counts = f"""SELECT account, {month} AS month, COUNT(*) AS responses,
+        AVG(CAST(score AS {f})) AS ces_avg, STDDEV_SAMP(CAST(score AS {f})) AS ces_sd
+    {counts.format(ds=ds, table="ces_responses")}"""
+    return {
+        "woku_nps_monthly": f"""CREATE OR REPLACE VIEW {ds}.woku_nps_monthly AS
+SELECT account, month, responses, promoters, passives, detractors, nps,
+    {nps_error_bar_sql(dialect, "promoters", "detractors", "responses")}
+FROM ({nps_counts}) AS counts""",
+        "woku_csat_monthly": f"""CREATE OR REPLACE VIEW {ds}.woku_csat_monthly AS
+SELECT account, month, responses, satisfied,
+    {csat_error_bar_sql(dialect, "satisfied", "responses")}
+FROM ({csat_counts}) AS counts""",
+        "woku_ces_monthly": f"""CREATE OR REPLACE VIEW {ds}.woku_ces_monthly AS
+SELECT account, month, responses, ces_avg, ces_sd,
+    {ces_error_bar_sql("ces_avg", "ces_sd", "responses")}
+FROM ({ces_counts}) AS counts""",
+    }
+
+
+def drop_woku_monthly_views(pipeline: Any) -> None:
+    """Before a refresh drops the response tables (Postgres refuses to drop tables a view reads)."""
+    if pipeline.destination.destination_name not in FLOAT:
+        return
+    with pipeline.sql_client() as sql:
+        if not sql.has_dataset():
+            return
+        ds = sql.fully_qualified_dataset_name()
+        for name in NEEDS:
+            sql.execute_sql(f"DROP VIEW IF EXISTS {ds}.{name}")
+
+
+def create_woku_monthly_views(pipeline: Any) -> List[str]:
+    """Create or replace the views whose table was loaded; returns the names created."""
+    dialect = pipeline.destination.destination_name
+    if dialect not in FLOAT:
+        return []
+    tables = set(pipeline.default_schema.tables) if pipeline.default_schema_name else set()
+    created = []
+    with pipeline.sql_client() as sql:
+        ds = sql.fully_qualified_dataset_name()
+        for name, statement in view_sql(dialect, ds).items():
+            if NEEDS[name] in tables:
+                sql.execute_sql(f"DROP VIEW IF EXISTS {ds}.{name}")
+                sql.execute_sql(statement)
+                created.append(name)
+    return created

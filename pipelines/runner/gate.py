@@ -1,0 +1,126 @@
+"""One writer at a time per destination: accounts extract and normalize in parallel, but load in turn.
+
+Why loads are serialised, per destination:
+- DuckDB takes one writer per file: a second process opening it fails at once ("Could not set lock").
+- dlt merges through one staging dataset per dataset (`<dataset>_staging`): two loads merging into the
+  same dataset at once would truncate and read each other's staging tables; on PostgreSQL concurrent
+  `delete-insert` merges and schema changes on shared tables can also deadlock.
+- BigQuery caps concurrent DML on one table, and shares the staging dataset the same way.
+Loads are short next to extraction (which waits on each account's rate limit), so taking turns costs
+little. The gate is a lock per destination within the process (threads), plus, across processes:
+an `flock` beside the DuckDB file (Airflow tasks on one machine) and a PostgreSQL advisory lock on
+the dataset (tasks on different workers). Every wait is bounded and logged.
+"""
+
+import contextlib
+import fcntl
+import logging
+import os
+import threading
+import time
+import zlib
+from typing import Any, Callable, Dict, Iterator, Optional
+
+from sources.http_kit import SourceError
+
+logger = logging.getLogger(__name__)
+
+#: the longest a load waits for its turn before the run gives up (a stuck writer elsewhere)
+MAX_TURN_WAIT_SECONDS = 1800.0
+#: a wait longer than this is logged when it ends
+LOGGED_WAIT_SECONDS = 5.0
+POLL_SECONDS = 0.5
+
+_LOCKS: Dict[str, threading.Lock] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
+class TurnTimeout(SourceError):
+    """Another writer held the destination for longer than the run waits."""
+
+
+def _process_lock(key: str) -> threading.Lock:
+    with _LOCKS_GUARD:
+        return _LOCKS.setdefault(key, threading.Lock())
+
+
+class DestinationGate:
+    """`with gate.turn(label):` around anything that writes to (or opens) the destination."""
+
+    def __init__(
+        self,
+        key: str,
+        duckdb_path: Optional[str] = None,
+        postgres: Optional[Callable[[], Any]] = None,
+        *,
+        max_wait: float = MAX_TURN_WAIT_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.key = key
+        self._duckdb_path = duckdb_path
+        #: opens a sql_client on the destination (PostgreSQL): the advisory lock lives in its session
+        self._postgres = postgres
+        self._max_wait = max_wait
+        self._clock = clock
+        self._sleep = sleep
+
+    @contextlib.contextmanager
+    def turn(self, label: str) -> Iterator[None]:
+        started = self._clock()
+        lock = _process_lock(self.key)
+        if not lock.acquire(timeout=self._max_wait):
+            raise TurnTimeout(f"{label}: waited {self._max_wait:.0f}s for another load into {self.key} to end")
+        try:
+            with self._across_processes(label, started):
+                waited = self._clock() - started
+                if waited >= LOGGED_WAIT_SECONDS:
+                    logger.warning("%s: waited %.1fs for its turn to write to %s", label, waited, self.key)
+                yield
+        finally:
+            lock.release()
+
+    @contextlib.contextmanager
+    def _across_processes(self, label: str, started: float) -> Iterator[None]:
+        if self._duckdb_path:
+            with self._file_lock(label, started):
+                yield
+        elif self._postgres is not None:
+            with self._advisory_lock(label, started):
+                yield
+        else:
+            yield
+
+    def _waited_too_long(self, label: str, started: float) -> None:
+        if self._clock() - started >= self._max_wait:
+            raise TurnTimeout(
+                f"{label}: waited {self._max_wait:.0f}s for another process loading into {self.key} to end"
+            )
+        self._sleep(POLL_SECONDS)
+
+    @contextlib.contextmanager
+    def _file_lock(self, label: str, started: float) -> Iterator[None]:
+        path = f"{self._duckdb_path}.load.lock"
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        with open(path, "a+", encoding="utf-8") as handle:
+            while True:
+                try:
+                    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    self._waited_too_long(label, started)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+    @contextlib.contextmanager
+    def _advisory_lock(self, label: str, started: float) -> Iterator[None]:
+        key = zlib.crc32(self.key.encode()) & 0x7FFFFFFF
+        with self._postgres() as sql:
+            while not sql.execute_sql("SELECT pg_try_advisory_lock(%s)", key)[0][0]:
+                self._waited_too_long(label, started)
+            try:
+                yield
+            finally:
+                sql.execute_sql("SELECT pg_advisory_unlock(%s)", key)

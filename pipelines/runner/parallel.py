@@ -1,0 +1,92 @@
+"""Run account units side by side: extract and normalize in parallel, load in turn (`gate.py`).
+
+Each unit runs entirely in one worker thread: dlt pipelines are thread-affine (one pipeline per thread,
+dlt >= 0.4), and each account's client paces itself by its own rate-limit headers, so N accounts read
+N times faster than one while the process stays one interpreter (threads, not processes: 8 accounts
+would otherwise hold 8 copies of dlt in memory). `max_parallel_accounts` bounds the threads.
+"""
+
+import logging
+import threading
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+from pipelines.runner.units import Unit
+
+logger = logging.getLogger(__name__)
+
+#: accounts synced at once by default: enough to fill a destination's turns while others wait on their
+#: rate limits, few enough that their buffers stay within a few hundred MB (docs/operations.md)
+DEFAULT_MAX_PARALLEL_ACCOUNTS = 8
+
+
+@dataclass
+class UnitOutcome:
+    """What one unit did: rows loaded per table, or the failure that stopped it."""
+
+    unit: Unit
+    rows: Dict[str, int] = field(default_factory=dict)
+    #: rows of an earlier run's packages this run loaded first
+    pending_rows: Dict[str, int] = field(default_factory=dict)
+    error: Optional[BaseException] = None
+    #: what the unit did besides loading (packages discarded with --drop-pending)
+    notes: List[str] = field(default_factory=list)
+
+    @property
+    def loaded(self) -> Dict[str, int]:
+        """Every row this run loaded for the unit: an earlier run's packages and its own."""
+        total = dict(self.pending_rows)
+        for table, n in self.rows.items():
+            total[table] = total.get(table, 0) + n
+        return total
+
+
+def run_units(
+    units: Sequence[Unit],
+    work: Callable[[Unit, UnitOutcome], None],
+    max_parallel: int,
+    stops_all: Callable[[BaseException], bool],
+) -> List[UnitOutcome]:
+    """`work(unit, outcome)` for every unit, at most `max_parallel` at once; outcomes in unit order.
+
+    A failure for which `stops_all` is true (the destination's, a bug) starts no further unit; the ones
+    running finish. Other failures (one account's credentials, its API) are recorded and the rest go on.
+    """
+    outcomes = [UnitOutcome(unit) for unit in units]
+    if max_parallel <= 1 or len(units) == 1:
+        for outcome in outcomes:
+            if _run_one(work, outcome) and stops_all(outcome.error):  # type: ignore[arg-type]
+                break
+        return outcomes
+    stop = threading.Event()
+
+    def guarded(outcome: UnitOutcome) -> None:
+        if stop.is_set():
+            return  # not started: an earlier unit's failure stops the run
+        if _run_one(work, outcome) and stops_all(outcome.error):  # type: ignore[arg-type]
+            stop.set()
+            raise outcome.error  # type: ignore[misc]
+
+    pool = ThreadPoolExecutor(max_workers=min(max_parallel, len(units)), thread_name_prefix="account")
+    try:
+        futures: List[Future] = [pool.submit(guarded, outcome) for outcome in outcomes]
+        wait(futures, return_when=FIRST_EXCEPTION)
+        wait(futures)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    return outcomes
+
+
+def _run_one(work: Callable[[Unit, UnitOutcome], None], outcome: UnitOutcome) -> bool:
+    """Run one unit; True when it failed (the error is kept in the outcome)."""
+    try:
+        work(outcome.unit, outcome)
+    except BaseException as exc:  # noqa: BLE001 - kept and judged by the caller, incl. KeyboardInterrupt
+        outcome.error = exc
+        return True
+    return False
+
+
+def failures(outcomes: Sequence[UnitOutcome]) -> List[Tuple[UnitOutcome, BaseException]]:
+    return [(o, o.error) for o in outcomes if o.error is not None]

@@ -1,0 +1,256 @@
+"""`status`: is the data fresh? Per account and table: rows, the newest record, the last loads; the
+pending load packages and the last run here. With `--max-age`, a non-zero exit for a scheduler.
+
+Read-only: the destination is read through a throwaway pipeline folder, so a status check neither
+creates nor changes the pipeline's own folder, state or lock (a run may be going on beside it).
+
+A table's *last successful load* is the newest completed load (`_dlt_loads`, status 0) of the dlt
+schema that loads that account. Every successful sync of an account loads its schema (the small
+reference lists are replaced on every run), so this is when the account was last brought up to
+date, also when nothing new arrived. (Per table it cannot be told apart: Wootric's streams load as
+Arrow tables, without dlt's `_dlt_load_id`.)
+"""
+
+import argparse
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, Dict, List, Optional, Tuple
+
+import dlt
+from dlt.common.pipeline import get_dlt_pipelines_dir
+from dlt.destinations.exceptions import DatabaseUndefinedRelation
+
+from pipelines.runner.cli import EXIT_STALE
+from pipelines.runner.run_record import Clock, lock_holder, read_record, utc_now
+from pipelines.runner.vendor import Vendor
+from pipelines.warehouse.destinations import DEFAULT_DUCKDB_FILE, destination_for
+from sources.http_kit import ConfigError
+
+STATUS = "status"
+_AGE = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd])")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def add_status_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--max-age",
+        help="exit 8 when any table's last successful load is older than this: 26h, 90m, 2d, 1d12h",
+    )
+
+
+def parse_max_age(text: str) -> timedelta:
+    """`26h`, `90m`, `2d`, `1d12h`, `45s`: a positive duration, or a ConfigError naming the option."""
+    compact = text.strip().lower().replace(" ", "")
+    parts = _AGE.findall(compact)
+    if not compact or "".join(n + u for n, u in parts) != compact:
+        raise ConfigError(f"--max-age: {text!r} is not a duration such as 26h, 90m or 2d")
+    seconds = sum(float(n) * _UNITS[u] for n, u in parts)
+    if seconds <= 0:
+        raise ConfigError(f"--max-age: {text!r} must be longer than zero")
+    return timedelta(seconds=seconds)
+
+
+@dataclass
+class TableStatus:
+    """One table of one account, as the destination holds it."""
+
+    account: str
+    table: str
+    rows: int
+    newest: Optional[datetime]
+    newest_column: Optional[str]
+    last_success: Optional[datetime]
+
+
+def stale(tables: List[TableStatus], now: datetime, max_age: timedelta) -> List[TableStatus]:
+    """Tables whose account was last loaded successfully longer ago than `max_age` (or never)."""
+    return [t for t in tables if t.last_success is None or now - t.last_success > max_age]
+
+
+def human_age(age: timedelta) -> str:
+    """`2d 3h`, `1h 59m`, `4m`, `12s`: two units at most, never negative."""
+    seconds = max(0, int(age.total_seconds()))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [(days, "d"), (hours, "h"), (minutes, "m"), (secs, "s")]
+    shown = [f"{n}{unit}" for n, unit in parts if n][:2]
+    return " ".join(shown) or "0s"
+
+
+def run_status(vendor: Vendor, args: argparse.Namespace, clock: Clock = utc_now) -> int:
+    """Print the dataset's freshness and the last run here; 0, or EXIT_STALE (never loaded, too old)."""
+    max_age = parse_max_age(args.max_age) if args.max_age else None
+    now = clock()
+    where = f"{args.destination} dataset {args.dataset_name!r}"
+    tables = read_tables(vendor, args)
+    pipelines_dir = get_dlt_pipelines_dir()
+    if tables is None:
+        print(f"{where} has never been loaded by pipeline {args.pipeline_name!r}: run `{vendor.prog}` first")
+        _print_local(pipelines_dir, args.pipeline_name, now)
+        return EXIT_STALE
+    print(f"{vendor.prog} status: {where}, pipeline {args.pipeline_name!r}, at {_when(now)}")
+    _print_tables(tables, now)
+    _print_local(pipelines_dir, args.pipeline_name, now)
+    if max_age is None:
+        return 0
+    old = stale(tables, now, max_age)
+    if not old:
+        print(f"fresh: every table was loaded within {args.max_age}")
+        return 0
+    for t in old:
+        age = f"{human_age(now - t.last_success)} ago" if t.last_success else "never"
+        print(f"stale: {t.account} {t.table}: last successful load {age} (more than {args.max_age})")
+    return EXIT_STALE
+
+
+def read_tables(vendor: Vendor, args: argparse.Namespace) -> Optional[List[TableStatus]]:
+    """Every table with an `account` column, per account; None when the dataset was never loaded."""
+    destination = destination_for(args.destination, args.dataset_name, DEFAULT_DUCKDB_FILE)
+    database = getattr(getattr(destination, "config_params", {}).get("credentials"), "database", None)
+    if isinstance(database, str) and not os.path.exists(database):
+        return None  # opening it would create an empty DuckDB file
+    with tempfile.TemporaryDirectory(prefix="feedback-status-") as scratch:
+        # a pipeline of its own, in a throwaway folder: only its SQL client is used
+        pipeline = dlt.pipeline(
+            pipeline_name=args.pipeline_name,
+            pipelines_dir=scratch,
+            destination=destination,
+            dataset_name=args.dataset_name,
+        )
+        with pipeline.sql_client() as sql:
+            if not sql.has_dataset():
+                return None
+            return _read(sql, vendor)
+
+
+def _read(sql: Any, vendor: Vendor) -> Optional[List[TableStatus]]:
+    dataset = sql.fully_qualified_dataset_name()
+    try:
+        loads = sql.execute_sql(f"SELECT load_id, schema_name, status, inserted_at FROM {dataset}._dlt_loads")
+    except DatabaseUndefinedRelation:
+        return None
+    last_success: Dict[str, datetime] = {}
+    for _, schema, status, inserted_at in loads:
+        at = _utc(inserted_at)
+        if status == 0 and at is not None:
+            last_success[schema] = max(at, last_success.get(schema, at))
+    if not last_success:
+        return None
+    out = []
+    for table, columns in _tables(sql):
+        column = vendor.freshness_columns.get(table)
+        newest = f"MAX({sql.escape_column_name(column)})" if column in columns else "NULL"
+        rows = sql.execute_sql(
+            f"SELECT account, COUNT(*), {newest} FROM {dataset}.{sql.escape_column_name(table)}"
+            " GROUP BY account ORDER BY account"
+        )
+        for account, count, newest_value in rows:
+            # several accounts: each is a dlt schema of its own name; one account: the vendor's schema
+            schema = account if account in last_success else vendor.name
+            out.append(
+                TableStatus(
+                    str(account),
+                    table,
+                    int(count),
+                    _utc(newest_value),
+                    column if column in columns else None,
+                    last_success.get(schema),
+                )
+            )
+    return sorted(out, key=lambda t: (t.account, t.table))
+
+
+def _tables(sql: Any) -> List[Tuple[str, List[str]]]:
+    """Base tables (not views) of the dataset that carry `account`; dlt's and ours are left out."""
+    rows = sql.execute_sql(
+        "SELECT c.table_name, c.column_name FROM information_schema.columns c"
+        " JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name"
+        f" WHERE c.table_schema = '{sql.dataset_name}' AND t.table_type = 'BASE TABLE'"
+    )
+    columns: Dict[str, List[str]] = {}
+    for table, column in rows:
+        columns.setdefault(str(table), []).append(str(column))
+    return sorted((t, c) for t, c in columns.items() if "account" in c and not t.startswith("_"))
+
+
+def _print_tables(tables: List[TableStatus], now: datetime) -> None:
+    header = ("account", "table", "rows", "newest record", "last successful load")
+    lines = [
+        (
+            t.account,
+            t.table,
+            f"{t.rows:,}",
+            f"{_when(t.newest)} ({t.newest_column})" if t.newest else "-",
+            _when_ago(t.last_success, now),
+        )
+        for t in tables
+    ]
+    widths = [max(len(row[i]) for row in [header, *lines]) for i in range(len(header))]
+    for row in [header, *lines]:
+        cells = [
+            cell.rjust(w) if i == 2 else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+        ]
+        print("  " + "  ".join(cells).rstrip())
+
+
+def _print_local(pipelines_dir: str, pipeline_name: str, now: datetime) -> None:
+    """What only the machine that runs the pipeline knows: pending packages and the last run."""
+    # the run's own pipeline and, with accounts, each account's (`<name>-<account>`, units.py)
+    folders = [os.path.join(pipelines_dir, pipeline_name)]
+    if os.path.isdir(pipelines_dir):
+        folders += sorted(
+            os.path.join(pipelines_dir, name)
+            for name in os.listdir(pipelines_dir)
+            if name.startswith(f"{pipeline_name}-")
+        )
+    folders = [f for f in folders if os.path.isdir(f)]
+    if folders:
+        extracted = sum(_packages(folder, "normalize", "extracted") for folder in folders)
+        normalized = sum(_packages(folder, "load", "normalized") for folder in folders)
+        pending = extracted + normalized
+        detail = f" ({extracted} extracted, {normalized} normalized): the next run loads them first" if pending else ""
+        print(f"pending load packages: {pending or 'none'}{detail}")
+    else:
+        folder = os.path.join(pipelines_dir, pipeline_name)
+        print(f"pending load packages: unknown (no pipeline folder {folder} on this machine)")
+    holder = lock_holder(pipelines_dir, pipeline_name)
+    if holder and holder["alive"]:
+        print(f"running now: pid {holder['pid']}, started {holder['started']}")
+    elif holder:
+        print(f"last run: started {holder['started']} (pid {holder['pid']}) and never ended: killed or crashed")
+    record = read_record(pipelines_dir, pipeline_name)
+    if record is None:
+        print("last ended run: none recorded on this machine")
+        return
+    ended = _utc(record.get("ended_at"))
+    outcome = "succeeded" if record.get("exit_status") == 0 else f"failed with exit {record.get('exit_status')}"
+    error = f": {record['error']}" if record.get("error") else ""
+    print(
+        f"last ended run: {outcome}, {_when_ago(ended, now)}"
+        f" ({record.get('destination')} dataset {record.get('dataset_name')!r}){error}"
+    )
+
+
+def _packages(folder: str, *where: str) -> int:
+    path = os.path.join(folder, *where)
+    return len([p for p in os.listdir(path) if os.path.isdir(os.path.join(path, p))]) if os.path.isdir(path) else 0
+
+
+def _utc(value: Any) -> Optional[datetime]:
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if not isinstance(value, datetime):
+        return None
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+def _when(value: Optional[datetime]) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%SZ") if value else "-"
+
+
+def _when_ago(value: Optional[datetime], now: datetime) -> str:
+    return f"{_when(value)} ({human_age(now - value)} ago)" if value else "-"

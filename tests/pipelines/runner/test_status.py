@@ -1,0 +1,73 @@
+"""`status` logic without a warehouse or a wait: durations, ages and staleness against a fixed clock,
+and the last-run record the runner writes."""
+
+import argparse
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from pipelines.runner.cli import EXIT_CONFIG
+from pipelines.runner.lock import RunInProgress
+from pipelines.runner.run_record import read_record, recorded_run
+from pipelines.runner.status import TableStatus, human_age, parse_max_age, stale
+from sources.http_kit import ConfigError
+
+NOW = datetime(2025, 3, 2, 4, 10, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("26h", timedelta(hours=26)),
+        ("90m", timedelta(minutes=90)),
+        ("2d", timedelta(days=2)),
+        ("1d12h", timedelta(hours=36)),
+        ("45s", timedelta(seconds=45)),
+    ],
+)
+def test_max_age_forms(text: str, expected: timedelta) -> None:
+    assert parse_max_age(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "26", "soon", "0h", "2w", "h26"])
+def test_max_age_refused(text: str) -> None:
+    with pytest.raises(ConfigError, match="--max-age"):
+        parse_max_age(text)
+
+
+def table(loaded_ago: timedelta | None) -> TableStatus:
+    return TableStatus("default", "responses", 10, None, None, NOW - loaded_ago if loaded_ago else None)
+
+
+def test_stale_is_older_than_the_limit_or_never_loaded() -> None:
+    limit = timedelta(hours=26)
+    assert stale([table(timedelta(hours=25, minutes=59))], NOW, limit) == []
+    assert len(stale([table(timedelta(hours=26, seconds=1))], NOW, limit)) == 1
+    assert len(stale([table(None)], NOW, limit)) == 1
+
+
+def test_human_age() -> None:
+    assert human_age(timedelta(days=2, hours=3, minutes=5)) == "2d 3h"
+    assert human_age(timedelta(minutes=119)) == "1h 59m"
+    assert human_age(timedelta(seconds=-3)) == "0s"
+
+
+def args() -> argparse.Namespace:
+    return argparse.Namespace(pipeline_name="wootric", destination="duckdb", dataset_name="wootric")
+
+
+def test_record_of_a_success_a_failure_and_none_for_a_refused_run(tmp_path) -> None:
+    times = iter([NOW, NOW + timedelta(seconds=12)])
+    with recorded_run(str(tmp_path), args(), clock=lambda: next(times)):
+        pass
+    record = read_record(str(tmp_path), "wootric")
+    assert record["exit_status"] == 0 and record["ended_at"] == "2025-03-02T04:10:12+00:00"
+
+    with pytest.raises(ConfigError), recorded_run(str(tmp_path), args(), clock=lambda: NOW):
+        raise ConfigError("sources.wootric.per_page: 51 is not a whole number")
+    record = read_record(str(tmp_path), "wootric")
+    assert record["exit_status"] == EXIT_CONFIG and "per_page" in record["error"]
+
+    with pytest.raises(RunInProgress), recorded_run(str(tmp_path), args(), clock=lambda: NOW):
+        raise RunInProgress("wootric", (1, "x"))
+    assert read_record(str(tmp_path), "wootric")["exit_status"] == EXIT_CONFIG  # the other run's to write

@@ -1,0 +1,17 @@
+"""The registry's static facts agree with the sources they describe."""
+
+import pytest
+
+from pipelines.vendors import VENDORS
+
+
+@pytest.mark.parametrize("name", sorted(VENDORS))
+def test_declared_resources_are_the_sources_own(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    vendor = VENDORS[name]
+    for key in vendor.credential_keys:  # any value: building the source sends nothing
+        monkeypatch.setenv(f"SOURCES__{name.upper()}__CREDENTIALS__{key.upper()}", "x")
+    monkeypatch.setenv("SOURCES__WOOTRIC__CREDENTIALS__CLIENT_SECRET", "y")
+    source = vendor.source()
+    assert vendor.resources == tuple(source.resources)
+    history_off = [r for r in vendor.resources if r not in vendor.default_excluded and r not in vendor.history]
+    assert history_off == list(source.selected_resources)
