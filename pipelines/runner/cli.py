@@ -4,6 +4,7 @@ import logging
 import os
 import re
 import sys
+import threading
 import traceback
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
@@ -114,6 +115,12 @@ def run_cli(body: Callable[[], int]) -> int:
     except (KeyboardInterrupt, Exception) as exc:  # noqa: BLE001 - a bug still ends with its traceback below
         if any(isinstance(err, KeyboardInterrupt) for err in _chain(exc)):  # dlt wraps it in a step failure
             print("error: interrupted", file=sys.stderr)
+            if any(t.name.startswith("account-") and t.is_alive() for t in threading.enumerate()):
+                # accounts still reading in daemon threads (parallel.py): end now, as a kill would, rather
+                # than let the interpreter shut down under them
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(EXIT_INTERRUPTED)
             return EXIT_INTERRUPTED
         explained = explain(exc)
         if explained is None:

@@ -7,8 +7,8 @@ would otherwise hold 8 copies of dlt in memory). `max_parallel_accounts` bounds 
 """
 
 import logging
+import queue
 import threading
-from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
@@ -60,21 +60,29 @@ def run_units(
                 break
         return outcomes
     stop = threading.Event()
+    todo: queue.Queue[UnitOutcome] = queue.Queue()
+    for outcome in outcomes:
+        todo.put(outcome)
 
-    def guarded(outcome: UnitOutcome) -> None:
-        if stop.is_set():
-            return  # not started: an earlier unit's failure stops the run
-        if _run_one(work, outcome) and stops_all(outcome.error):  # type: ignore[arg-type]
-            stop.set()
-            raise outcome.error  # type: ignore[misc]
+    def worker() -> None:
+        while not stop.is_set():
+            try:
+                outcome = todo.get_nowait()
+            except queue.Empty:
+                return
+            if _run_one(work, outcome) and stops_all(outcome.error):  # type: ignore[arg-type]
+                stop.set()  # an earlier unit's failure: no further unit starts
 
-    pool = ThreadPoolExecutor(max_workers=min(max_parallel, len(units)), thread_name_prefix="account")
-    try:
-        futures: List[Future] = [pool.submit(guarded, outcome) for outcome in outcomes]
-        wait(futures, return_when=FIRST_EXCEPTION)
-        wait(futures)
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    # daemon threads: on Ctrl-C the main thread ends the run at once (exit 130) instead of waiting for
+    # the accounts still reading; what they extracted stays in their pipeline folders, as after a kill
+    threads = [
+        threading.Thread(target=worker, name=f"account-{i}", daemon=True) for i in range(min(max_parallel, len(units)))
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        while thread.is_alive():
+            thread.join(timeout=0.5)  # a bounded join keeps the main thread able to take Ctrl-C
     return outcomes
 
 

@@ -1,13 +1,15 @@
 """Accounts as units of their own: each its own pipeline and state, upgraded from the shared pipeline
 that earlier versions ran every account under, and three accounts side by side, one refused."""
 
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any, Dict
 
 from sandbox.wootric import generate_account
-from tests.conftest import _cli, run_cli
+from tests.conftest import _cli, run_cli, start_cli
 from tests.pipelines.test_wootric_accounts import TABLES, accounts_env
 from tests.support.summary import loaded
 from tests.support.warehouse import assert_exact
@@ -86,3 +88,21 @@ def test_three_accounts_side_by_side_one_refused(workdir: Path, warehouse, start
         assert {row["account"] for row in rows} == {"acme", "corp"}, table
         for name in ("acme", "corp"):
             assert_exact(table, made[name].truth(table), rows, account=name)
+
+
+def test_an_interrupt_ends_a_run_of_accounts_side_by_side_at_once(workdir: Path, start_sandbox) -> None:
+    servers = {
+        name: start_sandbox(generate_account(seed=70 + i, end_users=20, responses=100))
+        for i, name in enumerate(("acme", "brandb"))
+    }
+    for server in servers.values():
+        server.inject("slow", path_prefix="/v1/", times=50, seconds=30.0)  # each answer takes 30 s
+    run = start_cli(["--progress", "none"], workdir, accounts_env(servers))
+    deadline = time.monotonic() + 60
+    while not all(s.stats()["requests"] for s in servers.values()) and time.monotonic() < deadline:
+        time.sleep(0.05)  # until both accounts wait on their API
+    run.send_signal(signal.SIGINT)
+    # ends before the slow answers the accounts wait on (30 s), instead of waiting for those threads
+    out, err = run.communicate(timeout=20)
+    assert run.returncode == 130, err
+    assert [line for line in err.splitlines() if line.startswith("error:")] == ["error: interrupted"]
