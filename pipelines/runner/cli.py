@@ -21,7 +21,6 @@ from dlt.load.exceptions import LoadClientJobException
 from tomlkit.exceptions import ParseError as TomlParseError
 
 from pipelines.runner.lock import RunInProgress
-from pipelines.runner.pending import describe_job_failure
 from sources.http_kit import (
     ApiUnavailableError,
     AuthError,
@@ -94,9 +93,6 @@ def explain(exc: BaseException) -> Optional[Tuple[str, int]]:
             return f"unknown destination {err.ref!r}", EXIT_CONFIG
         if isinstance(err, ConfigurationValueError):
             return f"invalid configuration: {_first_line(err)}", EXIT_CONFIG
-    blocked = describe_job_failure(exc)  # a load job that failed: its package, table, reason, way out
-    if blocked is not None:
-        return blocked, EXIT_DESTINATION
     for err in _chain(exc):
         if isinstance(err, LoadClientJobException) and getattr(err, "client_exception", None) is not None:
             # its own message holds the job's whole traceback; the cause is the database's first line

@@ -1,8 +1,9 @@
 """One sync of one vendor, every account: the runner every vendor's entry script calls."""
 
 import argparse
+import contextlib
 import logging
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import dlt
 from dlt.common.pipeline import get_dlt_pipelines_dir
@@ -14,7 +15,7 @@ from pipelines.runner.cli import EXIT_DESTINATION, FailureWithStatus, explain
 from pipelines.runner.gate import DestinationGate
 from pipelines.runner.lock import pipeline_lock
 from pipelines.runner.parallel import DEFAULT_MAX_PARALLEL_ACCOUNTS, UnitOutcome, failures, run_units
-from pipelines.runner.pending import drop_pending, load_pending
+from pipelines.runner.pending import describe_job_failure, drop_pending, load_pending
 from pipelines.runner.progress import progress_for
 from pipelines.runner.summary import SyncResult, print_counts, row_counts_of
 from pipelines.runner.units import Unit, adopt_state, plan_units
@@ -201,15 +202,29 @@ def sync_unit(
         adopt_state(pipeline, unit.source.name, legacy.get(unit.source.name), args.pipeline_name)
         if getattr(args, "drop_pending", False):
             outcome.notes = drop_pending(pipeline)  # the state rewinds: this run extracts their records again
-        # an earlier run's packages (a failed load, a killed run): loaded first, and counted
-        outcome.pending_rows = load_pending(pipeline)
+        with blocked_packages_named():
+            # an earlier run's packages (a failed load, a killed run): loaded first, and counted
+            outcome.pending_rows = load_pending(pipeline)
     if args.destination == "bigquery":
         apply_bigquery_layout(vendor, unit.source)
     pipeline.extract(unit.source, refresh=refresh, loader_file_format=LOADER_FILE_FORMAT.get(args.destination))
     info = pipeline.normalize()
-    with gate.turn(unit.label):
+    with gate.turn(unit.label), blocked_packages_named():
         pipeline.load()
     outcome.rows = row_counts_of(info)
+
+
+@contextlib.contextmanager
+def blocked_packages_named() -> Iterator[None]:
+    """A load job that fails: one line naming its package, table and reason, and the sync's way out
+    (`--drop-pending`), instead of dlt's cut-off traceback (pending.py)."""
+    try:
+        yield
+    except Exception as exc:
+        blocked = describe_job_failure(exc)
+        if blocked is None:
+            raise
+        raise FailureWithStatus(blocked, EXIT_DESTINATION) from exc
 
 
 def _stops_all(error: BaseException) -> bool:
