@@ -13,6 +13,8 @@ from typing import Any, Dict, List, Set, Tuple
 
 import dlt
 
+from analytics.soft_delete import DELETED_AT
+
 DIALECTS = ("duckdb", "postgres")
 VIEW = "feedback_all"
 
@@ -66,29 +68,32 @@ def _parts(sql: Any, columns: Dict[Tuple[str, str], Set[str]], wootric: str, wok
         users = columns.get((wootric, "end_users"), set())
         email = "u.email" if {"account", "id", "email"} <= users else "CAST(NULL AS VARCHAR)"
         join = f" LEFT JOIN {wt}.end_users AS u ON u.account = r.account AND u.id = r.end_user_id" if users else ""
+        join += f" AND u.{DELETED_AT} IS NULL" if DELETED_AT in users else ""
         text = "r.text" if "text" in responses else "CAST(NULL AS VARCHAR)"
         parts.append(
             "SELECT 'wootric' AS vendor, 'nps' AS kind, r.account, CAST(r.id AS VARCHAR) AS response_id,"
             f" r.score, '0-10' AS scale, {text} AS text, r.created_at, {email} AS respondent_email"
-            f" FROM {wt}.responses AS r{join}"
+            f" FROM {wt}.responses AS r{join}" + (f" WHERE r.{DELETED_AT} IS NULL" if DELETED_AT in responses else "")
         )
     for table, kind, scale in _WOKU_SURVEYS:
         have = columns.get((woku, table), set())
         if {"account", "_id", "score", "created_at"} <= have:
             text = _first_text(have, "textnote__description", "voicemail__transcription")
-            parts.append(_woku_part(wk, table, kind, scale, "score", text))
+            parts.append(_woku_part(wk, table, kind, scale, "score", text, DELETED_AT in have))
     reviews = columns.get((woku, "woku_reviews"), set())
     if {"account", "_id", "qualification", "created_at"} <= reviews:
         text = _first_text(reviews, "description", "transcription")
-        parts.append(_woku_part(wk, "woku_reviews", "woku_review", "1-5", "qualification", text))
+        parts.append(_woku_part(wk, "woku_reviews", "woku_review", "1-5", "qualification", text, DELETED_AT in reviews))
     return parts
 
 
-def _woku_part(ds: str, table: str, kind: str, scale: str, score: str, text: str) -> str:
+def _woku_part(ds: str, table: str, kind: str, scale: str, score: str, text: str, soft_deleted: bool) -> str:
+    """One Woku table's rows; those `verify --repair` marked deleted are left out."""
     return (
         f"SELECT 'woku' AS vendor, '{kind}' AS kind, account, CAST(_id AS VARCHAR) AS response_id,"
         f" CAST({score} AS BIGINT) AS score, '{scale}' AS scale, {text} AS text, created_at,"
         f" CAST(NULL AS VARCHAR) AS respondent_email FROM {ds}.{table}"
+        + (f" WHERE {DELETED_AT} IS NULL" if soft_deleted else "")
     )
 
 

@@ -11,9 +11,10 @@ Woku has no "excluded from calculations" flag; answers without a score are left 
 Woku dataset on DuckDB, Postgres and BigQuery (the views read only that dataset's own tables).
 """
 
-from typing import Any, Dict, List
+from typing import Any, Collection, Dict, List
 
 from analytics.error_bars import FLOAT, ces_error_bar_sql, csat_error_bar_sql, nps_error_bar_sql
+from analytics.soft_delete import live, tables_with_deleted_at
 from analytics.wootric_nps import SCORE_COUNTS, UTC_MONTH, nps_expression
 
 #: view -> the table it reads
@@ -24,20 +25,23 @@ NEEDS = {
 }
 
 
-def view_sql(dialect: str, ds: str) -> Dict[str, str]:
-    """`CREATE OR REPLACE VIEW` statements by view name."""
+def view_sql(dialect: str, ds: str, soft_deleted: Collection[str] = ()) -> Dict[str, str]:
+    """`CREATE OR REPLACE VIEW` statements by view name; rows marked `deleted_at` are left out."""
     month, f = UTC_MONTH[dialect], FLOAT[dialect]
-    counts = "FROM {ds}.{table} WHERE score IS NOT NULL GROUP BY 1, 2"
+
+    def counts_from(table: str) -> str:
+        return f"FROM {ds}.{table} WHERE score IS NOT NULL{live(soft_deleted, table)} GROUP BY 1, 2"
+
     nps_counts = f"""SELECT account, {month} AS month,{SCORE_COUNTS},
         {nps_expression("SUM(CASE WHEN score >= 9 THEN 1 ELSE 0 END)", "SUM(CASE WHEN score <= 6 THEN 1 ELSE 0 END)",
                         "COUNT(*)")} AS nps
-    {counts.format(ds=ds, table="nps_responses")}"""
+    {counts_from("nps_responses")}"""
     csat_counts = f"""SELECT account, {month} AS month, COUNT(*) AS responses,
         SUM(CASE WHEN score >= 4 THEN 1 ELSE 0 END) AS satisfied
-    {counts.format(ds=ds, table="csat_responses")}"""
+    {counts_from("csat_responses")}"""
     ces_counts = f"""SELECT account, {month} AS month, COUNT(*) AS responses,
         AVG(CAST(score AS {f})) AS ces_avg, STDDEV_SAMP(CAST(score AS {f})) AS ces_sd
-    {counts.format(ds=ds, table="ces_responses")}"""
+    {counts_from("ces_responses")}"""
     return {
         "woku_nps_monthly": f"""CREATE OR REPLACE VIEW {ds}.woku_nps_monthly AS
 SELECT account, month, responses, promoters, passives, detractors, nps,
@@ -75,7 +79,7 @@ def create_woku_monthly_views(pipeline: Any) -> List[str]:
     created = []
     with pipeline.sql_client() as sql:
         ds = sql.fully_qualified_dataset_name()
-        for name, statement in view_sql(dialect, ds).items():
+        for name, statement in view_sql(dialect, ds, tables_with_deleted_at(sql, dialect)).items():
             if NEEDS[name] in tables:
                 sql.execute_sql(f"DROP VIEW IF EXISTS {ds}.{name}")
                 sql.execute_sql(statement)

@@ -7,9 +7,10 @@ column). The rounding is done on integers
 floating-point ties.
 """
 
-from typing import Any, Dict, List
+from typing import Any, Collection, Dict, List
 
 from analytics.error_bars import FLOAT, nps_error_bar_sql
+from analytics.soft_delete import live, tables_with_deleted_at
 
 SCORE_COUNTS = """
     COUNT(*) AS responses,
@@ -43,17 +44,17 @@ _SEGMENT_ROWS = {
         r.end_user__properties, '$."' || replace(replace(k.key, '\\', '\\\\'), '"', '\\"') || '"'
     ) AS value
     FROM {ds}.responses AS r, unnest(json_keys(r.end_user__properties)) AS k(key)
-    WHERE COALESCE(r.excluded_from_calculations, FALSE) = FALSE AND r.score IS NOT NULL""",
+    WHERE COALESCE(r.excluded_from_calculations, FALSE) = FALSE AND r.score IS NOT NULL{live_r}""",
     "postgres": """
     SELECT r.account, r.id, r.score, p.key AS segment, p.value AS value
     FROM {ds}.responses AS r CROSS JOIN LATERAL jsonb_each_text(
         CASE WHEN jsonb_typeof(r.end_user__properties) = 'object' THEN r.end_user__properties END
     ) AS p(key, value)
-    WHERE COALESCE(r.excluded_from_calculations, FALSE) = FALSE AND r.score IS NOT NULL""",
+    WHERE COALESCE(r.excluded_from_calculations, FALSE) = FALSE AND r.score IS NOT NULL{live_r}""",
     "bigquery": """
     SELECT r.account, r.id, r.score, key AS segment, JSON_VALUE(r.end_user__properties[key]) AS value
     FROM {ds}.responses AS r, UNNEST(JSON_KEYS(r.end_user__properties, 1)) AS key
-    WHERE COALESCE(r.excluded_from_calculations, FALSE) = FALSE AND r.score IS NOT NULL""",
+    WHERE COALESCE(r.excluded_from_calculations, FALSE) = FALSE AND r.score IS NOT NULL{live_r}""",
 }
 
 #: the UTC day and month of `created_at` in each dialect
@@ -95,13 +96,13 @@ FROM ({counts}
 ) AS counts"""
 
 
-def _rolling_sql(dialect: str, ds: str) -> str:
+def _rolling_sql(dialect: str, ds: str, counted: str) -> str:
     """NPS over the 30 and 90 days ending on each day, every day between an account's first and last response."""
     windows = " UNION ALL ".join(f"SELECT {w} AS window_days" for w in ROLLING_WINDOWS)
     counts = f"""
     WITH daily AS (
         SELECT account, {UTC_DAY[dialect]} AS day,{SCORE_COUNTS}
-        FROM {ds}.responses WHERE {_COUNTED}
+        FROM {ds}.responses WHERE {counted}
         GROUP BY 1, 2
     ), bounds AS (
         SELECT account, MIN(day) AS first_day, MAX(day) AS last_day FROM daily GROUP BY account
@@ -118,7 +119,7 @@ def _rolling_sql(dialect: str, ds: str) -> str:
     return f"CREATE OR REPLACE VIEW {ds}.nps_rolling AS\n" + _with_error_bar(dialect, keys, counts)
 
 
-def _engagement_sql(dialect: str, ds: str) -> str:
+def _engagement_sql(dialect: str, ds: str, counted: str, declines_live: str) -> str:
     """Response rate and comment rate per month: declines and responses joined on (account, month)."""
     f, month = FLOAT[dialect], UTC_MONTH[dialect]
     responses, declines = "COALESCE(r.responses, 0)", "COALESCE(dc.declines, 0)"
@@ -131,22 +132,24 @@ SELECT COALESCE(r.account, dc.account) AS account, COALESCE(r.month, dc.month) A
 FROM (
     SELECT account, {month} AS month, COUNT(*) AS responses,
         SUM(CASE WHEN TRIM(COALESCE(text, '')) <> '' THEN 1 ELSE 0 END) AS commented
-    FROM {ds}.responses WHERE {_COUNTED}
+    FROM {ds}.responses WHERE {counted}
     GROUP BY 1, 2
 ) AS r
 FULL OUTER JOIN (
-    SELECT account, {month} AS month, COUNT(*) AS declines FROM {ds}.declines GROUP BY 1, 2
+    SELECT account, {month} AS month, COUNT(*) AS declines FROM {ds}.declines WHERE 1 = 1{declines_live} GROUP BY 1, 2
 ) AS dc ON dc.account = r.account AND dc.month = r.month"""
 
 
-def view_sql(dialect: str, ds: str) -> Dict[str, str]:
-    """`CREATE OR REPLACE VIEW` statements by view name."""
+def view_sql(dialect: str, ds: str, soft_deleted: Collection[str] = ()) -> Dict[str, str]:
+    """`CREATE OR REPLACE VIEW` statements by view name; rows of `soft_deleted` tables (those with a
+    `deleted_at` column) count only while it is NULL."""
     utc_day, utc_month = UTC_DAY[dialect], UTC_MONTH[dialect]
-    segment_rows = _SEGMENT_ROWS[dialect].format(ds=ds)
+    counted = _COUNTED + live(soft_deleted, "responses")
+    segment_rows = _SEGMENT_ROWS[dialect].format(ds=ds, live_r=live(soft_deleted, "responses", "r"))
     return {
         "nps_daily": f"""CREATE OR REPLACE VIEW {ds}.nps_daily AS
 SELECT account, {utc_day} AS day,{_NPS_COLUMNS}
-FROM {ds}.responses WHERE {_COUNTED}
+FROM {ds}.responses WHERE {counted}
 GROUP BY 1, 2""",
         "nps_monthly": f"CREATE OR REPLACE VIEW {ds}.nps_monthly AS\n"
         + _with_error_bar(
@@ -154,7 +157,7 @@ GROUP BY 1, 2""",
             "account, month",
             f"""
     SELECT account, {utc_month} AS month,{_NPS_COLUMNS}
-    FROM {ds}.responses WHERE {_COUNTED}
+    FROM {ds}.responses WHERE {counted}
     GROUP BY 1, 2""",
         ),
         "nps_by_segment": f"CREATE OR REPLACE VIEW {ds}.nps_by_segment AS\n"
@@ -166,7 +169,7 @@ GROUP BY 1, 2""",
     FROM ({segment_rows}
         UNION ALL
         SELECT account, id, score, 'survey_channel' AS segment, survey__channel AS value
-        FROM {ds}.responses WHERE survey__channel IS NOT NULL AND {_COUNTED}
+        FROM {ds}.responses WHERE survey__channel IS NOT NULL AND {counted}
     ) AS rows_by_segment
     GROUP BY 1, 2, 3""",
         ),
@@ -176,9 +179,11 @@ SELECT r.account, r.id AS response_id, r.created_at, r.score,
         AS category,
     r.text, r.tags, r.survey__channel AS channel, r.excluded_from_calculations,
     r.end_user_id, u.email, u.external_id
-FROM {ds}.responses AS r LEFT JOIN {ds}.end_users AS u ON u.account = r.account AND u.id = r.end_user_id""",
-        "nps_rolling": _rolling_sql(dialect, ds),
-        "engagement_monthly": _engagement_sql(dialect, ds),
+FROM {ds}.responses AS r LEFT JOIN {ds}.end_users AS u
+    ON u.account = r.account AND u.id = r.end_user_id{live(soft_deleted, "end_users", "u")}
+WHERE 1 = 1{live(soft_deleted, "responses", "r")}""",
+        "nps_rolling": _rolling_sql(dialect, ds, counted),
+        "engagement_monthly": _engagement_sql(dialect, ds, counted, live(soft_deleted, "declines")),
     }
 
 
@@ -214,7 +219,7 @@ def create_nps_views(pipeline: Any, dataset: str) -> List[str]:
     created = []
     with pipeline.sql_client() as sql:
         ds = sql.fully_qualified_dataset_name()
-        for name, statement in view_sql(dialect, ds).items():
+        for name, statement in view_sql(dialect, ds, tables_with_deleted_at(sql, dialect)).items():
             if NEEDS[name] <= tables:
                 # Postgres cannot replace a view whose columns changed (the account column came later)
                 sql.execute_sql(f"DROP VIEW IF EXISTS {ds}.{name}")

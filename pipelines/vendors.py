@@ -11,9 +11,13 @@ from pipelines.warehouse.report import add_options as add_report_options
 from pipelines.warehouse.report import report
 from pipelines.warehouse.views import drop_woku_views, drop_wootric_views, woku_views, wootric_views
 from sources.woku import woku_source
+from sources.woku.checks import TABLES as WOKU_CHECKED
+from sources.woku.checks import woku_totals
 from sources.woku.helpers.history import history_name
 from sources.woku.settings import SURVEYS
 from sources.wootric import wootric_source
+from sources.wootric.checks import TABLES as WOOTRIC_CHECKED
+from sources.wootric.checks import wootric_totals
 from sources.wootric.helpers.tables import IntendedJsonHints
 from sources.wootric.settings import BIGQUERY_LAYOUT, STREAMS
 
@@ -63,6 +67,8 @@ WOOTRIC = Vendor(
     bigquery_layout=BIGQUERY_LAYOUT,
     account_tables=(*STREAMS, "segments", "survey_templates", "email_stats_sources", "nps_summary", "email_stats"),
     log_filters=(IntendedJsonHints(),),
+    totals=wootric_totals,
+    checked_tables=WOOTRIC_CHECKED,
     history={"responses_history": "responses"},
     freshness_columns={
         **{name: spec.cursor_field for name, spec in STREAMS.items()},
@@ -95,6 +101,8 @@ WOKU = Vendor(
     create_views=woku_views,
     drop_views=drop_woku_views,
     demo=_lazy("pipelines.woku_demo", "run_demo"),
+    totals=woku_totals,
+    checked_tables=WOKU_CHECKED,
     history={history_name(kind): f"{kind}_responses" for kind in SURVEYS},
     freshness_columns={
         **{f"{kind}_responses": "created_at" for kind in SURVEYS},

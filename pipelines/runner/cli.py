@@ -43,6 +43,8 @@ EXIT_INCOMPLETE = 6
 EXIT_IN_PROGRESS = 7
 #: `status`: a table's last successful load is older than `--max-age`, or the dataset was never loaded
 EXIT_STALE = 8
+#: `verify`: a month of the warehouse differs from the API's own numbers (after `--repair`, still)
+EXIT_MISMATCH = 9
 EXIT_INTERRUPTED = 130
 
 

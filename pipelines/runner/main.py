@@ -13,6 +13,7 @@ from pipelines.runner.status import STATUS, run_status
 from pipelines.runner.summary import print_summary
 from pipelines.runner.sync import run_sync
 from pipelines.runner.vendor import Vendor
+from pipelines.runner.verify import VERIFY, run_verify
 
 
 def main(vendor: Vendor, argv: Optional[List[str]] = None) -> int:
@@ -32,6 +33,8 @@ def dispatch(vendor: Vendor, args: argparse.Namespace) -> int:
     check_warehouse_options(args)  # inside run_cli: a bad name or destination ends in one `error:` line
     if args.command == STATUS:
         return run_status(vendor, args)
+    if args.command == VERIFY:
+        return run_verify(vendor, args)
     if args.command != RUN:
         return vendor.commands[args.command].run(args)
     if args.demo:

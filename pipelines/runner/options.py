@@ -8,6 +8,7 @@ from typing import List, Optional, Sequence
 
 from pipelines.runner.status import STATUS, add_status_options
 from pipelines.runner.vendor import Vendor
+from pipelines.runner.verify import VERIFY, add_verify_options
 from sources.http_kit import ConfigError
 
 PROGRESS_CHOICES = ("auto", "none", "log", "tqdm", "enlighten", "alive_progress")
@@ -74,6 +75,10 @@ def build_parser(vendor: Vendor) -> argparse.ArgumentParser:
     status = commands.add_parser(STATUS, help="is the data fresh? rows, newest record and last load per table")
     add_warehouse_options(status, vendor.name)
     add_status_options(status)
+    if vendor.checked_tables:
+        verify = commands.add_parser(VERIFY, help="compare the warehouse with the API's own numbers, month by month")
+        add_warehouse_options(verify, vendor.name)
+        add_verify_options(verify)
     for name, command in vendor.commands.items():
         sub = commands.add_parser(name, help=command.help)
         if command.warehouse_options:

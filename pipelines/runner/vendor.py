@@ -5,6 +5,8 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Mapping, Tuple
 
+from sources.record_kit.checks import TableCheck
+
 #: (pipeline, dataset name) -> names of the views made
 CreateViews = Callable[[Any, str], List[str]]
 #: (pipeline, dataset name) -> None
@@ -54,6 +56,10 @@ class Vendor:
     history: Mapping[str, str] = field(default_factory=dict)
     #: `status`: the column holding each table's newest record time (the vendor's cursor)
     freshness_columns: Mapping[str, str] = field(default_factory=dict)
+    #: `verify`: the vendor's source of API totals per month (`ranges`, `account` and the sync's settings)
+    totals: Any = None
+    #: `verify`: the tables it checks, how their records are named, what they are compared with
+    checked_tables: Mapping[str, TableCheck] = field(default_factory=dict)
     #: filters for dlt's logger: warnings that are the vendor's design, not a problem
     log_filters: Tuple[logging.Filter, ...] = ()
 

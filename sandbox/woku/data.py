@@ -223,6 +223,16 @@ class Collection:
         for idx in self.by_parent.values():
             idx.sort()
 
+    def remove(self, rid: str) -> Record:
+        """Delete a record: later pages shift, `total` drops (the admin route's delete)."""
+        self._filtered.clear()
+        rec = self.records.pop(rid)
+        created = self.created.pop(rid)
+        self.index.remove((created, rid))
+        if self.parent_field:
+            self.by_parent[rec[self.parent_field]].remove((created, rid))
+        return rec
+
     def replace(self, rec: Record) -> Record:
         """Swap in a new version of a record (createdAt and parent never change)."""
         self._filtered.clear()
@@ -632,6 +642,15 @@ class WokuCompany:
                 ms = max(to_ms(at) if at is not None else now_ms(), prev + 1)  # type: ignore[type-var]
                 out.append(coll.replace({**old, **_deep_copy(fields), "updatedAt": iso_ms(ms)}))
             return [_deep_copy(r) for r in out]
+
+    def delete_records(self, kind: str, ids: Sequence[str]) -> list[str]:
+        """Delete records of one kind (responses, reviews, ...); an unknown id is refused first."""
+        coll = self.collections[kind]
+        with self.lock:
+            missing = [rid for rid in ids if coll.get(rid) is None]
+            if missing:
+                raise KeyError(f"unknown {kind} ids {missing}")
+            return [coll.remove(rid)["_id"] for rid in ids]
 
     # ------------------------------------------------------------------ API write operations
     def _require_entity(self, entity_type: str, entity_id: str) -> Record:

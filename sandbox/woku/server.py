@@ -215,7 +215,7 @@ class WokuSandboxServer(WokuTrackers, WokuVoicemails, SandboxBase):
 
         ``{"at": epoch|ISO, "add_nps_responses": n, "add_csat_responses": n, "add_ces_responses": n,
         "add_woku_reviews": n | {"n", "wokuId", "voice"}, "add_form_responses": n | {"n", "formId"},
-        "update": {"kind", "ids", "fields"} | [...]}``
+        "update": {"kind", "ids", "fields"} | [...], "delete": {"kind", "ids"} | [...]}``
         """
         co = self.company
         at = data.get("at")
@@ -238,4 +238,7 @@ class WokuSandboxServer(WokuTrackers, WokuVoicemails, SandboxBase):
         for upd in [updates] if isinstance(updates, dict) else updates:
             recs = co.update_records(upd["kind"], list(upd["ids"]), upd.get("at", at), **(upd.get("fields") or {}))
             out.setdefault(f"update_{upd['kind']}", []).extend(r["_id"] for r in recs)
+        deletes = data.get("delete") or []
+        for spec in [deletes] if isinstance(deletes, dict) else deletes:
+            out.setdefault(f"delete_{spec['kind']}", []).extend(co.delete_records(spec["kind"], list(spec["ids"])))
         return out

@@ -492,14 +492,18 @@ class Account:
 
     # ------------------------------------------------------------------ reads
     def delete(self, kind: Kind, rid: int) -> None:
-        """Remove a response or decline, as the API's DELETE does (pages after it shift left)."""
-        if kind not in ("responses", "declines"):
-            raise ValueError("only responses and declines can be deleted in the sandbox")
+        """Remove a record, as the API's DELETE does (pages after it shift left); an end user's
+        responses and declines stay, as Wootric keeps them."""
         with self.lock:
             rec = self._records[kind].pop(rid)
             self._fmt[kind].pop(rid)
             c = self._created_epoch[kind].pop(rid)
             self._created[kind].remove((c, rid))
+            if kind == "end_users":
+                self._updated.remove((self._updated_epoch.pop(rid), rid))
+                self._email.remove((rec["email"], rid))
+                self._email_to_id.pop(rec["email"], None)
+                return
             if kind == "responses" and (c, rid) in self._created_included:
                 self._created_included.remove((c, rid))
             owned = self._by_user[kind].get(rec.get("end_user_id"))

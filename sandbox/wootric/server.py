@@ -335,7 +335,8 @@ class SandboxServer(SandboxBase):
 
     # ------------------------------------------------------------------ admin
     def mutate(self, data: dict[str, Any]) -> dict[str, list[int]]:
-        """Apply ``{"add_responses": n, "update_end_users": n|[ids], "update_responses": ...}``; return touched ids."""
+        """Apply ``{"add_responses": n, "update_end_users": n|[ids], "update_responses": ...,
+        "delete": {"kind", "ids"} | [...]}``; return touched ids."""
         acct = self.account
         at = datetime.fromtimestamp(int(data["at"]), UTC) if data.get("at") is not None else None
         out: dict[str, list[int]] = {}
@@ -354,4 +355,16 @@ class SandboxServer(SandboxBase):
             arg = data["update_responses"]
             ids, fields = (arg.get("ids", []), arg.get("fields", {})) if isinstance(arg, dict) else (arg, {})
             out["update_responses"] = [r["id"] for r in acct.update_responses(list(ids), at, **fields)]
+        for spec in _listed(data.get("delete")):
+            kind = spec["kind"]
+            if kind not in KINDS:
+                raise ValueError(f"unknown kind {kind!r}")
+            for rid in spec["ids"]:
+                acct.delete(kind, int(rid))
+            out.setdefault(f"delete_{kind}", []).extend(int(rid) for rid in spec["ids"])
         return out
+
+
+def _listed(value: Any) -> list[dict[str, Any]]:
+    """``{"kind", "ids"}`` or a list of them (the admin ``delete`` key)."""
+    return [value] if isinstance(value, dict) else list(value or [])

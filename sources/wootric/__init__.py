@@ -1,29 +1,18 @@
 """Wootric NPS/CSAT/CES data as a dlt source: end users, responses and declines, incremental and exact."""
 
-import os
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Dict, Iterable, List, Optional, Sequence
 
 import dlt
-from dlt.common.runtime import run_context
 from dlt.sources import DltResource
 
-from sources.http_kit import RetryPolicy
 from sources.http_kit.limits import HttpLimits
 from sources.record_kit.accounts import ACCOUNT, REPLACE_ACCOUNT
 from sources.record_kit.history import HISTORY_DISPOSITION, RECORD_KEY
 from sources.record_kit.timestamps import epoch_seconds
 from sources.wootric.helpers.boundary import Boundary
-from sources.wootric.helpers.client import WootricClient
-from sources.wootric.helpers.config import (
-    SECTION,
-    check_account,
-    check_non_negative,
-    check_per_page,
-    check_positive,
-    parse_start_date,
-    resolve_base_url,
-)
+from sources.wootric.helpers.client import WootricClient, build_client
+from sources.wootric.helpers.config import check_account, check_non_negative, parse_start_date
 from sources.wootric.helpers.credentials import WootricCredentials
 from sources.wootric.helpers.history import HISTORY_RESOURCE, history_columns, history_table
 from sources.wootric.helpers.metrics import (
@@ -64,17 +53,7 @@ def wootric_source(
     `history` selects `responses_history` (every version of each response; `--resources` can too).
     """
     account = check_account(account)
-    url = resolve_base_url(region, base_url, credentials)
-    client = WootricClient(
-        url,
-        credentials,
-        per_page=check_per_page(per_page),
-        retry=RetryPolicy(max_attempts=int(check_positive("max_retries", max_retries))),
-        timeout=check_positive("request_timeout", request_timeout),
-        # renewed tokens outlive the run only where a configured refresh token would be spent
-        token_dir=os.path.join(run_context.active().data_dir, "tokens"),
-        limits=http.checked(SECTION),
-    )
+    client = build_client(credentials, region, base_url, per_page, request_timeout, max_retries, http)
     initial = parse_start_date(start_date)
     lookback = check_non_negative("responses_lookback_days", responses_lookback_days)
     streams = [

@@ -1,14 +1,17 @@
 """Wootric over HTTP: the shared ApiClient with Wootric's auth, pacing and record shapes."""
 
+import os
 import time
 from typing import Any, Callable, Dict, List, Optional
+
+from dlt.common.runtime import run_context
 
 from sources.http_kit import ApiClient, ApiError, RateLimitPacer, RetryPolicy
 from sources.http_kit.limits import HttpLimits
 from sources.record_kit.answers import as_int64, require_key
 from sources.record_kit.timestamps import convert_fields, nested_convert
 from sources.wootric.helpers.auth import WootricAuth
-from sources.wootric.helpers.config import SECTION
+from sources.wootric.helpers.config import SECTION, check_per_page, check_positive, resolve_base_url
 from sources.wootric.helpers.credentials import WootricCredentials
 from sources.wootric.helpers.paginator import CursorWalk, Record
 from sources.wootric.settings import NOTE_TIMESTAMP_FIELDS, STREAMS, TIMESTAMP_FIELDS
@@ -75,6 +78,29 @@ class WootricClient:
 
     def close(self) -> None:
         self.api.close()
+
+
+def build_client(
+    credentials: WootricCredentials,
+    region: Optional[str],
+    base_url: Optional[str],
+    per_page: int,
+    request_timeout: float,
+    max_retries: int,
+    http: HttpLimits,
+) -> WootricClient:
+    """The client from the source's settings, each checked before any request (the sync and
+    `verify` build it alike, so both read the same host with the same limits)."""
+    return WootricClient(
+        resolve_base_url(region, base_url, credentials),
+        credentials,
+        per_page=check_per_page(per_page),
+        retry=RetryPolicy(max_attempts=int(check_positive("max_retries", max_retries))),
+        timeout=check_positive("request_timeout", request_timeout),
+        # renewed tokens outlive the run only where a configured refresh token would be spent
+        token_dir=os.path.join(run_context.active().data_dir, "tokens"),
+        limits=http.checked(SECTION),
+    )
 
 
 #: what identifies a record that lacks its id (never an email or a name: those are personal data)

@@ -177,3 +177,28 @@ def test_cli_subprocess() -> None:
         r = bearer_session("sk_cli").get(f"{url}/v1/nps", timeout=5)
         assert r.status_code == 200 and r.json()["total"] == 30
         assert len(requests.get(f"{url}/_sandbox/truth/woku_reviews", timeout=5).json()) == 12
+
+
+def test_admin_delete_shows_in_lists_and_totals() -> None:
+    """A response deleted through /_sandbox/mutate leaves the list and its month's `total`."""
+    co = generate_company(6, nps_responses=40, csat_responses=5, ces_responses=5, reviews=5)
+    srv = WokuSandboxServer(co)
+    srv.start()
+    try:
+        api = session(srv)
+        target = co.truth("nps_responses", iso=True)[3]
+        before = api.get(f"{srv.url}/v1/nps", params={"limit": 1}).json()["total"]
+        r = requests.post(
+            f"{srv.url}/_sandbox/mutate", json={"delete": {"kind": "nps_responses", "ids": [target["_id"]]}}
+        )
+        assert r.json() == {"delete_nps_responses": [target["_id"]]}
+        assert api.get(f"{srv.url}/v1/nps", params={"limit": 1}).json()["total"] == before - 1
+        window = {"from": target["createdAt"], "to": target["createdAt"]}
+        assert target["_id"] not in {x["_id"] for x in fetch_all(api, f"{srv.url}/v1/nps", window)}
+        assert api.get(f"{srv.url}/v1/nps/{target['_id']}").status_code == 404
+        again = requests.post(
+            f"{srv.url}/_sandbox/mutate", json={"delete": {"kind": "nps_responses", "ids": [target["_id"]]}}
+        )
+        assert again.status_code == 400
+    finally:
+        srv.stop()

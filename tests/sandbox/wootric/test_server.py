@@ -252,3 +252,46 @@ def test_cli_subprocess() -> None:
         r = bearer_session(token).get(f"{url}/v1/responses", timeout=5)
         assert r.status_code == 200 and r.headers["X-Rate-Limit-Limit"] == "100"
         assert len(requests.get(f"{url}/_sandbox/truth/end_users", timeout=5).json()) == 20
+
+
+def test_admin_delete_and_old_edits_show_in_lists_and_nps_summary() -> None:
+    """What `verify` tests rely on: deleting records and editing old ones through /_sandbox/mutate
+    changes the lists and the month's nps_summary alike."""
+    acct = generate_account(seed=7, end_users=30, responses=300, declines=30, span_days=60)
+    srv = SandboxServer(acct)
+    srv.start()
+    try:
+        s = bearer_session(srv.issue_token())
+        month = {"date[start]": "2023-01-01", "date[end]": "2023-01-31"}
+        before = s.get(f"{srv.url}/v1/nps_summary", params=month).json()
+        january = [r for r in acct.truth("responses") if r["created_at"].month == 1]
+        counted = [r for r in january if not r["excluded_from_calculations"]]
+        assert before["responses"] == len(counted)
+        gone, edited = [r["id"] for r in counted[:2]], [r["id"] for r in counted[2:4]]
+        user, decline = acct.truth("end_users")[0]["id"], acct.truth("declines")[0]["id"]
+        r = requests.post(
+            f"{srv.url}/_sandbox/mutate",
+            json={
+                "delete": [
+                    {"kind": "responses", "ids": gone},
+                    {"kind": "declines", "ids": [decline]},
+                    {"kind": "end_users", "ids": [user]},
+                ],
+                "update_responses": {"ids": edited, "fields": {"excluded_from_calculations": True}},
+            },
+        )
+        assert r.status_code == 200, r.text
+        assert r.json()["delete_responses"] == gone and r.json()["delete_end_users"] == [user]
+        after = s.get(f"{srv.url}/v1/nps_summary", params=month).json()
+        assert after["responses"] == before["responses"] - 4
+        listed = s.get(
+            f"{srv.url}/v1/responses",
+            params={"created[lt]": epoch(january[-1]["created_at"]) + 1, "per_page": 50, "sort_order": "asc"},
+        ).json()
+        assert not set(gone) & {x["id"] for x in listed}
+        assert s.get(f"{srv.url}/v1/end_users/{user}").status_code == 404
+        assert user not in {u["id"] for u in acct.truth("end_users")}
+        bad = requests.post(f"{srv.url}/_sandbox/mutate", json={"delete": {"kind": "responses", "ids": gone}})
+        assert bad.status_code == 400
+    finally:
+        srv.stop()

@@ -1,0 +1,32 @@
+"""Rows `verify --repair` found gone from the API keep their place with `deleted_at` set; the
+analyst views leave them out.
+
+The column appears on a table the first time a row of it is marked, so the views filter on it
+only where it exists (they are recreated after every load and after a repair).
+"""
+
+from typing import Any, Collection, Set
+
+DELETED_AT = "deleted_at"
+
+
+def tables_with_deleted_at(sql: Any, dialect: str) -> Set[str]:
+    """Tables of the client's dataset that have the column."""
+    if dialect == "bigquery":
+        query = (
+            f"SELECT table_name FROM {sql.fully_qualified_dataset_name()}.INFORMATION_SCHEMA.COLUMNS"
+            f" WHERE column_name = '{DELETED_AT}'"
+        )
+    else:
+        query = (
+            "SELECT table_name FROM information_schema.columns"
+            f" WHERE table_schema = '{sql.dataset_name}' AND column_name = '{DELETED_AT}'"
+        )
+    return {str(row[0]) for row in sql.execute_sql(query)}
+
+
+def live(soft_deleted: Collection[str], table: str, alias: str = "") -> str:
+    """` AND <alias.>deleted_at IS NULL` when `table` has the column, else nothing."""
+    if table not in soft_deleted:
+        return ""
+    return f" AND {alias + '.' if alias else ''}{DELETED_AT} IS NULL"

@@ -1,0 +1,89 @@
+"""Reading one span of a table again, through the vendor's own resource: for `verify --deep` (the ids
+only) and `verify --repair` (loaded into the dataset).
+
+A span is read with an explicit `initial_value` and `end_value` on the resource's incremental: dlt
+then uses a throwaway state, and the sources skip their boundary bookkeeping, so the account's
+incremental state is neither read nor written. The repair loads under a pipeline of its own
+(`<account pipeline>_repair`, in a temporary folder) with a dlt schema of its own
+(`<source>_repair`), into the same dataset and tables: the account's pipeline, its state and its
+schema stay exactly as they were.
+"""
+
+import argparse
+import tempfile
+from datetime import datetime, timedelta, timezone
+from typing import Any, Dict, List
+
+import dlt
+
+from pipelines.runner.reconcile import Range
+from pipelines.runner.sync import apply_bigquery_layout, make_pipeline
+from pipelines.runner.units import Unit
+from pipelines.runner.vendor import Vendor
+from pipelines.warehouse.destinations import LOADER_FILE_FORMAT
+from sources.record_kit.checks import TableCheck, ids_and_created
+
+#: what a repair's pipeline and schema add to the account's names
+REPAIR_SUFFIX = "_repair"
+
+
+def _bound(resource: Any, check: TableCheck, start: datetime, end: datetime) -> None:
+    """Only records whose cursor lies in [start, end): a creation-time cursor bounds the span itself;
+    another (end users' `updated_at`) is read from `start` on, as a record created in the span may
+    have been updated any time since."""
+    end_value = end if check.cursor_is_creation else datetime.now(timezone.utc) + timedelta(days=1)
+    resource.apply_hints(
+        incremental=dlt.sources.incremental(
+            check.cursor, initial_value=start, end_value=end_value, range_start="closed", primary_key=()
+        )
+    )
+
+
+class Seen:
+    """Ids (and creation times) of the records a resource yielded, collected as they pass."""
+
+    def __init__(self, check: TableCheck) -> None:
+        self.check = check
+        self.records: Dict[Any, datetime] = {}
+
+    def __call__(self, item: Any) -> Any:
+        for record_id, created in ids_and_created(item, self.check.api_id, self.check.api_created):
+            self.records[record_id] = created
+        return item
+
+    def within(self, start: datetime, end: datetime) -> Dict[Any, datetime]:
+        return {i: c for i, c in self.records.items() if c is not None and start <= c < end}
+
+
+def api_ids(unit: Unit, check: TableCheck, span: Range) -> Dict[Any, datetime]:
+    """id -> creation time of every record the API holds that was created in the span (not loaded)."""
+    resource = unit.source.resources[check.table]
+    _bound(resource, check, *span)
+    seen = Seen(check)
+    for item in resource:
+        seen(item)
+    return seen.within(*span)
+
+
+def reload(
+    vendor: Vendor, args: argparse.Namespace, unit: Unit, check: TableCheck, ranges: List[Range], duckdb_file: str
+) -> Dict[Range, Dict[Any, datetime]]:
+    """Extract and load each range of one table again; per range, the ids the API returned."""
+    source = unit.source.with_resources(check.table)  # a clone: this table alone
+    if args.destination == "bigquery":
+        apply_bigquery_layout(vendor, source)
+    seen = Seen(check)
+    resource = source.resources[check.table]
+    resource.add_map(seen)
+    out: Dict[Range, Dict[Any, datetime]] = {}
+    with tempfile.TemporaryDirectory(prefix="feedback-repair-") as scratch:
+        pipeline = make_pipeline(args, duckdb_file, scratch, pipeline_name=unit.pipeline_name + REPAIR_SUFFIX)
+        schema = dlt.Schema(source.name + REPAIR_SUFFIX)
+        for span in ranges:
+            seen.records = {}
+            _bound(resource, check, *span)
+            pipeline.extract(source, schema=schema, loader_file_format=LOADER_FILE_FORMAT.get(args.destination))
+            pipeline.normalize()
+            pipeline.load()
+            out[span] = seen.within(*span)
+    return out

@@ -1,0 +1,336 @@
+"""`verify`: the warehouse against the API's own numbers, every account and UTC month.
+
+Per month, at about one request: Wootric's responses, promoters, passives and detractors against
+`nps_summary`, Woku's NPS/CSAT/CES responses against the list's `total` (what each vendor checks
+is declared in its source package, `sources/<vendor>/checks.py`). `--deep` walks the ids of the
+months (through the sync's own resources, bounded: bounded.py) and lists what either side lacks.
+`--repair` loads the months that differ again, marks rows the API no longer holds with `deleted_at`
+(they stay; the views leave them out) and checks those months once more.
+
+Every figure lands in the table `reconciliation` (appended by a pipeline of its own,
+`<pipeline-name>_verify`, so a `--full-refresh` of the sync leaves it). Exit 0 when everything
+matches, EXIT_MISMATCH (9) when a month still differs.
+"""
+
+import argparse
+import contextlib
+import os
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Dict, Iterator, List, Optional, Tuple
+
+import dlt
+from dlt.common.pipeline import get_dlt_pipelines_dir
+
+from pipelines.runner.accounts import single_account
+from pipelines.runner.bounded import api_ids, reload
+from pipelines.runner.cli import EXIT_MISMATCH, EXIT_STALE
+from pipelines.runner.lock import pipeline_lock
+from pipelines.runner.reconcile import Range, Warehouse, covering, month_of, month_ranges, parse_months
+from pipelines.runner.sync import make_pipeline
+from pipelines.runner.units import Unit, plan_units
+from pipelines.runner.vendor import Vendor
+from pipelines.warehouse.destinations import DEFAULT_DUCKDB_FILE, destination_for
+from sources.http_kit import ConfigError
+from sources.record_kit.checks import TableCheck
+
+VERIFY = "verify"
+RECONCILIATION = "reconciliation"
+#: ids listed per month and side; the rest are counted
+_SHOWN_IDS = 20
+
+
+def add_verify_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--months", help="only these UTC months: 2024-01..2024-03 or 2024-02 (default: every month)")
+    parser.add_argument("--deep", action="store_true", help="walk the months' ids and list what either side lacks")
+    parser.add_argument(
+        "--repair",
+        action="store_true",
+        help="load the months that differ again and mark rows the API no longer holds with deleted_at",
+    )
+
+
+@dataclass
+class Finding:
+    """One figure of one account, table and month, from both sides."""
+
+    account: str
+    table: str
+    measure: str
+    month: datetime
+    api: int
+    warehouse: int
+    #: --deep: ids only the API holds, ids only the warehouse holds
+    api_only: Optional[List[Any]] = None
+    warehouse_only: Optional[List[Any]] = None
+    after_repair: bool = False
+
+    @property
+    def differs(self) -> bool:
+        return self.api != self.warehouse or bool(self.api_only) or bool(self.warehouse_only)
+
+
+@dataclass
+class Plan:
+    """One account: its unit (pipeline and source), its name in the `account` column, its months."""
+
+    unit: Unit
+    account: str
+    ranges: List[Range]
+    findings: List[Finding] = field(default_factory=list)
+
+
+def run_verify(vendor: Vendor, args: argparse.Namespace, duckdb_file: str = DEFAULT_DUCKDB_FILE) -> int:
+    """Compare, list, repair if asked, record; 0 when every month matches (after a repair), else 9."""
+    if not vendor.checked_tables or vendor.totals is None:
+        raise ConfigError(f"{vendor.prog} has nothing to verify")
+    months = parse_months(args.months) if args.months else None
+    checks = list(vendor.checked_tables.values())
+    units = plan_units(vendor, args.pipeline_name, ",".join(vendor.checked_tables), None)
+    where = f"{args.destination} dataset {args.dataset_name!r}"
+    with reader(args, duckdb_file) as warehouse:
+        if warehouse is None:
+            print(f"{where} has never been loaded: run `{vendor.prog}` first")
+            return EXIT_STALE
+        plans = []
+        for unit in units:
+            account = unit.account or single_account(vendor)
+            bounds = warehouse.bounds(account, checks)
+            if bounds is None:
+                print(f"{account}: no rows in {where} to verify")
+                continue
+            plans.append(Plan(unit, account, month_ranges(bounds.first, bounds.until, months)))
+    plans = [p for p in plans if p.ranges]
+    for plan in plans:
+        plan.findings = compare_totals(vendor, args, duckdb_file, plan, checks, plan.ranges)
+        if args.deep:
+            plan.findings += compare_ids(args, duckdb_file, plan, checks, plan.ranges)
+    months_checked = sum(len(p.ranges) for p in plans)
+    print(f"{vendor.prog} verify: {where}, {len(plans)} account(s), {months_checked} account-month(s)")
+    report([f for p in plans for f in p.findings])
+    if args.repair and any(f.differs for p in plans for f in p.findings):
+        with pipeline_lock(get_dlt_pipelines_dir(), args.pipeline_name):
+            for plan in plans:
+                repair(vendor, args, duckdb_file, plan)
+            recreate_views(vendor, args, duckdb_file, plans)
+    findings = [f for p in plans for f in p.findings]
+    record(args, duckdb_file, findings)
+    latest = _latest(findings)
+    if any(f.differs for f in latest):
+        months_off = sorted({(f.account, f.table, f.month) for f in latest if f.differs})
+        print(f"{len(months_off)} table-month(s) differ; `{vendor.prog} verify --repair` loads them again")
+        return EXIT_MISMATCH
+    print(f"every month matches ({months_checked} account-month(s))")
+    return 0
+
+
+@contextlib.contextmanager
+def reader(args: argparse.Namespace, duckdb_file: str) -> Iterator[Optional[Warehouse]]:
+    """The dataset through a pipeline in a throwaway folder (only its SQL client is used); None
+    when it was never loaded. No DuckDB file is created where there is none."""
+    destination = destination_for(args.destination, args.dataset_name, duckdb_file)
+    database = getattr(getattr(destination, "config_params", {}).get("credentials"), "database", None)
+    if isinstance(database, str) and not os.path.exists(database):
+        yield None
+        return
+    with tempfile.TemporaryDirectory(prefix="feedback-verify-") as scratch:
+        pipeline = dlt.pipeline(
+            pipeline_name=args.pipeline_name,
+            pipelines_dir=scratch,
+            destination=destination,
+            dataset_name=args.dataset_name,
+        )
+        with pipeline.sql_client() as sql:
+            yield Warehouse(sql, args.destination) if sql.has_dataset() else None
+
+
+def totals_source(vendor: Vendor, unit: Unit, ranges: List[Range]) -> Any:
+    """The vendor's totals source for one account, with that account's settings (as make_source)."""
+    if unit.account:
+        return vendor.totals.with_args(name=unit.account)(ranges=ranges, account=unit.account)
+    return vendor.totals(ranges=ranges)
+
+
+def compare_totals(
+    vendor: Vendor,
+    args: argparse.Namespace,
+    duckdb_file: str,
+    plan: Plan,
+    checks: List[TableCheck],
+    ranges: List[Range],
+    after_repair: bool = False,
+) -> List[Finding]:
+    """The API's month totals against the warehouse's, for every measured table."""
+    api: Dict[Tuple[str, str, datetime], int] = {}
+    for row in totals_source(vendor, plan.unit, ranges).resources["totals"]:
+        api[(row["table"], row["measure"], row["start"])] = int(row["api"])
+    out = []
+    with reader(args, duckdb_file) as warehouse:
+        for check in checks:
+            if not check.measures:
+                continue
+            ours = warehouse.measures(plan.account, check, ranges) if warehouse else {}
+            for start, _ in ranges:
+                for measure in check.measures:
+                    out.append(
+                        Finding(
+                            plan.account,
+                            check.table,
+                            measure,
+                            start,
+                            api.get((check.table, measure, start), 0),
+                            ours.get((measure, start), 0),
+                            after_repair=after_repair,
+                        )
+                    )
+    return out
+
+
+def compare_ids(
+    args: argparse.Namespace, duckdb_file: str, plan: Plan, checks: List[TableCheck], ranges: List[Range]
+) -> List[Finding]:
+    """--deep: every id of the months, both sides, one read of each table over all the months."""
+    out = []
+    span = covering(ranges)
+    for check in checks:
+        theirs = api_ids(plan.unit, check, span)
+        with reader(args, duckdb_file) as warehouse:
+            ours = warehouse.ids(plan.account, check, *span) if warehouse else {}
+        out += id_findings(plan.account, check, ranges, theirs, ours)
+    return out
+
+
+def id_findings(
+    account: str,
+    check: TableCheck,
+    ranges: List[Range],
+    theirs: Dict[Any, datetime],
+    ours: Dict[Any, datetime],
+    after_repair: bool = False,
+) -> List[Finding]:
+    """Per month: the ids each side holds, and those only one side holds."""
+    out = []
+    for start, end in ranges:
+        api = {i for i, c in theirs.items() if start <= c < end}
+        warehouse = {i for i, c in ours.items() if start <= c < end}
+        out.append(
+            Finding(
+                account,
+                check.table,
+                "ids",
+                start,
+                len(api),
+                len(warehouse),
+                sorted(api - warehouse, key=str),
+                sorted(warehouse - api, key=str),
+                after_repair,
+            )
+        )
+    return out
+
+
+def repair(vendor: Vendor, args: argparse.Namespace, duckdb_file: str, plan: Plan) -> None:
+    """Load each table's differing months again, mark what the API no longer holds, check again."""
+    now = datetime.now(timezone.utc)
+    by_start = {start: (start, end) for start, end in plan.ranges}
+    for check in vendor.checked_tables.values():
+        ranges = sorted({by_start[f.month] for f in plan.findings if f.table == check.table and f.differs})
+        if not ranges:
+            continue
+        seen = reload(vendor, args, plan.unit, check, ranges, duckdb_file)
+        marked = 0
+        ours: Dict[Any, datetime] = {}
+        with reader(args, duckdb_file) as warehouse:
+            assert warehouse is not None
+            for span, theirs in seen.items():
+                gone = set(warehouse.ids(plan.account, check, *span)) - set(theirs)
+                marked += warehouse.mark_deleted(plan.account, check, gone, now)
+                ours.update(warehouse.ids(plan.account, check, *span))
+        loaded = sum(len(t) for t in seen.values())
+        months = ", ".join(_month(s) for s, _ in ranges)
+        print(
+            f"repaired: {plan.account} {check.table} {months}: {loaded:,} records loaded again, {marked} marked deleted"
+        )
+        if check.measures:
+            plan.findings += compare_totals(vendor, args, duckdb_file, plan, [check], ranges, after_repair=True)
+        if args.deep or not check.measures:
+            theirs_all = {i: c for t in seen.values() for i, c in t.items()}
+            plan.findings += id_findings(plan.account, check, ranges, theirs_all, ours, after_repair=True)
+
+
+def recreate_views(vendor: Vendor, args: argparse.Namespace, duckdb_file: str, plans: List[Plan]) -> None:
+    """The analyst views again, now that a table may have gained `deleted_at` (the account's schema is
+    read from the destination into a throwaway folder; its own pipeline folder is not touched)."""
+    with tempfile.TemporaryDirectory(prefix="feedback-verify-") as scratch:
+        for plan in plans:
+            pipeline = make_pipeline(args, duckdb_file, scratch, pipeline_name=plan.unit.pipeline_name)
+            pipeline.sync_destination()
+            if pipeline.default_schema_name:
+                vendor.create_views(pipeline, args.dataset_name)
+                return
+
+
+def record(args: argparse.Namespace, duckdb_file: str, findings: List[Finding]) -> None:
+    """Append every figure to `reconciliation`, under the pipeline `<pipeline-name>_verify`."""
+    if not findings:
+        return
+    checked_at = datetime.now(timezone.utc)
+    rows = [
+        {
+            "account": f.account,
+            "table": f.table,
+            "measure": f.measure,
+            "month": f.month.date(),
+            "api": f.api,
+            "warehouse": f.warehouse,
+            "difference": f.api - f.warehouse,
+            "api_only": None if f.api_only is None else len(f.api_only),
+            "warehouse_only": None if f.warehouse_only is None else len(f.warehouse_only),
+            "after_repair": f.after_repair,
+            "checked_at": checked_at,
+        }
+        for f in findings
+    ]
+    columns = {
+        name: {"data_type": kind, "nullable": True}
+        for name, kind in (("api_only", "bigint"), ("warehouse_only", "bigint"), ("month", "date"))
+    }
+    with tempfile.TemporaryDirectory(prefix="feedback-verify-") as scratch:
+        pipeline = make_pipeline(args, duckdb_file, scratch, pipeline_name=f"{args.pipeline_name}_{VERIFY}")
+        pipeline.run(rows, table_name=RECONCILIATION, write_disposition="append", columns=columns)
+
+
+def report(findings: List[Finding]) -> None:
+    """The months that differ, one line each; for --deep, the ids either side lacks."""
+    for f in findings:
+        if not f.differs:
+            continue
+        where = f"{f.account} {f.table} {_month(f.month)}"
+        if f.measure != "ids":
+            print(f"differs: {where} {f.measure}: api {f.api:,}, warehouse {f.warehouse:,} ({f.warehouse - f.api:+,})")
+            continue
+        print(f"differs: {where} ids: api {f.api:,}, warehouse {f.warehouse:,}")
+        for label, ids in (
+            ("the API holds, the warehouse lacks", f.api_only),
+            ("the warehouse holds, the API lacks", f.warehouse_only),
+        ):
+            if ids:
+                shown = ", ".join(str(i) for i in ids[:_SHOWN_IDS]) + (
+                    f" and {len(ids) - _SHOWN_IDS} more" if len(ids) > _SHOWN_IDS else ""
+                )
+                print(f"  {label} ({len(ids)}): {shown}")
+
+
+def _latest(findings: List[Finding]) -> List[Finding]:
+    """Each (account, table, measure, month) as last checked: after a repair, the second look."""
+    last: Dict[Tuple[str, str, str, datetime], Finding] = {}
+    for f in findings:
+        key = (f.account, f.table, f.measure, f.month)
+        if key not in last or f.after_repair:
+            last[key] = f
+    return list(last.values())
+
+
+def _month(value: datetime) -> str:
+    return month_of(value).strftime("%Y-%m")
