@@ -98,6 +98,10 @@ WOKU = Vendor(
         "form_responses",
         "external_tracker_values",
     ),
+    # its table is loaded by default all the same: the six lists it reads yield their own values. Run
+    # alone it pages the lists the run does not load; the Airflow DAG makes no task of it, so no
+    # list is paged twice (docs/woku.md#tracker-values)
+    default_excluded=("external_tracker_values",),
     create_views=woku_views,
     drop_views=drop_woku_views,
     demo=_lazy("pipelines.woku_demo", "run_demo"),

@@ -16,9 +16,24 @@ from sources.record_kit.history import HISTORY_DISPOSITION, RECORD_KEY
 from sources.woku.helpers.client import WokuClient
 from sources.woku.helpers.credentials import WokuCredentials
 from sources.woku.helpers.history import history_columns, history_name, history_rows
-from sources.woku.helpers.paginator import envelope
 from sources.woku.helpers.records import parse_timestamp, require_id, tagged
-from sources.woku.settings import DEFAULT_BASE_URL, DEFAULT_LOOKBACK_DAYS, JSON_COLUMNS, LISTS, SURVEYS
+from sources.woku.helpers.trackers import (
+    is_tracker_item,
+    keep_table_with_its_resource,
+    loaded_resources,
+    tracker_hints,
+    tracker_values,
+    with_tracker_table,
+)
+from sources.woku.settings import (
+    DEFAULT_BASE_URL,
+    DEFAULT_LOOKBACK_DAYS,
+    JSON_COLUMNS,
+    LISTS,
+    SURVEYS,
+    TRACKED_LISTS,
+    TRACKER_TABLE,
+)
 
 __all__ = ["woku_client", "woku_source"]
 
@@ -145,16 +160,27 @@ def _history(responses: DltResource, kind: str, selected: bool) -> DltResource:
 
 
 def _whole_list(client: WokuClient, account: str, name: str) -> DltResource:
+    """A list replaced per account; a tool, form, flow or woku list also yields its records' tracker
+    values to `external_tracker_values` (one request per record, no second paging of the list)."""
     spec = LISTS[name]
+    entity_type = TRACKED_LISTS.get(name)
 
-    def listed() -> Iterator[List[Dict[str, Any]]]:
+    def listed() -> Iterator[Any]:
         # a new token per extract: the transformers below (called once per page of this list) use
         # it to tell this extract's first page from the next ones
         dlt.current.source_state().setdefault(_EXTRACTS, {})[name] = uuid.uuid4().hex
+        # values only when this list loads, not when it merely feeds woku_reviews or form_responses
+        with_values = entity_type is not None and name in loaded_resources()
         for page in client.pages(spec.path, spec.params):
-            yield tagged(page, account, name)
+            rows = tagged(page, account, name)
+            ids = [row["_id"] for row in rows]
+            yield rows
+            values = tracker_values(client, account, entity_type, ids) if with_values else []
+            if values:
+                yield dlt.mark.with_table_name(values, TRACKER_TABLE)
+                keep_table_with_its_resource()
 
-    return dlt.resource(
+    resource = dlt.resource(
         listed,
         name=name,
         write_disposition=REPLACE_ACCOUNT,
@@ -162,6 +188,7 @@ def _whole_list(client: WokuClient, account: str, name: str) -> DltResource:
         merge_key=ACCOUNT,
         columns=_hints(name),
     )()
+    return with_tracker_table(resource) if entity_type else resource
 
 
 def _children(
@@ -179,7 +206,9 @@ def _children(
     @dlt.transformer(
         name=name, write_disposition="merge", primary_key=(ACCOUNT, "_id"), columns=_hints(name), parallelized=False
     )
-    def children(parents: List[Dict[str, Any]]) -> Iterator[List[Dict[str, Any]]]:
+    def children(parents: List[Dict[str, Any]], meta: Any = None) -> Iterator[List[Dict[str, Any]]]:
+        if is_tracker_item(meta):
+            return  # the parent list's tracker values, not records of the list
         state = dlt.current.resource_state()
         # dlt calls this once per page of parents; the floor must come from before this extract,
         # not from the reviews an earlier page of this same extract has just seen
@@ -204,36 +233,23 @@ def _children(
 
 
 def _tracker_values(client: WokuClient, account: str) -> DltResource:
-    """The tracker values of every tool, form, flow and woku: one request per entity."""
+    """The tracker values of the lists this run does not load, paging each of them: what
+    `--resources external_tracker_values` reads. A list that loads yields its own values, so this is
+    off by default, and with every list loaded it sends no request."""
 
     def values() -> Iterator[List[Dict[str, Any]]]:
-        entities = [(kind, spec.tools_path) for kind, spec in SURVEYS.items()]
-        entities += [("form", LISTS["forms"].path), ("flow", LISTS["flows"].path), ("woku", LISTS["wokus"].path)]
-        for entity_type, list_path in entities:
-            for page in client.pages(list_path):
-                for position, entity in enumerate(page, 1):
-                    require_id(entity, list_path, position)
-                    route = "wokus" if entity_type == "woku" else entity_type
-                    path = f"/v1/external-trackers/{route}/{entity['_id']}"
-                    found, _, _ = envelope(client.get(path) or [], path)  # documented as a list; a page is read too
-                    rows = [
-                        {"entityType": entity_type, "entityId": entity["_id"], **_without(v, "wokuId")} for v in found
-                    ]
-                    if rows:
-                        yield tagged(rows, account, "external_tracker_values")
+        loaded = loaded_resources()
+        for name, entity_type in TRACKED_LISTS.items():
+            if name in loaded:
+                continue
+            spec = LISTS[name]
+            for page in client.pages(spec.path, spec.params):
+                ids = [require_id(entity, spec.path, position)["_id"] for position, entity in enumerate(page, 1)]
+                rows = tracker_values(client, account, entity_type, ids)
+                if rows:
+                    yield rows
 
-    return dlt.resource(
-        values,
-        name="external_tracker_values",
-        write_disposition=REPLACE_ACCOUNT,
-        primary_key=(ACCOUNT, "_id"),
-        merge_key=ACCOUNT,
-        columns=_hints("external_tracker_values"),
-    )()
-
-
-def _without(record: Dict[str, Any], key: str) -> Dict[str, Any]:
-    return {k: v for k, v in record.items() if k != key}
+    return dlt.resource(values, name=TRACKER_TABLE, selected=False, **tracker_hints())()
 
 
 def _iso(value: datetime) -> str:

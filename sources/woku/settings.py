@@ -11,8 +11,20 @@ PAGE_LIMIT = 100
 DEFAULT_LOOKBACK_DAYS = 7
 OBJECT_ID = re.compile(r"^[0-9a-fA-F]{24}$")
 
+#: the lists whose records carry external tracker values -> their entity type. Each list reads its
+#: records' values as it pages them, so no list is paged a second time for them
+TRACKED_LISTS: Dict[str, str] = {
+    "nps_tools": "nps",
+    "csat_tools": "csat",
+    "ces_tools": "ces",
+    "forms": "form",
+    "flows": "flow",
+    "wokus": "woku",
+}
 #: entity types that carry external tracker values (`woku` has its own routes)
-TRACKER_ENTITY_TYPES = ("nps", "csat", "ces", "form", "flow", "woku")
+TRACKER_ENTITY_TYPES = tuple(TRACKED_LISTS.values())
+#: the table of tracker values, and the name of the resource that owns it
+TRACKER_TABLE = "external_tracker_values"
 
 
 @dataclass(frozen=True)

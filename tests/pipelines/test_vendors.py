@@ -15,3 +15,14 @@ def test_declared_resources_are_the_sources_own(name: str, monkeypatch: pytest.M
     assert vendor.resources == tuple(source.resources)
     history_off = [r for r in vendor.resources if r not in vendor.default_excluded and r not in vendor.history]
     assert history_off == list(source.selected_resources)
+
+
+def test_woku_tracker_values_load_in_the_tasks_of_the_lists_that_read_them() -> None:
+    """The Airflow DAG makes one task per resource, the default-excluded and history ones aside
+    (pipelines/airflow_dag.py). The six lists yield their own tracker values; a task of
+    `external_tracker_values` would page all six again, so there is none."""
+    vendor = VENDORS["woku"]
+    tasks = [r for r in vendor.resources if r not in vendor.default_excluded and r not in vendor.history]
+    assert "external_tracker_values" in vendor.resources  # still a name for --resources
+    assert "external_tracker_values" not in tasks
+    assert {"nps_tools", "csat_tools", "ces_tools", "forms", "flows", "wokus"} <= set(tasks)

@@ -7,6 +7,7 @@ from typing import Any, Dict
 from sandbox.woku import generate_company
 from tests.conftest import run_cli
 from tests.pipelines.test_woku_pipeline import TABLES, assert_table_exact
+from tests.pipelines.test_woku_tracker_values import change_values, landed_by_entity, truth_by_entity
 from tests.support.accounts import accounts_env
 
 
@@ -35,6 +36,33 @@ def test_two_companies_land_side_by_side_exactly(workdir: Path, woku_warehouse, 
     rows = woku_warehouse.read("nps_responses")
     for name, company in companies.items():
         assert_table_exact("nps_responses", company, [r for r in rows if r["account"] == name], account=name)
+
+
+def test_one_list_of_two_companies_replaces_that_companys_values_of_that_list(
+    workdir: Path, woku_warehouse, start_woku
+) -> None:
+    """Tracker values are replaced per (account, entity type): a run of one list changes only the
+    values of that list's records, in each company, and no other company's rows."""
+    companies = {
+        "acme": generate_company(seed=76, nps_responses=40, reviews=30, flows=6),
+        "globex": generate_company(seed=77, nps_responses=40, reviews=30, flows=5),
+    }
+    servers = {name: start_woku(company) for name, company in companies.items()}
+    env = companies_env(servers)
+    assert run_cli([*woku_warehouse.args], workdir, env, script="woku_pipeline.py").returncode == 0
+    before = woku_warehouse.read("external_tracker_values")
+
+    change_values(companies["acme"], "flow")
+    change_values(companies["acme"], "form")  # not loaded below: acme's old form values stay
+    done = run_cli([*woku_warehouse.args, "--resources", "flows"], workdir, env, script="woku_pipeline.py")
+    assert done.returncode == 0, done.stderr
+    rows = woku_warehouse.read("external_tracker_values")
+    for name, company in companies.items():
+        old = landed_by_entity([r for r in before if r["account"] == name])
+        flows = {i: v for i, v in truth_by_entity(company).items() if v[0] == "flow"}
+        want = {i: v for i, v in old.items() if v[0] != "flow"} | flows
+        assert landed_by_entity([r for r in rows if r["account"] == name]) == want, name
+    assert {r["account"] for r in rows} == set(companies)
 
 
 def test_a_company_with_a_wrong_key_is_named_and_the_other_lands(workdir: Path, woku_warehouse, start_woku) -> None:

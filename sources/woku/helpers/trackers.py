@@ -1,0 +1,81 @@
+"""`external_tracker_values`, read by the lists whose records carry them.
+
+Woku serves a record's tracker values one request per tool, form, flow or woku. Each of those six
+lists reads its records' values as it pages them and yields them to the table
+`external_tracker_values` (a dlt table variant of the list resource), so a run pages no list twice.
+A load replaces only the entity types it read (delete-insert on `account`, `entity_type`): loading
+one list keeps the other lists' values. The resource `external_tracker_values` reads the values of
+the lists a run does not load (`--resources external_tracker_values`), and only those.
+"""
+
+from typing import Any, Dict, Iterable, List, Set
+
+import dlt
+from dlt.sources import DltResource
+
+from sources.record_kit.accounts import ACCOUNT, REPLACE_ACCOUNT, account_hints
+from sources.woku.helpers.client import WokuClient
+from sources.woku.helpers.paginator import envelope
+from sources.woku.helpers.records import tagged
+from sources.woku.settings import TRACKER_TABLE
+
+#: what one load replaces: the entity types it read, per account; the other types' rows stay
+TRACKER_MERGE_KEY = (ACCOUNT, "entity_type")
+
+
+def tracker_hints() -> Dict[str, Any]:
+    """The table's hints, the same whether a list or `external_tracker_values` writes it."""
+    return {
+        "write_disposition": REPLACE_ACCOUNT,
+        "primary_key": (ACCOUNT, "_id"),
+        "merge_key": TRACKER_MERGE_KEY,
+        "columns": {**account_hints(), "entity_type": {"data_type": "text"}},
+    }
+
+
+def with_tracker_table(resource: DltResource) -> DltResource:
+    """Lets the list `resource` yield rows to the tracker table under that table's own keys."""
+    # a variant starts as a copy of the list's hints: drop the list's columns (its JSON hints would
+    # become columns of the tracker table) before setting the tracker table's own
+    resource.apply_hints(table_name=TRACKER_TABLE, columns={}, create_table_variant=True)
+    resource.apply_hints(table_name=TRACKER_TABLE, create_table_variant=True, **tracker_hints())
+    return resource
+
+
+def tracker_values(client: WokuClient, account: str, entity_type: str, ids: Iterable[str]) -> List[Dict[str, Any]]:
+    """The values on each record of one list page, tagged: one request per record."""
+    route = "wokus" if entity_type == "woku" else entity_type
+    rows: List[Dict[str, Any]] = []
+    for entity_id in ids:
+        path = f"/v1/external-trackers/{route}/{entity_id}"
+        found, _, _ = envelope(client.get(path) or [], path)  # documented as a list; a page is read too
+        rows += [{"entityType": entity_type, "entityId": entity_id, **_without(v, "wokuId")} for v in found]
+    return tagged(rows, account, TRACKER_TABLE) if rows else []
+
+
+def loaded_resources() -> Set[str]:
+    """The resources this extract loads (`--resources`). A list that only feeds its transformers
+    (`--resources woku_reviews`) is not among them and reads no values."""
+    return set(dlt.current.source().selected_resources)
+
+
+def is_tracker_item(meta: Any) -> bool:
+    """True for the tracker rows a list yields: dlt hands every item of a list to its transformers
+    (`woku_reviews`, `form_responses`), which must skip these."""
+    return getattr(meta, "table_name", None) == TRACKER_TABLE
+
+
+def keep_table_with_its_resource() -> None:
+    """Files the tracker table under `external_tracker_values` again after a list wrote it.
+
+    dlt files a table under the resource that last computed its schema, and a refresh of resource X
+    (`--full-refresh --resources X`, `dlt pipeline drop X`) drops X's tables: filed under a list, the
+    whole table would go with that list and only the list's own values would come back.
+    """
+    table = dlt.current.source_schema().tables.get(TRACKER_TABLE)
+    if table is not None and table.get("resource") != TRACKER_TABLE:
+        table["resource"] = TRACKER_TABLE
+
+
+def _without(record: Dict[str, Any], key: str) -> Dict[str, Any]:
+    return {k: v for k, v in record.items() if k != key}
