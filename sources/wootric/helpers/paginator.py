@@ -82,23 +82,16 @@ class CursorWalk:
         """Records with `start <= cursor < end` (epoch seconds; None means unbounded)."""
         lower: Optional[int] = start  # where the filter opens when the trail is empty
         trail = _Trail()
+        idle = 0  # requests in a row that brought nothing new
         while True:
-            if not trail.secs:
-                anchor, index, per_page, page = lower, 0, self._per_page, 1
-            elif trail.resync:
-                # a shift was detected: a fresh filter at the last second, its records skipped by id
-                index = trail.last_second_start()
-                anchor, per_page, page = trail.secs[index], self._per_page, 1
-            else:
-                plan = self._plan(trail)
-                if plan is None:
-                    # the last second alone holds 30 pages or more: the trail cannot leave it
-                    second = trail.secs[-1]
-                    yield from self._one_second(second, trail.read.get(second, set()))
-                    lower, trail = second + 1, _Trail()
-                    continue
-                index, per_page, page = plan
-                anchor = trail.secs[index]
+            request = self._next_request(trail, lower)
+            if request is None:
+                # the last second alone holds 30 pages or more: the trail cannot leave it
+                second = trail.secs[-1]
+                yield from self._one_second(second, trail.read.get(second, set()))
+                lower, trail = second + 1, _Trail()
+                continue
+            anchor, index, per_page, page = request
             bounds: Dict[str, Any] = {f"{self._filter}[lt]": end} if end is not None else {}
             if anchor is not None:
                 bounds[f"{self._filter}[gte]"] = anchor
@@ -106,20 +99,46 @@ class CursorWalk:
             rows = self._fetch({**bounds, "sort_order": "asc", **sized}, page)
             secs = self._seconds(rows, anchor)
             base = index + (page - 1) * per_page  # the trail position of the page's first record
+            fresh: List[Record] = []
             if page > 1 and [str(row["id"]) for row in rows[: len(trail.ids) - base]] != trail.ids[base:]:
                 # records moved up: one we read was deleted or moved later; the page is not ours
                 logger.info("%s: a record was deleted or moved while we paged; re-anchoring", self._stream)
                 trail.drop_to_last_second()
-                continue
-            trail.resync = False
-            fresh = trail.replace_from(base, rows, secs)
-            trail.trim(self._reach)
-            for row in fresh:
-                self._track(row)
-            if fresh:
-                yield fresh
-            if len(rows) < per_page:
-                return
+            else:
+                trail.resync = False
+                fresh = trail.replace_from(base, rows, secs)
+                trail.trim(self._reach)
+                if len(rows) < per_page:
+                    yield from self._tracked(fresh)
+                    return
+            idle = 0 if fresh else idle + 1
+            if idle > 3 * self._max_page:
+                # a re-read of a crowded second takes at most a filter's 30 pages; this is churn or an
+                # API that ignores `per_page`, and paging on would never end
+                raise ApiError(f"{self._stream}: {idle} pages in a row shifted or brought nothing new; stopping")
+            yield from self._tracked(fresh)
+
+    def _next_request(self, trail: "_Trail", lower: Optional[int]) -> Optional[Tuple[Optional[int], int, int, int]]:
+        """(anchor second, its trail index, per_page, page) of the next request; None when the last
+        second is beyond one filter's reach."""
+        if not trail.secs:
+            return lower, 0, self._per_page, 1
+        if trail.resync:
+            # a shift was detected: a fresh filter at the last second, its records skipped by id
+            index = trail.last_second_start()
+            return trail.secs[index], index, self._per_page, 1
+        plan = self._plan(trail)
+        if plan is None:
+            return None
+        index, per_page, page = plan
+        return trail.secs[index], index, per_page, page
+
+    def _tracked(self, fresh: List[Record]) -> Iterator[List[Record]]:
+        """The page's new records, remembered for the next run's bound (nothing for an empty page)."""
+        for row in fresh:
+            self._track(row)
+        if fresh:
+            yield fresh
 
     def _plan(self, trail: "_Trail") -> Optional[Tuple[int, int, int]]:
         """(trail index of the second that anchors the filter, per_page, page) of the request that

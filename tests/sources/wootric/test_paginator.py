@@ -10,6 +10,7 @@ from typing import Any, Callable, Dict, List
 import pytest
 
 from sandbox.wootric import generate_account
+from sources.http_kit import ApiError
 from sources.record_kit.timestamps import epoch_seconds
 from sources.wootric.helpers.client import WootricClient
 from sources.wootric.helpers.credentials import WootricClientCredentials
@@ -276,3 +277,17 @@ def test_end_users_edited_while_read_hide_no_other_user(caplog) -> None:
     # an edited user comes twice (before and after its edit; the merge keeps the newer), any other once
     assert {i: n for i, n in seen.items() if n > 1 and i not in moved} == {}
     assert max(seen.values()) <= 2
+
+
+def test_an_api_that_ignores_per_page_stops_the_walk_instead_of_looping() -> None:
+    """Past a crowded second's first page the walk asks for pages of 49: if the API answered 50 a
+    page anyway, every overlap check would fail and the fresh filter would re-read the same page."""
+    api = FakeList([1_700_000_000] * 600 + [1_700_000_001] * 10)
+
+    def fetch(params: Dict[str, Any], page: int) -> List[Dict[str, Any]]:
+        return api.fetch({k: v for k, v in params.items() if k != "per_page"}, page)
+
+    walk = CursorWalk(fetch, filter_param="created", cursor_field="created_at", per_page=50)
+    with pytest.raises(ApiError, match="pages in a row shifted or brought nothing new"):
+        list(walk.pages(None, None))
+    assert api.requests < 200
