@@ -9,9 +9,11 @@ every page after a filter's first overlaps the last record read and is checked i
   is known. The next request is the filter, page size and page that reach furthest past that
   record while still including it: usually the last second read, page 1 (its records re-read, one
   where timestamps are spread out), or, after a burst of equal timestamps, an earlier second with
-  page 2 or 3 of 50 that overlaps exactly one record. Either way a page brings up to 49 new records.
+  page 2 or later of 50 that overlaps exactly one record. Either way a page brings up to 49 new
+  records.
 - If the overlap does not match (a record before it was deleted or moved), the page is dropped and
   the walk opens a fresh filter at the last second read, skipping the ids already read in it.
+  After 90 pages in a row that bring nothing new, the walk stops with an error rather than loop.
 Ids that match are the proof that no record crossed a page seam unseen. Records that moved later
 (an edited end user) come again at their new place; the merge keeps the newer version.
 
