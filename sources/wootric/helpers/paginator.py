@@ -1,21 +1,25 @@
 """Walks a Wootric list endpoint past its 30-page cap along a timestamp cursor, losing nothing.
 
 The API serves at most `MAX_PAGE` pages of one filter, sorted ascending. Offset pages shift when a
-record before them is deleted or (end users) edited mid-walk, and a shift hides the record that
-crossed the page seam, for good. So every page after the first must overlap what we already read:
-- *Re-anchoring* opens a new filter at the last second seen (inclusive) and skips the ids already
-  read in it: the overlap is that second's records, usually one.
-- *Continuing* (responses and declines) asks the same filter for a page of another size that starts
-  a record or two before the end of what we read (page 2 of 49, page 3 of 48, ...). The overlap is
-  checked id by id: a deletion moves every later record up, the check fails, the page is dropped
-  and the walk re-anchors instead.
-Responses and declines continue when that re-reads fewer records than re-anchoring would, that is
-when the last second holds more than two records read (bursts of equal timestamps). End users are
-edited while we read, so they always re-anchor, as before.
+record before them is deleted or (end users) edited mid-walk, since an edit moves the user to the
+end of the `updated_at` order. A shift hides the record that crossed the page seam, for good. So
+every page after a filter's first overlaps the last record read and is checked id by id:
+- The walk keeps the records it read, in the API's order (the *trail*). Any second that begins in
+  the trail can anchor a new filter (`[gte]` that second), and the offset of our last record in it
+  is known. The next request is the filter, page size and page that reach furthest past that
+  record while still including it: usually the last second read, page 1 (its records re-read, one
+  where timestamps are spread out), or, after a burst of equal timestamps, an earlier second with
+  page 2 or later of 50 that overlaps exactly one record. Either way a page brings up to 49 new
+  records.
+- If the overlap does not match (a record before it was deleted or moved), the page is dropped and
+  the walk opens a fresh filter at the last second read, skipping the ids already read in it.
+  After 90 pages in a row that bring nothing new, the walk stops with an error rather than loop.
+Ids that match are the proof that no record crossed a page seam unseen. Records that moved later
+(an edited end user) come again at their new place; the merge keeps the newer version.
 
-When one second holds more records than a page, we read that second alone (`[eq]`), ascending to
-the cap and then descending from the other end, and warn with the counts if even that cannot reach
-them all.
+A second that holds more records than 30 pages reach is read ascending to the cap and then
+descending (`[eq]`) from the other end, with a warning and the counts if even that cannot reach
+them all. End users read such a second again until a pass finds nothing new.
 
 Between runs the same inclusive bound applies; `boundary.Boundary` skips what the last run loaded.
 """
@@ -46,8 +50,7 @@ class CursorWalk:
     """One walk over a stream; `pages()` yields lists of records, each record exactly once.
 
     `recheck_crowded` is for streams whose records move in the sort order while we read (end users
-    being edited): every page re-anchors, and a crowded second is read again until a pass finds
-    nothing new. Other streams continue a filter with overlapping pages where that is cheaper.
+    being edited): a second beyond the 30-page reach is read again until a pass finds nothing new.
     """
 
     #: reads of a crowded second before giving up on it changing under us
@@ -69,9 +72,9 @@ class CursorWalk:
         self._cursor = cursor_field
         self._per_page = per_page
         self._max_page = max_page
+        #: the most records one filter reaches (its last page's end)
+        self._reach = per_page * max_page
         self._passes = self.MAX_PASSES if recheck_crowded else 1
-        #: records that move while we read (edited end users) make any page but a fresh first one a risk
-        self._continue = not recheck_crowded
         self._stream = stream or filter_param
         #: the newest second the walk saw, and every record in it (for the next run's bound)
         self.tail_second: Optional[int] = None
@@ -79,81 +82,114 @@ class CursorWalk:
 
     def pages(self, start: Optional[int] = None, end: Optional[int] = None) -> Iterator[List[Record]]:
         """Records with `start <= cursor < end` (epoch seconds; None means unbounded)."""
-        lower: Optional[int] = start
-        carry: Set[str] = set()  # ids already read in the second `lower`
-        read: List[str] = []  # ids of the current filter, in offset order (for the overlap check)
-        last_ts: Optional[int] = None
-        at_last: Set[str] = set()  # ids read in the second `last_ts`
+        lower: Optional[int] = start  # where the filter opens when the trail is empty
+        trail = _Trail()
+        idle = 0  # requests in a row that brought nothing new
         while True:
+            request = self._next_request(trail, lower)
+            if request is None:
+                # the last second alone holds 30 pages or more: the trail cannot leave it
+                second = trail.secs[-1]
+                yield from self._one_second(second, trail.read.get(second, set()))
+                lower, trail = second + 1, _Trail()
+                continue
+            anchor, index, per_page, page = request
             bounds: Dict[str, Any] = {f"{self._filter}[lt]": end} if end is not None else {}
-            if lower is not None:
-                bounds[f"{self._filter}[gte]"] = lower
-            step = self._continuation(len(read), len(at_last)) if read else None
-            if step is None:
-                per_page, page, read = self._per_page, 1, []
+            if anchor is not None:
+                bounds[f"{self._filter}[gte]"] = anchor
+            sized = {"per_page": per_page} if per_page != self._per_page else {}
+            rows = self._fetch({**bounds, "sort_order": "asc", **sized}, page)
+            secs = self._seconds(rows, anchor)
+            base = index + (page - 1) * per_page  # the trail position of the page's first record
+            fresh: List[Record] = []
+            if page > 1 and [str(row["id"]) for row in rows[: len(trail.ids) - base]] != trail.ids[base:]:
+                # records moved up: one we read was deleted or moved later; the page is not ours
+                logger.info("%s: a record was deleted or moved while we paged; re-anchoring", self._stream)
+                trail.drop_to_last_second()
             else:
-                per_page, page = step
-            rows = self._fetch({**bounds, "sort_order": "asc", **({"per_page": per_page} if step else {})}, page)
-            overlap = read[(page - 1) * per_page :]
-            if [str(row["id"]) for row in rows[: len(overlap)]] != overlap:
-                # records moved up: one of those we read was deleted; the next filter starts where we are
-                logger.info("%s: a record was deleted while we paged; re-anchoring", self._stream)
-                lower, carry, read = last_ts, set(at_last), []
-                continue
-            fresh = []
-            for row in rows[len(overlap) :]:
-                ts = self._track(row)
-                if (last_ts is not None and ts < last_ts) or (lower is not None and ts < lower):
-                    raise ApiError(f"{self._stream}: the API ignored sort_order=asc; refusing to page on")
-                if ts != last_ts:
-                    last_ts, at_last = ts, set()
-                key = str(row["id"])
-                at_last.add(key)
-                read.append(key)
-                if ts == lower and key in carry:
-                    continue
-                fresh.append(row)
-            if fresh:
-                yield fresh
-            if len(rows) < per_page or last_ts is None:
-                return
-            if self._continuation(len(read), len(at_last)) is not None:
-                continue
-            if len(at_last) >= self._per_page:
-                # the second holds a page or more: re-anchoring in it cannot leave it
-                seen = at_last | (carry if last_ts == lower else set())
-                yield from self._one_second(last_ts, seen, len(at_last) // self._per_page)
-                lower, carry, read = last_ts + 1, set(), []
-                last_ts, at_last = None, set()
-            else:
-                lower, carry, read = last_ts, set(at_last), []
+                trail.resync = False
+                fresh = trail.replace_from(base, rows, secs)
+                trail.trim(self._reach)
+                if len(rows) < per_page:
+                    yield from self._tracked(fresh)
+                    return
+            idle = 0 if fresh else idle + 1
+            if idle > 3 * self._max_page:
+                # a re-read of a crowded second takes at most a filter's 30 pages; this is churn or an
+                # API that ignores `per_page`, and paging on would never end
+                raise ApiError(f"{self._stream}: {idle} pages in a row shifted or brought nothing new; stopping")
+            yield from self._tracked(fresh)
 
-    def _continuation(self, done: int, in_last_second: int) -> Optional[Tuple[int, int]]:
-        """(per_page, page) of the page that goes on from offset `done` of the current filter,
-        overlapping the record before it, if that brings more new records than re-anchoring (which
-        re-reads the `in_last_second` records of the last second); None to re-anchor."""
-        if not self._continue:
+    def _next_request(self, trail: "_Trail", lower: Optional[int]) -> Optional[Tuple[Optional[int], int, int, int]]:
+        """(anchor second, its trail index, per_page, page) of the next request; None when the last
+        second is beyond one filter's reach."""
+        if not trail.secs:
+            return lower, 0, self._per_page, 1
+        if trail.resync:
+            # a shift was detected: a fresh filter at the last second, its records skipped by id
+            index = trail.last_second_start()
+            return trail.secs[index], index, self._per_page, 1
+        plan = self._plan(trail)
+        if plan is None:
             return None
-        best: Optional[Tuple[int, int]] = None
-        for size in range(self._per_page, 0, -1):
-            page = (done - 1) // size + 1
-            if page <= self._max_page and page * size > done and (best is None or page * size > best[0] * best[1]):
-                best = (size, page)
-        if best is None or best[0] * best[1] - done <= self._per_page - in_last_second:
-            return None
+        index, per_page, page = plan
+        return trail.secs[index], index, per_page, page
+
+    def _tracked(self, fresh: List[Record]) -> Iterator[List[Record]]:
+        """The page's new records, remembered for the next run's bound (nothing for an empty page)."""
+        for row in fresh:
+            self._track(row)
+        if fresh:
+            yield fresh
+
+    def _plan(self, trail: "_Trail") -> Optional[Tuple[int, int, int]]:
+        """(trail index of the second that anchors the filter, per_page, page) of the request that
+        reads the most records past the last one read while still overlapping it; None if none can."""
+        secs, total = trail.secs, len(trail.secs)
+        best: Optional[Tuple[int, int, int]] = None
+        best_gain = 0
+        lowest = max(0 if trail.head_complete else 1, total - self._reach + 1)
+        for i in range(total - 1, lowest - 1, -1):
+            if i and secs[i] == secs[i - 1]:
+                continue  # not the first record of its second: no filter starts here
+            held = total - i  # records read from that second on
+            for size in range(self._per_page, best_gain, -1):  # a page brings at most size - 1
+                page = (held - 1) // size + 1
+                if page > self._max_page:
+                    break
+                if page * size - held > best_gain:
+                    best, best_gain = (i, size, page), page * size - held
+            if best_gain >= self._per_page - 1:
+                break
         return best
+
+    def _seconds(self, rows: List[Record], anchor: Optional[int]) -> List[int]:
+        """The rows' seconds, refusing an answer that is not sorted ascending from the anchor."""
+        secs = []
+        floor = anchor
+        for row in rows:
+            value = row[self._cursor]
+            if not isinstance(value, datetime):
+                raise ValueError(f"{self._stream}: record {row.get('id')} has no {self._cursor}")
+            ts = epoch_seconds(value)
+            if floor is not None and ts < floor:
+                raise ApiError(f"{self._stream}: the API ignored sort_order=asc; refusing to page on")
+            secs.append(ts)
+            floor = ts
+        return secs
 
     def tail_hashes(self) -> Dict[str, str]:
         """Content hashes of the records in the newest second seen, for the next run's `Boundary`."""
         return {str(row["id"]): content_hash(row) for row in self._tail_rows}
 
-    def _one_second(self, second: int, seen: Set[str], pages_read: int) -> Iterator[List[Record]]:
-        """All records of one crowded second, read until a whole pass finds nothing new.
+    def _one_second(self, second: int, seen: Set[str]) -> Iterator[List[Record]]:
+        """The rest of a second that holds 30 pages or more, read until a whole pass finds nothing new.
 
         Offset pages inside one second shift when a record in it is edited (it moves to a later
         second) or deleted, which can hide one record per shift; a second pass then finds it.
         """
-        first_page = pages_read + 1
+        seen = set(seen)
+        first_page = self._max_page + 1  # the trail read it ascending as far as a filter reaches
         for _ in range(self._passes):
             before = len(seen)
             complete = yield from self._one_second_pass(second, seen, first_page)
@@ -223,6 +259,66 @@ class CursorWalk:
             self.tail_second, self._tail_rows = ts, []
         self._tail_rows.append(row)
         return ts
+
+
+class _Trail:
+    """What the walk read since it last opened a filter from scratch, in the API's order.
+
+    Offsets in a filter are counted from the first record of its second, so the walk keeps each
+    record's second and id: any second that begins here can anchor a filter whose offsets we know.
+    """
+
+    def __init__(self) -> None:
+        self.secs: List[int] = []
+        self.ids: List[str] = []
+        #: the first record kept starts its second (false once the front was trimmed mid-second)
+        self.head_complete = True
+        #: a shift was detected: the next page opens a fresh filter at the last second
+        self.resync = False
+        #: ids read per second, so a record read again is passed on only once per second
+        self.read: Dict[int, Set[str]] = {}
+
+    def last_second_start(self) -> int:
+        i = len(self.secs) - 1
+        while i > 0 and self.secs[i - 1] == self.secs[i]:
+            i -= 1
+        return i
+
+    def drop_to_last_second(self) -> None:
+        """After a shift, offsets counted before the last second are stale: keep only that second."""
+        i = self.last_second_start()
+        if i:
+            del self.secs[:i], self.ids[:i]
+            self.head_complete = True
+        self.resync = True
+
+    def replace_from(self, base: int, rows: List[Record], secs: List[int]) -> List[Record]:
+        """Put a page at trail position `base` (its overlap, if any, was checked); returns the
+        records not read before in their second."""
+        del self.secs[base:], self.ids[base:]
+        if base == 0:
+            self.head_complete = True  # page 1 of a filter starts at the first record of its second
+        fresh = []
+        for row, ts in zip(rows, secs, strict=True):
+            key = str(row["id"])
+            self.secs.append(ts)
+            self.ids.append(key)
+            seen = self.read.setdefault(ts, set())
+            if key not in seen:
+                seen.add(key)
+                fresh.append(row)
+        return fresh
+
+    def trim(self, keep: int) -> None:
+        """Forget all but the last `keep` records once twice that many are held (no filter reaches
+        further back than one filter's reach)."""
+        if len(self.secs) <= 2 * keep:
+            return
+        cut = len(self.secs) - keep
+        self.head_complete = self.secs[cut] != self.secs[cut - 1]
+        del self.secs[:cut], self.ids[:cut]
+        for second in [s for s in self.read if s < self.secs[0]]:
+            del self.read[second]
 
 
 def _iso(second: int) -> str:
