@@ -65,7 +65,7 @@ class WootricClient:
         return self.api.get(path, params)
 
     def walker(self, stream: str) -> CursorWalk:
-        """A walk over one stream; its `pages(start, end, loaded_at_start)` yields each record once."""
+        """A walk over one stream; its `pages(start, end)` yields each record once."""
         spec = STREAMS[stream]
         return CursorWalk(
             lambda params, page: self.list_page(stream, params, page),
