@@ -23,7 +23,7 @@ logger = logging.getLogger(__name__)
 DROP_PENDING = "--drop-pending"
 
 
-def load_pending(pipeline: Any) -> Dict[str, int]:
+def load_pending(pipeline: Any, destination: Any = None) -> Dict[str, int]:
     """Normalize and load what earlier runs left behind; rows per table of what was loaded.
 
     Without this, dlt's `run()` loads the pending packages silently, extracts nothing new and
@@ -32,7 +32,7 @@ def load_pending(pipeline: Any) -> Dict[str, int]:
         return {}
     pipeline.normalize()  # a package extracted by a run killed before its normalize step
     rows = pending_rows(pipeline)
-    pipeline.load()
+    pipeline.load(destination=destination)
     return rows
 
 

@@ -26,6 +26,7 @@ from pipelines.warehouse.destinations import (
     destination_for,
     duckdb_path,
     extract_buffer_settings,
+    with_headroom,
 )
 from pipelines.warehouse.migrations import upgrade_dataset
 from sources.http_kit import ConfigError
@@ -204,13 +205,15 @@ def sync_unit(
             outcome.notes = drop_pending(pipeline)  # the state rewinds: this run extracts their records again
         with blocked_packages_named():
             # an earlier run's packages (a failed load, a killed run): loaded first, and counted
-            outcome.pending_rows = load_pending(pipeline)
+            outcome.pending_rows = with_headroom(
+                lambda destination=None: load_pending(pipeline, destination), args.destination, duckdb_file
+            )
     if args.destination == "bigquery":
         apply_bigquery_layout(vendor, unit.source)
     pipeline.extract(unit.source, refresh=refresh, loader_file_format=LOADER_FILE_FORMAT.get(args.destination))
     info = pipeline.normalize()
     with gate.turn(unit.label), blocked_packages_named():
-        pipeline.load()
+        with_headroom(lambda destination=None: pipeline.load(destination=destination), args.destination, duckdb_file)
     outcome.rows = row_counts_of(info)
 
 

@@ -1,15 +1,20 @@
 """Where pipelines load: the destination with this project's defaults, shared by every vendor."""
 
 import contextlib
+import logging
 import os
-from typing import Any, Iterator, Optional
+from typing import Any, Callable, Dict, Iterator, Optional, TypeVar
 
 import dlt
+import duckdb
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
 from pipelines.warehouse.postgres import postgres_destination
 from sources.http_kit import ConfigError
 from sources.http_kit.limits import DEFAULT_MAX_RESPONSE_MB
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 #: dlt's default for DuckDB (insert_values) peaks at gigabytes on large loads; parquet stays flat
 LOADER_FILE_FORMAT = {"duckdb": "parquet"}
@@ -18,17 +23,16 @@ LOADER_FILE_FORMAT = {"duckdb": "parquet"}
 DEFAULT_DUCKDB_FILE = "feedback.duckdb"
 #: where `--demo` loads (and `report --demo` reads), apart from the real warehouse
 DEMO_DUCKDB_FILE = "feedback_demo.duckdb"
+#: DuckDB takes 80 % of RAM and every core by default; loading our parquet files needs neither, and
+#: small schedulers run out of memory. Override with DESTINATION__DUCKDB__MEMORY_LIMIT / __THREADS.
+DUCKDB_LIMITS = {"memory_limit": "128MB", "threads": 1}
 #: DuckDB holds one text value about three times while it loads it: the parquet page as read, the
 #: page decompressed into a buffer rounded up to a power of two, and the string vector. A 34 MB text
-#: needs a 64 MiB buffer on top of the rest, more than a 128 MB cap leaves (Out of Memory, retried
-#: on every run). No value is larger than the largest answer the HTTP client accepts
-#: (`http.max_response_mb`), so the cap is four times that; it is a ceiling, not a reservation:
-#: ordinary loads use no more memory than under 128 MB (docs/performance.md).
-DUCKDB_MEMORY_LIMIT_MB = max(128, 4 * int(DEFAULT_MAX_RESPONSE_MB))
-#: DuckDB takes 80 % of RAM and every core by default; loading our parquet files needs neither, and
-#: small schedulers run out of memory. Override with DESTINATION__DUCKDB__MEMORY_LIMIT / __THREADS
-#: (raise the memory limit to 4 x `max_response_mb` when you raise that).
-DUCKDB_LIMITS = {"memory_limit": f"{DUCKDB_MEMORY_LIMIT_MB}MB", "threads": 1}
+#: needs a 64 MiB buffer on top of the rest, more than 128 MB leaves. No value is larger than the
+#: largest answer the HTTP client accepts (`http.max_response_mb`), so a load that ran out of memory
+#: is tried once more under four times that (`with_headroom`). Ordinary loads keep 128 MB: the
+#: larger cap costs 15-20 MB of peak RSS on W1 even when no value needs it (docs/performance.md).
+DUCKDB_HEADROOM_MB = 4 * int(DEFAULT_MAX_RESPONSE_MB)
 
 
 def destination_for(name: str, dataset_name: str, duckdb_file: str = DEFAULT_DUCKDB_FILE) -> Any:
@@ -45,8 +49,46 @@ def destination_for(name: str, dataset_name: str, duckdb_file: str = DEFAULT_DUC
             f"--dataset-name {dataset_name!r} equals the DuckDB file's name ({os.path.basename(path)}); DuckDB would"
             " find the schema ambiguous. Choose another dataset name or file."
         )
+    return dlt.destinations.duckdb(credentials=DuckDbCredentials(path, global_config=_duckdb_limits()))
+
+
+def _duckdb_limits(**overrides: Any) -> Dict[str, Any]:
     limits = {key: dlt.config.get(f"destination.duckdb.{key}") or default for key, default in DUCKDB_LIMITS.items()}
-    return dlt.destinations.duckdb(credentials=DuckDbCredentials(path, global_config=limits))
+    return {**limits, **overrides}
+
+
+def with_headroom(load: Callable[..., T], destination: str, duckdb_file: str = DEFAULT_DUCKDB_FILE) -> T:
+    """`load()`; when DuckDB ran out of memory under the default cap (one huge value), `load(destination=...)`
+    once more under DUCKDB_HEADROOM_MB. A memory limit the user set is kept: the error stands."""
+    try:
+        return load()
+    except Exception as exc:
+        path = duckdb_path(duckdb_file) if destination == "duckdb" else None
+        if path is None or not _out_of_memory(exc) or dlt.config.get("destination.duckdb.memory_limit"):
+            raise
+        logger.warning(
+            "DuckDB ran out of memory under %s loading a large value; loading again under %sMB",
+            DUCKDB_LIMITS["memory_limit"],
+            DUCKDB_HEADROOM_MB,
+        )
+        roomier = _duckdb_limits(memory_limit=f"{DUCKDB_HEADROOM_MB}MB")
+        return load(destination=dlt.destinations.duckdb(credentials=DuckDbCredentials(path, global_config=roomier)))
+
+
+def _out_of_memory(exc: BaseException) -> bool:
+    seen, todo = set(), [exc]
+    while todo:
+        err = todo.pop(0)
+        if err is None or id(err) in seen:
+            continue
+        seen.add(id(err))
+        text = f"{getattr(err, 'failed_message', '')} {getattr(err, 'client_exception', '')} {err}"
+        if isinstance(err, duckdb.OutOfMemoryException) or "Out of Memory Error" in text:
+            return True
+        todo.extend(
+            [getattr(err, "exception", None), getattr(err, "client_exception", None), err.__cause__, err.__context__]
+        )
+    return False
 
 
 def duckdb_path(duckdb_file: str = DEFAULT_DUCKDB_FILE) -> Optional[str]:
