@@ -87,3 +87,34 @@ def test_a_listed_company_without_its_own_key_is_refused(workdir: Path, start_wo
     done = run_cli([], workdir, env, script="woku_pipeline.py")
     assert done.returncode == 2, done.stderr
     assert "no credentials for 'globex'" in done.stderr and "SOURCES__WOKU__GLOBEX__CREDENTIALS__API_KEY" in done.stderr
+
+
+def test_feedback_all_spans_every_account_of_both_vendors(workdir: Path, start_woku, start_sandbox) -> None:
+    from collections import Counter
+
+    from sandbox.wootric import generate_account
+    from tests.support.warehouse import read_duckdb
+
+    companies = {
+        name: generate_company(seed=90 + i, nps_responses=80, reviews=30) for i, name in enumerate(("w1", "w2"))
+    }
+    accounts = {name: generate_account(seed=95 + i, end_users=20, responses=70) for i, name in enumerate(("t1", "t2"))}
+    env = companies_env({name: start_woku(company) for name, company in companies.items()})
+    env.update(
+        accounts_env(
+            "wootric",
+            {name: start_sandbox(account) for name, account in accounts.items()},
+            lambda s: {"CLIENT_ID": s.client_id, "CLIENT_SECRET": s.client_secret},
+        )
+    )
+    for script in ("woku_pipeline.py", "wootric_pipeline.py"):
+        done = run_cli([], workdir, env, script=script)
+        assert done.returncode == 0, done.stderr
+    rows = read_duckdb(workdir / "feedback.duckdb", "woku", "feedback_all")
+    got = Counter((r["vendor"], r["account"]) for r in rows)
+    want = {("wootric", name): a.count("responses") for name, a in accounts.items()}
+    for name, company in companies.items():
+        want[("woku", name)] = sum(
+            company.count(kind) for kind in ("nps_responses", "csat_responses", "ces_responses", "woku_reviews")
+        )
+    assert got == want
