@@ -72,17 +72,27 @@ def build_figure(months: List[Month], title: str) -> Any:
     # the interval of each month too: a month alone between gaps has no band to show
     shown = [m for m in months if m.nps is not None and m.ci_low is not None]
     nps_ax.errorbar(
-        [_middle(m.month) for m in shown], [m.nps for m in shown],
+        [_middle(m.month) for m in shown],
+        [m.nps for m in shown],
         yerr=[[m.nps - m.ci_low for m in shown], [m.ci_high - m.nps for m in shown]],
-        fmt="none", ecolor=BLUE, elinewidth=0.8, capsize=2.5, alpha=0.6,
+        fmt="none",
+        ecolor=BLUE,
+        elinewidth=0.8,
+        capsize=2.5,
+        alpha=0.6,
     )
     solid = [m for m in months if m.nps is not None and not m.small_sample]
     small = [m for m in months if m.nps is not None and m.small_sample]
     nps_ax.plot([_middle(m.month) for m in solid], [m.nps for m in solid], "o", color=BLUE, markersize=5)
     if small:
         nps_ax.plot(
-            [_middle(m.month) for m in small], [m.nps for m in small], "o", markerfacecolor="white",
-            markeredgecolor=BLUE, markersize=6, label="small sample (n < 30 or margin > 10)",
+            [_middle(m.month) for m in small],
+            [m.nps for m in small],
+            "o",
+            markerfacecolor="white",
+            markeredgecolor=BLUE,
+            markersize=6,
+            label="small sample (n < 30 or margin > 10)",
         )
     if len(months) <= ANNOTATE_UP_TO:
         for m in months:

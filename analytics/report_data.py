@@ -105,8 +105,15 @@ def read_report_data(sql: Any, dataset: str) -> Tuple[List[Month], List[Comment]
     """The monthly series, the newest detractor comments and the accounts, through a dlt sql client."""
     engagement = _engagement(sql, dataset)
     months = [
-        Month(_as_date(m), int(n), int(p), int(pa), int(d), None if nps is None else int(nps),
-              **engagement.get(_as_date(m), {}))
+        Month(
+            _as_date(m),
+            int(n),
+            int(p),
+            int(pa),
+            int(d),
+            None if nps is None else int(nps),
+            **engagement.get(_as_date(m), {}),
+        )
         for m, n, p, pa, d, nps in sql.execute_sql(
             # every account of the dataset together, NPS rounded as the views round it
             f"SELECT month, SUM(responses), SUM(promoters), SUM(passives), SUM(detractors),"

@@ -14,14 +14,15 @@ Woku dataset on DuckDB, Postgres and BigQuery (the views read only that dataset'
 from typing import Any, Collection, Dict, List
 
 from analytics.error_bars import FLOAT, ces_error_bar_sql, csat_error_bar_sql, nps_error_bar_sql
-from analytics.soft_delete import live, tables_with_deleted_at
+from analytics.soft_delete import live
+from analytics.view_sets import create_views, drop_views
 from analytics.wootric_nps import SCORE_COUNTS, UTC_MONTH, nps_expression
 
-#: view -> the table it reads
+#: view -> the tables it reads
 NEEDS = {
-    "woku_nps_monthly": "nps_responses",
-    "woku_csat_monthly": "csat_responses",
-    "woku_ces_monthly": "ces_responses",
+    "woku_nps_monthly": {"nps_responses"},
+    "woku_csat_monthly": {"csat_responses"},
+    "woku_ces_monthly": {"ces_responses"},
 }
 
 
@@ -33,8 +34,11 @@ def view_sql(dialect: str, ds: str, soft_deleted: Collection[str] = ()) -> Dict[
         return f"FROM {ds}.{table} WHERE score IS NOT NULL{live(soft_deleted, table)} GROUP BY 1, 2"
 
     nps_counts = f"""SELECT account, {month} AS month,{SCORE_COUNTS},
-        {nps_expression("SUM(CASE WHEN score >= 9 THEN 1 ELSE 0 END)", "SUM(CASE WHEN score <= 6 THEN 1 ELSE 0 END)",
-                        "COUNT(*)")} AS nps
+        {
+        nps_expression(
+            "SUM(CASE WHEN score >= 9 THEN 1 ELSE 0 END)", "SUM(CASE WHEN score <= 6 THEN 1 ELSE 0 END)", "COUNT(*)"
+        )
+    } AS nps
     {counts_from("nps_responses")}"""
     csat_counts = f"""SELECT account, {month} AS month, COUNT(*) AS responses,
         SUM(CASE WHEN score >= 4 THEN 1 ELSE 0 END) AS satisfied
@@ -60,28 +64,9 @@ FROM ({ces_counts}) AS counts""",
 
 def drop_woku_monthly_views(pipeline: Any) -> None:
     """Before a refresh drops the response tables (Postgres refuses to drop tables a view reads)."""
-    if pipeline.destination.destination_name not in FLOAT:
-        return
-    with pipeline.sql_client() as sql:
-        if not sql.has_dataset():
-            return
-        ds = sql.fully_qualified_dataset_name()
-        for name in NEEDS:
-            sql.execute_sql(f"DROP VIEW IF EXISTS {ds}.{name}")
+    drop_views(pipeline, NEEDS, FLOAT)
 
 
 def create_woku_monthly_views(pipeline: Any) -> List[str]:
     """Create or replace the views whose table was loaded; returns the names created."""
-    dialect = pipeline.destination.destination_name
-    if dialect not in FLOAT:
-        return []
-    tables = set(pipeline.default_schema.tables) if pipeline.default_schema_name else set()
-    created = []
-    with pipeline.sql_client() as sql:
-        ds = sql.fully_qualified_dataset_name()
-        for name, statement in view_sql(dialect, ds, tables_with_deleted_at(sql, dialect)).items():
-            if NEEDS[name] in tables:
-                sql.execute_sql(f"DROP VIEW IF EXISTS {ds}.{name}")
-                sql.execute_sql(statement)
-                created.append(name)
-    return created
+    return create_views(pipeline, view_sql, NEEDS, FLOAT)

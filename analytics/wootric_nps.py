@@ -10,7 +10,8 @@ floating-point ties.
 from typing import Any, Collection, Dict, List
 
 from analytics.error_bars import FLOAT, nps_error_bar_sql
-from analytics.soft_delete import live, tables_with_deleted_at
+from analytics.soft_delete import live
+from analytics.view_sets import create_views, drop_views
 
 SCORE_COUNTS = """
     COUNT(*) AS responses,
@@ -110,8 +111,11 @@ def _rolling_sql(dialect: str, ds: str, counted: str) -> str:
     SELECT s.account, s.day, w.window_days,
         COALESCE(SUM(d.responses), 0) AS responses, COALESCE(SUM(d.promoters), 0) AS promoters,
         COALESCE(SUM(d.passives), 0) AS passives, COALESCE(SUM(d.detractors), 0) AS detractors,
-        {nps_expression("COALESCE(SUM(d.promoters), 0)", "COALESCE(SUM(d.detractors), 0)",
-                        "COALESCE(SUM(d.responses), 0)")} AS nps
+        {
+        nps_expression(
+            "COALESCE(SUM(d.promoters), 0)", "COALESCE(SUM(d.detractors), 0)", "COALESCE(SUM(d.responses), 0)"
+        )
+    } AS nps
     FROM days AS s CROSS JOIN windows AS w
     LEFT JOIN daily AS d ON d.account = s.account AND d.day BETWEEN {_WINDOW_START[dialect]} AND s.day
     GROUP BY 1, 2, 3"""
@@ -200,29 +204,9 @@ NEEDS = {
 
 def drop_nps_views(pipeline: Any) -> None:
     """Before a refresh drops tables: the views depend on them, and are created again after the load."""
-    if pipeline.destination.destination_name not in _SEGMENT_ROWS:
-        return
-    with pipeline.sql_client() as sql:
-        if not sql.has_dataset():
-            return
-        ds = sql.fully_qualified_dataset_name()
-        for name in NEEDS:
-            sql.execute_sql(f"DROP VIEW IF EXISTS {ds}.{name}")
+    drop_views(pipeline, NEEDS, _SEGMENT_ROWS)
 
 
 def create_nps_views(pipeline: Any, dataset: str) -> List[str]:
     """Create or replace the views whose tables exist; returns the names created."""
-    dialect = pipeline.destination.destination_name
-    if dialect not in _SEGMENT_ROWS:
-        return []
-    tables = set(pipeline.default_schema.tables) if pipeline.default_schema_name else set()
-    created = []
-    with pipeline.sql_client() as sql:
-        ds = sql.fully_qualified_dataset_name()
-        for name, statement in view_sql(dialect, ds, tables_with_deleted_at(sql, dialect)).items():
-            if NEEDS[name] <= tables:
-                # Postgres cannot replace a view whose columns changed (the account column came later)
-                sql.execute_sql(f"DROP VIEW IF EXISTS {ds}.{name}")
-                sql.execute_sql(statement)
-                created.append(name)
-    return created
+    return create_views(pipeline, view_sql, NEEDS, _SEGMENT_ROWS)

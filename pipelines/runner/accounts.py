@@ -62,17 +62,6 @@ def make_source(vendor: Vendor, resources: Optional[str], start_date: Optional[s
     return source
 
 
-def make_sources(vendor: Vendor, resources: Optional[str], start_date: Optional[str], **overrides: Any) -> List[Any]:
-    """One source per configured account, or the single account."""
-    accounts = configured_accounts(vendor)
-    if "credentials" not in overrides:  # the demo brings its own
-        for section in [f"{vendor.section}.{name}" for name in accounts] or [vendor.section]:
-            refuse_placeholders(vendor, section)
-    if not accounts:
-        return [make_source(vendor, resources, start_date, **overrides)]
-    return [make_source(vendor, resources, start_date, account=name, **overrides) for name in accounts]
-
-
 def single_account(vendor: Vendor) -> str:
     """The name of the one account a single-account run loads (`sources.<vendor>.account`)."""
     listed = configured_accounts(vendor)

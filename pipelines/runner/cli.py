@@ -6,7 +6,7 @@ import re
 import sys
 import threading
 import traceback
-from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import tomlkit
 from dlt.common.configuration.exceptions import (
@@ -30,6 +30,7 @@ from sources.http_kit import (
     one_line,
     redact,
 )
+from sources.http_kit.errors import causes
 
 #: the documented exit codes (docs/operations.md); 0 is success and 130 an interrupt
 EXIT_FAILED = 1
@@ -77,7 +78,7 @@ def configure_logging() -> None:
 
 def explain(exc: BaseException) -> Optional[Tuple[str, int]]:
     """A one-line message and exit status for an expected failure anywhere in the cause chain."""
-    for err in _chain(exc):
+    for err in causes(exc):
         if isinstance(err, SourceError):
             return str(err), exit_code(err)
         if isinstance(err, TomlProviderReadException):
@@ -95,7 +96,7 @@ def explain(exc: BaseException) -> Optional[Tuple[str, int]]:
             return f"unknown destination {err.ref!r}", EXIT_CONFIG
         if isinstance(err, ConfigurationValueError):
             return f"invalid configuration: {_first_line(err)}", EXIT_CONFIG
-    for err in _chain(exc):
+    for err in causes(exc):
         if isinstance(err, LoadClientJobException) and getattr(err, "client_exception", None) is not None:
             # its own message holds the job's whole traceback; the cause is the database's first line
             table = err.job_id.split(".", 1)[0]
@@ -111,7 +112,7 @@ def run_cli(body: Callable[[], int]) -> int:
     try:
         return body()
     except (KeyboardInterrupt, Exception) as exc:  # noqa: BLE001 - a bug still ends with its traceback below
-        if any(isinstance(err, KeyboardInterrupt) for err in _chain(exc)):  # dlt wraps it in a step failure
+        if any(isinstance(err, KeyboardInterrupt) for err in causes(exc)):  # dlt wraps it in a step failure
             print("error: interrupted", file=sys.stderr)
             if any(t.name.startswith("account-") and t.is_alive() for t in threading.enumerate()):
                 # accounts still reading in daemon threads (parallel.py): end now, as a kill would, rather
@@ -128,18 +129,6 @@ def run_cli(body: Callable[[], int]) -> int:
         message, code = explained
         print(f"error: {one_line(message)}", file=sys.stderr)
         return code
-
-
-def _chain(exc: BaseException) -> Iterable[BaseException]:
-    seen = set()
-    todo = [exc]
-    while todo:
-        err = todo.pop(0)
-        if err is None or id(err) in seen:
-            continue
-        seen.add(id(err))
-        yield err
-        todo.extend([getattr(err, "exception", None), err.__cause__, err.__context__])
 
 
 def _missing_config(err: ConfigFieldMissingException) -> str:

@@ -17,6 +17,8 @@ from typing import Any, Dict, List, Optional
 from dlt.common.storages.load_package import ParsedLoadJobFileName
 from dlt.load.exceptions import LoadClientJobException, LoadClientJobFailed
 
+from sources.http_kit.errors import causes
+
 logger = logging.getLogger(__name__)
 
 #: the option that discards blocked packages (pipelines/runner/options.py)
@@ -82,16 +84,9 @@ def describe_job_failure(exc: BaseException) -> Optional[str]:
 
 
 def _job_exception(exc: BaseException) -> Optional[LoadClientJobException]:
-    seen = set()
-    todo: List[Any] = [exc]
-    while todo:
-        err = todo.pop(0)
-        if err is None or id(err) in seen:
-            continue
-        seen.add(id(err))
+    for err in causes(exc):
         if isinstance(err, LoadClientJobException) and getattr(err, "job_id", None):
             return err
-        todo.extend([getattr(err, "exception", None), err.__cause__, err.__context__])
     return None
 
 

@@ -14,19 +14,17 @@ Arrow tables, without dlt's `_dlt_load_id`.)
 import argparse
 import os
 import re
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, List, Optional, Tuple
 
-import dlt
 from dlt.common.pipeline import get_dlt_pipelines_dir
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 
 from pipelines.runner.cli import EXIT_STALE
 from pipelines.runner.run_record import Clock, lock_holder, read_record, utc_now
 from pipelines.runner.vendor import Vendor
-from pipelines.warehouse.destinations import DEFAULT_DUCKDB_FILE, destination_for
+from pipelines.warehouse.destinations import existing_dataset
 from sources.http_kit import ConfigError
 
 STATUS = "status"
@@ -109,22 +107,8 @@ def run_status(vendor: Vendor, args: argparse.Namespace, clock: Clock = utc_now)
 
 def read_tables(vendor: Vendor, args: argparse.Namespace) -> Optional[List[TableStatus]]:
     """Every table with an `account` column, per account; None when the dataset was never loaded."""
-    destination = destination_for(args.destination, args.dataset_name, DEFAULT_DUCKDB_FILE)
-    database = getattr(getattr(destination, "config_params", {}).get("credentials"), "database", None)
-    if isinstance(database, str) and not os.path.exists(database):
-        return None  # opening it would create an empty DuckDB file
-    with tempfile.TemporaryDirectory(prefix="feedback-status-") as scratch:
-        # a pipeline of its own, in a throwaway folder: only its SQL client is used
-        pipeline = dlt.pipeline(
-            pipeline_name=args.pipeline_name,
-            pipelines_dir=scratch,
-            destination=destination,
-            dataset_name=args.dataset_name,
-        )
-        with pipeline.sql_client() as sql:
-            if not sql.has_dataset():
-                return None
-            return _read(sql, vendor)
+    with existing_dataset(args.destination, args.dataset_name, args.pipeline_name) as sql:
+        return None if sql is None else _read(sql, vendor)
 
 
 def _read(sql: Any, vendor: Vendor) -> Optional[List[TableStatus]]:

@@ -17,12 +17,6 @@ class SyncResult:
     notes: List[str] = dataclasses.field(default_factory=list)
 
 
-def row_counts(pipeline: Any) -> Dict[str, int]:
-    """Rows per table in the last load, without dlt's own bookkeeping tables."""
-    trace = pipeline.last_trace
-    return row_counts_of(trace.last_normalize_info if trace else None)
-
-
 def row_counts_of(info: Any) -> Dict[str, int]:
     """Rows per table of a normalize step (dlt's NormalizeInfo), without dlt's own bookkeeping tables."""
     counts = dict(info.row_counts) if info else {}

@@ -14,13 +14,11 @@ matches, EXIT_MISMATCH (9) when a month still differs.
 
 import argparse
 import contextlib
-import os
 import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
-import dlt
 from dlt.common.pipeline import get_dlt_pipelines_dir
 
 from pipelines.runner.accounts import single_account
@@ -31,7 +29,7 @@ from pipelines.runner.reconcile import Range, Warehouse, covering, month_of, mon
 from pipelines.runner.sync import make_pipeline
 from pipelines.runner.units import Unit, plan_units
 from pipelines.runner.vendor import Vendor
-from pipelines.warehouse.destinations import DEFAULT_DUCKDB_FILE, destination_for
+from pipelines.warehouse.destinations import DEFAULT_DUCKDB_FILE, existing_dataset
 from sources.http_kit import ConfigError
 from sources.record_kit.checks import TableCheck
 
@@ -127,22 +125,9 @@ def run_verify(vendor: Vendor, args: argparse.Namespace, duckdb_file: str = DEFA
 
 @contextlib.contextmanager
 def reader(args: argparse.Namespace, duckdb_file: str) -> Iterator[Optional[Warehouse]]:
-    """The dataset through a pipeline in a throwaway folder (only its SQL client is used); None
-    when it was never loaded. No DuckDB file is created where there is none."""
-    destination = destination_for(args.destination, args.dataset_name, duckdb_file)
-    database = getattr(getattr(destination, "config_params", {}).get("credentials"), "database", None)
-    if isinstance(database, str) and not os.path.exists(database):
-        yield None
-        return
-    with tempfile.TemporaryDirectory(prefix="feedback-verify-") as scratch:
-        pipeline = dlt.pipeline(
-            pipeline_name=args.pipeline_name,
-            pipelines_dir=scratch,
-            destination=destination,
-            dataset_name=args.dataset_name,
-        )
-        with pipeline.sql_client() as sql:
-            yield Warehouse(sql, args.destination) if sql.has_dataset() else None
+    """The dataset, read only; None when it was never loaded (destinations.existing_dataset)."""
+    with existing_dataset(args.destination, args.dataset_name, args.pipeline_name, duckdb_file) as sql:
+        yield None if sql is None else Warehouse(sql, args.destination)
 
 
 def totals_source(vendor: Vendor, unit: Unit, ranges: List[Range]) -> Any:

@@ -3,6 +3,7 @@
 import contextlib
 import logging
 import os
+import tempfile
 from typing import Any, Callable, Dict, Iterator, Optional, TypeVar
 
 import dlt
@@ -11,6 +12,7 @@ from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
 from pipelines.warehouse.postgres import postgres_destination
 from sources.http_kit import ConfigError
+from sources.http_kit.errors import causes
 from sources.http_kit.limits import DEFAULT_MAX_RESPONSE_MB
 
 logger = logging.getLogger(__name__)
@@ -76,18 +78,10 @@ def with_headroom(load: Callable[..., T], destination: str, duckdb_file: str = D
 
 
 def _out_of_memory(exc: BaseException) -> bool:
-    seen, todo = set(), [exc]
-    while todo:
-        err = todo.pop(0)
-        if err is None or id(err) in seen:
-            continue
-        seen.add(id(err))
+    for err in causes(exc, "client_exception"):
         text = f"{getattr(err, 'failed_message', '')} {getattr(err, 'client_exception', '')} {err}"
         if isinstance(err, duckdb.OutOfMemoryException) or "Out of Memory Error" in text:
             return True
-        todo.extend(
-            [getattr(err, "exception", None), getattr(err, "client_exception", None), err.__cause__, err.__context__]
-        )
     return False
 
 
@@ -117,3 +111,23 @@ def extract_buffer_settings() -> Iterator[None]:
 
 
 _BUFFER_ENV = "DATA_WRITER__BUFFER_MAX_ITEMS"
+
+
+@contextlib.contextmanager
+def existing_dataset(
+    destination: str, dataset_name: str, pipeline_name: str, duckdb_file: str = DEFAULT_DUCKDB_FILE
+) -> Iterator[Optional[Any]]:
+    """A SQL client on the dataset, or None when it was never loaded; for commands that only read
+    (`status`, `verify`). The pipeline lives in a throwaway folder (only its SQL client is used), and
+    no DuckDB file is created where there is none."""
+    target = destination_for(destination, dataset_name, duckdb_file)
+    database = getattr(getattr(target, "config_params", {}).get("credentials"), "database", None)
+    if isinstance(database, str) and not os.path.exists(database):
+        yield None
+        return
+    with tempfile.TemporaryDirectory(prefix="feedback-read-") as scratch:
+        pipeline = dlt.pipeline(
+            pipeline_name=pipeline_name, pipelines_dir=scratch, destination=target, dataset_name=dataset_name
+        )
+        with pipeline.sql_client() as sql:
+            yield sql if sql.has_dataset() else None

@@ -102,20 +102,13 @@ def outcome_session(args: argparse.Namespace, command: str, spec: OutcomeTable) 
 
 def _prepare(pipeline: Any, destination: str, spec: OutcomeTable, path: str) -> int:
     """Steps 2-4 of the module docstring; the number of outcomes an earlier run's journal held."""
-    try:
+    with nothing_sent_on_failure("the results of an earlier run could not be loaded ({})"):
         check_destination(pipeline, destination)
         if pipeline.has_pending_data:
             pipeline.load()
         rows = read_journal(path, spec.all_columns)
         if rows:
             load_tables(pipeline, [spec.table(rows)], spec.schema, destination)
-    except NothingSent:
-        raise
-    except Exception as exc:
-        explained = explain(exc)
-        if explained is None:
-            raise
-        raise NothingSent(f"the results of an earlier run could not be loaded ({explained[0]})") from exc
     if rows:
         os.remove(path)
     return len(rows)
@@ -137,18 +130,25 @@ def check_destination(pipeline: Any, destination: str) -> None:
             return
         if not os.access(path, os.W_OK):
             raise NothingSent(f"destination failed: the DuckDB file {path} is read-only")
+    with nothing_sent_on_failure("{}"), pipeline.sql_client() as sql:
+        sql.execute_sql("SELECT 1")
+        if destination == "postgres":
+            _check_postgres(sql)
+
+
+@contextlib.contextmanager
+def nothing_sent_on_failure(message: str) -> Iterator[None]:
+    """An expected failure before the first request becomes NothingSent, its one line put into
+    `message` at `{}`; a bug stays a bug."""
     try:
-        with pipeline.sql_client() as sql:
-            sql.execute_sql("SELECT 1")
-            if destination == "postgres":
-                _check_postgres(sql)
+        yield
     except NothingSent:
         raise
     except Exception as exc:
         explained = explain(exc)
         if explained is None:
             raise
-        raise NothingSent(explained[0]) from exc
+        raise NothingSent(message.format(explained[0])) from exc
 
 
 def _check_postgres(sql: Any) -> None:

@@ -6,9 +6,24 @@ tokens or passwords (see `redact`).
 """
 
 import json
-from typing import Any, Mapping, Optional
+from typing import Any, Iterator, List, Mapping, Optional
 
 from sources.http_kit.redact import redact
+
+
+def causes(exc: BaseException, *links: str) -> Iterator[BaseException]:
+    """`exc` and every exception behind it, breadth first, each once: `__cause__`, `__context__`, dlt's
+    `.exception` (a step failure wraps the real error there), and any other attribute named in `links`."""
+    seen = set()
+    todo: List[Any] = [exc]
+    while todo:
+        err = todo.pop(0)
+        if err is None or id(err) in seen:
+            continue
+        seen.add(id(err))
+        yield err
+        todo.extend([getattr(err, "exception", None), *(getattr(err, link, None) for link in links)])
+        todo.extend([err.__cause__, err.__context__])
 
 
 class SourceError(Exception):

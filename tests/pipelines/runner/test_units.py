@@ -17,13 +17,13 @@ from tests.support.warehouse import assert_exact
 #: what the runner did before accounts were units: one pipeline, one dlt source per account
 SHARED_PIPELINE_RUN = """
 import sys
-from pipelines.runner.accounts import make_sources
+from pipelines.runner.units import plan_units
 from pipelines.vendors import WOOTRIC
 from pipelines.warehouse.destinations import LOADER_FILE_FORMAT, destination_for
 import dlt
 destination, dataset = sys.argv[1], sys.argv[2]
 pipeline = dlt.pipeline("wootric", destination=destination_for(destination, dataset), dataset_name=dataset)
-for source in make_sources(WOOTRIC, None, None):
+for source in [unit.source for unit in plan_units(WOOTRIC, "wootric", None, None)]:
     pipeline.run(source, loader_file_format=LOADER_FILE_FORMAT.get(destination))
 """
 
