@@ -109,12 +109,14 @@ def _utc(epoch: float) -> str:
 
 
 def _int_header(headers: Mapping[str, str], name: str) -> Optional[int]:
+    """The header as a whole number; None when absent or not a finite number (`inf`, `1e400`, `nan`):
+    a reset no clock can reach is no reset time given."""
     value = headers.get(name)
     if value is None:
         return None
     try:
         return int(float(value))
-    except ValueError:
+    except (ValueError, OverflowError):
         return None
 
 

@@ -24,3 +24,12 @@ def test_retry_after_in_seconds_or_as_a_date() -> None:
 def test_without_either_header_the_backoff_is_used() -> None:
     assert pacer().wait_after_429({}, 9.0) == 9.0
     assert pacer().wait_after_429({"Retry-After": "soon"}, 9.0) == 9.0
+
+
+def test_a_reset_time_out_of_range_counts_as_none_given() -> None:
+    for value in ("inf", "-inf", "1e400", "nan"):
+        headers = {"X-Rate-Limit-Reset": value, "X-Rate-Limit-Remaining": "0"}
+        assert pacer().wait_after_429(headers, 9.0) == 9.0, value
+        paced = pacer()
+        paced.observe(headers)
+        assert paced.before_request(lambda seconds, why: None) == 0.0, value  # no budget announced: no wait
