@@ -77,6 +77,16 @@ def _totals(get: Any, ranges: Sequence[Tuple[datetime, datetime]]) -> DltResourc
             if not isinstance(body, dict):
                 raise ApiError(f"GET /v1/nps_summary: expected an object, got {type(body).__name__}")
             for measure in _MEASURES:
-                yield {"table": "responses", "measure": measure, "start": start, "api": int(body.get(measure) or 0)}
+                yield {"table": "responses", "measure": measure, "start": start, "api": _count_of(body, measure, start)}
 
     return totals
+
+
+def _count_of(body: Dict[str, Any], measure: str, start: datetime) -> int:
+    """A whole count, as documented; anything else (absent, a float, a boolean, text) would be compared as
+    a number and show a difference that is not there."""
+    value = body.get(measure)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        shown = "absent" if measure not in body else repr(value)[:40]
+        raise ApiError(f"GET /v1/nps_summary for {start:%Y-%m}: {measure} is {shown}, not a whole count")
+    return value
