@@ -97,6 +97,14 @@ def explain(exc: BaseException) -> Optional[Tuple[str, int]]:
         if isinstance(err, ConfigurationValueError):
             return f"invalid configuration: {_first_line(err)}", EXIT_CONFIG
     for err in causes(exc):
+        locked = _DUCKDB_LOCK.search(str(err))
+        if locked:
+            # a sync (or another command) writes the file: as for two syncs, nothing was done
+            return (
+                f"the DuckDB file {locked.group(1)} is in use by another process ({locked.group(2)});"
+                " run again when it has ended",
+                EXIT_IN_PROGRESS,
+            )
         if isinstance(err, LoadClientJobException) and getattr(err, "client_exception", None) is not None:
             # its own message holds the job's whole traceback; the cause is the database's first line
             table = err.job_id.split(".", 1)[0]
@@ -183,6 +191,16 @@ def _words(name: str) -> str:
     return " ".join(re.findall(r"[A-Z][a-z]*", name.removesuffix("Error"))).lower()
 
 
+#: DuckDB's refusal to open a file another process holds, and its reason (which process holds it)
+_DUCKDB_LOCK = re.compile(r'Could not set lock on file "([^"]+)": (Conflicting lock is held in .+?)(?:\. See also|$)')
+#: characters kept of an error's first line, from its start and from its end (where a wrapped cause's
+#: reason usually is: dlt's connection errors end with "The actual reason given is: ...")
+_KEPT = 250
+
+
 def _first_line(err: BaseException) -> str:
     text = str(err).strip().splitlines()
-    return text[0][:300] if text else type(err).__name__
+    if not text:
+        return type(err).__name__
+    line = text[0]
+    return line if len(line) <= 2 * _KEPT else f"{line[:_KEPT]} … {line[-_KEPT:]}"

@@ -41,6 +41,8 @@ def _first_day(text: str) -> date:
     year, month = int(match.group(1)), int(match.group(2))
     if not 1 <= month <= 12:
         raise ConfigError(f"--months: {text!r} is not a month")
+    if not (1, 1) <= (year, month) <= (9999, 11):  # a month is read up to the next one's first day
+        raise ConfigError(f"--months: {text!r} is out of range (0001-01 to 9999-11)")
     return date(year, month, 1)
 
 

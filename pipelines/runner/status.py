@@ -28,8 +28,9 @@ from pipelines.warehouse.destinations import existing_dataset
 from sources.http_kit import ConfigError
 
 STATUS = "status"
-_AGE = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd])")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_AGE = re.compile(r"(\d+(?:\.\d+)?)([dhms])")
+#: the units, in the only order they may come, each once
+_UNITS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
 
 
 def add_status_options(parser: argparse.ArgumentParser) -> None:
@@ -41,14 +42,18 @@ def add_status_options(parser: argparse.ArgumentParser) -> None:
 
 def parse_max_age(text: str) -> timedelta:
     """`26h`, `90m`, `2d`, `1d12h`, `45s`: a positive duration, or a ConfigError naming the option."""
-    compact = text.strip().lower().replace(" ", "")
+    compact = text.replace(" ", "")
     parts = _AGE.findall(compact)
-    if not compact or "".join(n + u for n, u in parts) != compact:
-        raise ConfigError(f"--max-age: {text!r} is not a duration such as 26h, 90m or 2d")
+    units = [u for _, u in parts]
+    if not compact or "".join(n + u for n, u in parts) != compact or units != [u for u in _UNITS if u in units]:
+        raise ConfigError(f"--max-age: {text!r} is not a duration such as 26h, 90m, 2d or 1d12h")
     seconds = sum(float(n) * _UNITS[u] for n, u in parts)
     if seconds <= 0:
         raise ConfigError(f"--max-age: {text!r} must be longer than zero")
-    return timedelta(seconds=seconds)
+    try:
+        return timedelta(seconds=seconds)
+    except OverflowError:
+        raise ConfigError(f"--max-age: {text!r} is longer than any age a load can have") from None
 
 
 @dataclass
@@ -81,7 +86,7 @@ def human_age(age: timedelta) -> str:
 
 def run_status(vendor: Vendor, args: argparse.Namespace, clock: Clock = utc_now) -> int:
     """Print the dataset's freshness and the last run here; 0, or EXIT_STALE (never loaded, too old)."""
-    max_age = parse_max_age(args.max_age) if args.max_age else None
+    max_age = parse_max_age(args.max_age) if args.max_age is not None else None
     now = clock()
     where = f"{args.destination} dataset {args.dataset_name!r}"
     tables = read_tables(vendor, args)

@@ -53,11 +53,14 @@ def make_pipeline(
 
 def max_parallel_accounts(vendor: Vendor, args: argparse.Namespace) -> int:
     """`--max-parallel-accounts`, else `sources.<vendor>.max_parallel_accounts`, else the default."""
-    value = getattr(args, "max_parallel_accounts", None) or dlt.config.get(f"{vendor.section}.max_parallel_accounts")
+    value, key = getattr(args, "max_parallel_accounts", None), "--max-parallel-accounts"
+    if value is None:  # 0 given on the command line is refused below, as from config
+        key = f"{vendor.section}.max_parallel_accounts"
+        value = dlt.config.get(key)
     if value in (None, ""):
         return DEFAULT_MAX_PARALLEL_ACCOUNTS
     if not str(value).strip().isdigit() or int(value) < 1:
-        raise ConfigError(f"{vendor.section}.max_parallel_accounts: {value!r} is not a whole number of at least 1")
+        raise ConfigError(f"{key}: {value!r} is not a whole number of at least 1")
     return int(value)
 
 

@@ -22,6 +22,12 @@ def test_parse_months() -> None:
             parse_months(bad)
 
 
+@pytest.mark.parametrize("text", ["0000-01", "9999-12", "0000-01..2024-01", "2024-01..9999-12"])
+def test_months_no_calendar_holds_are_refused_in_one_line(text: str) -> None:
+    with pytest.raises(ConfigError, match="--months: .* is out of range"):
+        month_ranges(utc(2024, 1, 5), utc(2024, 2, 1), parse_months(text))
+
+
 def test_month_ranges_end_at_until_and_follow_months() -> None:
     ranges = month_ranges(utc(2023, 11, 20, 5), utc(2024, 2, 10))
     assert ranges == [

@@ -9,7 +9,8 @@ import pytest
 from pipelines.runner.cli import EXIT_CONFIG
 from pipelines.runner.lock import RunInProgress
 from pipelines.runner.run_record import read_record, recorded_run
-from pipelines.runner.status import TableStatus, human_age, parse_max_age, stale
+from pipelines.runner.status import TableStatus, human_age, parse_max_age, run_status, stale
+from pipelines.vendors import WOOTRIC
 from sources.http_kit import ConfigError
 
 NOW = datetime(2025, 3, 2, 4, 10, tzinfo=timezone.utc)
@@ -29,10 +30,19 @@ def test_max_age_forms(text: str, expected: timedelta) -> None:
     assert parse_max_age(text) == expected
 
 
-@pytest.mark.parametrize("text", ["", "26", "soon", "0h", "2w", "h26"])
+@pytest.mark.parametrize(
+    "text",
+    ["", " ", "26", "soon", "0h", "2w", "h26", "1h1h", "1m2h", "1H", "2D", "99999999999999999999d", "1000000000d"],
+)
 def test_max_age_refused(text: str) -> None:
     with pytest.raises(ConfigError, match="--max-age"):
         parse_max_age(text)
+
+
+def test_an_empty_max_age_on_the_command_line_is_refused(workdir) -> None:
+    args = argparse.Namespace(max_age="", destination="duckdb", dataset_name="wootric", pipeline_name="wootric")
+    with pytest.raises(ConfigError, match="--max-age"):
+        run_status(WOOTRIC, args)
 
 
 def table(loaded_ago: timedelta | None) -> TableStatus:
