@@ -22,7 +22,7 @@ from dlt.common.pipeline import get_dlt_pipelines_dir
 from pipelines.runner.cli import EXIT_DESTINATION, FailureWithStatus, explain
 from pipelines.runner.lock import pipeline_lock
 from pipelines.writeback.journal import KEY, Journal, journal_path, read_journal
-from pipelines.writeback.results import Table, column, load_tables, results_pipeline
+from pipelines.writeback.results import Table, column, load_tables, results_dir, results_pipeline
 from sources.http_kit import AuthError
 
 
@@ -84,7 +84,7 @@ def outcome_session(args: argparse.Namespace, command: str, spec: OutcomeTable) 
     name = f"{args.pipeline_name}_{command}"
     with pipeline_lock(pipelines_dir, name):
         pipeline = results_pipeline(args, command)
-        path = journal_path(pipelines_dir, name)
+        path = results_journal(pipelines_dir, name, args.destination, args.dataset_name)
         earlier = _prepare(pipeline, args.destination, spec, path)
         if earlier:
             print(f"loaded {earlier:,} outcomes an earlier run left in {path} into {args.dataset_name}.{spec.name}")
@@ -98,6 +98,11 @@ def outcome_session(args: argparse.Namespace, command: str, spec: OutcomeTable) 
             journal.close()
             if journal.written == 0:
                 journal.remove()
+
+
+def results_journal(pipelines_dir: str, name: str, destination: str, dataset: str) -> str:
+    """The journal of the results pipeline `name` for one destination and dataset (`results_dir`)."""
+    return journal_path(results_dir(pipelines_dir, name, destination, dataset), name)
 
 
 def _prepare(pipeline: Any, destination: str, spec: OutcomeTable, path: str) -> int:

@@ -1,16 +1,19 @@
 """Load write-back outcomes into the destination, under a pipeline of their own.
 
 Each command loads with the pipeline `<pipeline-name>_<command>` and its own dlt schema into the user's
-dataset: a `--full-refresh` sync of the source pipeline then cannot drop this audit trail, and a load of
+dataset (its local folder is one per destination and dataset: `results_dir`): a `--full-refresh` sync
+of the source pipeline then cannot drop this audit trail, and a load of
 outcomes never mixes with a sync's packages.
 """
 
 import argparse
+import os
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Dict, List, Mapping, Sequence, Tuple, Union, get_args, get_type_hints
 
 import dlt
+from dlt.common.pipeline import get_dlt_pipelines_dir
 
 from pipelines.runner.sync import make_pipeline
 from pipelines.warehouse.destinations import LOADER_FILE_FORMAT
@@ -56,9 +59,19 @@ class Table:
     primary_key: Union[None, str, Tuple[str, ...]] = None
 
 
+def results_dir(pipelines_dir: str, name: str, destination: str, dataset: str) -> str:
+    """`<pipelines dir>/<name>.<destination>.<dataset>`: the local folder of one results pipeline for one
+    destination and dataset (its dlt working folder and its journal). What a run keeps for the next (a
+    pending package, a journal) is loaded only by a run into the same dataset: dlt loads a pipeline's
+    pending packages into whatever dataset the pipeline now names."""
+    return os.path.join(pipelines_dir, f"{name}.{destination}.{dataset}")
+
+
 def results_pipeline(args: argparse.Namespace, command: str) -> Any:
-    """The user's destination and dataset, under the pipeline `<pipeline-name>_<command>`."""
-    return make_pipeline(argparse.Namespace(**{**vars(args), "pipeline_name": f"{args.pipeline_name}_{command}"}))
+    """The user's destination and dataset, under the pipeline `<pipeline-name>_<command>` (in `results_dir`)."""
+    name = f"{args.pipeline_name}_{command}"
+    where = results_dir(get_dlt_pipelines_dir(), name, args.destination, args.dataset_name)
+    return make_pipeline(argparse.Namespace(**{**vars(args), "pipeline_name": name}), pipelines_dir=where)
 
 
 def load_tables(pipeline: Any, tables: Sequence[Table], schema: str, destination: str) -> None:

@@ -6,7 +6,13 @@ from pathlib import Path
 from pipelines.writeback.journal import Journal, journal_path, read_journal
 from pipelines.writeback.results import column
 
-COLUMNS = {"row_number": column("bigint", False), "status": column("text"), "at": column("timestamp", timezone=True)}
+COLUMNS = {
+    "row_number": column("bigint", False),
+    "status": column("text"),
+    "at": column("timestamp", timezone=True),
+    "message": column("text"),
+    "run_id": column("text"),
+}
 AT = datetime(2026, 3, 1, 12, 30, 45, 123456, tzinfo=timezone(timedelta(hours=-3)))
 
 

@@ -236,3 +236,91 @@ def test_voicemail_results_of_a_failed_load_land_with_the_next_run(workdir: Path
     keys = {r["row_number"]: r["ledger_key"] for r in landed if r["run_id"] == first_id}
     assert [keys[n] for n in (1, 2, 3)] == [key(r) for r in good]
     assert len(woku_warehouse.read("voicemails")) == 3
+
+
+# ------------------------------------------------------------------ each destination and dataset its own
+def test_outcomes_kept_for_one_dataset_land_in_that_dataset_only(workdir: Path, start_woku) -> None:
+    """Issue 19: results kept by a run into dataset B (journal and pending package) are not loaded into
+    dataset A by a run into A; they land in B with B's next run."""
+    co = small_company(45)
+    server = start_woku(co)
+    rows, expected = tracker_rows(co, "d")
+    write_csv(workdir / "values.csv", rows)
+    in_b = ["trackers", "--file", "values.csv", "--destination", "duckdb", "--dataset-name", "woku_b"]
+    in_a = ["trackers", "--file", "values.csv", "--destination", "duckdb", "--dataset-name", "woku_a"]
+    with duckdb.connect(str(workdir / "feedback.duckdb")) as con:
+        con.execute("CREATE SCHEMA woku_b")
+        con.execute(f"CREATE TABLE woku_b.{TRACKERS} (row_number BIGINT, status BIGINT)")
+    assert run_cli(in_b, workdir, woku_env(server), script=SCRIPT).returncode == 5
+    assert journals(workdir)
+
+    into_a = run_cli(in_a, workdir, woku_env(server), script=SCRIPT)
+
+    assert into_a.returncode == 6, into_a.stdout + into_a.stderr
+    assert "an earlier run left" not in into_a.stdout
+    with duckdb.connect(str(workdir / "feedback.duckdb")) as con:
+        landed_a = con.execute(f"SELECT run_id, row_number FROM woku_a.{TRACKERS}").fetchall()
+        con.execute(f"ALTER TABLE woku_b.{TRACKERS} ALTER status TYPE VARCHAR")
+    assert len({run for run, _ in landed_a}) == 1 and len(landed_a) == 5, landed_a
+
+    into_b = run_cli(in_b, workdir, woku_env(server), script=SCRIPT)
+
+    assert into_b.returncode == 6, into_b.stdout + into_b.stderr
+    with duckdb.connect(str(workdir / "feedback.duckdb")) as con:
+        landed_b = con.execute(f"SELECT run_id, row_number, status, http_status FROM woku_b.{TRACKERS}").fetchall()
+    runs = by_run([dict(zip(("run_id", "row_number", "status", "http_status"), r, strict=True)) for r in landed_b])
+    assert len(runs) == 2 and all(found == expected for found in runs.values()), runs
+    assert not journals(workdir)
+
+
+# ----------------------------------------------------------------------------- a journal that cannot be read
+def journal_of(workdir: Path, dataset: str = "woku") -> Path:
+    """Where a trackers run into `dataset` (DuckDB) keeps its journal."""
+    from pipelines.writeback.outcomes import results_journal
+
+    return Path(results_journal(str(workdir / "dlt-data" / "pipelines"), "woku_trackers", "duckdb", dataset))
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b'{"foo": 1}\n', b"\xff\xfe\x00\x81garbage\n\x80\n", b'{"row_number": 1, "run_id": "r", "status": 7}\n{"row'],
+    ids=["wrong fields", "random bytes", "wrong type"],
+)
+def test_a_journal_that_cannot_be_read_stops_before_any_send(content: bytes, workdir: Path, start_woku) -> None:
+    co = small_company(46)
+    server = start_woku(co)
+    write_csv(workdir / "values.csv", tracker_rows(co, "e")[0])
+    journal = journal_of(workdir)
+    journal.parent.mkdir(parents=True)
+    journal.write_bytes(content)
+
+    done = run_cli(["trackers", "--file", "values.csv"], workdir, woku_env(server), script=SCRIPT)
+
+    assert done.returncode == 5, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    assert_destination_line(done, str(journal), "line 1", "move it aside", "nothing was sent")
+    assert server.stats()["requests"] == 0
+    assert journal.read_bytes() == content, "the journal is kept as it was"
+
+
+def test_a_cut_off_last_line_is_skipped_with_a_warning(workdir: Path, start_woku) -> None:
+    co = small_company(47)
+    server = start_woku(co)
+    write_csv(workdir / "values.csv", tracker_rows(co, "f")[0])
+    journal = journal_of(workdir)
+    journal.parent.mkdir(parents=True)
+    at = "2026-03-01T12:00:00+00:00"
+    journal.write_text(
+        '{"row_number": 1, "entity_type": "nps", "entity_id": null, "name": "trr", "status": "assigned",'
+        f' "http_status": 201, "message": "created", "at": "{at}", "run_id": "r0"}}\n{{"row_number": 2, "st',
+        encoding="utf-8",
+    )
+
+    done = run_cli(["trackers", "--file", "values.csv"], workdir, woku_env(server), script=SCRIPT)
+
+    assert done.returncode == 6, done.stdout + done.stderr
+    assert f"loaded 1 outcomes an earlier run left in {journal}" in done.stdout
+    warnings = [line for line in done.stderr.splitlines() if "cut short" in line]
+    assert len(warnings) == 1 and str(journal) in warnings[0], done.stderr
+    with duckdb.connect(str(workdir / "feedback.duckdb")) as con:
+        assert con.execute(f"SELECT count(*) FROM woku.{TRACKERS} WHERE run_id = 'r0'").fetchall() == [(1,)]
