@@ -12,9 +12,9 @@ from sources.http_kit import ConfigError
 from sources.http_kit.config import check_account, parse_start_date
 
 
-def configured_accounts(vendor: Vendor) -> List[str]:
-    """`sources.<vendor>.accounts`: several accounts, each configured in its own section
-    (`[sources.<vendor>.<account>.credentials]` and its other settings). Empty: one account."""
+def account_names(vendor: Vendor) -> List[str]:
+    """The names listed in `sources.<vendor>.accounts`, checked; empty: one account. (What `status`
+    needs, which reads the warehouse only and may run where no credentials are.)"""
     key = f"{vendor.section}.accounts"
     value = dlt.config.get(key)
     if value in (None, "", []):
@@ -26,8 +26,15 @@ def configured_accounts(vendor: Vendor) -> List[str]:
     names = [str(a).strip() for a in value if str(a).strip()]
     if len(set(names)) != len(names):
         raise ConfigError(f"{key}: an account is named twice in {names}")
+    return [check_account(name, key) for name in names]
+
+
+def configured_accounts(vendor: Vendor) -> List[str]:
+    """`sources.<vendor>.accounts`: several accounts, each configured in its own section
+    (`[sources.<vendor>.<account>.credentials]` and its other settings). Empty: one account."""
+    key = f"{vendor.section}.accounts"
+    names = account_names(vendor)
     for name in names:
-        check_account(name, key)
         # dlt would fall back to [sources.<vendor>.credentials]: one account's data under another's name
         if not any(dlt.secrets.get(f"{vendor.section}.{name}.credentials.{k}") for k in vendor.credential_keys):
             env = f"SOURCES__{vendor.name.upper()}__{name.upper()}__CREDENTIALS__"

@@ -1,6 +1,9 @@
 """Reading one span of a table again, through the vendor's own resource: for `verify --deep` (the ids
 only) and `verify --repair` (loaded into the dataset).
 
+A repair loads a table's history resource too when the account's sync does (`history`): the history's
+current versions then follow the repaired rows, as after a sync that had read them.
+
 A span is read with an explicit `initial_value` and `end_value` on the resource's incremental: dlt
 then uses a throwaway state, and the sources skip their boundary bookkeeping, so the account's
 incremental state is neither read nor written. The repair loads under a pipeline of its own
@@ -10,13 +13,13 @@ schema stay exactly as they were.
 """
 
 import argparse
-import tempfile
 from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, List
 
 import dlt
 
 from pipelines.runner.reconcile import Range
+from pipelines.runner.scratch import scratch_folder
 from pipelines.runner.sync import apply_bigquery_layout, make_pipeline
 from pipelines.runner.units import Unit
 from pipelines.runner.vendor import Vendor
@@ -68,15 +71,19 @@ def api_ids(unit: Unit, check: TableCheck, span: Range) -> Dict[Any, datetime]:
 def reload(
     vendor: Vendor, args: argparse.Namespace, unit: Unit, check: TableCheck, ranges: List[Range], duckdb_file: str
 ) -> Dict[Range, Dict[Any, datetime]]:
-    """Extract and load each range of one table again; per range, the ids the API returned."""
-    source = unit.source.with_resources(check.table)  # a clone: this table alone
+    """Extract and load each range of one table again, with the history its sync keeps of it (a history
+    resource the account's source selects); per range, the ids the API returned."""
+    history = [
+        h for h, parent in vendor.history.items() if parent == check.table and h in unit.source.selected_resources
+    ]
+    source = unit.source.with_resources(check.table, *history)  # a clone: this table (and its history) alone
     if args.destination == "bigquery":
         apply_bigquery_layout(vendor, source)
     seen = Seen(check)
     resource = source.resources[check.table]
     resource.add_map(seen)
     out: Dict[Range, Dict[Any, datetime]] = {}
-    with tempfile.TemporaryDirectory(prefix="feedback-repair-") as scratch:
+    with scratch_folder("repair") as scratch:
         pipeline = make_pipeline(args, duckdb_file, scratch, pipeline_name=unit.pipeline_name + REPAIR_SUFFIX)
         schema = dlt.Schema(source.name + REPAIR_SUFFIX)
         for span in ranges:

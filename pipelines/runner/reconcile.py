@@ -15,6 +15,8 @@ from analytics.soft_delete import DELETED_AT, tables_with_deleted_at
 from sources.http_kit import ConfigError
 from sources.record_kit.checks import TableCheck
 
+#: the table `verify` appends its figures to (its own pipeline and schema: verify.py)
+RECONCILIATION = "reconciliation"
 #: [start, end) of one month, UTC (the last one may end before the month does)
 Range = Tuple[datetime, datetime]
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -98,6 +100,13 @@ class Warehouse:
                 "SELECT table_name FROM information_schema.tables"
                 f" WHERE table_schema = '{self.sql.dataset_name}' AND table_type = 'BASE TABLE'"
             )
+        return {str(r[0]) for r in rows}
+
+    def loaded_schemas(self) -> Set[str]:
+        """The dlt schemas with a successful load into the dataset (each account's sync loads its own)."""
+        if not self.has("_dlt_loads"):
+            return set()
+        rows = self.sql.execute_sql(f"SELECT DISTINCT schema_name FROM {self._t('_dlt_loads')} WHERE status = 0")
         return {str(r[0]) for r in rows}
 
     def has(self, table: str) -> bool:
@@ -207,4 +216,4 @@ def covering(ranges: Sequence[Range]) -> Range:
     return ranges[0][0], ranges[-1][1]
 
 
-__all__ = ["Bounds", "Range", "Warehouse", "covering", "month_of", "month_ranges", "parse_months"]
+__all__ = ["RECONCILIATION", "Bounds", "Range", "Warehouse", "covering", "month_of", "month_ranges", "parse_months"]

@@ -89,10 +89,10 @@ def lock_holder(pipelines_dir: str, pipeline_name: str) -> Optional[Dict[str, An
         return None
     if len(words) < 2 or not words[0].isdigit():
         return None
-    return {"pid": int(words[0]), "started": words[1], "alive": _alive(int(words[0]))}
+    return {"pid": int(words[0]), "started": words[1], "alive": pid_alive(int(words[0]))}
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -4,6 +4,9 @@ pending load packages and the last run here. With `--max-age`, a non-zero exit f
 Read-only: the destination is read through a throwaway pipeline folder, so a status check neither
 creates nor changes the pipeline's own folder, state or lock (a run may be going on beside it).
 
+A configured account with no rows at all is listed too (table `-`), with its last successful load or
+none: an account that has never loaded is stale.
+
 A table's *last successful load* is the newest completed load (`_dlt_loads`, status 0) of the dlt
 schema that loads that account. Every successful sync of an account loads its schema (the small
 reference lists are replaced on every run), so this is when the account was last brought up to
@@ -21,7 +24,9 @@ from typing import Any, Dict, List, Optional, Tuple
 from dlt.common.pipeline import get_dlt_pipelines_dir
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 
+from pipelines.runner.accounts import account_names
 from pipelines.runner.cli import EXIT_STALE
+from pipelines.runner.reconcile import RECONCILIATION
 from pipelines.runner.run_record import Clock, lock_holder, read_record, utc_now
 from pipelines.runner.vendor import Vendor
 from pipelines.warehouse.destinations import existing_dataset
@@ -105,18 +110,22 @@ def run_status(vendor: Vendor, args: argparse.Namespace, clock: Clock = utc_now)
         print(f"fresh: every table was loaded within {args.max_age}")
         return 0
     for t in old:
-        age = f"{human_age(now - t.last_success)} ago" if t.last_success else "never"
-        print(f"stale: {t.account} {t.table}: last successful load {age} (more than {args.max_age})")
+        what = f"{t.account} {t.table}" if t.table else t.account
+        age = f"last successful load {human_age(now - t.last_success)} ago" if t.last_success else "never loaded"
+        print(f"stale: {what}: {age} (more than {args.max_age})")
     return EXIT_STALE
 
 
 def read_tables(vendor: Vendor, args: argparse.Namespace) -> Optional[List[TableStatus]]:
-    """Every table with an `account` column, per account; None when the dataset was never loaded."""
+    """Every table with an `account` column, per account, and a row without a table for a configured
+    account that has no rows (its last successful load, or none: stale); None when the dataset was
+    never loaded."""
+    accounts = account_names(vendor)
     with existing_dataset(args.destination, args.dataset_name, args.pipeline_name) as sql:
-        return None if sql is None else _read(sql, vendor)
+        return None if sql is None else _read(sql, vendor, accounts)
 
 
-def _read(sql: Any, vendor: Vendor) -> Optional[List[TableStatus]]:
+def _read(sql: Any, vendor: Vendor, accounts: List[str]) -> Optional[List[TableStatus]]:
     dataset = sql.fully_qualified_dataset_name()
     try:
         loads = sql.execute_sql(f"SELECT load_id, schema_name, status, inserted_at FROM {dataset}._dlt_loads")
@@ -150,6 +159,8 @@ def _read(sql: Any, vendor: Vendor) -> Optional[List[TableStatus]]:
                     last_success.get(schema),
                 )
             )
+    # each configured account is its own dlt schema (units.py); one with no rows is listed all the same
+    out += [TableStatus(a, "", 0, None, None, last_success.get(a)) for a in set(accounts) - {t.account for t in out}]
     return sorted(out, key=lambda t: (t.account, t.table))
 
 
@@ -163,7 +174,9 @@ def _tables(sql: Any) -> List[Tuple[str, List[str]]]:
     columns: Dict[str, List[str]] = {}
     for table, column in rows:
         columns.setdefault(str(table), []).append(str(column))
-    return sorted((t, c) for t, c in columns.items() if "account" in c and not t.startswith("_"))
+    # `verify`'s own table has an `account` column but is no account's data
+    ours = ("_", RECONCILIATION)
+    return sorted((t, c) for t, c in columns.items() if "account" in c and not t.startswith(ours))
 
 
 def _print_tables(tables: List[TableStatus], now: datetime) -> None:
@@ -171,7 +184,7 @@ def _print_tables(tables: List[TableStatus], now: datetime) -> None:
     lines = [
         (
             t.account,
-            t.table,
+            t.table or "-",
             f"{t.rows:,}",
             f"{_when(t.newest)} ({t.newest_column})" if t.newest else "-",
             _when_ago(t.last_success, now),

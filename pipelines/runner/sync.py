@@ -112,14 +112,14 @@ def _run(vendor: Vendor, args: argparse.Namespace, duckdb_file: str, pipelines_d
     def work(unit: Unit, outcome: UnitOutcome) -> None:
         sync_unit(vendor, unit, outcome, args, duckdb_file, pipelines_dir, gate, refresh, legacy, live=parallel == 1)
 
-    outcomes = run_units(units, work, parallel, stops_all=_stops_all)
+    outcomes = run_units(units, work, parallel, stops_all=stops_all)
     for outcome in outcomes:
         result.notes += outcome.notes
         for counts, total in ((outcome.pending_rows, result.earlier_rows), (outcome.rows, result.rows)):
             for table, n in counts.items():
                 total[table] = total.get(table, 0) + n
     failed = failures(outcomes)
-    fatal = [error for _, error in failed if _stops_all(error) or len(units) == 1]
+    fatal = [error for _, error in failed if stops_all(error) or len(units) == 1]
     if fatal:
         raise fatal[0]
     loaded = [o.unit for o in outcomes if o.error is None]
@@ -233,7 +233,7 @@ def blocked_packages_named() -> Iterator[None]:
         raise FailureWithStatus(blocked, EXIT_DESTINATION) from exc
 
 
-def _stops_all(error: BaseException) -> bool:
+def stops_all(error: BaseException) -> bool:
     """A bug, an interrupt or the destination's failure: no point starting another account."""
     if not isinstance(error, Exception):
         return True

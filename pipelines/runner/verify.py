@@ -14,7 +14,7 @@ matches, EXIT_MISMATCH (9) when a month still differs.
 
 import argparse
 import contextlib
-import tempfile
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Dict, Iterator, List, Optional, Tuple
@@ -23,10 +23,19 @@ from dlt.common.pipeline import get_dlt_pipelines_dir
 
 from pipelines.runner.accounts import single_account
 from pipelines.runner.bounded import api_ids, reload
-from pipelines.runner.cli import EXIT_MISMATCH, EXIT_STALE
+from pipelines.runner.cli import EXIT_MISMATCH, EXIT_STALE, explain
 from pipelines.runner.lock import pipeline_lock
-from pipelines.runner.reconcile import Range, Warehouse, covering, month_of, month_ranges, parse_months
-from pipelines.runner.sync import make_pipeline
+from pipelines.runner.reconcile import (
+    RECONCILIATION,
+    Range,
+    Warehouse,
+    covering,
+    month_of,
+    month_ranges,
+    parse_months,
+)
+from pipelines.runner.scratch import scratch_folder
+from pipelines.runner.sync import AccountsFailed, make_pipeline, stops_all
 from pipelines.runner.units import Unit, plan_units
 from pipelines.runner.vendor import Vendor
 from pipelines.warehouse.destinations import DEFAULT_DUCKDB_FILE, existing_dataset
@@ -34,7 +43,8 @@ from sources.http_kit import ConfigError
 from sources.record_kit.checks import TableCheck
 
 VERIFY = "verify"
-RECONCILIATION = "reconciliation"
+logger = logging.getLogger(__name__)
+
 #: ids listed per month and side; the rest are counted
 _SHOWN_IDS = 20
 
@@ -80,45 +90,86 @@ class Plan:
 
 
 def run_verify(vendor: Vendor, args: argparse.Namespace, duckdb_file: str = DEFAULT_DUCKDB_FILE) -> int:
-    """Compare, list, repair if asked, record; 0 when every month matches (after a repair), else 9."""
+    """Compare, list, repair if asked, record; 0 when every month matches (after a repair), 9 when one
+    differs, 8 when an account was never loaded (it could not be checked). An account whose API fails
+    (refused credentials, API down) does not stop the others: verify ends in that failure, naming it."""
     if not vendor.checked_tables or vendor.totals is None:
         raise ConfigError(f"{vendor.prog} has nothing to verify")
     months = parse_months(args.months) if args.months else None
     checks = list(vendor.checked_tables.values())
-    units = plan_units(vendor, args.pipeline_name, ",".join(vendor.checked_tables), None)
+    # each account's source as its sync selects it: a repair loads the history the sync keeps (bounded.py)
+    units = plan_units(vendor, args.pipeline_name, None, None)
     where = f"{args.destination} dataset {args.dataset_name!r}"
+    never: List[str] = []
     with reader(args, duckdb_file) as warehouse:
         if warehouse is None:
             print(f"{where} has never been loaded: run `{vendor.prog}` first")
             return EXIT_STALE
+        loaded = warehouse.loaded_schemas()
         plans = []
         for unit in units:
             account = unit.account or single_account(vendor)
             bounds = warehouse.bounds(account, checks)
-            if bounds is None:
+            if bounds is None and unit.source.name not in loaded:
+                print(f"{account}: never loaded into {where}: not checked")
+                never.append(account)
+            elif bounds is None:
                 print(f"{account}: no rows in {where} to verify")
-                continue
-            plans.append(Plan(unit, account, month_ranges(bounds.first, bounds.until, months)))
+            else:
+                plans.append(Plan(unit, account, month_ranges(bounds.first, bounds.until, months)))
     plans = [p for p in plans if p.ranges]
+    failed: Dict[str, BaseException] = {}
     for plan in plans:
-        plan.findings = compare_totals(vendor, args, duckdb_file, plan, checks, plan.ranges)
-        if args.deep:
-            plan.findings += compare_ids(args, duckdb_file, plan, checks, plan.ranges)
-    months_checked = sum(len(p.ranges) for p in plans)
+        with account_failure(plan, failed):
+            plan.findings = compare_totals(vendor, args, duckdb_file, plan, checks, plan.ranges)
+            if args.deep:
+                plan.findings += compare_ids(args, duckdb_file, plan, checks, plan.ranges)
+    months_checked = sum(len(p.ranges) for p in plans if p.account not in failed)
     print(f"{vendor.prog} verify: {where}, {len(plans)} account(s), {months_checked} account-month(s)")
     report([f for p in plans for f in p.findings])
     if args.repair and any(f.differs for p in plans for f in p.findings):
         with pipeline_lock(get_dlt_pipelines_dir(), args.pipeline_name):
-            for plan in plans:
-                repair(vendor, args, duckdb_file, plan)
+            for plan in [p for p in plans if p.account not in failed]:
+                with account_failure(plan, failed):
+                    repair(vendor, args, duckdb_file, plan)
             recreate_views(vendor, args, duckdb_file, plans)
     findings = [f for p in plans for f in p.findings]
     record(args, duckdb_file, findings)
-    latest = _latest(findings)
-    if any(f.differs for f in latest):
-        months_off = sorted({(f.account, f.table, f.month) for f in latest if f.differs})
+    status = conclude(vendor, _latest(findings), months_checked, never, args.repair)
+    if failed:
+        for account, error in failed.items():
+            logger.error("account %r: %s", account, explain(error)[0])  # type: ignore[index]
+        raise AccountsFailed([(account, *explain(error)) for account, error in failed.items()])  # type: ignore[misc]
+    return status
+
+
+@contextlib.contextmanager
+def account_failure(plan: Plan, failed: Dict[str, BaseException]) -> Iterator[None]:
+    """Keep one account's failure (its credentials, its API) and go on with the others, as a sync does;
+    a destination failure, a bug or an interrupt stops verify (sync.stops_all)."""
+    try:
+        yield
+    except Exception as exc:
+        if stops_all(exc):
+            raise
+        failed[plan.account] = exc
+
+
+def conclude(vendor: Vendor, latest: List[Finding], months_checked: int, never: List[str], repaired: bool) -> int:
+    """The last line and the exit status: a month that differs (9) before an account never loaded (8)."""
+    months_off = sorted({(f.account, f.table, f.month) for f in latest if f.differs})
+    if months_off and repaired:
+        # loading them again did not help: the API's totals disagree with its own records, or it changed meanwhile
+        print(
+            f"{len(months_off)} table-month(s) still differ after the repair; `--deep` lists the ids either side lacks"
+        )
+        return EXIT_MISMATCH
+    if months_off:
         print(f"{len(months_off)} table-month(s) differ; `{vendor.prog} verify --repair` loads them again")
         return EXIT_MISMATCH
+    if never:
+        print(f"not checked: {', '.join(never)} (never loaded); the others match ({months_checked} account-month(s))")
+        return EXIT_STALE
     print(f"every month matches ({months_checked} account-month(s))")
     return 0
 
@@ -247,7 +298,7 @@ def repair(vendor: Vendor, args: argparse.Namespace, duckdb_file: str, plan: Pla
 def recreate_views(vendor: Vendor, args: argparse.Namespace, duckdb_file: str, plans: List[Plan]) -> None:
     """The analyst views again, now that a table may have gained `deleted_at` (the account's schema is
     read from the destination into a throwaway folder; its own pipeline folder is not touched)."""
-    with tempfile.TemporaryDirectory(prefix="feedback-verify-") as scratch:
+    with scratch_folder("verify") as scratch:
         for plan in plans:
             pipeline = make_pipeline(args, duckdb_file, scratch, pipeline_name=plan.unit.pipeline_name)
             pipeline.sync_destination()
@@ -281,7 +332,7 @@ def record(args: argparse.Namespace, duckdb_file: str, findings: List[Finding]) 
         name: {"data_type": kind, "nullable": True}
         for name, kind in (("api_only", "bigint"), ("warehouse_only", "bigint"), ("month", "date"))
     }
-    with tempfile.TemporaryDirectory(prefix="feedback-verify-") as scratch:
+    with scratch_folder("verify") as scratch:
         pipeline = make_pipeline(args, duckdb_file, scratch, pipeline_name=f"{args.pipeline_name}_{VERIFY}")
         pipeline.run(rows, table_name=RECONCILIATION, write_disposition="append", columns=columns)
 

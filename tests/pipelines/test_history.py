@@ -128,3 +128,38 @@ def test_woku_edits_are_versions_and_rereads_are_not(workdir: Path, woku_warehou
             current[rid]["score"],
             current[rid].get("textnote__description"),
         )
+
+
+def test_verify_repair_writes_history_as_a_sync_would(workdir: Path, warehouse, start_sandbox) -> None:
+    """Issue 19: responses edited outside the look-back window and repaired by `verify --repair` get a
+    new current version in `responses_history`, and the others keep their one version."""
+    account = generate_account(seed=43, end_users=40, responses=300, declines=10, span_days=120)
+    server = start_sandbox(account)
+    env = sandbox_env(server, SOURCES__WOOTRIC__HISTORY="true")
+    assert run_cli(warehouse.args, workdir, env).returncode == 0
+    by_created = sorted(account.truth("responses"), key=lambda r: r["created_at"])
+    old = [r for r in by_created[:100] if not r["excluded_from_calculations"] and r["score"] is not None][:3]
+    admin_edit(
+        server,
+        {
+            "update_responses": {
+                "ids": [r["id"] for r in old],
+                "fields": {"excluded_from_calculations": True, "text": "repaired"},
+            }
+        },
+    )
+    assert run_cli(warehouse.args, workdir, env).returncode == 0  # months old: the look-back misses them
+
+    repaired = run_cli(["verify", "--repair", *warehouse.args], workdir, env)
+
+    assert repaired.returncode == 0, repaired.stdout + repaired.stderr
+    history = versions_by_key(warehouse.read("responses_history"), "id")
+    responses = {row["id"]: row for row in warehouse.read("responses")}
+    for r in old:
+        versions = history[r["id"]]
+        assert [v["text"] for v in versions] == [r["text"], "repaired"], versions
+        assert [v["valid_to"] is None for v in versions] == [False, True]
+    for rid, rows in history.items():
+        current = [row for row in rows if row["valid_to"] is None]
+        assert len(current) == 1 and tracked(current[0]) == tracked(responses[rid]), f"response {rid}"
+        assert len(rows) == (2 if rid in {r["id"] for r in old} else 1), f"response {rid}"

@@ -168,3 +168,44 @@ def test_woku_verify_finds_and_repairs_a_deleted_response(workdir: Path, woku_wa
     view = {r["month"]: r["responses"] for r in woku_warehouse.read("woku_nps_monthly")}
     in_month = [r for r in company.truth("nps_responses") if r["createdAt"].strftime("%Y-%m") == month]
     assert view[first] == len([r for r in in_month if r.get("score") is not None])
+
+
+def test_an_account_never_loaded_is_stale_and_one_refused_does_not_stop_the_others(
+    workdir: Path, start_sandbox
+) -> None:
+    """Issue 19: three accounts, one never loaded (its secret is wrong from the start): `status --max-age`
+    calls it stale and `verify` says it could not check it. Then another account's secret goes wrong:
+    `verify --repair` still repairs the account that differs, and ends with exit 3 naming the refused one."""
+    accounts = {
+        name: generate_account(seed=seed, end_users=30, responses=200, declines=20, span_days=90)
+        for name, seed in (("acme", 71), ("globex", 72), ("initech", 73))
+    }
+    servers = {name: start_sandbox(account) for name, account in accounts.items()}
+    env = accounts_env(servers)
+    env["SOURCES__WOOTRIC__INITECH__CREDENTIALS__CLIENT_SECRET"] = "wrong-secret"
+    synced = run_cli([], workdir, env)
+    assert synced.returncode == 3, synced.stdout + synced.stderr
+
+    status = run_cli(["status", "--max-age", "1h"], workdir, env)
+    assert status.returncode == 8, status.stdout + status.stderr
+    stale = [line for line in status.stdout.splitlines() if line.startswith("stale:")]
+    assert stale == ["stale: initech: never loaded (more than 1h)"], status.stdout
+    assert "reconciliation" not in status.stdout
+
+    unchecked = run_cli(["verify"], workdir, env)
+    assert unchecked.returncode == 8, unchecked.stdout + unchecked.stderr
+    assert "initech: never loaded into duckdb dataset 'wootric': not checked" in unchecked.stdout
+    listed = run_cli(["status"], workdir, env).stdout.splitlines()
+    tables = {line.split()[1] for line in listed if line.startswith("  acme")}
+    assert "reconciliation" not in tables and "responses" in tables, listed
+
+    counted = [r for r in accounts["acme"].truth("responses") if not r["excluded_from_calculations"]]
+    for response in counted[len(counted) // 2 : len(counted) // 2 + 2]:
+        accounts["acme"].delete("responses", response["id"])
+    env["SOURCES__WOOTRIC__GLOBEX__CREDENTIALS__CLIENT_SECRET"] = "wrong-too"
+    repaired = run_cli(["verify", "--repair"], workdir, env)
+    assert repaired.returncode == 3, repaired.stdout + repaired.stderr
+    errors = [line for line in repaired.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "account 'globex'" in errors[0] and "acme" not in errors[0], repaired.stderr
+    assert "wrong-too" not in repaired.stdout + repaired.stderr
+    assert "repaired: acme responses" in repaired.stdout, repaired.stdout

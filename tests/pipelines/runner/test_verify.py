@@ -4,7 +4,8 @@ after a repair replaces, what is printed; and its command line."""
 from datetime import datetime, timezone
 from pathlib import Path
 
-from pipelines.runner.verify import Finding, _latest, id_findings, report
+from pipelines.runner.verify import Finding, _latest, conclude, id_findings, report
+from pipelines.vendors import WOOTRIC
 from sources.wootric.checks import TABLES
 from tests.conftest import run_cli
 
@@ -49,3 +50,14 @@ def test_cli_refuses_a_bad_month_and_a_dataset_never_loaded(workdir: Path) -> No
     assert never.returncode == 8, never.stderr
     assert "has never been loaded" in never.stdout and "s3cret" not in never.stdout + never.stderr
     assert not (workdir / "feedback.duckdb").exists()
+
+
+def test_the_last_line_after_a_repair_does_not_advise_another(capsys) -> None:
+    differs = Finding("acme", "responses", "responses", datetime(2024, 1, 1, tzinfo=timezone.utc), 5, 4)
+    assert conclude(WOOTRIC, [differs], 3, [], repaired=True) == 9
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert "still differ after the repair" in last and "--repair" not in last, last
+    assert conclude(WOOTRIC, [differs], 3, [], repaired=False) == 9
+    assert "verify --repair` loads them again" in capsys.readouterr().out
+    assert conclude(WOOTRIC, [], 3, ["initech"], repaired=False) == 8
+    assert capsys.readouterr().out.startswith("not checked: initech (never loaded)")
