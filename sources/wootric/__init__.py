@@ -59,7 +59,7 @@ def wootric_source(
     streams = [
         _stream_resource(client, account, name, initial, lookback if name == "responses" else 0) for name in STREAMS
     ]
-    first_day = (parse_start_date(metrics_start_date) or initial or _days_ago(365)).date()
+    first_day = (parse_start_date(metrics_start_date, "metrics_start_date") or initial or _days_ago(365)).date()
     trailing = check_non_negative("metrics_trailing_days", metrics_trailing_days)
     responses = streams[list(STREAMS).index("responses")]
     return [

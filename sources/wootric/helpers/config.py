@@ -33,8 +33,8 @@ def resolve_base_url(region: Optional[str], base_url: Optional[str], credentials
     return REGION_HOSTS[region or token_region or "us"]
 
 
-def parse_start_date(value: Any) -> Optional[datetime]:
-    return config.parse_start_date(value, f"{SECTION}.start_date")
+def parse_start_date(value: Any, setting: str = "start_date") -> Optional[datetime]:
+    return config.parse_start_date(value, f"{SECTION}.{setting}")
 
 
 def check_per_page(value: Any) -> int:

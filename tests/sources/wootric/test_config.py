@@ -59,6 +59,18 @@ def test_malformed_start_date_names_the_setting(value) -> None:
         parse_start_date(value)
 
 
+def test_a_malformed_metrics_start_date_is_named_as_itself() -> None:
+    from sources.wootric import wootric_source
+
+    with pytest.raises(Exception) as raised:
+        wootric_source(
+            credentials=WootricClientCredentials(client_id="id", client_secret="s"),
+            base_url="http://127.0.0.1:9",
+            metrics_start_date="31/01/2024",
+        )
+    assert "sources.wootric.metrics_start_date: '31/01/2024'" in str(raised.value), raised.value
+
+
 def test_start_date_is_utc_midnight_unless_it_says_otherwise() -> None:
     assert parse_start_date("2024-01-31").isoformat() == "2024-01-31T00:00:00+00:00"
     assert parse_start_date("2024-01-31T10:00:00+02:00").isoformat() == "2024-01-31T10:00:00+02:00"
