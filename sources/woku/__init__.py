@@ -21,6 +21,7 @@ from sources.woku.helpers.trackers import (
     is_tracker_item,
     keep_table_with_its_resource,
     loaded_resources,
+    read_marker,
     tracker_hints,
     tracker_values,
     with_tracker_table,
@@ -171,14 +172,19 @@ def _whole_list(client: WokuClient, account: str, name: str) -> DltResource:
         dlt.current.source_state().setdefault(_EXTRACTS, {})[name] = uuid.uuid4().hex
         # values only when this list loads, not when it merely feeds woku_reviews or form_responses
         with_values = entity_type is not None and name in loaded_resources()
+        found = False
         for page in client.pages(spec.path, spec.params):
             rows = tagged(page, account, name)
             ids = [row["_id"] for row in rows]
             yield rows
             values = tracker_values(client, account, entity_type, ids) if with_values else []
             if values:
+                found = True
                 yield dlt.mark.with_table_name(values, TRACKER_TABLE)
                 keep_table_with_its_resource()
+        if with_values and not found:  # none left: the marker makes the load clear the type's old values
+            yield dlt.mark.with_table_name([read_marker(account, entity_type)], TRACKER_TABLE)
+            keep_table_with_its_resource()
 
     resource = dlt.resource(
         listed,
@@ -243,11 +249,15 @@ def _tracker_values(client: WokuClient, account: str) -> DltResource:
             if name in loaded:
                 continue
             spec = LISTS[name]
+            found = False
             for page in client.pages(spec.path, spec.params):
                 ids = [require_id(entity, spec.path, position)["_id"] for position, entity in enumerate(page, 1)]
                 rows = tracker_values(client, account, entity_type, ids)
                 if rows:
+                    found = True
                     yield rows
+            if not found:  # as in the lists: the type's old values are cleared
+                yield [read_marker(account, entity_type)]
 
     return dlt.resource(values, name=TRACKER_TABLE, selected=False, **tracker_hints())()
 

@@ -192,3 +192,32 @@ def test_a_dataset_of_the_old_version_carries_over(workdir: Path, woku_warehouse
     table = schema.tables[TABLE]
     assert table["resource"] == TABLE
     assert {name for name, column in table["columns"].items() if column.get("merge_key")} == {"account", "entity_type"}
+
+
+def test_an_entity_type_whose_values_all_disappear_is_cleared(workdir: Path, start_woku) -> None:
+    """Issue 19: the values of one entity type all removed on Woku (here every flow's) leave none of
+    that type in the table after the next run; the other types' values stay exact."""
+    company = company_with_paged_lists(seed=93)
+    server = start_woku(company, max_limit=LIMIT)
+    env = woku_env(server)
+    assert run_cli([], workdir, env, script="woku_pipeline.py").returncode == 0
+    assert "flow" in {v[0] for v in landed_by_entity(read_values(workdir)).values()}
+    with company.lock:  # the vendor's operators removed every flow's values
+        for (entity_type, _), values in company._values.items():
+            if entity_type == "flow":
+                values.clear()
+
+    again = run_cli([], workdir, env, script="woku_pipeline.py")
+
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert landed_by_entity(read_values(workdir)) == truth_by_entity(company)
+    assert "flow" not in {v[0] for v in truth_by_entity(company).values()}
+
+
+def read_values(workdir: Path) -> List[Dict[str, Any]]:
+    import duckdb
+
+    with duckdb.connect(str(workdir / "feedback.duckdb"), read_only=True) as con:
+        cur = con.execute(f"SELECT * FROM woku.{TABLE}")
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]

@@ -4,7 +4,10 @@ Woku serves a record's tracker values one request per tool, form, flow or woku. 
 lists reads its records' values as it pages them and yields them to the table
 `external_tracker_values` (a dlt table variant of the list resource), so a run pages no list twice.
 A load replaces only the entity types it read (delete-insert on `account`, `entity_type`): loading
-one list keeps the other lists' values. The resource `external_tracker_values` reads the values of
+one list keeps the other lists' values. A delete-insert deletes only the keys its load holds, so a
+list read that finds no value at all yields one marker row for its type instead (`read_marker`),
+flagged as dlt's hard delete: never inserted, its keys clear that type's old values.
+The resource `external_tracker_values` reads the values of
 the lists a run does not load (`--resources external_tracker_values`), and only those.
 """
 
@@ -21,6 +24,8 @@ from sources.woku.settings import TRACKER_TABLE
 
 #: what one load replaces: the entity types it read, per account; the other types' rows stay
 TRACKER_MERGE_KEY = (ACCOUNT, "entity_type")
+#: dlt's hard-delete column: true only on the marker rows (never stored), NULL on every value
+MARKER = "_read_marker"
 
 
 def tracker_hints() -> Dict[str, Any]:
@@ -29,8 +34,17 @@ def tracker_hints() -> Dict[str, Any]:
         "write_disposition": REPLACE_ACCOUNT,
         "primary_key": (ACCOUNT, "_id"),
         "merge_key": TRACKER_MERGE_KEY,
-        "columns": {**account_hints(), "entity_type": {"data_type": "text"}},
+        "columns": {
+            **account_hints(),
+            "entity_type": {"data_type": "text"},
+            MARKER: {"data_type": "bool", "hard_delete": True},
+        },
     }
+
+
+def read_marker(account: str, entity_type: str) -> Dict[str, Any]:
+    """The row that says "this load read every `entity_type` value of `account`" (module docstring)."""
+    return {ACCOUNT: account, "entity_type": entity_type, "_id": f"{entity_type}:read", MARKER: True}
 
 
 def with_tracker_table(resource: DltResource) -> DltResource:

@@ -8,7 +8,7 @@ import pytest
 from dlt.extract.hints import TableNameMeta
 
 from sources.woku import woku_source
-from sources.woku.helpers.trackers import is_tracker_item
+from sources.woku.helpers.trackers import MARKER, is_tracker_item
 
 TABLE = "external_tracker_values"
 TRACKED = ("nps_tools", "csat_tools", "ces_tools", "forms", "flows", "wokus")
@@ -36,7 +36,9 @@ def test_every_writer_gives_the_tracker_table_the_same_hints(source: Any, name: 
     # one list's load replaces that entity type's values only
     assert keys(table, "merge_key") == {"account", "entity_type"}
     # none of the list's own hints (forms' `fields`, tools' `localizedContent`) reach the table
-    assert set(table["columns"]) == {"account", "entity_type", "_id"}
+    assert set(table["columns"]) == {"account", "entity_type", "_id", MARKER}
+    # the marker row of an entity type left without values is deleted, never stored
+    assert keys(table, "hard_delete") == {MARKER}
 
 
 def test_a_list_keeps_its_own_hints(source: Any) -> None:
