@@ -9,7 +9,9 @@ months (through the sync's own resources, bounded: bounded.py) and lists what ei
 
 Every figure lands in the table `reconciliation` (appended by a pipeline of its own,
 `<pipeline-name>_verify`, so a `--full-refresh` of the sync leaves it). Exit 0 when everything
-matches, EXIT_MISMATCH (9) when a month still differs.
+matches, EXIT_MISMATCH (9) when a month still differs, EXIT_STALE (8) when an account was never
+loaded (nothing to check it by). As in a sync, an account whose API fails does not stop the others;
+verify then ends in that failure, one line naming each account.
 """
 
 import argparse
