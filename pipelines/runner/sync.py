@@ -20,7 +20,7 @@ from pipelines.runner.progress import progress_for
 from pipelines.runner.summary import SyncResult, print_counts, row_counts_of
 from pipelines.runner.units import Unit, adopt_state, plan_units
 from pipelines.runner.vendor import Vendor
-from pipelines.warehouse.bigquery import json_as_values
+from pipelines.warehouse.bigquery import json_as_values, retrying_concurrent_updates
 from pipelines.warehouse.destinations import (
     DEFAULT_DUCKDB_FILE,
     LOADER_FILE_FORMAT,
@@ -220,7 +220,10 @@ def sync_unit(
     pipeline.extract(unit.source, refresh=refresh, loader_file_format=LOADER_FILE_FORMAT.get(args.destination))
     info = pipeline.normalize()
     with gate.turn(unit.label), blocked_packages_named():
-        with_headroom(lambda destination=None: pipeline.load(destination=destination), args.destination, duckdb_file)
+        if args.destination == "bigquery":  # other processes' loads into the dataset take no turns with this one
+            retrying_concurrent_updates(pipeline.load, unit.label)
+        else:
+            with_headroom(lambda dest=None: pipeline.load(destination=dest), args.destination, duckdb_file)
     outcome.rows = row_counts_of(info)
 
 

@@ -27,9 +27,9 @@ T = TypeVar("T")
 EMULATOR_ENV = "BIGQUERY_EMULATOR_HOST"
 PROJECT_ENV = "DESTINATION__BIGQUERY__CREDENTIALS__PROJECT_ID"
 _UNCOMPRESSED_ENV = "NORMALIZE__DATA_WRITER__DISABLE_COMPRESSION"
-#: BigQuery's answer when two transactions or DML statements changed one table at once
-#: (dlt maps it to a transient error, retries the job five times at once, then gives up)
-CONCURRENT_UPDATE = ("concurrent update", "Could not serialize access")
+#: BigQuery's answers when another load changed the same table at that moment (two merges: dlt
+#: retries the job five times at once, then gives up), or created the same dataset or table first
+CONCURRENT_UPDATE = ("concurrent update", "Could not serialize access", "Already Exists")
 #: loads again after a concurrent update: waits of about 2, 4, 8, 16 and 32 s (jittered), then the error stands
 LOAD_ATTEMPTS = 6
 FIRST_WAIT_SECONDS = 2.0
@@ -88,7 +88,7 @@ def _parser(names: List[str]) -> Callable[[Any], Any]:
 
 
 def concurrent_update(exc: BaseException) -> bool:
-    """Whether BigQuery refused a load because another one changed the same table at that moment."""
+    """Whether BigQuery refused a load because another one changed (or created) the same table at that moment."""
     return any(any(text in str(err) for text in CONCURRENT_UPDATE) for err in causes(exc))
 
 
@@ -103,7 +103,8 @@ def retrying_concurrent_updates(
 
     Loads of different accounts into one dataset from different processes merge into the same
     tables; BigQuery runs such transactions side by side and aborts one of them. The aborted merge
-    changed nothing, and `pipeline.load()` resumes the same package, so loading again is safe."""
+    changed nothing, and `pipeline.load()` resumes the same package (jobs done stay done), so
+    loading again is safe. The first loads of a new dataset may also both create it, or a table."""
     for attempt in range(1, attempts + 1):
         try:
             return load()
@@ -112,7 +113,7 @@ def retrying_concurrent_updates(
                 raise
             wait = FIRST_WAIT_SECONDS * 2 ** (attempt - 1) * random.uniform(0.75, 1.25)
             logger.warning(
-                "%s: BigQuery aborted a merge for a concurrent update by another load; loading again in %.1fs"
+                "%s: another load changed the same BigQuery table at that moment; loading again in %.1fs"
                 " (attempt %d of %d)",
                 label,
                 wait,
