@@ -1,6 +1,7 @@
-"""BigQuery end to end on the emulator (tests/support/bigquery.py): the analyst views hold the same
-figures as on DuckDB and the API's own NPS; two processes load different accounts into one dataset at
-once; the emulator mode's settings are named when missing.
+"""BigQuery end to end on the emulator (tests/support/bigquery.py), each test a few runs (a run on the
+emulator costs 10-30 s, mostly its SQL translation): exact backfill and incremental runs with
+`responses_history`, every analyst view as on DuckDB and the API's own NPS, `verify --repair`, two
+processes loading different accounts into one dataset at once, and the emulator mode's settings.
 
 Not proven here: BigQuery's own concurrency (the emulator runs one statement at a time, so no merge
 is ever aborted for a concurrent update; the retry on that error is unit-tested in
@@ -16,12 +17,16 @@ from pathlib import Path
 from typing import Any, Dict, List
 
 import pytest
+import requests
 
 from analytics.wootric_nps import NEEDS
 from sandbox.wootric import generate_account
 from tests.conftest import _cli, run_cli, sandbox_env, start_cli
+from tests.pipelines.test_verify import EXIT_MISMATCH, differing, month_ids
 from tests.pipelines.test_wootric_accounts import accounts_env, assert_accounts_exact
+from tests.pipelines.test_wootric_pipeline import assert_warehouse_exact
 from tests.support import bigquery
+from tests.support.summary import loaded
 from tests.support.warehouse import json_value, read_duckdb
 
 VIEWS = tuple(NEEDS)
@@ -57,32 +62,113 @@ def by_key(rows: List[Dict[str, Any]], view: str) -> Dict[tuple, Dict[str, Any]]
     return out
 
 
-def test_every_view_holds_the_duckdb_figures_and_the_api_nps(workdir: Path, start_sandbox, bigquery_emulator) -> None:
+def test_exact_incremental_history_and_every_view_as_on_duckdb(workdir: Path, start_sandbox, bigquery_emulator) -> None:
+    """A backfill and an incremental run land exact (ids, values, '' apart from NULL, UTC instants, JSON
+    values), `responses_history` keeps each version, and every analyst view holds DuckDB's rows and
+    `nps_monthly` the API's NPS."""
     account = generate_account(seed=61, end_users=150, responses=1500, declines=120, span_days=120)
+    texts = [r["text"] for r in account.truth("responses")]
+    assert texts.count("") > 10 and texts.count(None) > 10
     server = start_sandbox(account)
-    dataset = f"views_{uuid.uuid4().hex[:8]}"
-    env = {**sandbox_env(server), **bigquery.env(bigquery_emulator)}
+    dataset = f"bq_{uuid.uuid4().hex[:8]}"
+    bq_args = ["--destination", "bigquery", "--dataset-name", dataset]
+    env = {**sandbox_env(server), **bigquery.env(bigquery_emulator), "SOURCES__WOOTRIC__HISTORY": "true"}
+
+    def read(table: str) -> List[Dict[str, Any]]:
+        return bigquery_emulator.read(dataset, table)
+
     try:
-        for args in (["--destination", "duckdb"], ["--destination", "bigquery", "--dataset-name", dataset]):
+        for args in (["--destination", "duckdb"], bq_args):
             done = run_cli(args, workdir, {**env, "DLT_DATA_DIR": str(workdir / args[1])})  # a pipeline each
             assert done.returncode == 0, done.stderr
             assert f"analyst views: {ALL_VIEWS}" in done.stdout, done.stdout
+        assert_warehouse_exact(account, read)
         for view in VIEWS:
             duck = by_key(read_duckdb(workdir / "feedback.duckdb", "wootric", view), view)
-            bq = by_key(bigquery_emulator.read(dataset, view), view)
-            assert set(bq) == set(duck), f"{view}: rows differ: {sorted(set(bq) ^ set(duck), key=str)[:5]}"
+            bq = by_key(read(view), view)
+            assert duck and set(bq) == set(duck), f"{view}: rows differ: {sorted(set(bq) ^ set(duck), key=str)[:5]}"
             for key, row in duck.items():
                 assert bq[key] == row, f"{view} {key}: BigQuery {bq[key]} vs DuckDB {row}"
-            assert duck, view
-        segments = {row["segment"] for row in bigquery_emulator.read(dataset, "nps_by_segment")}
+        segments = {row["segment"] for row in read("nps_by_segment")}
         assert {"plan", "survey_channel"} <= segments, segments  # JSON properties, not only plain columns
-        monthly = {row["month"]: row for row in bigquery_emulator.read(dataset, "nps_monthly")}
+        monthly = {row["month"]: row for row in read("nps_monthly")}
         assert len(monthly) >= 4
         for first, row in monthly.items():
             last = date(first.year + first.month // 12, first.month % 12 + 1, 1).toordinal() - 1
             api = account.nps_summary(first, date.fromordinal(last))
             got = (row["responses"], row["promoters"], row["passives"], row["detractors"], row["nps"])
             assert got == (api["responses"], api["promoters"], api["passives"], api["detractors"], api["nps"]), first
+
+        # incremental: responses in the very second the last run ended on, an edit, edited end users
+        by_created = sorted(account.truth("responses"), key=lambda r: r["created_at"])
+        newest = by_created[-1]["created_at"]
+        edited = next(r for r in reversed(by_created) if 1 <= (newest - r["created_at"]).days <= 5)
+        account.update_responses([edited["id"]], text="", tags=["EDITED"])
+        added = account.add_responses(12, at=newest)
+        account.update_end_users(6)
+        done = run_cli(bq_args, workdir, {**env, "DLT_DATA_DIR": str(workdir / "bigquery")})
+        assert done.returncode == 0, done.stderr
+        assert loaded(done.stdout, ["responses", "responses_history", "end_users"]) == {
+            "responses": 13,
+            "responses_history": 13,
+            "end_users": 6,
+        }, done.stdout
+        assert_warehouse_exact(account, read)
+        versions: Dict[int, List[Dict[str, Any]]] = {}
+        for row in read("responses_history"):
+            versions.setdefault(row["id"], []).append(row)
+        assert set(versions) == {r["id"] for r in account.truth("responses")}
+        first, second = sorted(versions.pop(edited["id"]), key=lambda v: v["valid_from"])
+        assert (first["text"], second["text"], second["tags"]) == (edited["text"], "", ["EDITED"])
+        assert first["valid_to"] == second["valid_from"] and second["valid_to"] is None
+        assert all(len(v) == 1 and v[0]["valid_to"] is None for v in versions.values())
+        assert {r["id"] for r in added} <= set(versions)
+    finally:
+        bigquery_emulator.drop_datasets(dataset)
+
+
+def test_verify_finds_changed_months_and_repair_restores_them(workdir: Path, start_sandbox, bigquery_emulator) -> None:
+    """Responses deleted and edited in the API (outside the look-back window) and a month truncated in
+    BigQuery: `verify` names the three months (exit 9), `--repair` restores them and marks the deleted."""
+    account = generate_account(seed=66, end_users=60, responses=600, declines=40, span_days=120)
+    server = start_sandbox(account)
+    dataset = f"verify_{uuid.uuid4().hex[:8]}"
+    args = ["--destination", "bigquery", "--dataset-name", dataset]
+    env = {**sandbox_env(server), **bigquery.env(bigquery_emulator)}
+    table = f"`{bigquery.PROJECT}`.{dataset}.responses"
+    try:
+        assert run_cli(args, workdir, env).returncode == 0
+        responses = account.truth("responses")
+        gone, edited = month_ids(responses, 1, counted=True)[:3], month_ids(responses, 2, counted=True)[:2]
+        truncated = month_ids(responses, 3, counted=False)
+        changed = requests.post(
+            f"{server.url}/_sandbox/mutate",
+            json={
+                "delete": {"kind": "responses", "ids": gone},
+                "update_responses": {"ids": edited, "fields": {"excluded_from_calculations": True}},
+            },
+            timeout=10,
+        )
+        assert changed.status_code == 200, changed.text
+        march = "created_at >= '2023-03-01 00:00:00+00' AND created_at < '2023-04-01 00:00:00+00'"
+        bigquery_emulator.query(f"DELETE FROM {table} WHERE {march}")
+
+        found = run_cli(["verify", *args], workdir, env)
+        assert found.returncode == EXIT_MISMATCH, found.stdout + found.stderr
+        assert differing(found.stdout) == {("default", "responses", m) for m in ("2023-01", "2023-02", "2023-03")}
+        repaired = run_cli(["verify", "--repair", *args], workdir, env)
+        assert repaired.returncode == 0, repaired.stdout + repaired.stderr
+        assert "3 marked deleted" in repaired.stdout
+
+        rows = {r["id"]: r for r in bigquery_emulator.read(dataset, "responses")}
+        assert {i for i, r in rows.items() if r["deleted_at"] is not None} == set(gone)
+        assert all(rows[i]["excluded_from_calculations"] for i in edited) and set(truncated) <= set(rows)
+        assert {i for i, r in rows.items() if r["deleted_at"] is None} == {r["id"] for r in account.truth("responses")}
+        monthly = {row["month"]: row for row in bigquery_emulator.read(dataset, "nps_monthly")}
+        for month in (1, 2, 3):
+            first = date(2023, month, 1)
+            api = account.nps_summary(first, date.fromordinal(date(2023, month + 1, 1).toordinal() - 1))
+            assert (monthly[first]["responses"], monthly[first]["nps"]) == (api["responses"], api["nps"]), month
     finally:
         bigquery_emulator.drop_datasets(dataset)
 

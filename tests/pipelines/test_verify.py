@@ -10,14 +10,12 @@ from typing import Any, Dict, List, Set, Tuple
 
 import duckdb
 import psycopg2
-import pytest
 import requests
 
 from sandbox.woku import generate_company
 from sandbox.wootric import generate_account
-from tests.conftest import WITH_BIGQUERY, run_cli, woku_env
+from tests.conftest import run_cli, woku_env
 from tests.pipelines.test_wootric_accounts import accounts_env
-from tests.support import bigquery
 from tests.support.warehouse import PG_DSN
 
 EXIT_MISMATCH = 9
@@ -31,8 +29,6 @@ def execute(warehouse: Any, workdir: Path, statement: str) -> List[Tuple[Any, ..
             cur = con.execute(statement.format(ds=DATASETS["duckdb"]))
             return cur.fetchall() if cur.description else []
     dataset = warehouse.args[warehouse.args.index("--dataset-name") + 1]
-    if warehouse.name == "bigquery":
-        return [tuple(row.values()) for row in bigquery.query(statement.format(ds=f"`{bigquery.PROJECT}`.{dataset}"))]
     with psycopg2.connect(PG_DSN) as con, con.cursor() as cur:
         cur.execute(statement.format(ds=dataset))
         return cur.fetchall() if cur.description else []
@@ -56,7 +52,6 @@ def month_ids(records: List[Dict[str, Any]], month: int, counted: bool) -> List[
     ]
 
 
-@pytest.mark.parametrize("warehouse", WITH_BIGQUERY, indirect=True)
 def test_verify_names_the_months_and_repair_restores_them(workdir: Path, warehouse, start_sandbox) -> None:
     acme = generate_account(seed=41, end_users=80, responses=1500, declines=80, span_days=150)
     globex = generate_account(seed=42, end_users=60, responses=600, declines=50, span_days=150)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from sandbox.wootric import generate_account
-from tests.conftest import WITH_BIGQUERY, run_cli, sandbox_env, start_cli
+from tests.conftest import run_cli, sandbox_env, start_cli
 from tests.support.summary import loaded
 from tests.support.warehouse import (
     PG_DSN,
@@ -56,7 +56,6 @@ def assert_warehouse_exact(account, read) -> None:
         assert json_value(users[rec["id"]]["properties"]) == rec["properties"], f"properties of end user {rec['id']}"
 
 
-@pytest.mark.parametrize("warehouse", WITH_BIGQUERY, indirect=True)
 def test_backfill_then_incremental_is_exact(workdir: Path, warehouse, start_sandbox) -> None:
     account = crowded_account()
     assert sum(r["excluded_from_calculations"] for r in account.truth("responses")) > 100
