@@ -223,7 +223,9 @@ def sync_unit(
         if args.destination == "bigquery":  # other processes' loads into the dataset take no turns with this one
             retrying_concurrent_updates(pipeline.load, unit.label)
         else:
-            with_headroom(lambda dest=None: pipeline.load(destination=dest), args.destination, duckdb_file)
+            with_headroom(
+                lambda destination=None: pipeline.load(destination=destination), args.destination, duckdb_file
+            )
     outcome.rows = row_counts_of(info)
 
 
