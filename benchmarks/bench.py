@@ -1,7 +1,8 @@
 """Benchmark: the real pipeline, as a subprocess, against the sandbox; and the Singer peer on the same data.
 
     python benchmarks/bench.py            # full: W1 (50k and 200k responses), W2, W3, W4, the peer, W5 (Woku),
-                                          # W6 (8 accounts side by side, DuckDB and Postgres)
+                                          # W6 (8 accounts side by side, DuckDB and Postgres), W1 into the
+                                          # BigQuery emulator (bqemulator, from the dev extra)
     python benchmarks/bench.py --quick    # small data, under two minutes; CI runs it for correctness
 
 Each run starts in a fresh working directory with configuration in environment variables only. The
@@ -42,6 +43,8 @@ def run_ours(w: Workload, sandbox: Sandbox, workdir: Path, truth: Dict[str, set]
         }
     )
     args = [sys.executable, str(ROOT / "pipelines" / "wootric_pipeline.py"), "--destination", w.destination]
+    if w.destination == "bigquery":
+        return run_on_bigquery_emulator(w, sandbox, workdir, truth, env, args)
     if w.destination == "postgres":
         dataset = f"bench_{uuid.uuid4().hex[:8]}"
         env["DESTINATION__POSTGRES__CREDENTIALS"] = PG_DSN
@@ -60,6 +63,40 @@ def run_ours(w: Workload, sandbox: Sandbox, workdir: Path, truth: Dict[str, set]
     return run_measured(
         w, "this connector", sandbox, args, cwd=workdir, env=env, shell=False, truth=truth, read_landed=read_landed
     )
+
+
+def run_on_bigquery_emulator(
+    w: Workload, sandbox: Sandbox, workdir: Path, truth: Dict[str, set], env: Dict[str, str], args: List[str]
+) -> Result:
+    """The same run into bqemulator on loopback (emulator mode). The figures are the pipeline's
+    process tree only: the emulator, BigQuery's stand-in, runs apart (its RSS is in the notes)."""
+    import psutil
+
+    from tests.support import bigquery
+
+    emulator = bigquery.Emulator().start()
+    dataset = f"bench_{uuid.uuid4().hex[:8]}"
+    try:
+        env.update(bigquery.env(emulator))
+        result = run_measured(
+            w,
+            "this connector",
+            sandbox,
+            [*args, "--dataset-name", dataset],
+            cwd=workdir,
+            env=env,
+            shell=False,
+            truth=truth,
+            read_landed=lambda: {
+                s: [r["id"] for r in emulator.query(f"SELECT id FROM `{bigquery.PROJECT}.{dataset}.{s}`")]
+                for s in STREAMS
+            },
+        )
+        rss = psutil.Process(emulator.process.pid).memory_info().rss / 2**20  # type: ignore[union-attr]
+        result.notes += f"emulator (not counted): started in {emulator.started_in:.1f}s, RSS {rss:.0f} MB after the run"
+        return result
+    finally:
+        emulator.stop()
 
 
 def run_woku(w: Workload, sandbox: WokuSandbox, workdir: Path, truth: Dict[str, set]) -> Result:

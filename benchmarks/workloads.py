@@ -99,6 +99,8 @@ def workloads(quick: bool, peer: bool) -> List[Workload]:
             "W1 backfill → DuckDB (200k responses)", 20_000, 200_000, 20_000, peer=peer, styles="space" if peer else ""
         ),
         Workload("W1 bursty backfill → DuckDB (10k, 60k, 6k)", 10_000, 60_000, 6_000, bursts=BURSTY),
+        # the 50k W1 into bqemulator (emulator mode): `bench.py --only BigQuery`; its speed is not BigQuery's
+        Workload("W1 backfill → BigQuery emulator (50k responses)", 20_000, 50_000, 20_000, destination="bigquery"),
         Workload("W2 rate-limited (60 req / 3 s)", 3_000, 15_000, 1_500, rate_limit=60, rate_window=3.0),
         Workload(
             "W3 incremental, no change", 20_000, 200_000, 20_000, incremental_of="W1 backfill → DuckDB (200k responses)"

@@ -12,7 +12,7 @@ import pytest
 
 from sandbox.woku import WokuSandboxServer
 from sandbox.wootric import SandboxServer
-from tests.support import netguard
+from tests.support import bigquery, netguard
 from tests.support.warehouse import PG_DSN, drop_postgres_dataset, read_duckdb, read_postgres
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -69,6 +69,8 @@ def _cli(args: List[str], cwd: Path, env: Dict[str, str], script: str) -> Tuple[
     full_env.update(env)
     full_env.setdefault("DLT_DATA_DIR", str(cwd / "dlt-data"))
     full_env.setdefault("DESTINATION__POSTGRES__CREDENTIALS", PG_DSN)
+    if "BIGQUERY_EMULATOR_HOST" in full_env:  # set by the `bigquery` warehouse: its project id goes with it
+        full_env.setdefault("DESTINATION__BIGQUERY__CREDENTIALS__PROJECT_ID", bigquery.PROJECT)
     # the subprocess refuses any connection off this machine (tests/support/netguard.py)
     guard = str(ROOT / "tests" / "support" / "loopback_only")
     full_env["PYTHONPATH"] = os.pathsep.join(p for p in (guard, full_env.get("PYTHONPATH")) if p)
@@ -109,13 +111,39 @@ class Warehouse:
     read: Callable[[str], List[Dict[str, Any]]]
 
 
-def _warehouse(kind: str, workdir: Path, duckdb_dataset: str) -> Iterator[Warehouse]:
+#: the `warehouse` fixture's parameters for a test that runs on the BigQuery emulator too:
+#: `@pytest.mark.parametrize("warehouse", WITH_BIGQUERY, indirect=True)` (a few chosen tests: time)
+WITH_BIGQUERY = ["duckdb", "postgres", "bigquery"]
+
+
+@pytest.fixture(scope="session")
+def bigquery_emulator() -> Iterator[bigquery.Emulator]:
+    """One BigQuery emulator per test session (per xdist worker), started on first use."""
+    missing = bigquery.available()
+    if missing:
+        pytest.skip(f"the BigQuery emulator needs {missing}: pip install -e '.[dev]'")
+    emulator = bigquery.Emulator().start()
+    yield emulator
+    emulator.stop()
+
+
+def _warehouse(request: pytest.FixtureRequest, workdir: Path, duckdb_dataset: str) -> Iterator[Warehouse]:
+    kind = request.param
     if kind == "duckdb":
         yield Warehouse(
             "duckdb", ["--destination", "duckdb"], lambda t: read_duckdb(workdir / "feedback.duckdb", duckdb_dataset, t)
         )
         return
     dataset = f"e2e_{uuid.uuid4().hex[:10]}"
+    if kind == "bigquery":
+        emulator = request.getfixturevalue("bigquery_emulator")
+        request.getfixturevalue("monkeypatch").setenv("BIGQUERY_EMULATOR_HOST", emulator.url)
+        args = ["--destination", "bigquery", "--dataset-name", dataset]
+        try:
+            yield Warehouse("bigquery", args, lambda t: emulator.read(dataset, t))
+        finally:
+            emulator.drop_datasets(dataset)
+        return
     try:
         yield Warehouse(
             "postgres", ["--destination", "postgres", "--dataset-name", dataset], lambda t: read_postgres(dataset, t)
@@ -126,11 +154,12 @@ def _warehouse(kind: str, workdir: Path, duckdb_dataset: str) -> Iterator[Wareho
 
 @pytest.fixture(params=["duckdb", "postgres"])
 def warehouse(request: pytest.FixtureRequest, workdir: Path) -> Iterator[Warehouse]:
-    """Every end-to-end load runs on DuckDB and on the real PostgreSQL (its own schema, dropped after)."""
-    yield from _warehouse(request.param, workdir, "wootric")
+    """Every end-to-end load runs on DuckDB and on the real PostgreSQL (its own schema, dropped after);
+    tests parametrized with WITH_BIGQUERY also on the BigQuery emulator (its own dataset, dropped after)."""
+    yield from _warehouse(request, workdir, "wootric")
 
 
 @pytest.fixture(params=["duckdb", "postgres"])
 def woku_warehouse(request: pytest.FixtureRequest, workdir: Path) -> Iterator[Warehouse]:
     """The same for the Woku pipeline, whose DuckDB dataset is `woku`."""
-    yield from _warehouse(request.param, workdir, "woku")
+    yield from _warehouse(request, workdir, "woku")

@@ -158,7 +158,9 @@ def _missing_keys(traces: Dict[str, Any]) -> List[List[str]]:
         # skip the pipeline-name-prefixed variants; name the usual `SOURCES__<SOURCE>__...` key
         env_keys = [k for k in env_keys if k.startswith(("SOURCES__", "DESTINATION__"))] or env_keys
         depth = max(k.count("__") for k in env_keys)
-        key = min((k for k in env_keys if k.count("__") >= depth - 1), key=len)
+        # a destination's own section (`DESTINATION__BIGQUERY__...`), not dlt's generic `DESTINATION__...`
+        floor = depth if all(k.startswith("DESTINATION__") for k in env_keys) else depth - 1
+        key = min((k for k in env_keys if k.count("__") >= floor), key=len)
         alternatives = [a + [key] for a in alternatives]
     return alternatives
 

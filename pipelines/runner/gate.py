@@ -9,7 +9,9 @@ Why loads are serialised, per destination:
 Loads are short next to extraction (which waits on each account's rate limit), so taking turns costs
 little. The gate is a lock per destination within the process (threads), plus, across processes:
 an `flock` beside the DuckDB file (Airflow tasks on one machine) and a PostgreSQL advisory lock on
-the dataset (tasks on different workers). Every wait is bounded and logged.
+the dataset (tasks on different workers). Every wait is bounded and logged. BigQuery has no lock to
+take: across processes each account merges through its own staging dataset, and a merge BigQuery
+aborts for a concurrent update is loaded again, bounded and logged (pipelines/warehouse/bigquery.py).
 """
 
 import contextlib

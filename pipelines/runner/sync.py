@@ -20,6 +20,7 @@ from pipelines.runner.progress import progress_for
 from pipelines.runner.summary import SyncResult, print_counts, row_counts_of
 from pipelines.runner.units import Unit, adopt_state, plan_units
 from pipelines.runner.vendor import Vendor
+from pipelines.warehouse.bigquery import json_as_values, retrying_concurrent_updates
 from pipelines.warehouse.destinations import (
     DEFAULT_DUCKDB_FILE,
     LOADER_FILE_FORMAT,
@@ -41,11 +42,12 @@ def make_pipeline(
     *,
     pipeline_name: Optional[str] = None,
     live_progress: Optional[bool] = None,
+    account: Optional[str] = None,
 ) -> Any:
     return dlt.pipeline(
         pipeline_name=pipeline_name or args.pipeline_name,
         pipelines_dir=pipelines_dir,
-        destination=destination_for(args.destination, args.dataset_name, duckdb_file),
+        destination=destination_for(args.destination, args.dataset_name, duckdb_file, account),
         dataset_name=args.dataset_name,
         progress=progress_for(getattr(args, "progress", "none"), live_progress),
     )
@@ -199,7 +201,12 @@ def sync_unit(
 
     The Airflow DAG runs one account per task through this same function."""
     pipeline = make_pipeline(
-        args, duckdb_file, pipelines_dir, pipeline_name=unit.pipeline_name, live_progress=None if live else False
+        args,
+        duckdb_file,
+        pipelines_dir,
+        pipeline_name=unit.pipeline_name,
+        live_progress=None if live else False,
+        account=unit.account,
     )
     with gate.turn(unit.label):
         pipeline.sync_destination()
@@ -216,7 +223,12 @@ def sync_unit(
     pipeline.extract(unit.source, refresh=refresh, loader_file_format=LOADER_FILE_FORMAT.get(args.destination))
     info = pipeline.normalize()
     with gate.turn(unit.label), blocked_packages_named():
-        with_headroom(lambda destination=None: pipeline.load(destination=destination), args.destination, duckdb_file)
+        if args.destination == "bigquery":  # other processes' loads into the dataset take no turns with this one
+            retrying_concurrent_updates(pipeline.load, unit.label)
+        else:
+            with_headroom(
+                lambda destination=None: pipeline.load(destination=destination), args.destination, duckdb_file
+            )
     outcome.rows = row_counts_of(info)
 
 
@@ -249,11 +261,12 @@ def shared_pipeline_states(base: Any) -> Dict[str, Any]:
 
 
 def apply_bigquery_layout(vendor: Vendor, source: Any) -> Any:
-    """Partitioning and clustering through dlt's BigQuery adapter (other destinations ignore them)."""
+    """Partitioning and clustering through dlt's BigQuery adapter (other destinations ignore them),
+    and JSON columns as JSON values (bigquery.py)."""
     for name, layout in vendor.bigquery_layout.items():
         if name in source.resources:
             bigquery_adapter(source.resources[name], **layout)
-    return source
+    return json_as_values(source)
 
 
 def drop_accounts(

@@ -10,6 +10,7 @@ import dlt
 import duckdb
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
+from pipelines.warehouse.bigquery import bigquery_destination
 from pipelines.warehouse.postgres import postgres_destination
 from sources.http_kit import ConfigError
 from sources.http_kit.errors import causes
@@ -18,8 +19,9 @@ from sources.http_kit.limits import DEFAULT_MAX_RESPONSE_MB
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
-#: dlt's default for DuckDB (insert_values) peaks at gigabytes on large loads; parquet stays flat
-LOADER_FILE_FORMAT = {"duckdb": "parquet"}
+#: dlt's default for DuckDB (insert_values) peaks at gigabytes on large loads; parquet stays flat.
+#: dlt's BigQuery loader takes JSON columns only from jsonl (it refuses parquet with one).
+LOADER_FILE_FORMAT = {"duckdb": "parquet", "bigquery": "jsonl"}
 #: one embedded warehouse for every vendor (schema per vendor). It must not be named like a
 #: dataset: DuckDB names the catalog after the file, and `wootric.responses` would be ambiguous.
 DEFAULT_DUCKDB_FILE = "feedback.duckdb"
@@ -37,10 +39,15 @@ DUCKDB_LIMITS = {"memory_limit": "128MB", "threads": 1}
 DUCKDB_HEADROOM_MB = 4 * int(DEFAULT_MAX_RESPONSE_MB)
 
 
-def destination_for(name: str, dataset_name: str, duckdb_file: str = DEFAULT_DUCKDB_FILE) -> Any:
-    """The named destination; DuckDB defaults to one file in the working directory, with bounded memory."""
+def destination_for(
+    name: str, dataset_name: str, duckdb_file: str = DEFAULT_DUCKDB_FILE, account: Optional[str] = None
+) -> Any:
+    """The named destination; DuckDB defaults to one file in the working directory, with bounded memory.
+    On BigQuery, an account's loads merge through a staging dataset of its own (bigquery.py)."""
     if name == "postgres":
         return postgres_destination()  # checked now: a missing DSN is named before anything is extracted
+    if name == "bigquery":
+        return bigquery_destination(account)
     if name != "duckdb":
         return name
     path = duckdb_path(duckdb_file)

@@ -1,8 +1,11 @@
-"""BigQuery without a cloud account: the layout hints reach dlt's schema and the load package it would send."""
+"""BigQuery without a cloud account: the layout hints and JSON values reach dlt's schema and the load package
+it would send (the emulator ignores partitioning and clustering: tests/pipelines/test_bigquery_emulator.py)."""
 
+import json
 from pathlib import Path
 
 import dlt
+from dlt.common.storages.file_storage import FileStorage
 
 from pipelines.runner.accounts import make_source
 from pipelines.runner.sync import apply_bigquery_layout
@@ -37,8 +40,16 @@ def test_partition_and_cluster_hints_reach_the_load_package(workdir: Path, start
             assert columns[column].get("x-bigquery-cluster") is True, (table, column)
         unclustered = set(columns) - set(layout["cluster"])
         assert not any(columns[c].get("x-bigquery-cluster") for c in unclustered), table
-    jobs = {job.job_file_info.table_name: job.job_file_info.file_format for job in package.jobs["new_jobs"]}
-    assert jobs["responses"] == "parquet" and jobs["end_users"] == "parquet"
+    jobs = {job.job_file_info.table_name: job for job in package.jobs["new_jobs"]}
+    # dlt's BigQuery loader takes JSON columns from jsonl only, and each must hold the JSON value, not its text
+    assert {jobs[t].job_file_info.file_format for t in BIGQUERY_LAYOUT} == {"jsonl"}
+    with FileStorage.open_zipsafe_ro(jobs["responses"].file_path) as f:
+        rows = [json.loads(line) for line in f]
+    truth = {r["id"]: r for r in account.truth("responses")}
+    assert len(rows) == 400
+    for row in rows:
+        assert row["tags"] == truth[row["id"]]["tags"], row["id"]
+        assert row["end_user__properties"] == truth[row["id"]]["end_user"]["properties"], row["id"]
     rows = pipeline.last_trace.last_normalize_info.row_counts
     assert rows["responses"] == 400 and rows["declines"] == 40 and rows["end_users"] == 60
 

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 from sandbox.wootric import generate_account
-from tests.conftest import _cli, run_cli, sandbox_env
+from tests.conftest import WITH_BIGQUERY, _cli, run_cli, sandbox_env
 from tests.support.warehouse import PG_DSN, assert_exact, drop_postgres_dataset, read_postgres
 
 TABLES = ("end_users", "responses", "declines")
@@ -24,6 +24,7 @@ def without_password(dsn: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
+@pytest.mark.parametrize("warehouse", WITH_BIGQUERY, indirect=True)
 def test_empty_strings_and_nulls_land_as_sent(workdir: Path, warehouse, start_sandbox) -> None:
     account = generate_account(seed=31, end_users=60, responses=400, declines=30)
     texts = [r["text"] for r in account.truth("responses")]

@@ -4,7 +4,7 @@ Built from the Arrow tables the `responses` resource already yields (a dlt trans
 history costs no request. See `sources/record_kit/history.py` for how versions are told apart.
 """
 
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Union
 
 import pyarrow as pa
 
@@ -18,8 +18,13 @@ TRACKED = ("score", "text", "tags", "excluded_from_calculations", "completed")
 CARRIED = ("updated_at",)
 
 
-def history_table(responses: pa.Table) -> pa.Table:
-    """One version row per response of a `responses` batch (same Arrow types as `responses`)."""
+def history_table(responses: Union[pa.Table, List[Dict[str, Any]]]) -> Any:
+    """One version row per response of a `responses` batch (same Arrow types as `responses`).
+
+    A load into BigQuery hands the batch on as rows, its JSON columns parsed (BigQuery takes JSON
+    columns only as JSON values: pipelines/warehouse/bigquery.py): then the versions are rows too."""
+    if not isinstance(responses, pa.Table):
+        return [_version_row(row) for row in responses]
     accounts = responses.column(ACCOUNT).to_pylist()
     ids = responses.column("id").to_pylist()
     tracked = responses.select(list(TRACKED)).to_pylist()
@@ -37,3 +42,11 @@ def history_columns(response_hints: Dict[str, Dict[str, Any]]) -> Dict[str, Dict
     for hint in hints.values():
         hint.pop("dedup_sort", None)
     return {**history_hints(), **hints}
+
+
+def _version_row(row: Dict[str, Any]) -> Dict[str, Any]:
+    key = record_key(row[ACCOUNT], row["id"])
+    tracked = {name: row[name] for name in TRACKED}
+    carried = {name: row[name] for name in CARRIED}
+    hashed = version_hash(key, tracked)
+    return {ACCOUNT: row[ACCOUNT], "id": row["id"], **tracked, **carried, RECORD_KEY: key, VERSION_HASH: hashed}

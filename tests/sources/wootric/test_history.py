@@ -1,5 +1,6 @@
 """`responses_history` rows from a `responses` Arrow batch."""
 
+import json
 from datetime import datetime, timezone
 
 from sources.wootric.helpers.history import history_table
@@ -57,3 +58,15 @@ def test_only_tracked_fields_make_a_new_version() -> None:
         "record_key",
         "version_hash",
     }
+
+
+def test_rows_for_bigquery_give_the_same_versions_as_rows() -> None:
+    """A BigQuery load hands the batch on as rows with JSON parsed (pipelines/warehouse/bigquery.py)."""
+    table = to_table("responses", [response(1), response(2, tags=["b"])], "acme")
+    rows = [{**row, "tags": json.loads(row["tags"])} for row in table.to_pylist()]
+    versions = history_table(rows)
+    assert [v["record_key"] for v in versions] == ["acme:1", "acme:2"] and versions[1]["tags"] == ["b"]
+    assert set(versions[0]) == set(history_table(table).to_pylist()[0])
+    same = history_table([{**rows[0], "updated_at": datetime(2025, 3, 5, tzinfo=timezone.utc)}])
+    edited = history_table([{**rows[0], "tags": ["a", "c"]}])
+    assert same[0]["version_hash"] == versions[0]["version_hash"] != edited[0]["version_hash"]
