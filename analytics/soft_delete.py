@@ -17,12 +17,13 @@ def tables_with_deleted_at(sql: Any, dialect: str) -> Set[str]:
             f"SELECT table_name FROM {sql.fully_qualified_dataset_name()}.INFORMATION_SCHEMA.COLUMNS"
             f" WHERE column_name = '{DELETED_AT}'"
         )
-    else:
+    else:  # Snowflake keeps names folded to upper case
+        fold = sql.capabilities.casefold_identifier
         query = (
             "SELECT table_name FROM information_schema.columns"
-            f" WHERE table_schema = '{sql.dataset_name}' AND column_name = '{DELETED_AT}'"
+            f" WHERE table_schema = '{fold(sql.dataset_name)}' AND column_name = '{fold(DELETED_AT)}'"
         )
-    return {str(row[0]) for row in sql.execute_sql(query)}
+    return {str(row[0]).lower() for row in sql.execute_sql(query)}
 
 
 def live(soft_deleted: Collection[str], table: str, alias: str = "") -> str:
