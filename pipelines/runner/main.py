@@ -14,6 +14,7 @@ from pipelines.runner.summary import print_summary
 from pipelines.runner.sync import run_sync
 from pipelines.runner.vendor import Vendor
 from pipelines.runner.verify import VERIFY, run_verify
+from pipelines.warehouse.views import views_not_built, where_views_are
 
 
 def main(vendor: Vendor, argv: Optional[List[str]] = None) -> int:
@@ -43,5 +44,7 @@ def dispatch(vendor: Vendor, args: argparse.Namespace) -> int:
         result = run_sync(vendor, args)
     print_summary(result, f"{args.destination} dataset {args.dataset_name!r}")
     if result.views:
-        print(f"analyst views: {', '.join(result.views)}")
+        print(f"analyst views: {', '.join(result.views)}{where_views_are(result.pipeline)}")
+    elif (note := views_not_built(result.pipeline)) is not None:
+        print(note)
     return 0

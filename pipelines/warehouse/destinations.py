@@ -46,6 +46,9 @@ def destination_for(name: str, dataset_name: str, duckdb_file: str = DEFAULT_DUC
         # one statement per request (a few more round trips in schema changes and merges), and parquet
         # for every table, dlt's own included (fakesnow's COPY matches JSON files to no columns)
         return dlt.destinations.snowflake(supports_multiple_statements=False, preferred_loader_file_format="parquet")
+    if name == "filesystem":
+        # the lake: Parquet for every table, which DuckDB reads without an extension (lake.py)
+        return dlt.destinations.filesystem(preferred_loader_file_format="parquet")
     if name != "duckdb":
         return name
     path = duckdb_path(duckdb_file)
