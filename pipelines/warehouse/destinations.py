@@ -35,6 +35,8 @@ DUCKDB_LIMITS = {"memory_limit": "128MB", "threads": 1}
 #: is tried once more under four times that (`with_headroom`). Ordinary loads keep 128 MB: the
 #: larger cap costs 15-20 MB of peak RSS on W1 even when no value needs it (docs/performance.md).
 DUCKDB_HEADROOM_MB = 4 * int(DEFAULT_MAX_RESPONSE_MB)
+#: where `status` and `verify` read: their SQL knows these dialects' names and types (docs/warehouses.md)
+READABLE = ("duckdb", "postgres", "bigquery")
 
 
 def destination_for(name: str, dataset_name: str, duckdb_file: str = DEFAULT_DUCKDB_FILE) -> Any:
@@ -128,6 +130,11 @@ def existing_dataset(
     """A SQL client on the dataset, or None when it was never loaded; for commands that only read
     (`status`, `verify`). The pipeline lives in a throwaway folder (only its SQL client is used), and
     no DuckDB file is created where there is none."""
+    if destination not in READABLE:
+        raise ConfigError(
+            f"--destination {destination}: status and verify read {', '.join(READABLE)} datasets only"
+            " (docs/warehouses.md)"
+        )
     target = destination_for(destination, dataset_name, duckdb_file)
     database = getattr(getattr(target, "config_params", {}).get("credentials"), "database", None)
     if isinstance(database, str) and not os.path.exists(database):

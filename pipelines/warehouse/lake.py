@@ -39,9 +39,14 @@ class LakeCatalog:
         self.default_schema = pipeline.default_schema if pipeline.default_schema_name else None
 
     def sql_client(self) -> DuckDbSqlClient:
-        credentials = DuckDbCredentials(self.path)
-        credentials.resolve()
-        return DuckDbSqlClient(self.dataset_name, None, credentials, self.destination.capabilities())
+        return catalog_client(self.dataset_name, self.path)
+
+
+def catalog_client(dataset_name: str, path: str = LAKE_CATALOG) -> DuckDbSqlClient:
+    """A DuckDB SQL client on the catalog (dlt's own), for the views of one dataset."""
+    credentials = DuckDbCredentials(os.path.abspath(path))
+    credentials.resolve()
+    return DuckDbSqlClient(dataset_name, None, credentials, dlt.destinations.duckdb().capabilities())
 
 
 def local_dataset_folder(pipeline: Any) -> Optional[str]:
