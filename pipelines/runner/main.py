@@ -14,6 +14,7 @@ from pipelines.runner.summary import print_summary
 from pipelines.runner.sync import run_sync
 from pipelines.runner.vendor import Vendor
 from pipelines.runner.verify import VERIFY, run_verify
+from pipelines.warehouse.lake import MergeFallbacks
 from pipelines.warehouse.views import views_not_built, where_views_are
 
 
@@ -32,6 +33,8 @@ def install_log_filters(vendor: Vendor) -> None:
 
 def dispatch(vendor: Vendor, args: argparse.Namespace) -> int:
     check_warehouse_options(args)  # inside run_cli: a bad name or destination ends in one `error:` line
+    if getattr(args, "destination", None) == "filesystem":
+        logging.getLogger("dlt").addFilter(MergeFallbacks())
     if args.command == STATUS:
         return run_status(vendor, args)
     if args.command == VERIFY:

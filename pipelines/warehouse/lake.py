@@ -15,6 +15,7 @@ The views read the files through globs, so files of later loads count as soon as
 DuckDB reads them with its built-in Parquet reader and installs nothing.
 """
 
+import logging
 import os
 from typing import Any, Dict, List, Optional
 
@@ -26,6 +27,15 @@ from dlt.destinations.impl.duckdb.sql_client import DuckDbSqlClient
 #: the catalog of the lake, beside the working directory's feedback.duckdb
 LAKE_CATALOG = "feedback_lake.duckdb"
 FILE = "_lake_file"
+
+
+class MergeFallbacks(logging.Filter):
+    """dlt warns per table and run that a merge falls back to append and its dedup_sort is ignored: on
+    the lake that is the design (the catalog keeps what the merge would). Put on dlt's logger for it only."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not (message.startswith("Falling back to `append`") or '"dedup_sort" column hint' in message)
 
 
 class LakeCatalog:
