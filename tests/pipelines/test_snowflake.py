@@ -1,5 +1,6 @@
 """Snowflake through fakesnow (tests/support/snowflake.py): the CLI loads exactly through dlt's stage, PUT
-and COPY INTO, merges an incremental run, and the analyst views run in Snowflake SQL with DuckDB's figures."""
+and COPY INTO, merges an incremental run, the analyst views run in Snowflake SQL with DuckDB's figures,
+and `report` reads them."""
 
 import datetime
 import uuid
@@ -67,6 +68,10 @@ def test_snowflake_load_is_exact_and_the_views_match_duckdb(workdir: Path, start
             nxt = (first + datetime.timedelta(days=32)).replace(day=1)
             api = api_summary(server, token, first, nxt - datetime.timedelta(days=1))
             assert (n, nps) == (api["responses"], api["nps"]), first
+
+        report = run_cli(["report", *args, "--output", str(workdir / "out")], workdir, env, timeout=240)
+        assert report.returncode == 0, report.stderr
+        assert (workdir / "out" / "nps_report.png").stat().st_size > 0
 
         # the same account into DuckDB: every view, row for row
         done = run_cli([], workdir, sandbox_env(server))
