@@ -10,9 +10,11 @@ from typing import Any, List
 
 import duckdb
 
+from sandbox.woku import generate_company
 from sandbox.wootric import generate_account
 from tests.analytics.test_wootric_nps import api_summary
-from tests.conftest import run_cli, sandbox_env
+from tests.conftest import run_cli, sandbox_env, woku_env
+from tests.pipelines.test_woku_pipeline import assert_exact as assert_woku_exact
 from tests.pipelines.test_wootric_pipeline import assert_warehouse_exact
 from tests.support.snowflake import fakesnow_server
 from tests.support.summary import loaded
@@ -83,3 +85,21 @@ def test_snowflake_load_is_exact_and_the_views_match_duckdb(workdir: Path, start
                 want = _rows(con.execute(f"SELECT {listed} FROM wootric.{view}").fetchall())
                 got = _rows(snowflake.query(f"SELECT {listed} FROM {dataset}.{view}"))
                 assert got == want, view
+
+
+def test_woku_loads_exactly_into_snowflake_with_duckdbs_monthly_views(workdir: Path, start_woku) -> None:
+    company = generate_company(seed=53, nps_responses=300, reviews=100, form_responses=60)
+    server = start_woku(company)
+    dataset = f"sf_{uuid.uuid4().hex[:8]}"
+    args = ["--destination", "snowflake", "--dataset-name", dataset, "--pipeline-name", dataset]
+    with fakesnow_server() as snowflake:
+        done = run_cli(args, workdir, {**woku_env(server), **snowflake.env}, timeout=240, script="woku_pipeline.py")
+        assert done.returncode == 0, done.stderr
+        assert "analyst views: woku_nps_monthly, woku_csat_monthly, woku_ces_monthly" in done.stdout
+        assert_woku_exact(company, lambda table: snowflake.read(dataset, table))
+
+        assert run_cli([], workdir, woku_env(server), script="woku_pipeline.py").returncode == 0
+        with duckdb.connect(str(workdir / "feedback.duckdb"), read_only=True) as con:
+            for view in ("woku_nps_monthly", "woku_csat_monthly", "woku_ces_monthly"):
+                want = _rows(con.execute(f"SELECT * FROM woku.{view}").fetchall())
+                assert _rows(snowflake.query(f"SELECT * FROM {dataset}.{view}")) == want, view
