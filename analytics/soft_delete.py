@@ -17,8 +17,8 @@ def tables_with_deleted_at(sql: Any, dialect: str) -> Set[str]:
             f"SELECT table_name FROM {sql.fully_qualified_dataset_name()}.INFORMATION_SCHEMA.COLUMNS"
             f" WHERE column_name = '{DELETED_AT}'"
         )
-    else:  # Snowflake keeps names folded to upper case
-        fold = sql.capabilities.casefold_identifier
+    else:
+        fold = str.upper if dialect == "snowflake" else str  # Snowflake folds names to upper case
         query = (
             "SELECT table_name FROM information_schema.columns"
             f" WHERE table_schema = '{fold(sql.dataset_name)}' AND column_name = '{fold(DELETED_AT)}'"
