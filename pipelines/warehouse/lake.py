@@ -80,27 +80,29 @@ def lake_catalog(pipeline: Any, path: str = LAKE_CATALOG) -> Optional[LakeCatalo
         if not sql.has_dataset():
             sql.create_dataset()
         ds = sql.fully_qualified_dataset_name()
-        for name, select in table_views(schema, folder).items():
+        for name, select in table_views(schema, folder, ds).items():
             sql.execute_sql(f"CREATE OR REPLACE VIEW {ds}.{sql.escape_column_name(name)} AS {select}")
     return catalog
 
 
-def table_views(schema: Any, folder: str) -> Dict[str, str]:
-    """SELECT of each data table with Parquet files in the folder, keeping what dlt's merge keeps."""
+def table_views(schema: Any, folder: str, ds: str) -> Dict[str, str]:
+    """SELECT of each data table with Parquet files in the folder, keeping what dlt's merge keeps
+    (`ds`: the catalog schema of the views, where a child table finds its parent's)."""
     views: Dict[str, str] = {}
     for table in schema.data_tables():
         files = os.path.join(folder, table["name"])
         if os.path.isdir(files) and any(f.endswith(".parquet") for f in os.listdir(files)):
-            views[table["name"]] = _kept_rows(schema, table, files)
+            views[table["name"]] = _kept_rows(table, files, ds)
     return views
 
 
-def _kept_rows(schema: Any, table: Any, files: str) -> str:
+def _kept_rows(table: Any, files: str, ds: str) -> str:
     source = f"read_parquet({_literal(os.path.join(files, '*.parquet'))}, union_by_name = true, filename = {FILE!r})"
     load = f"regexp_extract({FILE}, '([0-9]+[.][0-9]+)[.][^/]*$', 1)"  # `<load id>.<file id>.parquet`
     parent = table.get("parent")
     if parent:
-        return f"SELECT * EXCLUDE ({FILE}) FROM {source} WHERE _dlt_parent_id IN (SELECT _dlt_id FROM {parent})"
+        kept = f"SELECT _dlt_id FROM {ds}.{_quoted([parent])}"
+        return f"SELECT * EXCLUDE ({FILE}) FROM {source} WHERE _dlt_parent_id IN ({kept})"
     if table.get("write_disposition") != "merge" or table.get("x-merge-strategy") == "scd2":
         return f"SELECT * EXCLUDE ({FILE}) FROM {source}"
     keys = _quoted(get_columns_names_with_prop(table, "primary_key"))
