@@ -27,7 +27,7 @@ MAX_MARGIN = {"nps": 10.0, "csat": 5.0, "ces": 0.2}
 CES_SCALE = (1, 5)
 
 #: the double type of each dialect
-FLOAT = {"duckdb": "DOUBLE", "postgres": "DOUBLE PRECISION", "bigquery": "FLOAT64"}
+FLOAT = {"duckdb": "DOUBLE", "postgres": "DOUBLE PRECISION", "bigquery": "FLOAT64", "snowflake": "DOUBLE"}
 
 
 def nps_error_bar_sql(dialect: str, p: str, d: str, n: str) -> str:

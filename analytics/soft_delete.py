@@ -18,11 +18,12 @@ def tables_with_deleted_at(sql: Any, dialect: str) -> Set[str]:
             f" WHERE column_name = '{DELETED_AT}'"
         )
     else:
+        fold = str.upper if dialect == "snowflake" else str  # Snowflake folds names to upper case
         query = (
             "SELECT table_name FROM information_schema.columns"
-            f" WHERE table_schema = '{sql.dataset_name}' AND column_name = '{DELETED_AT}'"
+            f" WHERE table_schema = '{fold(sql.dataset_name)}' AND column_name = '{fold(DELETED_AT)}'"
         )
-    return {str(row[0]) for row in sql.execute_sql(query)}
+    return {str(row[0]).lower() for row in sql.execute_sql(query)}
 
 
 def live(soft_deleted: Collection[str], table: str, alias: str = "") -> str:

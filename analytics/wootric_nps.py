@@ -56,6 +56,10 @@ _SEGMENT_ROWS = {
     SELECT r.account, r.id, r.score, key AS segment, JSON_VALUE(r.end_user__properties[key]) AS value
     FROM {ds}.responses AS r, UNNEST(JSON_KEYS(r.end_user__properties, 1)) AS key
     WHERE COALESCE(r.excluded_from_calculations, FALSE) = FALSE AND r.score IS NOT NULL{live_r}""",
+    "snowflake": """
+    SELECT r.account, r.id, r.score, p.key AS segment, CAST(p.value AS VARCHAR) AS value
+    FROM {ds}.responses AS r, LATERAL FLATTEN(input => r.end_user__properties) AS p
+    WHERE COALESCE(r.excluded_from_calculations, FALSE) = FALSE AND r.score IS NOT NULL{live_r}""",
 }
 
 #: the UTC day and month of `created_at` in each dialect
@@ -63,11 +67,13 @@ UTC_DAY = {
     "duckdb": "CAST(created_at AT TIME ZONE 'UTC' AS DATE)",
     "postgres": "CAST(created_at AT TIME ZONE 'UTC' AS DATE)",
     "bigquery": "DATE(created_at, 'UTC')",
+    "snowflake": "CAST(CONVERT_TIMEZONE('UTC', created_at) AS DATE)",
 }
 UTC_MONTH = {
     "duckdb": "CAST(DATE_TRUNC('month', created_at AT TIME ZONE 'UTC') AS DATE)",
     "postgres": "CAST(DATE_TRUNC('month', created_at AT TIME ZONE 'UTC') AS DATE)",
     "bigquery": "DATE_TRUNC(DATE(created_at, 'UTC'), MONTH)",
+    "snowflake": "DATE_TRUNC('MONTH', CAST(CONVERT_TIMEZONE('UTC', created_at) AS DATE))",
 }
 
 
@@ -79,12 +85,15 @@ _EVERY_DAY = {
     " CROSS JOIN LATERAL generate_series(b.first_day, b.last_day, INTERVAL '1 day') AS g(day)",
     "bigquery": "SELECT b.account, day FROM bounds AS b"
     " CROSS JOIN UNNEST(GENERATE_DATE_ARRAY(b.first_day, b.last_day)) AS day",
+    "snowflake": "SELECT b.account, DATEADD(DAY, CAST(g.value AS INTEGER), b.first_day) AS day FROM bounds AS b,"
+    " LATERAL FLATTEN(input => ARRAY_GENERATE_RANGE(0, DATEDIFF(DAY, b.first_day, b.last_day) + 1)) AS g",
 }
 #: the first day of a window of `w.window_days` days that ends on `s.day`
 _WINDOW_START = {
     "duckdb": "s.day - (w.window_days - 1)",
     "postgres": "s.day - (w.window_days - 1)",
     "bigquery": "DATE_SUB(s.day, INTERVAL w.window_days - 1 DAY)",
+    "snowflake": "DATEADD(DAY, 1 - w.window_days, s.day)",
 }
 ROLLING_WINDOWS = (30, 90)
 

@@ -14,6 +14,8 @@ from pipelines.runner.summary import print_summary
 from pipelines.runner.sync import run_sync
 from pipelines.runner.vendor import Vendor
 from pipelines.runner.verify import VERIFY, run_verify
+from pipelines.warehouse.lake import MergeFallbacks
+from pipelines.warehouse.views import views_not_built, where_views_are
 
 
 def main(vendor: Vendor, argv: Optional[List[str]] = None) -> int:
@@ -31,6 +33,8 @@ def install_log_filters(vendor: Vendor) -> None:
 
 def dispatch(vendor: Vendor, args: argparse.Namespace) -> int:
     check_warehouse_options(args)  # inside run_cli: a bad name or destination ends in one `error:` line
+    if getattr(args, "destination", None) == "filesystem":
+        logging.getLogger("dlt").addFilter(MergeFallbacks())
     if args.command == STATUS:
         return run_status(vendor, args)
     if args.command == VERIFY:
@@ -43,5 +47,7 @@ def dispatch(vendor: Vendor, args: argparse.Namespace) -> int:
         result = run_sync(vendor, args)
     print_summary(result, f"{args.destination} dataset {args.dataset_name!r}")
     if result.views:
-        print(f"analyst views: {', '.join(result.views)}")
+        print(f"analyst views: {', '.join(result.views)}{where_views_are(result.pipeline)}")
+    elif (note := views_not_built(result.pipeline)) is not None:
+        print(note)
     return 0

@@ -6,6 +6,9 @@ import re
 import sys
 from typing import List, Optional, Sequence
 
+from dlt.common.destination import Destination
+from dlt.common.destination.exceptions import UnknownDestinationModule
+
 from pipelines.runner.status import STATUS, add_status_options
 from pipelines.runner.vendor import Vendor
 from pipelines.runner.verify import VERIFY, add_verify_options
@@ -13,14 +16,19 @@ from sources.http_kit import ConfigError
 
 PROGRESS_CHOICES = ("auto", "none", "log", "tqdm", "enlighten", "alive_progress")
 RUN = "run"
-#: the warehouses the pipelines are built and tested for (views, layouts, file formats)
-DESTINATIONS = ("duckdb", "postgres", "bigquery")
+#: the warehouses the pipelines are built and tested for (views, layouts, file formats); any other
+#: dlt destination loads the tables (docs/warehouses.md)
+DESTINATIONS = ("duckdb", "postgres", "bigquery", "snowflake", "filesystem")
 #: a pipeline name is a folder and a dataset name a schema: plain names only
 PLAIN_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def add_warehouse_options(parser: argparse.ArgumentParser, default_name: str) -> None:
-    parser.add_argument("--destination", default="duckdb", help="duckdb (default), postgres or bigquery")
+    parser.add_argument(
+        "--destination",
+        default="duckdb",
+        help="duckdb (default), postgres, bigquery, snowflake, filesystem (a Parquet lake) or another dlt destination",
+    )
     parser.add_argument(
         "--dataset-name", default=default_name, help=f"dataset/schema to load into (default {default_name})"
     )
@@ -98,12 +106,19 @@ def parse_args(vendor: Vendor, argv: Optional[Sequence[str]]) -> argparse.Namesp
 
 def check_warehouse_options(args: argparse.Namespace) -> None:
     """Refuse what would go wrong later or silently: `--destination ''` reuses the destination saved in
-    the pipeline's state, another destination fails on configuration it never asks for by name, and a
-    name with `/`, `..` or a space becomes a folder elsewhere or a schema dlt renames."""
+    the pipeline's state, a name dlt does not know fails only after the extract, and a name with `/`,
+    `..` or a space becomes a folder elsewhere or a schema dlt renames."""
     destination = getattr(args, "destination", None)
     if destination is not None and destination not in DESTINATIONS:
-        given = f"unknown destination {destination!r}" if destination.strip() else "no destination given"
-        raise ConfigError(f"--destination: {given}; supported: {', '.join(DESTINATIONS)}")
+        if not destination.strip():
+            raise ConfigError(f"--destination: no destination given; e.g. {', '.join(DESTINATIONS)}")
+        try:
+            Destination.from_reference(destination)  # a dlt destination, or one named in config
+        except UnknownDestinationModule:
+            raise ConfigError(
+                f"--destination: unknown destination {destination!r}; not a dlt destination"
+                f" (e.g. {', '.join(DESTINATIONS)}) nor one configured with destination_type"
+            ) from None
     for option in ("pipeline_name", "dataset_name"):
         value = getattr(args, option, None)
         if value is not None and not PLAIN_NAME.fullmatch(value):

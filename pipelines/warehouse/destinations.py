@@ -37,6 +37,8 @@ DUCKDB_LIMITS = {"memory_limit": "128MB", "threads": 1}
 #: is tried once more under four times that (`with_headroom`). Ordinary loads keep 128 MB: the
 #: larger cap costs 15-20 MB of peak RSS on W1 even when no value needs it (docs/performance.md).
 DUCKDB_HEADROOM_MB = 4 * int(DEFAULT_MAX_RESPONSE_MB)
+#: where `status` and `verify` read: their SQL knows these dialects' names and types (docs/warehouses.md)
+READABLE = ("duckdb", "postgres", "bigquery")
 
 
 def destination_for(
@@ -48,6 +50,14 @@ def destination_for(
         return postgres_destination()  # checked now: a missing DSN is named before anything is extracted
     if name == "bigquery":
         return bigquery_destination(account)
+    if name == "snowflake":
+        # the path fakesnow (the tests' Snowflake) can carry, so that Snowflake runs what the tests prove:
+        # one statement per request (a few more round trips in schema changes and merges), and parquet
+        # for every table, dlt's own included (fakesnow's COPY matches JSON files to no columns)
+        return dlt.destinations.snowflake(supports_multiple_statements=False, preferred_loader_file_format="parquet")
+    if name == "filesystem":
+        # the lake: Parquet for every table, which DuckDB reads without an extension (lake.py)
+        return dlt.destinations.filesystem(preferred_loader_file_format="parquet")
     if name != "duckdb":
         return name
     path = duckdb_path(duckdb_file)
@@ -127,6 +137,11 @@ def existing_dataset(
     """A SQL client on the dataset, or None when it was never loaded; for commands that only read
     (`status`, `verify`). The pipeline lives in a throwaway folder (only its SQL client is used), and
     no DuckDB file is created where there is none."""
+    if destination not in READABLE:
+        raise ConfigError(
+            f"--destination {destination}: status and verify read {', '.join(READABLE)} datasets only"
+            " (docs/warehouses.md)"
+        )
     target = destination_for(destination, dataset_name, duckdb_file)
     database = getattr(getattr(target, "config_params", {}).get("credentials"), "database", None)
     if isinstance(database, str) and not os.path.exists(database):

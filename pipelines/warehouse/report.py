@@ -9,6 +9,8 @@ from dlt.destinations.exceptions import DatabaseUndefinedRelation
 
 from analytics.report import write_report
 from pipelines.warehouse.destinations import DEFAULT_DUCKDB_FILE, DEMO_DUCKDB_FILE, destination_for
+from pipelines.warehouse.lake import LAKE_CATALOG, catalog_client
+from pipelines.warehouse.views import VIEW_DIALECTS
 from sources.http_kit import ConfigError
 
 
@@ -20,12 +22,19 @@ def add_options(parser: argparse.ArgumentParser) -> None:
 def report(args: argparse.Namespace) -> int:
     """Write the NPS report from the analyst views of an already loaded dataset."""
     duckdb_file = DEMO_DUCKDB_FILE if args.demo else DEFAULT_DUCKDB_FILE
-    pipeline = dlt.pipeline(
-        pipeline_name=args.pipeline_name,
-        destination=destination_for(args.destination, args.dataset_name, duckdb_file),
-        dataset_name=args.dataset_name,
-    )
-    with pipeline.sql_client() as sql:
+    if args.destination not in (*VIEW_DIALECTS, "filesystem"):
+        raise ConfigError(f"--destination {args.destination}: the report reads the analyst views, not built there")
+    if args.destination == "filesystem":  # the lake: its views are in the DuckDB catalog (lake.py)
+        if not Path(LAKE_CATALOG).exists():
+            raise ConfigError(f"no {LAKE_CATALOG} in this directory: run the pipeline into the lake first")
+        client = catalog_client(args.dataset_name)
+    else:
+        client = dlt.pipeline(
+            pipeline_name=args.pipeline_name,
+            destination=destination_for(args.destination, args.dataset_name, duckdb_file),
+            dataset_name=args.dataset_name,
+        ).sql_client()
+    with client as sql:
         dataset = sql.fully_qualified_dataset_name()
         try:
             sql.execute_sql(f"SELECT 1 FROM {dataset}.nps_monthly LIMIT 1")
