@@ -12,7 +12,9 @@ limits, and is not BigQuery's speed. One gap is mended here: it did not show a c
 `ALTER TABLE` (verify's `deleted_at`) in its catalog.
 """
 
+import fcntl
 import importlib.util
+import logging
 import os
 import signal
 import subprocess
@@ -26,7 +28,13 @@ import requests
 
 from tests.support.postgres import _free_port
 
+logger = logging.getLogger(__name__)
 PROJECT = "feedback-tests"
+#: what the emulator's own virtualenv holds (it needs numpy and does not declare it)
+REQUIREMENTS = ("bqemulator>=1.4,<2", "numpy>=1.26")
+_VENV = Path(__file__).resolve().parents[2] / ".venv-bqemulator"
+#: seconds making that virtualenv may take (about a minute here)
+SETUP_TIMEOUT = 600
 #: seconds the emulator may take to answer (it starts in about two on this machine)
 START_TIMEOUT = 60.0
 _GUARD = Path(__file__).resolve().parent / "loopback_only"
@@ -64,15 +72,30 @@ main()
 """
 
 
-def available() -> Optional[str]:
-    """None when the emulator can run here, else what is missing (the dev extra has all three)."""
-    for module in ("bqemulator", "numpy", "google.cloud.bigquery"):
-        try:
-            if importlib.util.find_spec(module) is None:
-                return module
-        except ModuleNotFoundError:
-            return module
-    return None
+def emulator_python() -> str:
+    """A Python that runs bqemulator: `FEEDBACK_BQEMULATOR_PYTHON`, this one if it has it, else the
+    virtualenv `.venv-bqemulator` at the checkout's root, made on first use (bounded, logged).
+
+    bqemulator pins sqlglot below 30.12 and fakesnow (the tests' Snowflake) pins 30.22, so the two
+    cannot share the dev extra's environment; the emulator is a server of its own anyway."""
+    configured = os.environ.get("FEEDBACK_BQEMULATOR_PYTHON")
+    if configured:
+        return configured
+    if importlib.util.find_spec("bqemulator") is not None and importlib.util.find_spec("numpy") is not None:
+        return sys.executable
+    python = _VENV / "bin" / "python"
+    with open(f"{_VENV}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # xdist workers: one makes it, the others wait for it
+        if not python.exists():
+            logger.warning("making %s for the BigQuery emulator; up to %ss", _VENV, SETUP_TIMEOUT)
+            subprocess.run([sys.executable, "-m", "venv", str(_VENV)], check=True, timeout=SETUP_TIMEOUT)
+            subprocess.run(
+                [str(python), "-m", "pip", "install", "-q", *REQUIREMENTS],
+                check=True,
+                timeout=SETUP_TIMEOUT,
+                capture_output=True,
+            )
+    return str(python)
 
 
 class Emulator:
@@ -88,10 +111,11 @@ class Emulator:
     def start(self) -> "Emulator":
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(_GUARD), env.get("PYTHONPATH")) if p)
+        python = emulator_python()
         began = time.monotonic()
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-c", _START, str(self.port), PROJECT], stdout=log, stderr=log, env=env
+                [python, "-c", _START, str(self.port), PROJECT], stdout=log, stderr=log, env=env
             )
         while not self._ready():
             if self.process.poll() is not None or time.monotonic() - began > START_TIMEOUT:
