@@ -8,6 +8,7 @@ import signal
 import subprocess
 import time
 import uuid
+from contextlib import closing
 from pathlib import Path
 from typing import Dict, List, Optional
 
@@ -95,8 +96,10 @@ def test_a_package_that_cannot_load_is_named_on_every_run_until_dropped(workdir:
 def pg_counts(dataset: str) -> Dict[str, Optional[int]]:
     """Rows per table; None for a table that does not exist, also one the run drops while we look."""
     counts: Dict[str, Optional[int]] = {}
-    with psycopg2.connect(PG_DSN) as con:
-        con.autocommit = True  # a failed count must not abort the counts after it
+    # `closing`, not `with psycopg2.connect() as con`: since psycopg2 2.9 that opens a transaction on entering,
+    # so an autocommit set inside comes too late and the first missing table aborts every count after it
+    with closing(psycopg2.connect(PG_DSN)) as con:
+        con.autocommit = True
         with con.cursor() as cur:
             for table in TABLES:
                 try:
@@ -109,7 +112,7 @@ def pg_counts(dataset: str) -> Dict[str, Optional[int]]:
 
 def waiting_on_lock(dataset: str) -> bool:
     """The run's own load waits on our lock (not another test's session elsewhere in the cluster)."""
-    with psycopg2.connect(PG_DSN) as con, con.cursor() as cur:
+    with closing(psycopg2.connect(PG_DSN)) as con, con.cursor() as cur:
         cur.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE %s",
             (f"%{dataset}_staging%",),
