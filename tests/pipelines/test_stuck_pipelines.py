@@ -52,10 +52,9 @@ def test_a_response_with_a_30_mb_text_loads_into_duckdb(workdir: Path, start_san
     rid = with_huge_text(account)
     server = start_sandbox(account)
     done = run_cli(QUIET, workdir, sandbox_env(server))
-    # before: exit 5, "Out of Memory Error: failed to allocate data of size 64.0 MiB (…/122.0 MiB used)"
+    # before: exit 5, "Out of Memory Error: failed to allocate data of size 64.0 MiB (…/122.0 MiB used)". Whether this
+    # DuckDB needs the second try with headroom is its own business (tests/pipelines/warehouse/test_destinations.py)
     assert done.returncode == 0, done.stderr[-2000:]
-    # ordinary loads keep 128 MB; this one is tried once more with room for the largest answer
-    assert "ran out of memory under 128MB loading a large value; loading again under 256MB" in done.stderr
     assert loaded(done.stdout) == {"end_users": 50, "responses": 300, "declines": 20}
     assert_duckdb_exact(account, workdir)  # the 30 MB text included, character for character
     landed = {r["id"]: r for r in read_duckdb(workdir / "feedback.duckdb", "wootric", "responses")}
@@ -66,8 +65,9 @@ def test_a_package_that_cannot_load_is_named_on_every_run_until_dropped(workdir:
     account = small_account(4)
     with_huge_text(account)
     server = start_sandbox(account)
-    # the old cap: this package cannot load (any destination failure that persists behaves alike)
-    blocked = sandbox_env(server, DESTINATION__DUCKDB__MEMORY_LIMIT="128MB")
+    # a cap the 34 MB value cannot fit in, whatever the DuckDB version: this package cannot load (any
+    # destination failure that persists behaves alike)
+    blocked = sandbox_env(server, DESTINATION__DUCKDB__MEMORY_LIMIT="24MB")
     lines = []
     for _ in range(2):  # the run that extracted it, and a later run that only retries it
         done = run_cli(QUIET, workdir, blocked)
