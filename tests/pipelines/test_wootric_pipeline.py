@@ -129,7 +129,7 @@ def test_token_expiry_mid_run_renews_and_loses_nothing(workdir: Path, warehouse,
     is renewed with the refresh_token grant after exactly one 401. The run's first API answer is held in
     the sandbox meanwhile, so the token runs out at a known point, whatever the machine's speed."""
     account = generate_account(seed=6, end_users=100, responses=600, declines=100)
-    server = start_sandbox(account, token_ttl=7200 if revoked else 1)
+    server = start_sandbox(account, token_ttl=7200 if revoked else 2)
     env = {
         "SOURCES__WOOTRIC__BASE_URL": server.url,
         "SOURCES__WOOTRIC__CREDENTIALS__USERNAME": server.username,
@@ -144,7 +144,7 @@ def test_token_expiry_mid_run_renews_and_loses_nothing(workdir: Path, warehouse,
         else:
             # the token's real lifetime, counted from after the client received it: expired on both clocks
             # when the held answer goes out (a slower machine only makes it later, never earlier)
-            time.sleep(1.0)
+            time.sleep(2.0)
     out, err = proc.communicate(timeout=300)
     assert proc.returncode == 0, err
     stats = server.stats()
