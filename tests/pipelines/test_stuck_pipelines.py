@@ -28,11 +28,11 @@ def small_account(seed: int):
     return generate_account(seed=seed, end_users=50, responses=300, declines=20)
 
 
-def with_huge_text(account) -> int:
+def with_huge_text(account, characters: int = 30_000_000) -> int:
     """30 million characters of feedback with umlauts (34 MB of UTF-8), incompressible: the value
     alone needs a 64 MiB buffer in DuckDB, which a 128 MB cap cannot give."""
     rng = random.Random(7)
-    text = "".join(rng.choices("abcdefghijklmnopqrstuvwxyz äöüéß.,", k=30_000_000))
+    text = "".join(rng.choices("abcdefghijklmnopqrstuvwxyz äöüéß.,", k=characters))
     rid = account.truth("responses")[5]["id"]
     account.update_responses([rid], text=text)
     return rid
@@ -63,11 +63,11 @@ def test_a_response_with_a_30_mb_text_loads_into_duckdb(workdir: Path, start_san
 
 def test_a_package_that_cannot_load_is_named_on_every_run_until_dropped(workdir: Path, start_sandbox) -> None:
     account = small_account(4)
-    with_huge_text(account)
+    with_huge_text(account, 10_000_000)  # 11 MB of UTF-8
     server = start_sandbox(account)
-    # a cap the 34 MB value cannot fit in, whatever the DuckDB version: this package cannot load (any
+    # a cap smaller than the value itself, whatever the DuckDB version: this package cannot load (any
     # destination failure that persists behaves alike)
-    blocked = sandbox_env(server, DESTINATION__DUCKDB__MEMORY_LIMIT="24MB")
+    blocked = sandbox_env(server, DESTINATION__DUCKDB__MEMORY_LIMIT="8MB")
     lines = []
     for _ in range(2):  # the run that extracted it, and a later run that only retries it
         done = run_cli(QUIET, workdir, blocked)
