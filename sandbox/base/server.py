@@ -41,6 +41,8 @@ class ServerSettings(TypedDict, total=False):
     rate_window: float  # seconds; default 60
     slow_seconds: float  # delay of a ``slow`` fault without its own ``seconds``; default 5
     verbose: bool  # log requests and sandbox errors; default False
+    clock: Clock  # epoch seconds for tokens and rate windows; default time.time (tests inject a fake)
+    sleep: Callable[[float], None]  # how a ``slow`` fault waits; default time.sleep
 
 
 class SandboxBase:

@@ -24,7 +24,8 @@ from tests.pipelines.test_woku_pipeline import TABLES as WOKU_TABLES
 from tests.pipelines.test_woku_pipeline import assert_table_exact as assert_woku_exact
 from tests.support.warehouse import assert_exact, read_duckdb
 
-pytestmark = pytest.mark.airflow
+# Airflow migrates its database (in the first test's setup) and runs `dags test` up to three times in a test
+pytestmark = [pytest.mark.airflow, pytest.mark.timeout(1200)]
 
 TABLES = ("end_users", "responses", "declines")
 RESOURCE_TASKS = ["end_users", "responses", "declines", "segments", "survey_templates", "email_stats_sources"]

@@ -2,7 +2,6 @@
 
 import signal
 import socket
-import time
 from pathlib import Path
 
 import pytest
@@ -10,6 +9,7 @@ import pytest
 from sandbox.hostile import Answer, HostileRequest, HostileServer, json_answer
 from sandbox.wootric import generate_account
 from tests.conftest import run_cli, start_cli
+from tests.support.hold import HeldCall, api_request
 
 SECRET = "s3cret-value-never-printed"
 
@@ -134,13 +134,11 @@ def test_an_answer_retrying_cannot_fix_exits_1_with_the_apis_reason_and_no_echoe
 
 
 def test_an_interrupt_exits_130_in_one_line(server, workdir: Path) -> None:
-    server.inject("slow", path_prefix="/v1/", times=50, seconds=2.0)
-    run = start_cli([], workdir, creds(server))
-    deadline = time.monotonic() + 60
-    while server.stats()["requests"] == 0 and time.monotonic() < deadline:
-        time.sleep(0.05)  # until the sync is waiting on the API
-    run.send_signal(signal.SIGINT)
-    out, err = run.communicate(timeout=60)
+    with HeldCall(server, "run", matches=api_request()) as held:  # the sync waits on its first API answer
+        run = start_cli([], workdir, creds(server))
+        assert held.entered.wait(120), "the sync never reached the API"
+        run.send_signal(signal.SIGINT)
+        out, err = run.communicate(timeout=60)
     assert run.returncode == 130, err
     assert [line for line in err.splitlines() if line.startswith("error:")] == ["error: interrupted"]
     assert "Traceback" not in err

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import time
 import uuid
+from contextlib import closing
 from pathlib import Path
 from typing import Dict, List, Optional
 
@@ -27,11 +28,11 @@ def small_account(seed: int):
     return generate_account(seed=seed, end_users=50, responses=300, declines=20)
 
 
-def with_huge_text(account) -> int:
+def with_huge_text(account, characters: int = 30_000_000) -> int:
     """30 million characters of feedback with umlauts (34 MB of UTF-8), incompressible: the value
     alone needs a 64 MiB buffer in DuckDB, which a 128 MB cap cannot give."""
     rng = random.Random(7)
-    text = "".join(rng.choices("abcdefghijklmnopqrstuvwxyz äöüéß.,", k=30_000_000))
+    text = "".join(rng.choices("abcdefghijklmnopqrstuvwxyz äöüéß.,", k=characters))
     rid = account.truth("responses")[5]["id"]
     account.update_responses([rid], text=text)
     return rid
@@ -51,10 +52,9 @@ def test_a_response_with_a_30_mb_text_loads_into_duckdb(workdir: Path, start_san
     rid = with_huge_text(account)
     server = start_sandbox(account)
     done = run_cli(QUIET, workdir, sandbox_env(server))
-    # before: exit 5, "Out of Memory Error: failed to allocate data of size 64.0 MiB (…/122.0 MiB used)"
+    # before: exit 5, "Out of Memory Error: failed to allocate data of size 64.0 MiB (…/122.0 MiB used)". Whether this
+    # DuckDB needs the second try with headroom is its own business (tests/pipelines/warehouse/test_destinations.py)
     assert done.returncode == 0, done.stderr[-2000:]
-    # ordinary loads keep 128 MB; this one is tried once more with room for the largest answer
-    assert "ran out of memory under 128MB loading a large value; loading again under 256MB" in done.stderr
     assert loaded(done.stdout) == {"end_users": 50, "responses": 300, "declines": 20}
     assert_duckdb_exact(account, workdir)  # the 30 MB text included, character for character
     landed = {r["id"]: r for r in read_duckdb(workdir / "feedback.duckdb", "wootric", "responses")}
@@ -63,10 +63,11 @@ def test_a_response_with_a_30_mb_text_loads_into_duckdb(workdir: Path, start_san
 
 def test_a_package_that_cannot_load_is_named_on_every_run_until_dropped(workdir: Path, start_sandbox) -> None:
     account = small_account(4)
-    with_huge_text(account)
+    with_huge_text(account, 10_000_000)  # 11 MB of UTF-8
     server = start_sandbox(account)
-    # the old cap: this package cannot load (any destination failure that persists behaves alike)
-    blocked = sandbox_env(server, DESTINATION__DUCKDB__MEMORY_LIMIT="128MB")
+    # a cap smaller than the value itself, whatever the DuckDB version: this package cannot load (any
+    # destination failure that persists behaves alike)
+    blocked = sandbox_env(server, DESTINATION__DUCKDB__MEMORY_LIMIT="8MB")
     lines = []
     for _ in range(2):  # the run that extracted it, and a later run that only retries it
         done = run_cli(QUIET, workdir, blocked)
@@ -95,8 +96,10 @@ def test_a_package_that_cannot_load_is_named_on_every_run_until_dropped(workdir:
 def pg_counts(dataset: str) -> Dict[str, Optional[int]]:
     """Rows per table; None for a table that does not exist, also one the run drops while we look."""
     counts: Dict[str, Optional[int]] = {}
-    with psycopg2.connect(PG_DSN) as con:
-        con.autocommit = True  # a failed count must not abort the counts after it
+    # `closing`, not `with psycopg2.connect() as con`: since psycopg2 2.9 that opens a transaction on entering,
+    # so an autocommit set inside comes too late and the first missing table aborts every count after it
+    with closing(psycopg2.connect(PG_DSN)) as con:
+        con.autocommit = True
         with con.cursor() as cur:
             for table in TABLES:
                 try:
@@ -109,7 +112,7 @@ def pg_counts(dataset: str) -> Dict[str, Optional[int]]:
 
 def waiting_on_lock(dataset: str) -> bool:
     """The run's own load waits on our lock (not another test's session elsewhere in the cluster)."""
-    with psycopg2.connect(PG_DSN) as con, con.cursor() as cur:
+    with closing(psycopg2.connect(PG_DSN)) as con, con.cursor() as cur:
         cur.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE %s",
             (f"%{dataset}_staging%",),

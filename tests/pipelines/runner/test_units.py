@@ -4,13 +4,13 @@ that earlier versions ran every account under, and three accounts side by side, 
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any, Dict
 
 from sandbox.wootric import generate_account
 from tests.conftest import _cli, run_cli, start_cli
 from tests.pipelines.test_wootric_accounts import TABLES, accounts_env
+from tests.support.hold import HeldCall, api_request
 from tests.support.summary import loaded
 from tests.support.warehouse import assert_exact
 
@@ -95,14 +95,16 @@ def test_an_interrupt_ends_a_run_of_accounts_side_by_side_at_once(workdir: Path,
         name: start_sandbox(generate_account(seed=70 + i, end_users=20, responses=100))
         for i, name in enumerate(("acme", "brandb"))
     }
-    for server in servers.values():
-        server.inject("slow", path_prefix="/v1/", times=50, seconds=30.0)  # each answer takes 30 s
-    run = start_cli(["--progress", "none"], workdir, accounts_env(servers))
-    deadline = time.monotonic() + 60
-    while not all(s.stats()["requests"] for s in servers.values()) and time.monotonic() < deadline:
-        time.sleep(0.05)  # until both accounts wait on their API
-    run.send_signal(signal.SIGINT)
-    # ends before the slow answers the accounts wait on (30 s), instead of waiting for those threads
-    out, err = run.communicate(timeout=20)
+    # each account's first API answer is held: both accounts wait on their API when the interrupt comes
+    holds = [HeldCall(server, "run", matches=api_request()) for server in servers.values()]
+    try:
+        run = start_cli(["--progress", "none"], workdir, accounts_env(servers))
+        assert all(hold.entered.wait(120) for hold in holds), "the accounts never reached their API"
+        run.send_signal(signal.SIGINT)
+        # ends while the answers the accounts wait on are still held, instead of waiting for those threads
+        out, err = run.communicate(timeout=60)
+    finally:
+        for hold in holds:
+            hold.release.set()
     assert run.returncode == 130, err
     assert [line for line in err.splitlines() if line.startswith("error:")] == ["error: interrupted"]

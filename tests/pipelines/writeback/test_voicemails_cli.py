@@ -6,7 +6,6 @@ import csv
 import hashlib
 import signal
 import struct
-import threading
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -14,6 +13,7 @@ import psycopg2
 
 from sandbox.woku import generate_company
 from tests.conftest import run_cli, start_cli, woku_env
+from tests.support.hold import HeldCall
 from tests.support.warehouse import PG_DSN
 
 SCRIPT = "woku_pipeline.py"
@@ -168,32 +168,6 @@ def fault_schedule(faults: List[Tuple[str, int, int, Any]], requests: int) -> Di
     return hit
 
 
-class HoldCreation:
-    """Holds the `at`-th voicemail creation inside the sandbox until `release` is set: a known point at which
-    the client has sent its POST (so its `pending` ledger row is committed) and is waiting for the answer."""
-
-    def __init__(self, company: Any, at: int) -> None:
-        self.create = company.create_voicemail
-        self.at = at
-        self.calls = 0
-        self.lock = threading.Lock()
-        self.entered, self.release, self.done = threading.Event(), threading.Event(), threading.Event()
-        company.create_voicemail = self
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        with self.lock:
-            self.calls += 1
-            held = self.calls == self.at
-        if not held:
-            return self.create(*args, **kwargs)
-        self.entered.set()
-        self.release.wait(120)
-        try:
-            return self.create(*args, **kwargs)
-        finally:
-            self.done.set()
-
-
 # ------------------------------------------------------------------------------------------------ tests
 def test_import_creates_each_valid_row_once_and_a_rerun_sends_nothing(workdir: Path, woku_warehouse, start_woku):
     co = company(21)
@@ -235,7 +209,7 @@ def test_killed_import_then_rerun_submits_every_row_exactly_once(workdir: Path, 
     manifest = write_manifest(workdir, good)
     # the 21st POST is held on the server BEFORE creating: the client is killed while it waits, then the
     # voicemail is created after the client died, and nothing but the ledger's `pending` row says it was sent
-    hold = HoldCreation(co, at=21)
+    hold = HeldCall(co, "create_voicemail", at=21)
 
     proc = start_cli(["voicemails", "--manifest", str(manifest), *woku_warehouse.args], workdir, env, script=SCRIPT)
     try:

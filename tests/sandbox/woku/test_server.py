@@ -163,11 +163,9 @@ def test_concurrent_paging_is_consistent(server: WokuSandboxServer, company: Wok
         with session(server) as s:
             return [r["_id"] for r in fetch_all(s, f"{server.url}/v1/nps", limit=100)]
 
-    t0 = time.monotonic()
     with ThreadPoolExecutor(max_workers=4) as pool:
         results = list(pool.map(pull, range(4)))
     assert all(r == newest_first(company.truth("nps_responses", iso=True)) for r in results)
-    assert time.monotonic() - t0 < 10
 
 
 def test_cli_subprocess() -> None:

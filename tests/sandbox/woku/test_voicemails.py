@@ -4,7 +4,6 @@ creation, the v1 alias, validation, ``lost_answer`` and chunked multipart bodies
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
@@ -13,6 +12,7 @@ import requests
 from sandbox.woku import WokuSandboxServer
 from sandbox.woku.data import sha256_hex
 from tests.sandbox.woku.support import OID, WAV, session, voicemail_form
+from tests.support.hold import HeldCall
 
 
 def test_voicemail_create_matches_the_seed_and_lands_in_reviews(
@@ -170,9 +170,11 @@ def test_lost_answer_voicemail_is_processed_without_an_answer(
     assert r.json()["clientId"] == after["data"][0]["clientId"]
     # with a delay, a client timeout shorter than it sees a timeout; the upload still lands
     srv.inject("lost_answer", "/wokus/create-voicemail", seconds=0.6)
+    created = HeldCall(srv.company, "create_voicemail")  # not held: `done` tells when the upload was created
+    created.release.set()
     with pytest.raises(requests.Timeout):
         api.post(f"{srv.url}/wokus/create-voicemail", files=voicemail_form(woku, anonymous="true"), timeout=0.2)
-    time.sleep(0.7)
+    assert created.done.wait(60)
     assert srv.voicemail_count(woku, sha256_hex(WAV)) == 3
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import math
 import time
 from datetime import UTC, datetime
 
@@ -14,7 +15,7 @@ import pytest
 import requests
 
 from sandbox.wootric import Account, SandboxServer, generate_account
-from tests.sandbox.support import bearer_session, sandbox_process
+from tests.sandbox.support import FakeTime, bearer_session, sandbox_process
 from tests.sandbox.wootric.support import CREDS, epoch
 
 
@@ -52,11 +53,13 @@ def test_api_requires_valid_token(server: SandboxServer) -> None:
 
 
 def test_token_ttl_expiry(account: Account) -> None:
-    with SandboxServer(account, token_ttl=0.3) as srv:
+    clock = FakeTime()
+    with SandboxServer(account, token_ttl=300, clock=clock.clock) as srv:
         token = requests.post(f"{srv.url}/oauth/token", data=CREDS).json()["access_token"]
         hdr = {"Authorization": f"Bearer {token}"}
+        clock.now += 299
         assert requests.get(f"{srv.url}/v1/segments", headers=hdr).status_code == 200
-        time.sleep(0.4)
+        clock.now += 1
         assert requests.get(f"{srv.url}/v1/segments", headers=hdr).status_code == 401
 
 
@@ -115,7 +118,8 @@ def test_nps_summary(server: SandboxServer, api: requests.Session, account: Acco
 
 
 def test_rate_limit_headers_and_429(account: Account) -> None:
-    with SandboxServer(account, rate_limit=3, rate_window=60) as srv:
+    clock = FakeTime(1_000_010.0)  # in the window [999_960, 1_000_020): a window boundary cannot fall in between
+    with SandboxServer(account, rate_limit=3, rate_window=60, clock=clock.clock) as srv:
         s = bearer_session(srv.issue_token())
         seen = []
         for _ in range(3):
@@ -123,7 +127,7 @@ def test_rate_limit_headers_and_429(account: Account) -> None:
             assert r.status_code == 200
             seen.append(int(r.headers["X-Rate-Limit-Remaining"]))
             assert r.headers["X-Rate-Limit-Limit"] == "3"
-            assert int(r.headers["X-Rate-Limit-Reset"]) > time.time()
+            assert r.headers["X-Rate-Limit-Reset"] == "1000020"
         assert seen == [2, 1, 0]
         r = s.get(f"{srv.url}/v1/declines")
         assert r.status_code == 429 and r.json() == {"error": "Rate limit exceeded"}
@@ -132,14 +136,13 @@ def test_rate_limit_headers_and_429(account: Account) -> None:
 
 
 def test_rate_limit_window_resets(account: Account) -> None:
-    with SandboxServer(account, rate_limit=1, rate_window=0.5) as srv:
+    clock = FakeTime(1_000_019.0)
+    with SandboxServer(account, rate_limit=1, rate_window=60, clock=clock.clock) as srv:
         s = bearer_session(srv.issue_token())
-        statuses = []
-        deadline = time.time() + 1.6
-        while time.time() < deadline:
-            statuses.append(s.get(f"{srv.url}/v1/segments").status_code)
-            time.sleep(0.05)
-        assert statuses.count(200) >= 2 and 429 in statuses
+        statuses = [s.get(f"{srv.url}/v1/segments").status_code for _ in range(2)]
+        clock.now = 1_000_020.0  # the next window
+        statuses += [s.get(f"{srv.url}/v1/segments").status_code for _ in range(2)]
+        assert statuses == [200, 429, 200, 429]
 
 
 def test_no_rate_headers_when_unlimited(server: SandboxServer, api: requests.Session) -> None:
@@ -158,8 +161,11 @@ def test_status_faults_apply_in_order(server: SandboxServer, api: requests.Sessi
     assert api.get(url).status_code == 200
     assert api.get(f"{server.url}/v1/responses").status_code == 502
     server.inject("429")
+    before = time.time()
     r = api.get(url)
-    assert r.status_code == 429 and abs(int(r.headers["X-Rate-Limit-Reset"]) - time.time()) <= 2.5
+    after = time.time()
+    # a second after the refusal, as an epoch second (rounded up): bounds, not a margin a slow machine exceeds
+    assert r.status_code == 429 and before + 1 <= int(r.headers["X-Rate-Limit-Reset"]) <= math.ceil(after + 1)
 
 
 def test_401_fault_invalidates_tokens(server: SandboxServer, api: requests.Session) -> None:

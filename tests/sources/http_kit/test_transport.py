@@ -24,9 +24,29 @@ def test_endless_redirects_end() -> None:
         assert len(api.requests) == 6
 
 
-@pytest.mark.parametrize("url", ["http://127.0.0.1:9", "http://localhost:9", "http://[::1]:9", "https://api.example"])
-def test_loopback_and_https_are_allowed(url: str) -> None:
-    check_transport(url, HttpLimits(), "sources.acme")
+def test_clear_text_is_allowed_to_loopback_only_and_https_anywhere() -> None:
+    urls = {
+        "http://127.0.0.1:9": True,
+        "http://127.8.9.10": True,
+        "http://localhost:9": True,
+        "http://LOCALHOST": True,
+        "http://[::1]:9": True,
+        "https://api.example": True,
+        "https://10.1.2.3": True,
+        # look-alikes of loopback that are other hosts
+        "http://localhost.example": False,
+        "http://127.0.0.1.nip.io": False,
+        "http://0.0.0.0": False,
+        "http://[::2]": False,
+    }
+    allowed = {}
+    for url in urls:
+        try:
+            check_transport(url, HttpLimits(), "sources.acme")
+            allowed[url] = True
+        except ConfigError:
+            allowed[url] = False
+    assert allowed == urls
 
 
 def test_clear_text_elsewhere_needs_the_setting() -> None:
