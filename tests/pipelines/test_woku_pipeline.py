@@ -7,8 +7,10 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Dict, List
 
+import pytest
+
 from sandbox.woku import generate_company
-from tests.conftest import run_cli, woku_env
+from tests.conftest import WITH_BIGQUERY, run_cli, woku_env
 from tests.support.warehouse import json_value
 
 #: table -> (truth kinds, fields compared: warehouse column -> path in the API record)
@@ -68,6 +70,7 @@ def assert_exact(company: Any, read) -> None:
         assert_table_exact(table, company, read(table))
 
 
+@pytest.mark.parametrize("woku_warehouse", WITH_BIGQUERY, indirect=True)
 def test_full_then_incremental_sync_is_exact(workdir: Path, woku_warehouse, start_woku) -> None:
     company = generate_company(seed=51, nps_responses=1200, reviews=500, form_responses=260)
     server = start_woku(company)
