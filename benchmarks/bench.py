@@ -2,7 +2,7 @@
 
     python benchmarks/bench.py            # full: W1 (50k and 200k responses), W2, W3, W4, the peer, W5 (Woku),
                                           # W6 (8 accounts side by side, DuckDB and Postgres), W1 into the
-                                          # BigQuery emulator (bqemulator, from the dev extra)
+                                          # BigQuery emulator (bqemulator, tests/support/bigquery.py)
     python benchmarks/bench.py --quick    # small data, under two minutes; CI runs it for correctness
 
 Each run starts in a fresh working directory with configuration in environment variables only. The
