@@ -102,12 +102,12 @@ def test_a_woku_record_without_its_id_is_named_in_one_line(fake_api, workdir: Pa
     one_error(done, 1, "nps_responses", "position 2", "has no _id", "npsToolId " + "t" * 24, "--resources")
 
 
-# 2. JSON nested 5,000 deep: a RecursionError traceback from the JSON decoder
+# 2. JSON nested 50,000 deep: a RecursionError traceback from the JSON decoder (Python 3.13's decodes 5,000)
 @pytest.mark.parametrize(
     "script, path, record, resource",
     [
-        (WOOTRIC, "/v1/responses", wootric_response(tags=nested(5000)), "responses"),
-        (WOKU, "/v1/nps", woku_response(extra=nested(5000)), "nps_responses"),
+        (WOOTRIC, "/v1/responses", wootric_response(tags=nested(50000)), "responses"),
+        (WOKU, "/v1/nps", woku_response(extra=nested(50000)), "nps_responses"),
     ],
 )
 def test_json_nested_thousands_deep_is_one_line(fake_api, workdir: Path, script, path, record, resource) -> None:
