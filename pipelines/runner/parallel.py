@@ -12,6 +12,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
+import pyarrow as pa
+
 from pipelines.runner.units import Unit
 
 logger = logging.getLogger(__name__)
@@ -59,6 +61,9 @@ def run_units(
             if _run_one(work, outcome) and stops_all(outcome.error):  # type: ignore[arg-type]
                 break
         return outcomes
+    # pyarrow imports pandas (where installed, e.g. with the BigQuery extra) on its first `pa.array`;
+    # two threads doing that at once can get a half-imported module: import it here, once
+    pa.array([0])
     stop = threading.Event()
     todo: queue.Queue[UnitOutcome] = queue.Queue()
     for outcome in outcomes:

@@ -1,6 +1,9 @@
 """Accounts side by side: every unit runs, at most N at once, and a fatal failure starts no more."""
 
+import subprocess
+import sys
 import threading
+from pathlib import Path
 from typing import List
 
 import pytest
@@ -8,6 +11,7 @@ import pytest
 from pipelines.runner.parallel import UnitOutcome, failures, run_units
 from pipelines.runner.units import Unit
 
+ROOT = Path(__file__).resolve().parents[3]
 #: bounded waits: a unit that waits for a partner that never comes fails the test instead of hanging
 WAIT = 10.0
 
@@ -73,3 +77,20 @@ def test_a_fatal_failure_starts_no_further_unit(parallel: int) -> None:
     assert isinstance(outcomes[0].error, OSError)
     # the unit beside a0 (and, at worst, the one after it) may start before the failure is known
     assert "a0" in started and len(started) <= parallel + 1, started
+
+
+def test_accounts_side_by_side_find_pyarrows_pandas_imported_before_they_start() -> None:
+    # pyarrow imports pandas (where installed) on the first `pa.array`; two accounts doing that at once
+    # got a half-imported pandas ("partially initialized module 'pandas'"). A fresh interpreter: the
+    # worker threads must find it already imported by the main thread.
+    pytest.importorskip("pandas")
+    script = """
+import sys
+from pipelines.runner.parallel import run_units
+from pipelines.runner.units import Unit
+seen = []
+run_units([Unit("p-a", None, "a"), Unit("p-b", None, "b")], lambda u, o: seen.append("pandas" in sys.modules), 2, bool)
+assert seen == [True, True], seen
+"""
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
