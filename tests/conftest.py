@@ -116,6 +116,13 @@ class Warehouse:
 WITH_BIGQUERY = ["duckdb", "postgres", "bigquery"]
 
 
+def only_on(name: str, fixture: str = "warehouse") -> pytest.MarkDecorator:
+    """For a test whose subject is the same on every warehouse (HTTP faults, tokens, paging, a refused
+    account, a second vendor on a path tested on each): one is enough; the tests left on the fixture's
+    default parameters prove every load exact on each warehouse."""
+    return pytest.mark.parametrize(fixture, [name], indirect=True)
+
+
 @pytest.fixture(scope="session")
 def bigquery_emulator() -> Iterator[bigquery.Emulator]:
     """One BigQuery emulator per test session (per xdist worker), started on first use."""

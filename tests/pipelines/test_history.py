@@ -9,7 +9,7 @@ import requests
 
 from sandbox.woku import generate_company
 from sandbox.wootric import generate_account
-from tests.conftest import run_cli, sandbox_env, woku_env
+from tests.conftest import only_on, run_cli, sandbox_env, woku_env
 from tests.support.summary import loaded
 from tests.support.warehouse import json_value
 
@@ -93,6 +93,7 @@ def test_history_costs_no_request_and_is_opt_in(workdir: Path, start_sandbox) ->
     )
     assert with_history["/v1/responses"] == without["/v1/responses"]
     assert "/v1/end_users" not in with_history and "/v1/declines" not in with_history  # only what was named
+@only_on("duckdb", "woku_warehouse")
 
 
 def test_woku_edits_are_versions_and_rereads_are_not(workdir: Path, woku_warehouse, start_woku) -> None:
@@ -128,6 +129,7 @@ def test_woku_edits_are_versions_and_rereads_are_not(workdir: Path, woku_warehou
             current[rid]["score"],
             current[rid].get("textnote__description"),
         )
+@only_on("postgres")
 
 
 def test_verify_repair_writes_history_as_a_sync_would(workdir: Path, warehouse, start_sandbox) -> None:

@@ -14,7 +14,7 @@ import requests
 
 from sandbox.woku import generate_company
 from sandbox.wootric import generate_account
-from tests.conftest import run_cli, woku_env
+from tests.conftest import only_on, run_cli, woku_env
 from tests.pipelines.test_wootric_accounts import accounts_env
 from tests.support.warehouse import PG_DSN
 
@@ -142,6 +142,7 @@ def pipeline_state(warehouse: Any, workdir: Path, pipeline: str) -> List[Tuple[A
         f"SELECT version, engine_version, state FROM {{ds}}._dlt_pipeline_state WHERE pipeline_name = '{pipeline}'"
         " ORDER BY version",
     )
+@only_on("duckdb", "woku_warehouse")
 
 
 def test_woku_verify_finds_and_repairs_a_deleted_response(workdir: Path, woku_warehouse, start_woku) -> None:

@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Any, Dict
 
 from sandbox.woku import generate_company
-from tests.conftest import run_cli
+from tests.conftest import only_on, run_cli
 from tests.pipelines.test_woku_pipeline import TABLES, assert_table_exact
 from tests.pipelines.test_woku_tracker_values import change_values, landed_by_entity, truth_by_entity
 from tests.support.accounts import accounts_env
@@ -63,6 +63,7 @@ def test_one_list_of_two_companies_replaces_that_companys_values_of_that_list(
         want = {i: v for i, v in old.items() if v[0] != "flow"} | flows
         assert landed_by_entity([r for r in rows if r["account"] == name]) == want, name
     assert {r["account"] for r in rows} == set(companies)
+@only_on("postgres", "woku_warehouse")
 
 
 def test_a_company_with_a_wrong_key_is_named_and_the_other_lands(workdir: Path, woku_warehouse, start_woku) -> None:

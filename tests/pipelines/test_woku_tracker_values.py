@@ -10,7 +10,7 @@ import dlt
 import pytest
 
 from sandbox.woku import generate_company
-from tests.conftest import run_cli, woku_env
+from tests.conftest import only_on, run_cli, woku_env
 from tests.pipelines.test_woku_pipeline import assert_table_exact
 from tests.support.warehouse import PG_DSN
 
@@ -70,6 +70,7 @@ def change_values(company: Any, entity_type: str) -> None:
     ids = company.ids(kind)
     company.assign_tracker(entity_type, ids[0], active, "NEW-1")
     company.assign_tracker(entity_type, ids[-1], active, "NEW-2")
+@only_on("duckdb", "woku_warehouse")
 
 
 def test_a_full_run_pages_every_list_once(workdir: Path, woku_warehouse, start_woku) -> None:

@@ -10,7 +10,7 @@ from typing import Any, Dict, List
 
 from analytics.wootric_nps import NEEDS
 from sandbox.wootric import generate_account
-from tests.conftest import run_cli, sandbox_env
+from tests.conftest import only_on, run_cli, sandbox_env
 from tests.support.accounts import accounts_env as vendor_accounts_env
 from tests.support.summary import loaded
 from tests.support.warehouse import PG_DSN, assert_exact
@@ -91,6 +91,7 @@ def test_two_accounts_with_overlapping_ids_land_side_by_side(workdir: Path, ware
         assert Counter(row["account"] for row in warehouse.read("segments")) == {
             "brandb": len(brandb.render_segments())
         }
+@only_on("postgres")
 
 
 def test_a_failing_account_does_not_stop_the_others(workdir: Path, warehouse, start_sandbox) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from sandbox.wootric import generate_account
-from tests.conftest import run_cli, sandbox_env, start_cli
+from tests.conftest import only_on, run_cli, sandbox_env, start_cli
 from tests.support.hold import HeldCall, api_request
 from tests.support.summary import loaded
 from tests.support.warehouse import (
@@ -104,6 +104,7 @@ def test_backfill_then_incremental_is_exact(workdir: Path, warehouse, start_sand
     print(f"no-change run: {stream_requests(stats)} list requests, {stats['token_requests']} token request(s)")
     assert all(n <= 2 for n in stream_requests(stats).values())
     assert_warehouse_exact(account, warehouse.read)
+@only_on("duckdb")
 
 
 def test_faults_are_retried_and_nothing_is_lost(workdir: Path, warehouse, start_sandbox) -> None:
@@ -123,6 +124,7 @@ def test_faults_are_retried_and_nothing_is_lost(workdir: Path, warehouse, start_
     assert_warehouse_exact(account, warehouse.read)
 
 
+@only_on("duckdb")
 @pytest.mark.parametrize("revoked", [False, True])
 def test_token_expiry_mid_run_renews_and_loses_nothing(workdir: Path, warehouse, start_sandbox, revoked: bool) -> None:
     """A token that expires mid-run is renewed before it is used again (no 401); a token revoked mid-run
