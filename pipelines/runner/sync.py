@@ -23,9 +23,9 @@ from pipelines.warehouse.bigquery import json_as_values, retrying_concurrent_upd
 from pipelines.warehouse.destinations import (
     DEFAULT_DUCKDB_FILE,
     LOADER_FILE_FORMAT,
+    default_writer_buffer,
     destination_for,
     duckdb_path,
-    extract_buffer_settings,
     with_headroom,
 )
 from sources.http_kit import ConfigError
@@ -42,6 +42,7 @@ def make_pipeline(
     live_progress: Optional[bool] = None,
     account: Optional[str] = None,
 ) -> Any:
+    default_writer_buffer()
     return dlt.pipeline(
         pipeline_name=pipeline_name or args.pipeline_name,
         pipelines_dir=pipelines_dir,
@@ -88,7 +89,7 @@ def run_sync(
     pipeline: two runs would share its state and load packages (pipelines/runner/lock.py).
     """
     pipelines_dir = get_dlt_pipelines_dir()
-    with pipeline_lock(pipelines_dir, args.pipeline_name), extract_buffer_settings():
+    with pipeline_lock(pipelines_dir, args.pipeline_name):
         return _run(vendor, args, duckdb_file, pipelines_dir, source_overrides)
 
 
@@ -139,7 +140,7 @@ def sync_account(
     The same steps as one unit of `run_sync`, under that account's own pipeline lock."""
     pipelines_dir = get_dlt_pipelines_dir()
     units = plan_units(vendor, args.pipeline_name, args.resources, args.start_date, only=[account] if account else None)
-    with pipeline_lock(pipelines_dir, units[0].pipeline_name), extract_buffer_settings():
+    with pipeline_lock(pipelines_dir, units[0].pipeline_name):
         gate = destination_gate(args, make_pipeline(args, duckdb_file, pipelines_dir), duckdb_file)
         outcome = UnitOutcome(units[0])
         sync_unit(vendor, units[0], outcome, args, duckdb_file, pipelines_dir, gate, None, live=False)
