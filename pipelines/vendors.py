@@ -65,7 +65,6 @@ WOOTRIC = Vendor(
     ),
     default_excluded=("nps_summary", "email_stats"),
     bigquery_layout=BIGQUERY_LAYOUT,
-    account_tables=(*STREAMS, "segments", "survey_templates", "email_stats_sources", "nps_summary", "email_stats"),
     log_filters=(IntendedJsonHints(),),
     totals=wootric_totals,
     checked_tables=WOOTRIC_CHECKED,

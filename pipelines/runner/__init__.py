@@ -1,4 +1,4 @@
-"""The sync runner every vendor shares: options, accounts, refresh, migrations, views, summary, exit codes.
+"""The sync runner every vendor shares: options, accounts, refresh, views, summary, exit codes.
 
 A vendor adds one `Vendor` row to `pipelines/vendors.py`; its entry script calls `main(vendor)`.
 """

@@ -8,20 +8,21 @@ Why loads are serialised, per destination:
 - BigQuery caps concurrent DML on one table, and shares the staging dataset the same way.
 Loads are short next to extraction (which waits on each account's rate limit), so taking turns costs
 little. The gate is a lock per destination within the process (threads), plus, across processes:
-an `flock` beside the DuckDB file (Airflow tasks on one machine) and a PostgreSQL advisory lock on
-the dataset (tasks on different workers). Every wait is bounded and logged. BigQuery has no lock to
+a file lock (`filelock`) beside the DuckDB file (Airflow tasks on one machine) and a PostgreSQL
+advisory lock on the dataset (tasks on different workers). Every wait is bounded and logged. BigQuery has no lock to
 take: across processes each account merges through its own staging dataset, and a merge BigQuery
 aborts for a concurrent update is loaded again, bounded and logged (pipelines/warehouse/bigquery.py).
 """
 
 import contextlib
-import fcntl
 import logging
 import os
 import threading
 import time
 import zlib
 from typing import Any, Callable, Dict, Iterator, Optional
+
+from filelock import FileLock, Timeout
 
 from sources.http_kit import SourceError
 
@@ -95,26 +96,25 @@ class DestinationGate:
 
     def _waited_too_long(self, label: str, started: float) -> None:
         if self._clock() - started >= self._max_wait:
-            raise TurnTimeout(
-                f"{label}: waited {self._max_wait:.0f}s for another process loading into {self.key} to end"
-            )
+            raise self._timeout(label)
         self._sleep(POLL_SECONDS)
+
+    def _timeout(self, label: str) -> TurnTimeout:
+        return TurnTimeout(f"{label}: waited {self._max_wait:.0f}s for another process loading into {self.key} to end")
 
     @contextlib.contextmanager
     def _file_lock(self, label: str, started: float) -> Iterator[None]:
         path = f"{self._duckdb_path}.load.lock"
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        with open(path, "a+", encoding="utf-8") as handle:
-            while True:
-                try:
-                    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    self._waited_too_long(label, started)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        lock = FileLock(path)
+        try:
+            lock.acquire(timeout=max(0.0, self._max_wait - (self._clock() - started)))
+        except Timeout:
+            raise self._timeout(label) from None
+        try:
+            yield
+        finally:
+            lock.release()
 
     @contextlib.contextmanager
     def _advisory_lock(self, label: str, started: float) -> Iterator[None]:

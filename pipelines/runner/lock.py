@@ -2,20 +2,23 @@
 
 Two runs of one pipeline share its working folder and state: on Postgres the second died in its
 normalize step and the first reported double counts; on DuckDB the second met the file lock. The
-lock is `fcntl.flock` on a file the kernel releases when its holder dies (even by SIGKILL), so a
-crashed run never blocks the next; the file also records the holder's pid and start time, for the
-message the second run prints and the warning a run taking over after a crash logs.
+lock is `filelock`'s on `<pipeline>.lock`, which the OS releases when its holder dies (even by
+SIGKILL), so a crashed run never blocks the next. Beside it, `<pipeline>.holder` records the
+holder's pid and start time, for the message the second run prints, for `status`, and for the
+warning a run taking over after a crash logs (a file of its own: filelock may truncate or delete
+its lock file, and Windows does not let another process read a locked file).
 
-The file lies beside the working folder, not in it: dlt wipes the working folder (a new pipeline,
-state restored from the destination), which would delete a held lock and let a third run in.
+Both lie beside the working folder, not in it: dlt wipes the working folder (a new pipeline, state
+restored from the destination), which would delete a held lock and let a third run in.
 """
 
 import contextlib
-import fcntl
 import logging
 import os
 from datetime import datetime, timezone
-from typing import IO, Iterator, Optional, Tuple
+from typing import Iterator, Optional, Tuple
+
+from filelock import FileLock, Timeout
 
 from sources.http_kit import SourceError
 
@@ -36,18 +39,21 @@ def lock_path(pipelines_dir: str, pipeline_name: str) -> str:
     return os.path.join(pipelines_dir, f"{pipeline_name}.lock")
 
 
+def holder_path(pipelines_dir: str, pipeline_name: str) -> str:
+    return os.path.join(pipelines_dir, f"{pipeline_name}.holder")
+
+
 @contextlib.contextmanager
 def pipeline_lock(pipelines_dir: str, pipeline_name: str) -> Iterator[None]:
     """Hold the pipeline's lock for the block, or raise RunInProgress at once (no waiting)."""
     os.makedirs(pipelines_dir, exist_ok=True)
-    path = lock_path(pipelines_dir, pipeline_name)
-    # "a+": never truncates before the lock is ours (the holder's record must stay readable)
-    with open(path, "a+", encoding="utf-8") as handle:
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise RunInProgress(pipeline_name, _read_holder(handle)) from None
-        left = _read_holder(handle)
+    lock = FileLock(lock_path(pipelines_dir, pipeline_name))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise RunInProgress(pipeline_name, read_holder(pipelines_dir, pipeline_name)) from None
+    try:
+        left = read_holder(pipelines_dir, pipeline_name)
         if left is not None:
             logger.warning(
                 "pipeline %s: took over the lock of an earlier run (pid %s, started %s) that ended without"
@@ -55,28 +61,28 @@ def pipeline_lock(pipelines_dir: str, pipeline_name: str) -> Iterator[None]:
                 pipeline_name,
                 *left,
             )
-        _write_holder(handle)
-        try:
-            yield
-        finally:
-            # emptied, never deleted: deleting a lock file lets two later runs lock two different files
-            handle.truncate(0)
-            handle.flush()
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        started = datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+        _write_holder(pipelines_dir, pipeline_name, f"{os.getpid()} {started}\n")
+        yield
+    finally:
+        _write_holder(pipelines_dir, pipeline_name, "")  # emptied: a record left means a run that died
+        lock.release()
 
 
-def _read_holder(handle: IO[str]) -> Optional[Tuple[int, str]]:
-    """The (pid, start time) recorded in the lock file, or None when it is empty or unreadable."""
-    handle.seek(0)
-    words = handle.read().split()
+def read_holder(pipelines_dir: str, pipeline_name: str) -> Optional[Tuple[int, str]]:
+    """The (pid, start time) of the run holding the lock or killed holding it; None when there is none.
+
+    Read without taking the lock: taking it, even for a moment, would turn away a run starting then."""
+    try:
+        with open(holder_path(pipelines_dir, pipeline_name), encoding="utf-8") as handle:
+            words = handle.read().split()
+    except OSError:
+        return None
     if len(words) < 2 or not words[0].isdigit():
         return None
     return int(words[0]), words[1]
 
 
-def _write_holder(handle: IO[str]) -> None:
-    started = datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-    handle.seek(0)
-    handle.truncate(0)
-    handle.write(f"{os.getpid()} {started}\n")
-    handle.flush()
+def _write_holder(pipelines_dir: str, pipeline_name: str, text: str) -> None:
+    with open(holder_path(pipelines_dir, pipeline_name), "w", encoding="utf-8") as handle:
+        handle.write(text)

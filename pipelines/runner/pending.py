@@ -11,10 +11,8 @@ before it (dlt's `abort_packages`), so the next extract reads its records again.
 import csv
 import gzip
 import logging
-import os
 from typing import Any, Dict, List, Optional
 
-from dlt.common.storages.load_package import ParsedLoadJobFileName
 from dlt.load.exceptions import LoadClientJobException, LoadClientJobFailed
 
 from sources.http_kit.errors import causes
@@ -42,7 +40,7 @@ def drop_pending(pipeline: Any) -> List[str]:
     """Discard every pending package and rewind the local state to before the oldest, so this run
     extracts their records again. Returns one line per discarded package."""
     pipeline.normalize()
-    counts = {load_id: _package_rows(pipeline, load_id) for load_id in _normalized_ids(pipeline)}
+    counts = {load_id: _package_rows(pipeline, load_id) for load_id in pipeline.list_normalized_load_packages()}
     plan = pipeline.abort_packages()
     if plan is None:
         return []
@@ -56,7 +54,7 @@ def drop_pending(pipeline: Any) -> List[str]:
 def pending_rows(pipeline: Any) -> Dict[str, int]:
     """Rows per table in the pending normalized packages, read from their job files."""
     total: Dict[str, int] = {}
-    for load_id in _normalized_ids(pipeline):
+    for load_id in pipeline.list_normalized_load_packages():
         for table, n in _package_rows(pipeline, load_id).items():
             total[table] = total.get(table, 0) + n
     return dict(sorted(total.items()))
@@ -100,22 +98,15 @@ def _reason(err: LoadClientJobException) -> str:
     return (lines[0].strip() if lines else type(err).__name__)[:300]
 
 
-def _normalized_ids(pipeline: Any) -> List[str]:
-    storage = pipeline._get_load_storage()
-    return list(storage.normalized_packages.list_packages()) if storage.is_storage_ready() else []
-
-
 def _package_rows(pipeline: Any, load_id: str) -> Dict[str, int]:
-    """Rows per table in one package's jobs not yet completed (dlt keeps no per-package counts
-    once the run that normalized it has ended)."""
-    package = pipeline._get_load_storage().normalized_packages
+    """Rows per table in one package's jobs not yet completed, counted in their files: dlt's package
+    info lists the jobs, but keeps no row counts once the run that normalized it has ended."""
+    jobs = pipeline.get_load_package_info(load_id).jobs
     rows: Dict[str, int] = {}
-    for path in [*package.list_new_jobs(load_id), *package.list_started_jobs(load_id)]:
-        parsed = ParsedLoadJobFileName.parse(os.path.basename(path))
-        if parsed.table_name.startswith("_dlt"):
-            continue
-        full_path = package.storage.make_full_path(path)
-        rows[parsed.table_name] = rows.get(parsed.table_name, 0) + count_rows(full_path, parsed.file_format)
+    for job in [*jobs.get("new_jobs", []), *jobs.get("started_jobs", [])]:
+        table, file_format = job.job_file_info.table_name, job.job_file_info.file_format
+        if not table.startswith("_dlt"):
+            rows[table] = rows.get(table, 0) + count_rows(job.file_path, file_format)
     return dict(sorted(rows.items()))
 
 

@@ -20,8 +20,6 @@ RECONCILIATION = "reconciliation"
 #: [start, end) of one month, UTC (the last one may end before the month does)
 Range = Tuple[datetime, datetime]
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-_TZ = "TIMESTAMP WITH TIME ZONE"
-_TIMESTAMP_TYPE = {"duckdb": _TZ, "postgres": _TZ, "bigquery": "TIMESTAMP"}
 #: ids per UPDATE statement when rows are marked deleted
 _CHUNK = 500
 
@@ -173,15 +171,11 @@ class Warehouse:
         return {row[0]: _utc(row[1]) for row in rows}
 
     def mark_deleted(self, account: str, check: TableCheck, ids: Iterable[Any], at: datetime) -> int:
-        """Set `deleted_at` on these rows (the column is added when missing); the rows stay."""
+        """Set `deleted_at` on these rows (a column the sync declares: accounts.make_source); the rows stay."""
         wanted = sorted(ids, key=str)
         if not wanted:
             return 0
         table = self._t(check.table)
-        if check.table not in self.soft_deleted:
-            kind = _TIMESTAMP_TYPE[self.dialect]
-            self.sql.execute_sql(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {DELETED_AT} {kind}")
-            self.soft_deleted.add(check.table)
         ident = self.sql.escape_column_name(check.id_column)
         for i in range(0, len(wanted), _CHUNK):
             listed = ", ".join(_literal(v) for v in wanted[i : i + _CHUNK])

@@ -1,9 +1,9 @@
 """What `status` knows of the last run on this machine: a small record the runner writes when a sync
-ends, and the pipeline's lock file, which tells a run still going from one that was killed.
+ends, and the lock's holder record, which tells a run still going from one that was killed.
 
 dlt's own last trace is saved as a run's steps end, so a run killed mid-extract leaves the trace of
 the run before it; the record below is written when a sync ends in any way but a kill, and a kill
-leaves its lock file non-empty with a pid that no longer runs (pipelines/runner/lock.py).
+leaves its holder record non-empty with a pid that no longer runs (pipelines/runner/lock.py).
 """
 
 import argparse
@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Dict, Iterator, Optional
 
 from pipelines.runner.cli import EXIT_FAILED, EXIT_INTERRUPTED, explain
-from pipelines.runner.lock import RunInProgress, lock_path
+from pipelines.runner.lock import RunInProgress, read_holder
 from sources.http_kit import one_line, redact
 
 Clock = Callable[[], datetime]
@@ -78,18 +78,11 @@ def read_record(pipelines_dir: str, pipeline_name: str) -> Optional[Dict[str, An
 
 
 def lock_holder(pipelines_dir: str, pipeline_name: str) -> Optional[Dict[str, Any]]:
-    """The run named in the lock file (`pid`, `started`, `alive`), or None when no run holds or left it.
-
-    Read without taking the lock: taking it, even for a moment, would turn away a run starting then.
-    """
-    try:
-        with open(lock_path(pipelines_dir, pipeline_name), encoding="utf-8") as handle:
-            words = handle.read().split()
-    except OSError:
+    """The run holding the lock or killed holding it (`pid`, `started`, `alive`), or None."""
+    holder = read_holder(pipelines_dir, pipeline_name)
+    if holder is None:
         return None
-    if len(words) < 2 or not words[0].isdigit():
-        return None
-    return {"pid": int(words[0]), "started": words[1], "alive": pid_alive(int(words[0]))}
+    return {"pid": holder[0], "started": holder[1], "alive": pid_alive(holder[0])}
 
 
 def pid_alive(pid: int) -> bool:

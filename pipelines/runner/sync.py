@@ -10,7 +10,6 @@ from dlt.common.pipeline import get_dlt_pipelines_dir
 from dlt.destinations.adapters import bigquery_adapter
 from dlt.pipeline.helpers import pipeline_drop
 
-from pipelines.runner.accounts import configured_accounts, single_account
 from pipelines.runner.cli import EXIT_DESTINATION, FailureWithStatus, explain
 from pipelines.runner.gate import DestinationGate
 from pipelines.runner.lock import pipeline_lock
@@ -18,18 +17,17 @@ from pipelines.runner.parallel import DEFAULT_MAX_PARALLEL_ACCOUNTS, UnitOutcome
 from pipelines.runner.pending import describe_job_failure, drop_pending, load_pending
 from pipelines.runner.progress import progress_for
 from pipelines.runner.summary import SyncResult, print_counts, row_counts_of
-from pipelines.runner.units import Unit, adopt_state, plan_units
+from pipelines.runner.units import Unit, plan_units
 from pipelines.runner.vendor import Vendor
 from pipelines.warehouse.bigquery import json_as_values, retrying_concurrent_updates
 from pipelines.warehouse.destinations import (
     DEFAULT_DUCKDB_FILE,
     LOADER_FILE_FORMAT,
+    default_writer_buffer,
     destination_for,
     duckdb_path,
-    extract_buffer_settings,
     with_headroom,
 )
-from pipelines.warehouse.migrations import upgrade_dataset
 from sources.http_kit import ConfigError
 
 logger = logging.getLogger(__name__)
@@ -44,6 +42,7 @@ def make_pipeline(
     live_progress: Optional[bool] = None,
     account: Optional[str] = None,
 ) -> Any:
+    default_writer_buffer()
     return dlt.pipeline(
         pipeline_name=pipeline_name or args.pipeline_name,
         pipelines_dir=pipelines_dir,
@@ -90,29 +89,28 @@ def run_sync(
     pipeline: two runs would share its state and load packages (pipelines/runner/lock.py).
     """
     pipelines_dir = get_dlt_pipelines_dir()
-    with pipeline_lock(pipelines_dir, args.pipeline_name), extract_buffer_settings():
+    with pipeline_lock(pipelines_dir, args.pipeline_name):
         return _run(vendor, args, duckdb_file, pipelines_dir, source_overrides)
 
 
 def _run(vendor: Vendor, args: argparse.Namespace, duckdb_file: str, pipelines_dir: str, overrides: Any) -> SyncResult:
     units = plan_units(vendor, args.pipeline_name, args.resources, args.start_date, **overrides)
     parallel = min(max_parallel_accounts(vendor, args), len(units))
-    # the dataset's pipeline: views, upgrades, and (with accounts) the pipeline they once shared
+    # the dataset's pipeline: views, and the single-account pipeline
     base = make_pipeline(args, duckdb_file, pipelines_dir)
     gate = destination_gate(args, base, duckdb_file)
     refresh = ("drop_resources" if args.resources else "drop_sources") if args.full_refresh else None
-    with gate.turn(f"pipeline {args.pipeline_name!r}"):
-        legacy = prepare_dataset(vendor, args, base, units, upgrade=not (args.full_refresh and not args.resources))
-        if args.full_refresh:
+    if args.full_refresh:
+        with gate.turn(f"pipeline {args.pipeline_name!r}"):
             # views depend on the tables a refresh drops (Postgres refuses to drop them otherwise)
             vendor.drop_views(base, args.dataset_name)
-        if units[0].account is not None and refresh:
-            drop_accounts(vendor, base, units, bool(args.resources), args, duckdb_file, pipelines_dir)
-            refresh, legacy = None, {}
+            if units[0].account is not None:
+                drop_accounts(vendor, base, units, bool(args.resources), args, duckdb_file, pipelines_dir)
+                refresh = None
     result = SyncResult(base)
 
     def work(unit: Unit, outcome: UnitOutcome) -> None:
-        sync_unit(vendor, unit, outcome, args, duckdb_file, pipelines_dir, gate, refresh, legacy, live=parallel == 1)
+        sync_unit(vendor, unit, outcome, args, duckdb_file, pipelines_dir, gate, refresh, live=parallel == 1)
 
     outcomes = run_units(units, work, parallel, stops_all=stops_all)
     for outcome in outcomes:
@@ -134,16 +132,6 @@ def _run(vendor: Vendor, args: argparse.Namespace, duckdb_file: str, pipelines_d
     return result
 
 
-def prepare_dataset(
-    vendor: Vendor, args: argparse.Namespace, base: Any, units: List[Unit], upgrade: bool = True
-) -> Dict[str, Any]:
-    """Upgrade an older dataset; with accounts, the source states of the pipeline they once shared."""
-    if upgrade:
-        several = len(units) > 1 or len(configured_accounts(vendor)) > 1
-        upgrade_dataset(base, vendor.account_tables, None if several else single_account(vendor), vendor.name)
-    return shared_pipeline_states(base) if units[0].account is not None else {}
-
-
 def sync_account(
     vendor: Vendor, args: argparse.Namespace, account: Optional[str], duckdb_file: str = DEFAULT_DUCKDB_FILE
 ) -> Dict[str, int]:
@@ -152,13 +140,10 @@ def sync_account(
     The same steps as one unit of `run_sync`, under that account's own pipeline lock."""
     pipelines_dir = get_dlt_pipelines_dir()
     units = plan_units(vendor, args.pipeline_name, args.resources, args.start_date, only=[account] if account else None)
-    with pipeline_lock(pipelines_dir, units[0].pipeline_name), extract_buffer_settings():
-        base = make_pipeline(args, duckdb_file, pipelines_dir)
-        gate = destination_gate(args, base, duckdb_file)
-        with gate.turn(units[0].label):
-            legacy = prepare_dataset(vendor, args, base, units)
+    with pipeline_lock(pipelines_dir, units[0].pipeline_name):
+        gate = destination_gate(args, make_pipeline(args, duckdb_file, pipelines_dir), duckdb_file)
         outcome = UnitOutcome(units[0])
-        sync_unit(vendor, units[0], outcome, args, duckdb_file, pipelines_dir, gate, None, legacy, live=False)
+        sync_unit(vendor, units[0], outcome, args, duckdb_file, pipelines_dir, gate, None, live=False)
         return outcome.loaded
 
 
@@ -194,7 +179,6 @@ def sync_unit(
     pipelines_dir: str,
     gate: DestinationGate,
     refresh: Optional[str],
-    legacy: Dict[str, Any],
     live: bool,
 ) -> None:
     """One account, start to end, in the calling thread: state, pending packages, extract, normalize, load.
@@ -210,7 +194,6 @@ def sync_unit(
     )
     with gate.turn(unit.label):
         pipeline.sync_destination()
-        adopt_state(pipeline, unit.source.name, legacy.get(unit.source.name), args.pipeline_name)
         if getattr(args, "drop_pending", False):
             outcome.notes = drop_pending(pipeline)  # the state rewinds: this run extracts their records again
         with blocked_packages_named():
@@ -253,13 +236,6 @@ def stops_all(error: BaseException) -> bool:
     return explained is None or explained[1] == EXIT_DESTINATION
 
 
-def shared_pipeline_states(base: Any) -> Dict[str, Any]:
-    """The source states of the pipeline accounts shared before each became its own (units.py)."""
-    base.sync_destination()
-    load_pending(base)  # packages of the shared pipeline, from before the upgrade
-    return dict(base.state.get("sources", {}))
-
-
 def apply_bigquery_layout(vendor: Vendor, source: Any) -> Any:
     """Partitioning and clustering through dlt's BigQuery adapter (other destinations ignore them),
     and JSON columns as JSON values (bigquery.py)."""
@@ -281,8 +257,8 @@ def drop_accounts(
     """A full refresh of several accounts that share tables: drop the tables (all, or the selected
     resources') and reset every account's state, before any account loads again."""
     resources = list(units[0].source.selected_resources) if selected_only else []
-    # the shared pipeline's schemas too (accounts from before they ran on their own, the single account)
-    targets: List[Tuple[Any, str]] = [(base, name) for name in [*(u.source.name for u in units), vendor.source.name]]
+    base.sync_destination()  # the single-account schema too, from runs before accounts were listed
+    targets: List[Tuple[Any, str]] = [(base, vendor.source.name)]
     for unit in units:
         pipeline = make_pipeline(args, duckdb_file, pipelines_dir, pipeline_name=unit.pipeline_name)
         pipeline.sync_destination()  # schemas and state may live only in the destination

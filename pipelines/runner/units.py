@@ -4,23 +4,15 @@ Each configured account (`sources.<vendor>.accounts`) syncs under the pipeline `
 its incremental state, schema and load packages are its own, so any two accounts can run at the same
 time, in threads of one process (`parallel.py`) or as Airflow tasks on different workers, without
 touching each other's state. Every account still lands in the one dataset, told apart by the `account`
-column. A run without an account list keeps the plain `<pipeline-name>` pipeline, as before.
-
-Before this, several accounts shared one pipeline (`<pipeline-name>`), each account a dlt source of it.
-`adopt_state` carries such an account's source state over to its own pipeline the first time it runs
-on its own, so an upgrade neither reloads history nor loses the look-back.
+column. A run without an account list uses the plain `<pipeline-name>` pipeline.
 """
 
-import copy
-import logging
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional
+from typing import Any, List, Optional
 
 from pipelines.runner.accounts import configured_accounts, make_source, refuse_placeholders
 from pipelines.runner.vendor import Vendor
 from sources.http_kit import ConfigError
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -71,19 +63,3 @@ def plan_units(
         )
         for name in accounts
     ]
-
-
-def adopt_state(pipeline: Any, source_name: str, found: Optional[Dict[str, Any]], shared_pipeline: str) -> bool:
-    """Give `pipeline` the state `found` that its account's source had in the pipeline the accounts
-    once shared, if it has none of its own yet. Returns whether state was carried over."""
-    if not found or source_name in pipeline.state.get("sources", {}):
-        return False
-    with pipeline.managed_state() as state:
-        state.setdefault("sources", {})[source_name] = copy.deepcopy(found)
-    logger.warning(
-        "%s: incremental state carried over from the pipeline %r that accounts shared before each ran as a"
-        " pipeline of its own",
-        pipeline.pipeline_name,
-        shared_pipeline,
-    )
-    return True

@@ -47,8 +47,6 @@ class Vendor:
     resources: Tuple[str, ...] = ()
     default_excluded: Tuple[str, ...] = ()
     bigquery_layout: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-    #: tables that gained the `account` column after datasets existed (see warehouse.migrations)
-    account_tables: Tuple[str, ...] = ()
     commands: Dict[str, Command] = field(default_factory=dict)
     #: opt-in history resources (dlt transformers) -> the resource each reads its records from. Named
     #: in `--resources`, a history resource brings its parent: the parent's cursor must not move on

@@ -1,1 +1,1 @@
-"""What lives in the warehouse besides the tables dlt loads: destinations, migrations, views, the report."""
+"""What lives in the warehouse besides the tables dlt loads: destinations, views, the report."""

@@ -111,23 +111,13 @@ def duckdb_path(duckdb_file: str = DEFAULT_DUCKDB_FILE) -> Optional[str]:
     return os.path.abspath(configured or duckdb_file)
 
 
-@contextlib.contextmanager
-def extract_buffer_settings() -> Iterator[None]:
+def default_writer_buffer() -> None:
     """dlt buffers 5,000 items per table before writing; at 2,000 the extract peak was ~10 MB lower
     and at 500 another ~9 MB (W1, 240k records: 310 -> 301 MB), no slower. A value set in
-    config.toml or the environment wins; the default is put back after the run, so nothing
-    outlives it in this process or reaches a child process."""
-    if dlt.config.get("data_writer.buffer_max_items") is not None:
-        yield
-        return
-    os.environ[_BUFFER_ENV] = "500"
-    try:
-        yield
-    finally:
-        os.environ.pop(_BUFFER_ENV, None)
-
-
-_BUFFER_ENV = "DATA_WRITER__BUFFER_MAX_ITEMS"
+    config.toml or the environment wins. Set once in dlt's config and never removed, so a run
+    beside another in the same process never loses it mid-run."""
+    if dlt.config.get("data_writer.buffer_max_items") is None:
+        dlt.config["data_writer.buffer_max_items"] = 500
 
 
 @contextlib.contextmanager

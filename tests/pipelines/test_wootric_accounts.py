@@ -8,16 +8,13 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Dict, List
 
-from analytics.wootric_nps import NEEDS
 from sandbox.wootric import generate_account
-from tests.conftest import only_on, run_cli, sandbox_env
+from tests.conftest import only_on, run_cli
 from tests.support.accounts import accounts_env as vendor_accounts_env
 from tests.support.summary import loaded
-from tests.support.warehouse import PG_DSN, assert_exact
+from tests.support.warehouse import assert_exact
 
 TABLES = ("end_users", "responses", "declines")
-NPS_VIEWS = tuple(NEEDS)
-LEGACY_TABLES = (*TABLES, "segments", "survey_templates", "email_stats_sources")
 
 
 def accounts_env(servers: Dict[str, Any]) -> Dict[str, str]:
@@ -108,80 +105,6 @@ def test_a_failing_account_does_not_stop_the_others(workdir: Path, warehouse, st
     for table in TABLES:
         assert_exact(table, brandb.truth(table), warehouse.read(table), account="brandb")
         assert {row["account"] for row in warehouse.read(table)} == {"brandb"}
-
-
-def test_a_dataset_loaded_before_accounts_existed_is_upgraded(workdir: Path, warehouse, start_sandbox) -> None:
-    """Rows loaded without an `account` column get the single account's name, so later merges find them."""
-    account = generate_account(seed=37, end_users=60, responses=700, declines=40)
-    server = start_sandbox(account)
-    env = sandbox_env(server)
-    first = run_cli([*warehouse.args], workdir, env)
-    assert first.returncode == 0, first.stderr
-    dataset = warehouse.args[-1] if warehouse.name == "postgres" else "wootric"
-    strip_account_column(warehouse.name, workdir, dataset)  # what an older release left behind
-    account.add_responses(20)
-    account.update_end_users(5)
-    second = run_cli([*warehouse.args], workdir, env)
-    assert second.returncode == 0, second.stderr
-    assert "added the account column" in second.stderr
-    for table in TABLES:
-        rows = warehouse.read(table)
-        assert {row["account"] for row in rows} == {"default"}, table
-        assert_exact(table, account.truth(table), rows)
-
-
-def test_an_old_dataset_upgraded_under_a_one_account_list_takes_that_name(
-    workdir: Path, warehouse, start_sandbox
-) -> None:
-    account = generate_account(seed=38, end_users=30, responses=300, declines=20)
-    server = start_sandbox(account)
-    first = run_cli([*warehouse.args], workdir, sandbox_env(server))
-    assert first.returncode == 0, first.stderr
-    dataset = warehouse.args[-1] if warehouse.name == "postgres" else "wootric"
-    strip_account_column(warehouse.name, workdir, dataset)
-    second = run_cli([*warehouse.args], workdir, accounts_env({"acme": server}))
-    assert second.returncode == 0, second.stderr
-    for table in TABLES:
-        rows = warehouse.read(table)
-        assert {row["account"] for row in rows} == {"acme"}, table
-        assert_exact(table, account.truth(table), rows)
-
-
-def test_an_old_dataset_with_several_accounts_is_refused_then_refreshed(
-    workdir: Path, warehouse, start_sandbox
-) -> None:
-    acme = generate_account(seed=39, end_users=25, responses=200, declines=10)
-    brandb = generate_account(seed=40, end_users=15, responses=120, declines=8)
-    servers = {"acme": start_sandbox(acme), "brandb": start_sandbox(brandb)}
-    first = run_cli([*warehouse.args], workdir, sandbox_env(servers["acme"]))
-    assert first.returncode == 0, first.stderr
-    dataset = warehouse.args[-1] if warehouse.name == "postgres" else "wootric"
-    strip_account_column(warehouse.name, workdir, dataset)
-    env = accounts_env(servers)
-    refused = run_cli([*warehouse.args], workdir, env)
-    assert refused.returncode == 2 and "loaded before accounts existed" in refused.stderr, refused.stderr
-    refreshed = run_cli([*warehouse.args, "--full-refresh"], workdir, env)
-    assert refreshed.returncode == 0, refreshed.stderr
-    assert_accounts_exact({"acme": acme, "brandb": brandb}, warehouse.read)
-
-
-def strip_account_column(kind: str, workdir: Path, dataset: str) -> None:
-    statements = [f'DROP VIEW IF EXISTS "{dataset}".{view}' for view in NPS_VIEWS]
-    statements += [f'ALTER TABLE "{dataset}".{table} DROP COLUMN account' for table in LEGACY_TABLES]
-    # survey_templates was `replace` then, so its child table had no root key
-    statements.append(f'ALTER TABLE "{dataset}".survey_templates__languages DROP COLUMN _dlt_root_id')
-    if kind == "duckdb":
-        import duckdb
-
-        with duckdb.connect(str(workdir / "feedback.duckdb")) as con:
-            for statement in statements:
-                con.execute(statement)
-        return
-    import psycopg2
-
-    with psycopg2.connect(PG_DSN) as con, con.cursor() as cur:
-        for statement in statements:
-            cur.execute(statement)
 
 
 def test_an_account_without_its_own_credentials_is_refused(workdir: Path, start_sandbox) -> None:

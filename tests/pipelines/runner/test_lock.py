@@ -1,6 +1,6 @@
-"""The per-pipeline run lock: held, refused, released, and taken over after a holder that died."""
+"""The per-pipeline run lock: held, refused, released, and taken over after a holder that died; its
+holder record (pid, start time) lies beside the lock file."""
 
-import fcntl
 import logging
 import os
 import subprocess
@@ -8,9 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 from pipelines.runner.cli import EXIT_IN_PROGRESS, exit_code
-from pipelines.runner.lock import RunInProgress, lock_path, pipeline_lock
+from pipelines.runner.lock import RunInProgress, holder_path, lock_path, pipeline_lock
 
 
 def dead_pid() -> int:
@@ -21,7 +22,7 @@ def dead_pid() -> int:
 
 def test_a_second_holder_is_refused_with_the_first_ones_pid(tmp_path: Path) -> None:
     with pipeline_lock(str(tmp_path), "wootric"):
-        # flock locks belong to an open file: a second open in this process is a second run
+        # the OS lock belongs to an open file: a second open in this process is a second run
         with pytest.raises(RunInProgress) as refused, pipeline_lock(str(tmp_path), "wootric"):
             pytest.fail("the second holder got the lock")
         message = str(refused.value)
@@ -32,25 +33,24 @@ def test_a_second_holder_is_refused_with_the_first_ones_pid(tmp_path: Path) -> N
             pass
     with pipeline_lock(str(tmp_path), "wootric"):  # released on exit
         pass
-    assert Path(lock_path(str(tmp_path), "wootric")).read_text() == ""  # emptied, not deleted
+    assert Path(holder_path(str(tmp_path), "wootric")).read_text() == ""  # emptied, not deleted
 
 
 def test_a_lock_left_by_a_dead_run_is_taken_over_with_a_warning(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     gone = dead_pid()
-    Path(lock_path(str(tmp_path), "wootric")).write_text(f"{gone} 2024-01-01T00:00:00Z\n")
+    Path(holder_path(str(tmp_path), "wootric")).write_text(f"{gone} 2024-01-01T00:00:00Z\n")
     with caplog.at_level(logging.WARNING), pipeline_lock(str(tmp_path), "wootric"):
-        assert Path(lock_path(str(tmp_path), "wootric")).read_text().split()[0] == str(os.getpid())
+        assert Path(holder_path(str(tmp_path), "wootric")).read_text().split()[0] == str(os.getpid())
     assert f"pid {gone}, started 2024-01-01T00:00:00Z" in caplog.text
     assert "took over" in caplog.text
 
 
 def test_the_lock_is_not_taken_while_another_process_holds_it(tmp_path: Path) -> None:
-    """Whatever the file says, a held flock refuses; a file no process locks does not."""
+    """Whatever the holder record says, a held lock refuses; a lock file no process locks does not."""
     path = lock_path(str(tmp_path), "wootric")
-    with open(path, "w") as other:
-        fcntl.flock(other.fileno(), fcntl.LOCK_EX)
+    with FileLock(path):
         refused = pytest.raises(RunInProgress, match=r"\(pid \?, started unknown\)")
         with refused, pipeline_lock(str(tmp_path), "wootric"):
             pass

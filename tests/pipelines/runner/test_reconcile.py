@@ -67,10 +67,11 @@ def test_measures_ids_and_soft_delete() -> None:
     sql = _Sql()
     sql.con.execute(
         "CREATE TABLE w.responses (account VARCHAR, id BIGINT, score BIGINT, excluded_from_calculations BOOLEAN,"
-        " created_at TIMESTAMPTZ)"
+        " created_at TIMESTAMPTZ, deleted_at TIMESTAMPTZ)"
     )
     sql.con.execute(
-        "INSERT INTO w.responses VALUES ('a', 1, 10, false, '2024-01-03 10:00:00+00'), ('a', 2, 3, false,"
+        "INSERT INTO w.responses (account, id, score, excluded_from_calculations, created_at)"
+        " VALUES ('a', 1, 10, false, '2024-01-03 10:00:00+00'), ('a', 2, 3, false,"
         " '2024-01-31 23:59:59+00'), ('a', 3, 8, true, '2024-01-15 00:00:00+00'), ('a', 4, 9, false,"
         " '2024-02-01 00:00:00+00'), ('b', 5, 9, false, '2024-01-10 00:00:00+00')"
     )
