@@ -74,6 +74,10 @@ class ApiClient:
         self.session = session or requests.Session()
         self.session.headers.setdefault("User-Agent", user_agent)
         self.session.headers["Accept"] = "application/json"
+        # `requests` reads proxies and CA bundles from the environment on every request (1 CPU-s per
+        # ~1,800): every request of a client goes to one origin, so they are merged once, here, as
+        # `Session.request` would (the session's own settings win; none read when `trust_env` is off)
+        self._send_options = self.session.merge_environment_settings(self.base_url, {}, True, None, None)
         self.requests_sent = 0
         self.retries = 0
         #: the HTTP status of the latest answer (callers that record outcomes want the final one)
@@ -120,15 +124,9 @@ class ApiClient:
         self.requests_sent += 1
         TRAFFIC.add(requests=1)
         try:
-            response = self.session.request(
-                call.method,
-                call.url,
-                params=call.params,
-                auth=call.auth,
-                timeout=self.timeout,
-                allow_redirects=False,
-                stream=True,
-                **payload,
+            request = requests.Request(call.method, call.url, params=call.params, auth=call.auth, **payload)
+            response = self.session.send(
+                self.session.prepare_request(request), timeout=self.timeout, allow_redirects=False, **self._send_options
             )
             # read the body inside the try: a connection cut mid-body raises here
             body = read_body(response, self.limits.max_response_bytes)
