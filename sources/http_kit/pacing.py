@@ -127,14 +127,6 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 86400:,.0f} days"
 
 
-@dataclass(frozen=True)
-class RateLimitHeaders:
-    """Names of the headers an API uses to announce its budget; `reset` is an epoch second."""
-
-    remaining: str = "X-Rate-Limit-Remaining"
-    reset: str = "X-Rate-Limit-Reset"
-
-
 class RateLimitPacer:
     """One budget per account, shared by every thread that calls the same API.
 
@@ -143,15 +135,12 @@ class RateLimitPacer:
     when the budget is spent we sleep until the announced reset instead of provoking a 429.
     """
 
-    def __init__(
-        self,
-        headers: RateLimitHeaders = RateLimitHeaders(),
-        *,
-        reset_margin: float = 0.05,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        self.headers = headers
-        self.reset_margin = reset_margin
+    #: the headers that announce the budget; the reset is an epoch second
+    REMAINING, RESET = "X-Rate-Limit-Remaining", "X-Rate-Limit-Reset"
+    #: seconds past the announced reset before a request goes
+    reset_margin = 0.05
+
+    def __init__(self, *, clock: Callable[[], float] = time.time) -> None:
         self._clock = clock
         self._lock = threading.Lock()
         self._remaining: Optional[int] = None
@@ -183,8 +172,8 @@ class RateLimitPacer:
 
     def observe(self, response_headers: Mapping[str, str]) -> None:
         """Take the server's view of the budget from a response."""
-        remaining = _int_header(response_headers, self.headers.remaining)
-        reset = _int_header(response_headers, self.headers.reset)
+        remaining = _int_header(response_headers, self.REMAINING)
+        reset = _int_header(response_headers, self.RESET)
         if remaining is None or reset is None:
             return
         self._observe_clock(response_headers.get("Date"))
@@ -197,7 +186,7 @@ class RateLimitPacer:
 
     def wait_after_429(self, response_headers: Mapping[str, str], fallback: float) -> float:
         """Seconds until the announced reset, else the `Retry-After`; `fallback` when the server names neither."""
-        reset = _int_header(response_headers, self.headers.reset)
+        reset = _int_header(response_headers, self.RESET)
         self._observe_clock(response_headers.get("Date"))
         with self._lock:
             if reset is None:
