@@ -8,7 +8,7 @@ from typing import Any, Callable, Dict, List, Optional, TextIO
 
 from dlt.common.runtime.collector import Collector
 
-from sources.http_kit.traffic import TRAFFIC, Totals
+from sources.http_kit.pacing import TRAFFIC, Totals
 
 #: seconds between two lines when the output is a log, not a terminal
 LOG_PERIOD = 5.0

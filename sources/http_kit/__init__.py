@@ -9,9 +9,8 @@ from sources.http_kit.errors import (
     ConfigError,
     SourceError,
 )
-from sources.http_kit.pacing import RateLimitPacer
+from sources.http_kit.pacing import RateLimitPacer, RetryPolicy
 from sources.http_kit.redact import install_log_redaction, one_line, redact, register_secret
-from sources.http_kit.retry import RetryPolicy
 
 __all__ = [
     "ApiClient",

@@ -2,7 +2,8 @@
 
 import logging
 import time
-from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, Iterator, List, Mapping, NoReturn, Optional, Tuple
 from urllib.parse import urlsplit
 
 import requests
@@ -10,13 +11,17 @@ from dlt.sources.helpers.rest_client.paginators import BasePaginator
 
 from sources.http_kit.auth import TokenAuth
 from sources.http_kit.errors import ApiError, ApiUnavailableError, AuthError
-from sources.http_kit.limits import HttpLimits, check_transport
-from sources.http_kit.pacing import RateLimitPacer
+from sources.http_kit.limits import (
+    MAX_REDIRECTS,
+    BodyTooLarge,
+    HttpLimits,
+    check_transport,
+    origin,
+    read_body,
+    redirect_target,
+)
+from sources.http_kit.pacing import TRAFFIC, RateLimitPacer, RetryPolicy, Waiter
 from sources.http_kit.redact import redact
-from sources.http_kit.retry import RetryPolicy
-from sources.http_kit.traffic import TRAFFIC
-from sources.http_kit.transport import MAX_REDIRECTS, BodyTooLarge, origin, read_body, redirect_target
-from sources.http_kit.waits import Waiter
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +63,8 @@ class ApiClient:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.limits = limits or HttpLimits()
+        #: what messages name: scheme, host, port and path, never a proxy URL's credentials
+        self.shown_url = _host(self.base_url)
         check_transport(self.base_url, self.limits, section)  # before any connection
         self.auth = auth
         self.pacer = pacer
@@ -67,6 +74,10 @@ class ApiClient:
         self.session = session or requests.Session()
         self.session.headers.setdefault("User-Agent", user_agent)
         self.session.headers["Accept"] = "application/json"
+        # `requests` reads proxies and CA bundles from the environment on every request (1 CPU-s per
+        # ~1,800): every request of a client goes to one origin, so they are merged once, here, as
+        # `Session.request` would (the session's own settings win; none read when `trust_env` is off)
+        self._send_options = self.session.merge_environment_settings(self.base_url, {}, True, None, None)
         self.requests_sent = 0
         self.retries = 0
         #: the HTTP status of the latest answer (callers that record outcomes want the final one)
@@ -86,143 +97,110 @@ class ApiClient:
         path: str,
         *,
         params: Optional[Mapping[str, Any]] = None,
-        data: Any = None,
-        files: Any = None,
-        json: Any = None,
-        headers: Optional[Dict[str, str]] = None,
         authenticate: bool = True,
         idempotent: bool = True,
+        **payload: Any,
     ) -> Tuple[Any, requests.Response]:
-        """The decoded body and the final response of one logical request (retries, renewal, pacing)."""
-        url = self.base_url + path
-        where = f"{method} {_host(self.base_url)}{path}"
-        request = {"method": method, "url": _host(self.base_url) + path}
-        auth = self.auth if authenticate else None
-        attempt, rate_waits, redirects, renewed = 0, 0, 0, False
-        while True:
-            attempt += 1
-            self.waiter.check_deadline(where)
-            if self.pacer is not None:
-                self.pacer.before_request(lambda seconds, why: self.waiter.wait(where, seconds, why))
-            try:
-                self.requests_sent += 1
-                TRAFFIC.add(requests=1)
-                response = self.session.request(
-                    method,
-                    url,
-                    params=params,
-                    data=data,
-                    files=files,
-                    json=json,
-                    headers=headers,
-                    auth=auth,
-                    timeout=self.timeout,
-                    allow_redirects=False,
-                    stream=True,
-                )
-                # read the body inside the try: a connection cut mid-body raises here
-                body = read_body(response, self.limits.max_response_bytes)
-            except BodyTooLarge as exc:
-                raise ApiError(
-                    f"{where}: the answer is larger than {self.limits.max_response_mb:g} MB"
-                    f" ({'declared ' if exc.declared else ''}{exc.size / 1048576:,.1f} MB read);"
-                    f" raise {self.waiter.section}.http.max_response_mb if it is expected",
-                    detail="answer too large",
-                    **request,
-                ) from None
-            except requests.exceptions.InvalidURL:
-                raise ApiError(f"{where}: invalid URL", **request) from None
-            except _TRANSIENT_ERRORS as exc:
-                if not idempotent and not isinstance(exc, requests.exceptions.ConnectTimeout):
-                    raise ApiUnavailableError(
-                        f"{where} failed ({_reason(exc)}); not retried because it is not idempotent",
-                        detail=_reason(exc),
-                        **request,
-                    ) from None
-                self._backoff(where, attempt, _reason(exc), request)
-                continue
-            except requests.RequestException as exc:
-                raise ApiError(f"{where} failed: {_reason(exc)}", **request) from None
-            if self.pacer is not None:
-                self.pacer.observe(response.headers)
-            status = self.last_status = response.status_code
-            # what an error carries; decoded only for an error (a 200's body is decoded once, below)
-            answer = {**request, "headers": response.headers, "body": None}
-            if status >= 400:
-                answer["body"] = _parsed(response, body)
+        """The decoded body and the final response of one logical request (retries, renewal, pacing).
 
-            target = redirect_target(response, url)
-            if target is not None:
-                url, params = self._redirect(where, method, url, target, redirects, status, answer), None
-                redirects += 1
-                attempt -= 1
-                continue
-            if status == 401 and auth is not None and not auth.renewable:
-                raise auth.rejected()
-            if status == 401 and auth is not None and not renewed:
-                logger.warning("%s: 401 Unauthorized, renewing the access token and retrying once", where)
-                auth.invalidate(_bearer(response.request.headers.get("Authorization")))
-                renewed = True
-                attempt -= 1
-                continue
-            if status == 401:
-                raise AuthError(
-                    f"{where}: the API answered 401 Unauthorized{' after renewing the token' if renewed else ''}"
-                )
-            if status == 429:
-                rate_waits += 1
-                if rate_waits > self.retry.max_rate_limit_waits:
-                    raise ApiUnavailableError(
-                        f"{where}: still rate limited (429) after {rate_waits - 1} waits",
-                        status,
-                        detail=f"still rate limited (429) after {rate_waits - 1} waits",
-                        **answer,
-                    )
-                wait = (
-                    self.pacer.wait_after_429(response.headers, self.retry.delay(rate_waits))
-                    if self.pacer is not None
-                    else self.retry.delay(rate_waits)
-                )
-                logger.warning("%s: 429 Too Many Requests, waiting %.2fs for the rate-limit reset", where, wait)
-                self.waiter.wait(where, wait, "429 Too Many Requests", logged=True)
-                attempt -= 1
-                continue
-            if status >= 500:
-                if not idempotent:
-                    raise ApiUnavailableError(
-                        f"{where}: HTTP {status}; not retried because it is not idempotent",
-                        status,
-                        detail=f"HTTP {status}",
-                        **answer,
-                    )
-                self._backoff(where, attempt, f"HTTP {status}", answer, status)
-                continue
-            if status >= 400:
-                if not authenticate:
-                    answer["body"] = None  # token endpoints may echo the submitted form
-                error = ApiError(f"{where}: HTTP {status}", status, **answer)
-                error.args = (redact(f"{where}: {error.describe()}"),)
-                raise error
-            if not body.strip():
-                return None, response
+        `payload` is what `requests` sends: `data`, `files`, `json`, `headers`. A request that is not
+        `idempotent` (an upload) is never sent twice once it may have reached the server.
+        """
+        auth = self.auth if authenticate else None
+        call = _Call(method, self.shown_url, path, self.base_url + path, params, idempotent, authenticate, auth)
+        while True:
             try:
-                return response.json(), response
-            except RecursionError:
-                raise ApiError(
-                    f"{method} {path}: the answer nests JSON too deeply to read (Python's recursion limit);"
-                    " the API sent a malformed record. Leave this resource out with --resources until it is fixed",
-                    status,
-                    **request,
+                response, body = self._send(call, payload)
+                self._check_status(call, response, body)
+                return self._decode(call, response, body), response
+            except _Again:
+                continue
+
+    def _send(self, call: "_Call", payload: Dict[str, Any]) -> Tuple[requests.Response, bytes]:
+        """One attempt on the wire, paced and within the deadline, its body read up to the cap."""
+        self.waiter.check_deadline(call.where)
+        if self.pacer is not None:
+            self.pacer.before_request(lambda seconds, why: self.waiter.wait(call.where, seconds, why))
+        self.requests_sent += 1
+        TRAFFIC.add(requests=1)
+        try:
+            request = requests.Request(call.method, call.url, params=call.params, auth=call.auth, **payload)
+            response = self.session.send(
+                self.session.prepare_request(request), timeout=self.timeout, allow_redirects=False, **self._send_options
+            )
+            # read the body inside the try: a connection cut mid-body raises here
+            body = read_body(response, self.limits.max_response_bytes)
+        except BodyTooLarge as exc:
+            raise ApiError(
+                f"{call.where}: the answer is larger than {self.limits.max_response_mb:g} MB"
+                f" ({'declared ' if exc.declared else ''}{exc.size / 1048576:,.1f} MB read);"
+                f" raise {self.waiter.section}.http.max_response_mb if it is expected",
+                detail="answer too large",
+                **call.request,
+            ) from None
+        except requests.exceptions.InvalidURL:
+            raise ApiError(f"{call.where}: invalid URL", **call.request) from None
+        except _TRANSIENT_ERRORS as exc:
+            # a connect timeout never reached the server: even an upload may go again
+            if not call.idempotent and not isinstance(exc, requests.exceptions.ConnectTimeout):
+                raise ApiUnavailableError(
+                    f"{call.where} failed ({_reason(exc)}); not retried because it is not idempotent",
+                    detail=_reason(exc),
+                    **call.request,
                 ) from None
-            except ValueError:
-                if not idempotent:
-                    raise ApiUnavailableError(
-                        f"{where}: invalid JSON body; not retried because it is not idempotent",
-                        status,
-                        detail="invalid JSON body",
-                        **request,
-                    ) from None
-                self._backoff(where, attempt, f"invalid JSON body ({len(body)} bytes)", request, status)
+            self._backoff(call, _reason(exc), call.request)
+        except requests.RequestException as exc:
+            raise ApiError(f"{call.where} failed: {_reason(exc)}", **call.request) from None
+        if self.pacer is not None:
+            self.pacer.observe(response.headers)
+        self.last_status = response.status_code
+        return response, body
+
+    def _check_status(self, call: "_Call", response: requests.Response, body: bytes) -> None:
+        """Raise for an answer that is not a success; `_Again` once a redirect, a renewed token,
+        a 429's wait or a 5xx's backoff calls for sending the request again."""
+        status = response.status_code
+        if status < 300:
+            return
+        # what an error carries (a 200's body is decoded once, in `_decode`)
+        answer = {**call.request, "headers": response.headers, "body": None}
+        if status >= 400:
+            answer["body"] = _parsed(response, body)
+        target = redirect_target(response, call.url)
+        if target is not None:
+            self._redirect(call, target, status, answer)
+        elif status == 401:
+            self._renew(call, response)
+        elif status == 429:
+            self._rate_limited(call, response, answer)
+        elif status >= 500:
+            if not call.idempotent:
+                raise call.not_repeated(f"HTTP {status}", status, answer)
+            self._backoff(call, f"HTTP {status}", answer, status)
+        elif status >= 400:
+            if not call.authenticate:
+                answer["body"] = None  # token endpoints may echo the submitted form
+            error = ApiError(f"{call.where}: HTTP {status}", status, **answer)
+            error.args = (redact(f"{call.where}: {error.describe()}"),)
+            raise error
+
+    def _decode(self, call: "_Call", response: requests.Response, body: bytes) -> Any:
+        """The body's JSON (None for an empty body); an invalid body is retried like a 5xx."""
+        if not body.strip():
+            return None
+        try:
+            return response.json()
+        except RecursionError:
+            raise ApiError(
+                f"{call.method} {call.path}: the answer nests JSON too deeply to read (Python's recursion limit);"
+                " the API sent a malformed record. Leave this resource out with --resources until it is fixed",
+                response.status_code,
+                **call.request,
+            ) from None
+        except ValueError:
+            if not call.idempotent:
+                raise call.not_repeated("invalid JSON body", response.status_code, call.request) from None
+            self._backoff(call, f"invalid JSON body ({len(body)} bytes)", call.request, response.status_code)
 
     def paginate(
         self,
@@ -248,43 +226,73 @@ class ApiClient:
                 return
             paginator.update_request(request)
 
-    def _backoff(
-        self, where: str, attempt: int, reason: str, answer: Dict[str, Any], status: Optional[int] = None
-    ) -> None:
-        if attempt >= self.retry.max_attempts:
+    def _backoff(self, call: "_Call", reason: str, answer: Dict[str, Any], status: Optional[int] = None) -> NoReturn:
+        """Wait before trying a transient failure again, or give up after the last attempt."""
+        call.failures += 1
+        if call.failures >= self.retry.max_attempts:
             raise ApiUnavailableError(
-                f"{where} failed after {attempt} attempts: {reason}",
+                f"{call.where} failed after {call.failures} attempts: {reason}",
                 status,
-                detail=f"failed after {attempt} attempts: {reason}",
+                detail=f"failed after {call.failures} attempts: {reason}",
                 **answer,
             )
-        delay = self.retry.delay(attempt)
+        delay = self.retry.delay(call.failures)
         self.retries += 1
         TRAFFIC.add(retries=1)
-        logger.warning("%s: %s; retry %d/%d in %.2fs", where, reason, attempt, self.retry.max_attempts - 1, delay)
-        self.waiter.wait(where, delay, f"backoff after {reason}", logged=True)
+        logger.warning(
+            "%s: %s; retry %d/%d in %.2fs", call.where, reason, call.failures, self.retry.max_attempts - 1, delay
+        )
+        self.waiter.wait(call.where, delay, f"backoff after {reason}", logged=True)
+        raise _Again
 
-    def _redirect(
-        self, where: str, method: str, url: str, target: str, followed: int, status: int, answer: Dict[str, Any]
-    ) -> str:
-        """Where to send the request again: only a GET, only within the same scheme, host and port."""
-        if method != "GET":
+    def _redirect(self, call: "_Call", target: str, status: int, answer: Dict[str, Any]) -> NoReturn:
+        """Send the request again to `target`: only a GET, only within the same scheme, host and port."""
+        if call.method != "GET":
             raise ApiError(
-                f"{where}: answered with a redirect to {origin(target)}; a {method} is never sent again elsewhere",
+                f"{call.where}: answered with a redirect to {origin(target)}; a {call.method} is never sent"
+                " again elsewhere",
                 status,
                 detail=f"redirect to {origin(target)} not followed",
                 **answer,
             )
-        if origin(target) != origin(url):
+        if origin(target) != origin(call.url):
             raise ApiError(
-                f"{where}: redirected to another host, {origin(target)}; not followed",
+                f"{call.where}: redirected to another host, {origin(target)}; not followed",
                 status,
                 detail=f"redirect to {origin(target)} not followed",
                 **answer,
             )
-        if followed >= MAX_REDIRECTS:
-            raise ApiError(f"{where}: more than {MAX_REDIRECTS} redirects", status, **answer)
-        return target
+        if call.redirects >= MAX_REDIRECTS:
+            raise ApiError(f"{call.where}: more than {MAX_REDIRECTS} redirects", status, **answer)
+        call.redirects += 1
+        call.url, call.params = target, None  # the target carries its own query
+        raise _Again
+
+    def _renew(self, call: "_Call", response: requests.Response) -> NoReturn:
+        """A 401: renew the token and try once more, unless the key cannot be renewed."""
+        auth = call.auth
+        if auth is not None and not auth.renewable:
+            raise auth.rejected()
+        if auth is None or call.renewed:
+            renewed = " after renewing the token" if call.renewed else ""
+            raise AuthError(f"{call.where}: the API answered 401 Unauthorized{renewed}")
+        logger.warning("%s: 401 Unauthorized, renewing the access token and retrying once", call.where)
+        auth.invalidate(_bearer(response.request.headers.get("Authorization")))
+        call.renewed = True
+        raise _Again
+
+    def _rate_limited(self, call: "_Call", response: requests.Response, answer: Dict[str, Any]) -> NoReturn:
+        """A 429: wait for the reset the server names (else back off), a bounded number of times."""
+        call.rate_waits += 1
+        if call.rate_waits > self.retry.max_rate_limit_waits:
+            waits = f"still rate limited (429) after {call.rate_waits - 1} waits"
+            raise ApiUnavailableError(f"{call.where}: {waits}", 429, detail=waits, **answer)
+        wait = self.retry.delay(call.rate_waits)
+        if self.pacer is not None:
+            wait = self.pacer.wait_after_429(response.headers, wait)
+        logger.warning("%s: 429 Too Many Requests, waiting %.2fs for the rate-limit reset", call.where, wait)
+        self.waiter.wait(call.where, wait, "429 Too Many Requests", logged=True)
+        raise _Again
 
     @property
     def waited_seconds(self) -> float:
@@ -301,6 +309,43 @@ class ApiClient:
 
     def close(self) -> None:
         self.session.close()
+
+
+class _Again(Exception):
+    """Send the request again: its cause (redirect, renewal, rate limit, backoff) has been handled."""
+
+
+@dataclass
+class _Call:
+    """One logical request while it is redirected, re-authenticated and retried."""
+
+    method: str
+    #: scheme, host and port of the API: what messages name (never a proxy URL's credentials)
+    host: str
+    path: str
+    url: str
+    params: Optional[Mapping[str, Any]]
+    idempotent: bool
+    authenticate: bool
+    auth: Optional[TokenAuth] = None
+    failures: int = 0
+    rate_waits: int = 0
+    redirects: int = 0
+    renewed: bool = False
+
+    @property
+    def where(self) -> str:
+        return f"{self.method} {self.host}{self.path}"
+
+    @property
+    def request(self) -> Dict[str, Any]:
+        """The request as an `ApiError` carries it: without its query."""
+        return {"method": self.method, "url": self.host + self.path}
+
+    def not_repeated(self, reason: str, status: Optional[int], answer: Dict[str, Any]) -> ApiUnavailableError:
+        return ApiUnavailableError(
+            f"{self.where}: {reason}; not retried because it is not idempotent", status, detail=reason, **answer
+        )
 
 
 class _Decoded:

@@ -1,5 +1,9 @@
-"""Client-side pacing from the server's rate-limit headers, so a run spends its budget without 429s."""
+"""When a request may go and how long a run waits: pacing from the server's rate-limit headers (so a
+run spends its budget without 429s), backoff for retries, and every wait capped, bounded by the run's
+deadline, logged when long and counted for the progress line."""
 
+import logging
+import random
 import threading
 import time
 from dataclasses import dataclass
@@ -7,13 +11,120 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Callable, Mapping, Optional
 
+from sources.http_kit.errors import ApiUnavailableError
+from sources.http_kit.limits import HttpLimits
+
+logger = logging.getLogger("sources.http_kit.client")
+
+#: waits at least this long are logged, one line each
+LOGGED_WAIT_SECONDS = 5.0
+
 
 @dataclass(frozen=True)
-class RateLimitHeaders:
-    """Names of the headers an API uses to announce its budget; `reset` is an epoch second."""
+class RetryPolicy:
+    """Capped exponential backoff with jitter for transient failures (5xx, resets, timeouts, bad bodies).
 
-    remaining: str = "X-Rate-Limit-Remaining"
-    reset: str = "X-Rate-Limit-Reset"
+    Rate-limit answers (429) are not counted here: the pacer waits for the reset the server names.
+    """
+
+    max_attempts: int = 6
+    backoff_base: float = 0.5
+    backoff_max: float = 30.0
+    max_rate_limit_waits: int = 20
+
+    def delay(self, attempt: int) -> float:
+        """Seconds to sleep after failed attempt number `attempt` (1-based)."""
+        ceiling = min(self.backoff_max, self.backoff_base * 2 ** (attempt - 1))
+        return ceiling * (0.5 + random.random() / 2)
+
+
+@dataclass(frozen=True)
+class Totals:
+    requests: int = 0
+    retries: int = 0
+    #: seconds slept for rate limits (pacing, 429) and backoff
+    waited_seconds: float = 0.0
+
+
+class Traffic:
+    """Process-wide totals, so a progress line shows requests and waits of every client of a run
+    (each account, each vendor) without holding on to the clients."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._totals = Totals()
+
+    def add(self, requests: int = 0, retries: int = 0, waited_seconds: float = 0.0) -> None:
+        with self._lock:
+            t = self._totals
+            self._totals = Totals(t.requests + requests, t.retries + retries, t.waited_seconds + waited_seconds)
+
+    def totals(self) -> Totals:
+        return self._totals
+
+
+#: every ApiClient of the process adds to this
+TRAFFIC = Traffic()
+
+
+class Waiter:
+    """Sleeps on behalf of a client. A wait longer than `max_wait_seconds`, or one that would pass the
+    run's deadline, ends the run with one line saying what the API asked for; nothing waits silently.
+
+    `sleep` and `clock` are injectable so no test waits in real time.
+    """
+
+    def __init__(
+        self,
+        limits: HttpLimits,
+        section: str,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.limits = limits
+        self.section = section
+        self.sleep = sleep
+        self._clock = clock
+        self._deadline: Optional[float] = clock() + limits.deadline_seconds if limits.deadline_seconds else None
+        #: seconds slept for rate limits and backoff (shown by the progress line)
+        self.waited_seconds = 0.0
+
+    def wait(self, where: str, seconds: float, why: str, *, logged: bool = False) -> None:
+        """Sleep `seconds`; `logged` when the caller has already said why in a line of its own."""
+        if seconds <= 0:
+            return
+        if seconds > self.limits.max_wait_seconds:
+            raise ApiUnavailableError(
+                f"{where}: the API asked to wait {_duration(seconds)} ({why}); the longest wait allowed is"
+                f" {_duration(self.limits.max_wait_seconds)} ({self.section}.http.max_wait_seconds)",
+                detail=f"asked to wait {_duration(seconds)} ({why})",
+            )
+        self.check_deadline(where, seconds)
+        if seconds >= LOGGED_WAIT_SECONDS and not logged:
+            logger.warning("%s: waiting %s: %s", where, _duration(seconds), why)
+        self.waited_seconds += seconds
+        TRAFFIC.add(waited_seconds=seconds)
+        self.sleep(seconds)
+
+    def check_deadline(self, where: str, upcoming: float = 0.0) -> None:
+        """Stop before a request or a wait that the run's deadline does not leave time for."""
+        if self._deadline is None:
+            return
+        if self._clock() + upcoming > self._deadline:
+            raise ApiUnavailableError(
+                f"{where}: the run's deadline of {_duration(self.limits.deadline_seconds or 0)}"
+                f" ({self.section}.http.deadline_seconds) leaves no time"
+                + (f" for a wait of {_duration(upcoming)}" if upcoming else " for another request"),
+                detail="deadline reached",
+            )
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.1f} s"
+    if seconds < 2 * 86400:
+        return f"{seconds / 60:,.0f} min"
+    return f"{seconds / 86400:,.0f} days"
 
 
 class RateLimitPacer:
@@ -24,15 +135,12 @@ class RateLimitPacer:
     when the budget is spent we sleep until the announced reset instead of provoking a 429.
     """
 
-    def __init__(
-        self,
-        headers: RateLimitHeaders = RateLimitHeaders(),
-        *,
-        reset_margin: float = 0.05,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        self.headers = headers
-        self.reset_margin = reset_margin
+    #: the headers that announce the budget; the reset is an epoch second
+    REMAINING, RESET = "X-Rate-Limit-Remaining", "X-Rate-Limit-Reset"
+    #: seconds past the announced reset before a request goes
+    reset_margin = 0.05
+
+    def __init__(self, *, clock: Callable[[], float] = time.time) -> None:
         self._clock = clock
         self._lock = threading.Lock()
         self._remaining: Optional[int] = None
@@ -64,8 +172,8 @@ class RateLimitPacer:
 
     def observe(self, response_headers: Mapping[str, str]) -> None:
         """Take the server's view of the budget from a response."""
-        remaining = _int_header(response_headers, self.headers.remaining)
-        reset = _int_header(response_headers, self.headers.reset)
+        remaining = _int_header(response_headers, self.REMAINING)
+        reset = _int_header(response_headers, self.RESET)
         if remaining is None or reset is None:
             return
         self._observe_clock(response_headers.get("Date"))
@@ -78,7 +186,7 @@ class RateLimitPacer:
 
     def wait_after_429(self, response_headers: Mapping[str, str], fallback: float) -> float:
         """Seconds until the announced reset, else the `Retry-After`; `fallback` when the server names neither."""
-        reset = _int_header(response_headers, self.headers.reset)
+        reset = _int_header(response_headers, self.RESET)
         self._observe_clock(response_headers.get("Date"))
         with self._lock:
             if reset is None:

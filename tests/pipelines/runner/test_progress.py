@@ -3,7 +3,7 @@
 import io
 
 from pipelines.runner.progress import SyncProgress
-from sources.http_kit.traffic import Totals
+from sources.http_kit.pacing import Totals
 
 
 class Clock:

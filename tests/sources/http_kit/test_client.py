@@ -5,7 +5,9 @@ import socket
 import time
 
 import pytest
+import requests
 
+from sandbox.hostile import HostileServer, json_answer
 from sandbox.wootric import generate_account
 from sources.http_kit import ApiClient, ApiError, ApiUnavailableError, RateLimitPacer, RetryPolicy, StaticBearerAuth
 
@@ -103,3 +105,19 @@ def test_a_client_clock_ahead_of_the_server_still_finishes_without_a_429_storm(s
     for _ in range(15):
         client.get("/v1/declines")
     assert server.stats()["rate_limited"] == 0, "the Date header corrects our clock"
+
+
+def test_proxies_come_from_the_environment_unless_the_session_does_not_trust_it(monkeypatch) -> None:
+    """The environment's settings are merged once per client, as `requests` would per request."""
+    for name in ("http_proxy", "HTTP_PROXY", "no_proxy", "NO_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    with (
+        HostileServer({"GET /x": lambda r: json_answer(200, {"via": "api"})}) as api,
+        HostileServer({"GET /x": lambda r: json_answer(200, {"via": "proxy"})}) as proxy,
+    ):
+        monkeypatch.setenv("HTTP_PROXY", proxy.url)
+        assert ApiClient(api.url).get("/x") == {"via": "proxy"}
+        untrusting = requests.Session()
+        untrusting.trust_env = False
+        assert ApiClient(api.url, session=untrusting).get("/x") == {"via": "api"}
+        assert [len(api.requests), len(proxy.requests)] == [1, 1]
