@@ -1,13 +1,8 @@
-"""What a tracker row is, and the API's rules checked before anything is sent.
-
-A row is (entity_type, entity_id, name, value). A bad row costs no request, its message names every
-problem at once, and it never stops the valid rows. Values are always sent as strings, whatever type the
-input column has (a table read with `--from-table` gives numbers, dates, ...). A field with a control
-character is refused by the reader (`reader.py`); a rejected row records its fields with them escaped.
-"""
+"""What a tracker row is: (entity_type, entity_id, name, value), checked against the API's rules before
+anything is sent. A bad row costs no request and its message names every problem at once."""
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from datetime import time as dtime
 from decimal import Decimal
@@ -62,9 +57,6 @@ class RowResult:
     http_status: Optional[int]
     message: Optional[str]
     at: datetime
-
-    def as_record(self) -> Dict[str, Any]:
-        return asdict(self)
 
 
 Checked = Union[TrackerRow, RowResult]
