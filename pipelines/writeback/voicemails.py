@@ -190,32 +190,22 @@ class VoicemailImporter:
             outcomes.append(outcome)
             if outcome is not None:
                 self._record(outcome)
-        report.stopped, report.aborted = sending.stopped, sending.aborted
-
-        settled_later = [index for index, _ in lost]
-        for round_ in (1, 2):
-            if not lost:
-                break
-            self.rule.resolve([self.entries[vm.key] for _, vm in lost])
-            again: List[Tuple[int, Voicemail]] = []
-            for index, vm in lost:
-                entry = self.entries[vm.key]
-                if entry.status == NOT_CREATED and round_ == 1 and report.stopped is None and report.aborted is None:
-                    try:
-                        outcomes[index] = self.post(vm)
-                    except AuthError as exc:
-                        report.aborted = exc
-                        outcomes[index] = self._outcome(vm, FAILED, one_line(str(exc)), 401)
-                    if outcomes[index] is None:
-                        again.append((index, vm))
-                    continue
-                outcomes[index] = self._settled_outcome(vm, entry)
-            lost = again
+        # lost answers: found among the reviews, or not created and sent once more (unless sending halted)
+        self.rule.resolve([self.entries[vm.key] for _, vm in lost])
+        again = []
         for index, vm in lost:
-            outcomes[index] = self._settled_outcome(vm, self.entries[vm.key])
-        for index in settled_later:
+            if self.entries[vm.key].status == NOT_CREATED and not sending.halted:
+                try:
+                    outcomes[index] = self.post(vm)
+                except AuthError as exc:
+                    sending.aborted = exc
+                    outcomes[index] = self._outcome(vm, FAILED, one_line(str(exc)), 401)
+                again += [] if outcomes[index] else [vm]
+        self.rule.resolve([self.entries[vm.key] for vm in again])
+        for index, vm in lost:
+            outcomes[index] = outcomes[index] or self._settled_outcome(vm, self.entries[vm.key])
             self._record(outcomes[index])  # type: ignore[arg-type]
-
+        report.stopped, report.aborted = sending.stopped, sending.aborted
         report.outcomes = [o for o in outcomes if o is not None]
         report.posts = self.posts
         return report
