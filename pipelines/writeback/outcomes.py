@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, get_args, get_type_hints
 
 import dlt
+from dlt.common.data_types.type_helpers import py_type_to_sc_type
 from dlt.common.pipeline import get_dlt_pipelines_dir
 
 from pipelines.runner.cli import EXIT_DESTINATION, EXIT_INCOMPLETE, FailureWithStatus, explain
@@ -35,12 +36,6 @@ KEY = ("run_id", "row_number")
 #: problems printed to stderr after a run; the results table holds them all
 SHOWN_PROBLEMS = 10
 Columns = Dict[str, Dict[str, Any]]
-_TYPES: Dict[Any, Dict[str, Any]] = {
-    str: {"data_type": "text"},
-    int: {"data_type": "bigint"},
-    bool: {"data_type": "bool"},
-    datetime: {"data_type": "timestamp", "timezone": True},
-}
 
 
 def columns_of(record: type) -> Columns:
@@ -49,7 +44,7 @@ def columns_of(record: type) -> Columns:
     hints: Columns = {}
     for name, hint in get_type_hints(record).items():
         args = [a for a in get_args(hint) if a is not type(None)]
-        hints[name] = {**_TYPES[args[0] if args else hint], "nullable": bool(args)}
+        hints[name] = {"data_type": py_type_to_sc_type(args[0] if args else hint), "nullable": bool(args)}
     return hints
 
 

@@ -6,7 +6,7 @@ import argparse
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 
 import dlt
 
@@ -89,21 +89,15 @@ def idempotency_key(name: str) -> str:
     return "feedback-connectors-tracker-" + hashlib.sha256(name.encode("utf-8")).hexdigest()[:40]
 
 
-def names_in_order(rows: Sequence[Checked]) -> List[str]:
-    """Tracker names the valid rows use, each once, in order of first use."""
-    return list(dict.fromkeys(r.name for r in rows if isinstance(r, TrackerRow)))
-
-
-@dataclass(frozen=True)
-class DefinitionPlan:
-    """How the valid rows' names compare with the company's catalog."""
+class DefinitionPlan(NamedTuple):
+    """The names the valid rows use (each once, in order of first use) that the catalog lacks, or has inactive."""
 
     to_create: List[str]
     inactive: List[str]
 
 
 def plan_definitions(rows: Sequence[Checked], definitions: Mapping[str, Mapping[str, Any]]) -> DefinitionPlan:
-    names = names_in_order(rows)
+    names = list(dict.fromkeys(r.name for r in rows if isinstance(r, TrackerRow)))
     return DefinitionPlan(
         to_create=[n for n in names if n not in definitions],
         inactive=[n for n in names if n in definitions and definitions[n].get("active") is False],
