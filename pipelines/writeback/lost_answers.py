@@ -89,9 +89,9 @@ class LostAnswerRule:
             if m.review is not None:
                 file = m.review.get("file") if isinstance(m.review.get("file"), dict) else {}
                 e.answer = dict(m.review)
-                e.review_id = _text(m.review.get("_id"))
-                e.file_url = _text(file.get("url"))
-                e.client_id = _text(m.review.get("clientId"))
+                e.review_id = text_or_none(m.review.get("_id"))
+                e.file_url = text_or_none(file.get("url"))
+                e.client_id = text_or_none(m.review.get("clientId"))
             self.book.save(e)
         return pending
 
@@ -280,5 +280,5 @@ def _qualification(review: Mapping[str, Any]) -> Optional[int]:
         return None
 
 
-def _text(value: Any) -> Optional[str]:
+def text_or_none(value: Any) -> Optional[str]:
     return value if isinstance(value, str) and value else None

@@ -13,7 +13,6 @@ from pipelines.writeback.reader import InputRow, printable
 from sources.woku.settings import OBJECT_ID, TRACKER_ENTITY_TYPES
 
 ASSIGNED, REJECTED, FAILED = "assigned", "rejected", "failed"
-STATUSES = (ASSIGNED, REJECTED, FAILED)
 #: the input columns, in the order of the CSV header
 COLUMNS = ("entity_type", "entity_id", "name", "value")
 MAX_NAME = 60

@@ -5,6 +5,7 @@ docs/writeback.md."""
 import argparse
 import hashlib
 import json
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 
@@ -19,7 +20,6 @@ from pipelines.writeback.tracker_rows import (
     COLUMNS,
     FAILED,
     REJECTED,
-    STATUSES,
     Checked,
     Clock,
     RowResult,
@@ -119,10 +119,7 @@ class WriteBackReport:
     aborted: Optional[SourceError] = None
 
     def counts(self) -> Dict[str, int]:
-        counts = dict.fromkeys(STATUSES, 0)
-        for result in self.results:
-            counts[result.status] += 1
-        return counts
+        return Counter(r.status for r in self.results)
 
 
 class TrackerWriteBack:

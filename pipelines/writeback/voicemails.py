@@ -11,6 +11,7 @@ import hashlib
 import logging
 import os
 import time
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
@@ -28,7 +29,7 @@ from pipelines.writeback.ledger import (
     SqlLedger,
     read_ledger,
 )
-from pipelines.writeback.lost_answers import DEFAULT_SKEW_SECONDS, LostAnswerRule
+from pipelines.writeback.lost_answers import DEFAULT_SKEW_SECONDS, LostAnswerRule, text_or_none
 from pipelines.writeback.outcomes import Sending, columns_of, finish, outcome_session, results_pipeline, summary_line
 from pipelines.writeback.voicemail_rows import Checked, Invalid, Voicemail, read_manifest
 from sources.http_kit import ApiError, AuthError, ConfigError, SourceError
@@ -87,10 +88,7 @@ class ImportReport:
     aborted: Optional[SourceError] = None
 
     def counts(self) -> Dict[str, int]:
-        counts: Dict[str, int] = {}
-        for o in self.outcomes:
-            counts[o.status] = counts.get(o.status, 0) + 1
-        return counts
+        return Counter(o.status for o in self.outcomes)
 
     def all_imported(self) -> bool:
         """Every row ended imported now or earlier (a duplicate counts as its first row)."""
@@ -104,20 +102,17 @@ class ImportReport:
 
 def submit(client: Any, vm: Voicemail, content: bytes, *, v1: bool, language: str) -> Any:
     """One multipart POST, never retried once it may have reached the server."""
-    fields: Dict[str, str] = {"qualification": str(vm.qualification)}
-    if vm.email:
-        fields["clientEmail"] = vm.email
-    if vm.phone:
-        fields["clientPhone"] = vm.phone
-    fields["anonymous"] = "true" if vm.anonymous else "false"
-    if v1:
-        path = V1_PATH.format(woku_id=vm.woku_id)
-        fields["language"] = language
-    else:
-        path = CLASSIC_PATH
-        fields = {"wokuId": vm.woku_id, **fields}
+    fields = {
+        "wokuId": None if v1 else vm.woku_id,
+        "qualification": str(vm.qualification),
+        "clientEmail": vm.email,
+        "clientPhone": vm.phone,
+        "anonymous": "true" if vm.anonymous else "false",
+        "language": language if v1 else None,
+    }
+    path = V1_PATH.format(woku_id=vm.woku_id) if v1 else CLASSIC_PATH
     files = {"file": (os.path.basename(vm.path), content, vm.mime)}
-    return client.post(path, data=fields, files=files, idempotent=False)
+    return client.post(path, data={k: v for k, v in fields.items() if v}, files=files, idempotent=False)
 
 
 # ------------------------------------------------------------------------------------------------ import
@@ -274,9 +269,9 @@ class VoicemailImporter:
             return None
         entry.status, entry.ended_at = ACCEPTED, self._clock()
         entry.answer = answer if isinstance(answer, dict) else {}
-        entry.client_id = _text(entry.answer.get("clientId"))
+        entry.client_id = text_or_none(entry.answer.get("clientId"))
         file = entry.answer.get("file") if isinstance(entry.answer.get("file"), dict) else {}
-        entry.file_url = _text(file.get("url"))
+        entry.file_url = text_or_none(file.get("url"))
         entry.message = None if entry.answer else "the API answered 2xx without a body"
         self.save(entry)
         return self._outcome(vm, ACCEPTED, None, 201, entry.attempts)
@@ -295,10 +290,6 @@ class VoicemailImporter:
         entry = self.entries.get(vm.key)
         attempts = attempts or (entry.attempts if entry else 0)
         return Outcome(vm.row, vm.file, vm.woku_id, vm.key, status, http_status, message, attempts)
-
-
-def _text(value: Any) -> Optional[str]:
-    return value if isinstance(value, str) and value else None
 
 
 # ----------------------------------------------------------------------------------------------- command
