@@ -122,7 +122,7 @@ WOKU = Vendor(
         "voicemails": Command(
             "import audio reviews from a manifest, each exactly once",
             _voicemail_options,
-            _lazy("pipelines.writeback.voicemail_command", "run_voicemails"),
+            _lazy("pipelines.writeback.voicemails", "run_voicemails"),
         ),
     },
 )

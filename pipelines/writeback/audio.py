@@ -1,18 +1,9 @@
-"""Is this file audio? The formats a voicemail may be, told by magic bytes first, then by reading the stream.
+"""Is this file audio? Magic bytes first, then the stream itself: a text file starting `ID3`, a HEIC photo
+(an `ftyp` box) or a video-only MP4 starts right and holds no audio. mutagen reads every format's stream
+but WebM and AMR, which are walked here: the EBML Tracks for an audio TrackEntry, and AMR's frames."""
 
-Magic bytes alone let anything through that starts right: a text file beginning with `ID3`, a photo whose
-`ftyp` box says HEIC, a video-only MP4 or Ogg Theora. So after the sniff, the container is read as far as
-it takes to find an audio stream: mutagen (https://mutagen.readthedocs.io) parses WAV (`fmt ` chunk with
-channels and a rate), MP3 (MPEG frames after the ID3 tag: 4 in a row, or a Xing/VBRI header; a "sketchy"
-sync is not enough), ADTS AAC (3 frames), Ogg (a Vorbis, Opus, FLAC or Speex stream), FLAC (STREAMINFO)
-and MP4/M4A (a sound track with a sample entry). mutagen reads neither WebM nor AMR; for those this module
-walks the container itself: the EBML header and the Segment's Tracks for an audio TrackEntry (TrackType 2),
-and AMR's frames (every frame header valid, up to the end of the file).
-"""
-
-import os
-from dataclasses import dataclass
-from typing import BinaryIO, Callable, Dict, Iterator, Optional, Tuple
+import functools
+from typing import Any, Callable, Dict, Iterator, NamedTuple, Optional, Tuple
 
 from mutagen.aac import AAC
 from mutagen.flac import FLAC
@@ -27,8 +18,7 @@ from mutagen.wave import WAVE
 from sources.http_kit.redact import one_line
 
 
-@dataclass(frozen=True)
-class AudioFormat:
+class AudioFormat(NamedTuple):
     name: str
     mime: str
 
@@ -45,18 +35,8 @@ FORMATS: Dict[str, AudioFormat] = {
 }
 #: file extension -> format; the content must carry that format's magic bytes and an audio stream
 AUDIO_EXTENSIONS: Dict[str, str] = {
-    ".wav": "wav",
-    ".wave": "wav",
-    ".mp3": "mp3",
-    ".aac": "aac",
-    ".ogg": "ogg",
-    ".oga": "ogg",
-    ".opus": "ogg",
-    ".flac": "flac",
-    ".webm": "webm",
-    ".weba": "webm",
-    ".m4a": "m4a",
-    ".amr": "amr",
+    **{f".{fmt}": fmt for fmt in FORMATS},
+    **{".wave": "wav", ".oga": "ogg", ".opus": "ogg", ".weba": "webm"},
 }
 
 
@@ -71,25 +51,17 @@ def sniff_audio(head: bytes) -> Optional[str]:
             return "aac"
         if head[1] & 0xE0 == 0xE0 and head[1] & 0x06:  # MPEG audio frame sync, layer I-III
             return "mp3"
-    if head[:4] == b"OggS":
-        return "ogg"
-    if head[:4] == b"fLaC":
-        return "flac"
-    if head[:4] == b"\x1aE\xdf\xa3":
-        return "webm"
+    magic = {b"OggS": "ogg", b"fLaC": "flac", b"\x1aE\xdf\xa3": "webm"}.get(head[:4])
+    if magic:
+        return magic
     if head[4:8] == b"ftyp":
         return "m4a"
-    if head[:6] == b"#!AMR\n":
-        return "amr"
-    return None
+    return "amr" if head[:6] == b"#!AMR\n" else None
 
 
 def stream_problem(path: str, fmt: str) -> Optional[str]:
-    """Why the file holds no `fmt` audio stream (one short line), or None when it does.
-
-    A parser reading untrusted bytes may fail in any way; every failure means the same thing here (no
-    audio found), and must not stop the other rows.
-    """
+    """Why the file holds no `fmt` audio stream (one short line), or None when it does. A parser of untrusted
+    bytes may fail in any way: every failure means "no audio", and must not stop the other rows."""
     try:
         return _CHECKS[fmt](path)
     except Exception as exc:  # noqa: BLE001 - any parse failure of an untrusted file is "not audio"
@@ -98,39 +70,34 @@ def stream_problem(path: str, fmt: str) -> Optional[str]:
         return f"no {FORMATS[fmt].name} audio stream could be read ({detail[:120]})"
 
 
-# ------------------------------------------------------------------------------------- through mutagen
-def _wav(path: str) -> Optional[str]:
-    info = WAVE(path).info
-    return None if info.channels and info.sample_rate else "its fmt chunk declares no channels or no sample rate"
+#: mutagen's readers per format, what a stream must declare, and what is missing when none does
+_MUTAGEN: Dict[str, Tuple[Tuple[Any, ...], Callable[[Any], Any], str]] = {
+    "wav": ((WAVE,), lambda i: i.channels and i.sample_rate, "its fmt chunk declares no channels or no sample rate"),
+    # one lucky sync after the ID3 tag is "sketchy": a run of frames, or a Xing/VBRI header, is not
+    "mp3": ((MP3,), lambda i: not i.sketchy, "no run of valid MPEG audio frames"),
+    "aac": ((AAC,), lambda i: i.sample_rate, "its ADTS frames declare no sample rate"),
+    "ogg": (
+        (OggVorbis, OggOpus, OggFLAC, OggSpeex),
+        lambda i: True,
+        "no Vorbis, Opus, FLAC or Speex stream in the Ogg container",
+    ),
+    "flac": ((FLAC,), lambda i: i.channels and i.sample_rate, "its STREAMINFO declares no channels or no sample rate"),
+    # without a sound track mutagen still answers (the movie's length), with no codec
+    "m4a": ((MP4,), lambda i: i.codec and i.channels, "no sound track in the MP4 container"),
+}
 
 
-def _mp3(path: str) -> Optional[str]:
-    return "no run of valid MPEG audio frames" if MP3(path).info.sketchy else None
-
-
-def _aac(path: str) -> Optional[str]:
-    return None if AAC(path).info.sample_rate else "its ADTS frames declare no sample rate"
-
-
-def _ogg(path: str) -> Optional[str]:
-    for kind in (OggVorbis, OggOpus, OggFLAC, OggSpeex):
+def _mutagen(fmt: str, path: str) -> Optional[str]:
+    readers, holds_audio, missing = _MUTAGEN[fmt]
+    for reader in readers:
         try:
-            kind(path)
-            return None
-        except Exception:  # noqa: BLE001 - the next codec may read it
+            info = reader(path).info
+        except Exception:  # noqa: BLE001 - the next codec may read it; a single reader's error is the reason
+            if len(readers) == 1:
+                raise
             continue
-    return "no Vorbis, Opus, FLAC or Speex stream in the Ogg container"
-
-
-def _flac(path: str) -> Optional[str]:
-    info = FLAC(path).info
-    return None if info.channels and info.sample_rate else "its STREAMINFO declares no channels or no sample rate"
-
-
-def _m4a(path: str) -> Optional[str]:
-    info = MP4(path).info
-    # without a sound track mutagen still answers (the movie's length from mvhd), with no codec
-    return None if info.codec and info.channels else "no sound track in the MP4 container"
+        return None if holds_audio(info) else missing
+    return missing
 
 
 # ------------------------------------------------------------------------------------------- WebM (EBML)
@@ -146,78 +113,55 @@ _EBML, _DOCTYPE, _SEGMENT, _TRACKS, _TRACK_ENTRY, _TRACK_TYPE, _CLUSTER = (
 _AUDIO_TRACK = 2
 
 
-def _vint(fh: BinaryIO, keep_marker: bool) -> Optional[Tuple[int, bool]]:
-    """An EBML variable-length integer: (value, all value bits set = unknown size), or None at the end."""
-    first = fh.read(1)
-    if not first:
-        return None
-    length = 9 - first[0].bit_length()
-    if length > 8:
+def _vint(data: bytes, pos: int) -> Tuple[int, int, int]:
+    """An EBML variable-length integer at `pos`: (value with its length marker, length, value without)."""
+    if pos >= len(data) or not data[pos]:
         raise ValueError("invalid EBML length")
-    rest = fh.read(length - 1)
-    if len(rest) != length - 1:
+    length = 9 - data[pos].bit_length()
+    if pos + length > len(data):
         raise ValueError("truncated EBML element")
-    value = int.from_bytes(first + rest, "big")
-    bare = value & ~(1 << (7 * length))
-    return (value if keep_marker else bare), bare == (1 << (7 * length)) - 1
+    value = int.from_bytes(data[pos : pos + length], "big")
+    return value, length, value & ~(1 << (7 * length))
 
 
-def _elements(fh: BinaryIO, end: int) -> Iterator[Tuple[int, int, Optional[int]]]:
-    """(id, payload start, payload end or None for an unknown size) of each element up to `end`."""
-    while fh.tell() < end:
-        ident = _vint(fh, keep_marker=True)
-        size = _vint(fh, keep_marker=False)
-        if ident is None or size is None:
-            return
-        start = fh.tell()
-        stop = None if size[1] else start + size[0]
-        if stop is not None and stop > end:
+def _elements(data: bytes, pos: int, end: int) -> Iterator[Tuple[int, int, int]]:
+    """(id, payload start, payload end) of each element from `pos` to `end`; an unknown size runs to `end`."""
+    while pos < end:
+        ident, length, _ = _vint(data, pos)
+        _, size_length, size = _vint(data, pos + length)
+        pos += length + size_length
+        stop = end if size == (1 << (7 * size_length)) - 1 else pos + size
+        if stop > end:
             raise ValueError("an EBML element runs past the end of the file")
-        yield ident[0], start, stop
-        if stop is None:
-            return
-        fh.seek(stop)
+        yield ident, pos, stop
+        pos = stop
 
 
 def _webm(path: str) -> Optional[str]:
-    end = os.path.getsize(path)
     with open(path, "rb") as fh:
-        top = _elements(fh, end)
-        ident, start, stop = next(top, (0, 0, None))
-        if ident != _EBML or stop is None:
-            return "no EBML header"
-        doctype = b""
-        for child, c_start, c_stop in _elements(fh, stop):
-            if child == _DOCTYPE and c_stop is not None:
-                fh.seek(c_start)
-                doctype = fh.read(c_stop - c_start).rstrip(b"\x00")
-        if doctype not in (b"webm", b"matroska"):
-            return f"its EBML DocType is {doctype.decode('latin-1')!r}, not webm"
-        fh.seek(stop)
-        for ident, start, stop in _elements(fh, end):
-            if ident == _SEGMENT:
-                return None if _segment_has_audio(fh, start, stop or end) else "no audio track in its Tracks"
+        data = fh.read()
+    top = _elements(data, 0, len(data))
+    ident, start, stop = next(top, (0, 0, 0))
+    if ident != _EBML:
+        return "no EBML header"
+    doctype = next((data[a:b].rstrip(b"\x00") for i, a, b in _elements(data, start, stop) if i == _DOCTYPE), b"")
+    if doctype not in (b"webm", b"matroska"):
+        return f"its EBML DocType is {doctype.decode('latin-1')!r}, not webm"
+    for ident, start, stop in top:
+        if ident == _SEGMENT:
+            return None if _has_audio_track(data, start, stop) else "no audio track in its Tracks"
     return "no Segment"
 
 
-def _segment_has_audio(fh: BinaryIO, start: int, end: int) -> bool:
-    fh.seek(start)
-    for ident, t_start, t_stop in _elements(fh, end):
+def _has_audio_track(data: bytes, start: int, end: int) -> bool:
+    for ident, t_start, t_stop in _elements(data, start, end):
         if ident == _CLUSTER:
             return False  # the Tracks come before the first Cluster
-        if ident != _TRACKS or t_stop is None:
-            continue
-        fh.seek(t_start)
-        for entry, e_start, e_stop in list(_elements(fh, t_stop)):
-            if entry != _TRACK_ENTRY or e_stop is None:
-                continue
-            fh.seek(e_start)
-            for field, f_start, f_stop in list(_elements(fh, e_stop)):
-                if field == _TRACK_TYPE and f_stop is not None:
-                    fh.seek(f_start)
-                    if int.from_bytes(fh.read(f_stop - f_start), "big") == _AUDIO_TRACK:
-                        return True
-        fh.seek(t_stop)
+        if ident == _TRACKS:
+            for entry, e_start, e_stop in _elements(data, t_start, t_stop):
+                kinds = (data[a:b] for i, a, b in _elements(data, e_start, e_stop) if i == _TRACK_TYPE)
+                if entry == _TRACK_ENTRY and _AUDIO_TRACK in (int.from_bytes(k, "big") for k in kinds):
+                    return True
     return False
 
 
@@ -243,12 +187,7 @@ def _amr(path: str) -> Optional[str]:
 
 
 _CHECKS: Dict[str, Callable[[str], Optional[str]]] = {
-    "wav": _wav,
-    "mp3": _mp3,
-    "aac": _aac,
-    "ogg": _ogg,
-    "flac": _flac,
-    "m4a": _m4a,
+    **{fmt: functools.partial(_mutagen, fmt) for fmt in _MUTAGEN},
     "webm": _webm,
     "amr": _amr,
 }

@@ -1,43 +1,22 @@
-"""The lost-answer rule: for a voicemail whose POST got no answer, did Woku create it?
-
-For a `pending` ledger entry (this run's, or one an earlier run left behind):
-- Wait until it has settled: `settle` seconds (the client's read timeout) after the POST failed, or after
-  it was sent when the run died. A server still working on it would otherwise create it after we looked.
-- Read the woku's reviews (GET /v1/wokus/{id}/reviews, newest first) back to `sent_at - skew`.
-- A candidate is a voice review of that woku with the row's qualification and anonymity (and, on the v1
-  route, language), created within [sent_at - skew, settled + skew], whose file url and id no other ledger
-  entry has claimed, and whose client fits:
-  * a non-anonymous row whose email has a clientId from an earlier accepted (or recovered) answer: that
-    clientId exactly. A match is `recovered`; the client is proven.
-  * otherwise (the email's first voicemail, or an anonymous row, whose client is new each time): any client
-    not known to be another email's. A match is `uncertain`: Woku very probably holds it, unprovably.
-- Lost entries that compete for the same reviews get one review each (maximum matching). If a group of
-  them has fewer reviews than entries, nobody can tell which were created: the whole group is `ambiguous`.
-- No candidate at all: it was not created -> `not_created`, and it may be sent again: once more in the same
-  run, else in the next (each send again saved `pending` first, each loss again checked).
-`recovered` and `uncertain` count as submitted and are never sent again; `ambiguous` is never sent again
-automatically and is reported on every run until someone decides (set the ledger row's status to
-`accepted`, or delete it to send again). A duplicate cannot be undone through the API (it has no review
-delete), a missing voicemail can still be sent once a person has checked: the rule errs towards not sending.
-It assumes the server finishes a request within `settle` of receiving it and that clocks agree within `skew`.
-"""
+"""The lost-answer rule: for a voicemail whose POST got no answer, did Woku create it? Wait until the POST
+has surely settled, read the woku's reviews back to its send time, and match the candidates (the rule and
+its assumptions: docs/writeback.md). It errs towards not sending: the API cannot delete a duplicate."""
 
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Set
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Set
 
 from pipelines.writeback.ledger import (
+    ACCEPTED,
     AMBIGUOUS,
     NOT_CREATED,
     PENDING,
     RECOVERED,
+    SUBMITTED,
     UNCERTAIN,
-    LedgerBook,
     LedgerEntry,
     Record,
-    known_clients,
-    review_identities,
 )
 from sources.http_kit import ApiError, AuthError
 from sources.http_kit.redact import one_line
@@ -51,12 +30,13 @@ DEFAULT_SKEW_SECONDS = 60.0
 
 
 class LostAnswerRule:
-    """Applies the rule (module docstring) to pending entries of a ledger, reading reviews through `client`."""
+    """Applies the rule to pending entries of `book` (its `entries`, and `save`), reading reviews through
+    `client`."""
 
     def __init__(
         self,
         client: Any,
-        book: LedgerBook,
+        book: Any,
         *,
         settle: float,
         skew: float = DEFAULT_SKEW_SECONDS,
@@ -94,9 +74,7 @@ class LostAnswerRule:
                     else:
                         e.message = f"answer lost; its woku's reviews could not be read ({one_line(exc.describe())})"
                     self.book.save(e)
-        claimed: Set[str] = set()
-        for e in self.book.entries.values():
-            claimed |= e.claims()
+        claimed = {i for e in self.book.entries.values() for i in claims(e)}
         matches = match_lost(
             readable,
             reviews,
@@ -111,9 +89,9 @@ class LostAnswerRule:
             if m.review is not None:
                 file = m.review.get("file") if isinstance(m.review.get("file"), dict) else {}
                 e.answer = dict(m.review)
-                e.review_id = _text(m.review.get("_id"))
-                e.file_url = _text(file.get("url"))
-                e.client_id = _text(m.review.get("clientId"))
+                e.review_id = text_or_none(m.review.get("_id"))
+                e.file_url = text_or_none(file.get("url"))
+                e.client_id = text_or_none(m.review.get("clientId"))
             self.book.save(e)
         return pending
 
@@ -146,7 +124,12 @@ def match_lost(
     settle: float,
     skew: float = DEFAULT_SKEW_SECONDS,
 ) -> Dict[str, Match]:
-    """The lost-answer rule (module docstring) for pending entries, given their wokus' reviews."""
+    """The rule for pending entries, given their wokus' reviews. A candidate is a voice review of the woku
+    with the row's qualification and anonymity (and v1 language), created within [sent - skew, settled +
+    skew], claimed by no other entry, from the row's known client (`recovered`) or, when its client is not
+    known, from no other known client (`uncertain`). Entries competing for the same reviews get one each
+    (maximum matching); a group with fewer reviews than entries is `ambiguous`; no candidate: `not_created`.
+    """
     known_ids = set(known.values())
     candidates: Dict[str, List[Record]] = {}
     proven: Dict[str, bool] = {}
@@ -197,6 +180,33 @@ def match_lost(
                 " created; not sent again (set status accepted, or delete the ledger row to send it)",
             )
     return result
+
+
+def _url_id(url: Optional[str]) -> Optional[str]:
+    return f"url:{url}" if url else None
+
+
+def _review_id(rid: Optional[str]) -> Optional[str]:
+    return f"id:{rid}" if rid else None
+
+
+def review_identities(review: Mapping[str, Any]) -> Set[str]:
+    file = review.get("file") if isinstance(review.get("file"), dict) else {}
+    return {i for i in (_url_id(file.get("url")), _review_id(review.get("_id"))) if i}
+
+
+def claims(entry: LedgerEntry) -> Set[str]:
+    """The review a submitted entry stands for, as identities no other entry may match."""
+    if entry.status not in SUBMITTED:
+        return set()
+    return {i for i in (_url_id(entry.file_url), _review_id(entry.review_id)) if i}
+
+
+def known_clients(entries: Iterable[LedgerEntry]) -> Dict[str, str]:
+    """client key (`email:...`) -> clientId, from answers that prove it (never from an uncertain match)."""
+    return {
+        e.client: e.client_id for e in entries if e.status in (ACCEPTED, RECOVERED) and not e.anonymous and e.client_id
+    }
 
 
 def _identity(review: Mapping[str, Any]) -> str:
@@ -270,5 +280,5 @@ def _qualification(review: Mapping[str, Any]) -> Optional[int]:
         return None
 
 
-def _text(value: Any) -> Optional[str]:
+def text_or_none(value: Any) -> Optional[str]:
     return value if isinstance(value, str) and value else None

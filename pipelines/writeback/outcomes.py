@@ -1,31 +1,165 @@
-"""What every write-back does around its sends, so no outcome is lost and no summary claims a load that failed.
+"""Every write-back's outcomes: checked before the first request, journaled as decided, loaded at the end.
 
-`outcome_session` (one implementation for `trackers` and `voicemails`), before the first request:
-1. takes the lock of the results pipeline `<pipeline-name>_<command>` (two runs would share its journal and
-   load packages; `pipelines/runner/lock.py`);
-2. checks the destination answers and can take the tables (`check_destination`), without creating anything;
-3. loads the pipeline's pending packages (an earlier run's outcomes whose load failed);
-4. loads the journal an earlier run left (killed, or its load failed), then removes it.
-Any of these failing ends the run with exit 5 and one line naming the cause: nothing was sent.
-During the run each outcome goes to the journal (`journal.py`) as it is decided; `load` at the end lands the
-journal's rows and removes the file. When that load fails the file stays, and the next run loads it first.
+The outcome table is loaded once, after the sends, by a dlt pipeline of its own (`<pipeline-name>_<command>`,
+so a `--full-refresh` sync cannot drop it). Between a send and that load, each outcome lives in a local
+JSON-lines journal, fsync'd before the next row goes out: it is what survives a destination that fails the
+load, or a process killed before it. The voicemail ledger (`ledger.py`) guards something else, a POST that
+must never be repeated, and is written in the destination itself. See docs/writeback.md.
 """
 
 import argparse
 import contextlib
+import json
+import logging
 import os
+import sys
+import uuid
 from dataclasses import dataclass
-from typing import Any, Dict, Iterator, Mapping, Sequence
+from datetime import datetime, timezone
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, get_args, get_type_hints
 
+import dlt
+from dlt.common.data_types.type_helpers import py_type_to_sc_type
 from dlt.common.pipeline import get_dlt_pipelines_dir
 
-from pipelines.runner.cli import EXIT_DESTINATION, FailureWithStatus, explain
+from pipelines.runner.cli import EXIT_DESTINATION, EXIT_INCOMPLETE, FailureWithStatus, explain
 from pipelines.runner.lock import pipeline_lock
-from pipelines.writeback.journal import KEY, Journal, journal_path, read_journal
-from pipelines.writeback.results import Table, column, load_tables, results_dir, results_pipeline
-from sources.http_kit import AuthError
+from pipelines.runner.sync import make_pipeline
+from pipelines.warehouse.destinations import LOADER_FILE_FORMAT
+from sources.http_kit import AuthError, SourceError
+from sources.http_kit.redact import one_line
+
+logger = logging.getLogger(__name__)
+
+#: the outcome tables' merge key: one row per input row per run
+KEY = ("run_id", "row_number")
+#: problems printed to stderr after a run; the results table holds them all
+SHOWN_PROBLEMS = 10
+Columns = Dict[str, Dict[str, Any]]
 
 
+def columns_of(record: type) -> Columns:
+    """dlt column hints of a dataclass whose instances are the rows, `Optional[...]` fields nullable: typed,
+    so a column that is NULL in every row of a load still lands."""
+    hints: Columns = {}
+    for name, hint in get_type_hints(record).items():
+        args = [a for a in get_args(hint) if a is not type(None)]
+        hints[name] = {"data_type": py_type_to_sc_type(args[0] if args else hint), "nullable": bool(args)}
+    return hints
+
+
+# ----------------------------------------------------------------------------------------------- journal
+class Journal:
+    """Appends outcomes to a JSON-lines file; `write` returns only once the line is on disk."""
+
+    def __init__(self, path: str, run_id: Optional[str] = None) -> None:
+        self.path = path
+        #: sortable by start time, unique across hosts sharing a dataset
+        self.run_id = run_id or f"{datetime.now(timezone.utc):%Y%m%dT%H%M%S%fZ}-{uuid.uuid4().hex[:8]}"
+        self.written = 0
+        folder = os.path.dirname(path) or "."
+        os.makedirs(folder, exist_ok=True)
+        existed = os.path.exists(path)
+        self._fd: Optional[int] = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        if not existed:  # the file's name is durable too
+            fd = os.open(folder, os.O_RDONLY)
+            os.fsync(fd)
+            os.close(fd)
+
+    def write(self, record: Mapping[str, Any]) -> None:
+        """Append one outcome (stamped with this run's id) and fsync it."""
+        assert self._fd is not None, f"journal {self.path} is closed"
+        line = json.dumps({**record, "run_id": self.run_id}, ensure_ascii=False, default=datetime.isoformat)
+        data = (line + "\n").encode("utf-8")
+        while data:
+            data = data[os.write(self._fd, data) :]
+        os.fsync(self._fd)
+        self.written += 1
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def remove(self) -> None:
+        self.close()
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(self.path)
+
+
+class JournalUnreadable(SourceError):
+    """A journal line that is not an outcome: its rows cannot be loaded, and a run that sent on would leave
+    them behind for good."""
+
+    def __init__(self, path: str, line: int, why: str) -> None:
+        super().__init__(
+            f"journal {path}: line {line} {why}; fix that line, or move it aside to go on without loading its"
+            " outcomes (it is kept as it is)"
+        )
+
+
+def read_journal(path: str, columns: Mapping[str, Mapping[str, Any]]) -> List[Dict[str, Any]]:
+    """The outcomes in the file (none when absent), the last line per key winning, timestamps decoded.
+
+    A last line without its line break was cut short by a crash before its fsync returned, so it was never
+    reported: skipped with a warning. Any other line that is not an outcome raises JournalUnreadable.
+    """
+    try:
+        with open(path, "rb") as fh:
+            lines = fh.read().split(b"\n")
+    except FileNotFoundError:
+        return []
+    rows: Dict[Tuple[Any, ...], Dict[str, Any]] = {}
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            record = _outcome(line, columns)
+        except ValueError as exc:
+            if number < len(lines):
+                raise JournalUnreadable(path, number, str(exc)) from None
+            logger.warning(
+                "journal %s: line %d was cut short by a run that ended while writing it; skipped",
+                path,
+                number,
+            )
+            continue
+        rows[tuple(record[k] for k in KEY)] = record
+    return list(rows.values())
+
+
+_JSON_TYPES = {"text": str, "bigint": int, "bool": bool}
+
+
+def _outcome(line: bytes, columns: Mapping[str, Mapping[str, Any]]) -> Dict[str, Any]:
+    """One journal line as a record of the table's columns, else ValueError saying why."""
+    try:
+        record = json.loads(line.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ValueError("is not UTF-8 text") from None
+    except json.JSONDecodeError:
+        raise ValueError("is not JSON") from None
+    if not isinstance(record, dict):
+        raise ValueError("is not a JSON object")
+    unknown = sorted(set(record) - set(columns))
+    if unknown:
+        raise ValueError(f"has fields no outcome has: {', '.join(unknown)[:100]}")
+    for name, hint in columns.items():
+        value, kind = record.get(name), hint["data_type"]
+        if value is None:
+            if name in KEY or not hint["nullable"]:
+                raise ValueError(f"lacks {name}")
+        elif kind == "timestamp":
+            try:
+                record[name] = datetime.fromisoformat(value)
+            except (TypeError, ValueError):
+                raise ValueError(f"has {name} {str(value)[:40]!r}, not a timestamp") from None
+        elif type(value) is not _JSON_TYPES[kind]:
+            raise ValueError(f"has {name} {str(value)[:40]!r}, not of the column's type ({kind})")
+    return record
+
+
+# ----------------------------------------------------------------------------------------------- session
 class NothingSent(FailureWithStatus):
     """The destination cannot take this run's outcomes: stop before the first request (exit 5)."""
 
@@ -33,21 +167,23 @@ class NothingSent(FailureWithStatus):
         super().__init__(f"{cause}; nothing was sent", EXIT_DESTINATION)
 
 
-@dataclass(frozen=True)
-class OutcomeTable:
-    """The table a command's outcomes land in: one row per input row per run, merged on (run_id, row_number)."""
+def results_dir(pipelines_dir: str, name: str, destination: str, dataset: str) -> str:
+    """The local folder of one results pipeline for one destination and dataset: what a run keeps for the
+    next (a pending package, a journal) must be loaded only into that dataset, and dlt loads a pipeline's
+    pending packages into whatever dataset the pipeline names now."""
+    return os.path.join(pipelines_dir, f"{name}.{destination}.{dataset}")
 
-    name: str
-    columns: Mapping[str, Mapping[str, Any]]
-    schema: str
 
-    @property
-    def all_columns(self) -> Dict[str, Mapping[str, Any]]:
-        # nullable: rows of runs before the journal have no run_id (NOT NULL cannot be added to them)
-        return {**self.columns, "run_id": column("text")}
+def results_journal(pipelines_dir: str, name: str, destination: str, dataset: str) -> str:
+    """A file beside the pipeline's working folder (dlt may wipe that folder when it restores state)."""
+    return os.path.join(results_dir(pipelines_dir, name, destination, dataset), f"{name}.journal.jsonl")
 
-    def table(self, rows: Sequence[Mapping[str, Any]]) -> Table:
-        return Table(self.name, rows, self.all_columns, "merge", primary_key=KEY)
+
+def results_pipeline(args: argparse.Namespace, command: str) -> Any:
+    """The user's destination and dataset, under the pipeline `<pipeline-name>_<command>`."""
+    name = f"{args.pipeline_name}_{command}"
+    where = results_dir(get_dlt_pipelines_dir(), name, args.destination, args.dataset_name)
+    return make_pipeline(argparse.Namespace(**{**vars(args), "pipeline_name": name}), pipelines_dir=where)
 
 
 @dataclass
@@ -56,16 +192,18 @@ class Outcomes:
 
     pipeline: Any
     destination: str
-    spec: OutcomeTable
+    table: str
+    #: the table's columns (run_id included) and its dlt schema, `woku_<command>`
+    columns: Columns
+    schema: str
     journal: Journal
 
     def record(self, record: Mapping[str, Any]) -> None:
         self.journal.write(record)
 
-    def load(self, extra: Sequence[Table] = ()) -> None:
-        """Land the journal's rows (and `extra` tables) in one load, then remove the journal."""
-        rows = read_journal(self.journal.path, self.spec.all_columns)
-        load_tables(self.pipeline, [*extra, self.spec.table(rows)], self.spec.schema, self.destination)
+    def load(self) -> None:
+        """Land the journal's rows, then remove the journal."""
+        load_rows(self.pipeline, self.destination, self.table, self.columns, self.schema, self.journal.path)
         self.journal.remove()
 
     @property
@@ -77,20 +215,39 @@ class Outcomes:
         )
 
 
+def load_rows(pipeline: Any, destination: str, table: str, columns: Columns, schema: str, path: str) -> int:
+    """Load pending packages, then the journal's rows, merged on KEY; the number of rows.
+
+    Pending packages first: dlt's `run` would load them instead of these rows, and say nothing.
+    """
+    if pipeline.has_pending_data:
+        pipeline.load()
+    rows = read_journal(path, columns)
+    if rows:
+        resource = dlt.resource(rows, name=table, write_disposition="merge", primary_key=KEY, columns=columns)
+        pipeline.run(resource, schema=dlt.Schema(schema), loader_file_format=LOADER_FILE_FORMAT.get(destination))
+    return len(rows)
+
+
 @contextlib.contextmanager
-def outcome_session(args: argparse.Namespace, command: str, spec: OutcomeTable) -> Iterator[Outcomes]:
-    """The results pipeline, locked and ready (module docstring), with this run's journal."""
-    pipelines_dir = get_dlt_pipelines_dir()
-    name = f"{args.pipeline_name}_{command}"
+def outcome_session(args: argparse.Namespace, command: str, table: str, columns: Columns) -> Iterator[Outcomes]:
+    """Before the first request: lock the results pipeline (two runs would share its journal), check the
+    destination, load pending packages and an earlier run's journal; any failure is NothingSent (exit 5).
+    Yields this run's outcomes, journaled until loaded."""
+    pipelines_dir, name = get_dlt_pipelines_dir(), f"{args.pipeline_name}_{command}"
+    columns = {**columns, "run_id": {"data_type": "text", "nullable": True}}  # DuckDB adds no NOT NULL column
     with pipeline_lock(pipelines_dir, name):
         pipeline = results_pipeline(args, command)
         path = results_journal(pipelines_dir, name, args.destination, args.dataset_name)
-        earlier = _prepare(pipeline, args.destination, spec, path)
+        with nothing_sent_on_failure("the results of an earlier run could not be loaded ({})"):
+            check_destination(pipeline, args.destination)
+            earlier = load_rows(pipeline, args.destination, table, columns, f"woku_{command}", path)
         if earlier:
-            print(f"loaded {earlier:,} outcomes an earlier run left in {path} into {args.dataset_name}.{spec.name}")
+            os.remove(path)
+            print(f"loaded {earlier:,} outcomes an earlier run left in {path} into {args.dataset_name}.{table}")
         journal = Journal(path)
         try:
-            yield Outcomes(pipeline, args.destination, spec, journal)
+            yield Outcomes(pipeline, args.destination, table, columns, f"woku_{command}", journal)
         except AuthError:
             journal.remove()  # a key refused before any answer: nothing was written, nothing to record
             raise
@@ -100,32 +257,8 @@ def outcome_session(args: argparse.Namespace, command: str, spec: OutcomeTable) 
                 journal.remove()
 
 
-def results_journal(pipelines_dir: str, name: str, destination: str, dataset: str) -> str:
-    """The journal of the results pipeline `name` for one destination and dataset (`results_dir`)."""
-    return journal_path(results_dir(pipelines_dir, name, destination, dataset), name)
-
-
-def _prepare(pipeline: Any, destination: str, spec: OutcomeTable, path: str) -> int:
-    """Steps 2-4 of the module docstring; the number of outcomes an earlier run's journal held."""
-    with nothing_sent_on_failure("the results of an earlier run could not be loaded ({})"):
-        check_destination(pipeline, destination)
-        if pipeline.has_pending_data:
-            pipeline.load()
-        rows = read_journal(path, spec.all_columns)
-        if rows:
-            load_tables(pipeline, [spec.table(rows)], spec.schema, destination)
-    if rows:
-        os.remove(path)
-    return len(rows)
-
-
 def check_destination(pipeline: Any, destination: str) -> None:
-    """The destination answers and this run can create its dataset and tables; nothing is created here.
-
-    DuckDB: the file's folder is writable, and an existing file opens for writing (not locked by another
-    process, not read-only). PostgreSQL: a connection, a session that is not read-only, and the right to
-    create the schema (absent) or tables in it. Others: a connection and a trivial statement.
-    """
+    """The destination answers and this run can create its dataset and tables; nothing is created here."""
     if destination == "duckdb":
         path = str(pipeline.destination_client().config.credentials.database)
         if not os.path.exists(path):
@@ -143,8 +276,7 @@ def check_destination(pipeline: Any, destination: str) -> None:
 
 @contextlib.contextmanager
 def nothing_sent_on_failure(message: str) -> Iterator[None]:
-    """An expected failure before the first request becomes NothingSent, its one line put into
-    `message` at `{}`; a bug stays a bug."""
+    """An expected failure before the first request becomes NothingSent (its line put into `message`)."""
     try:
         yield
     except NothingSent:
@@ -152,7 +284,7 @@ def nothing_sent_on_failure(message: str) -> Iterator[None]:
     except Exception as exc:
         explained = explain(exc)
         if explained is None:
-            raise
+            raise  # a bug: its traceback
         raise NothingSent(message.format(explained[0])) from exc
 
 
@@ -168,3 +300,79 @@ def _check_postgres(sql: Any) -> None:
         what = f"schema {sql.dataset_name}"
     if not allowed or not allowed[0][0]:
         raise NothingSent(f"destination failed: this PostgreSQL user may not create {what}")
+
+
+# ------------------------------------------------------------------------------------------------ sending
+@dataclass
+class Sending:
+    """When a write-back stops sending, the same for both commands: a key refused before any answer ends
+    the run at once; refused after one (revoked mid-run), or `limit` failures in a row (the API is down),
+    every later row is recorded `not sent: <why>`."""
+
+    limit: int
+    failures: int = 0
+    answered: bool = False
+    stopped: Optional[str] = None
+    aborted: Optional[SourceError] = None
+
+    @property
+    def halted(self) -> Optional[str]:
+        """The message of a row not sent, or None while rows are sent."""
+        why = self.stopped or (f"the API rejected the key: {self.aborted}" if self.aborted else None)
+        return one_line(f"not sent: {why}") if why else None
+
+    def revoked(self, exc: AuthError) -> str:
+        """The message of the row the key was refused on; `exc` is raised when nothing was answered yet."""
+        if not self.answered:
+            raise exc
+        self.aborted = exc
+        return one_line(str(exc))
+
+    def count(self, *, answered: bool, failed: bool, can_stop: bool = True) -> bool:
+        """One request's result (a failure counts, anything else resets the count): True when sending must
+        stop, and the caller says why in `stopped`."""
+        self.answered = self.answered or answered
+        self.failures = self.failures + 1 if failed else 0
+        return self.failures >= self.limit and can_stop
+
+
+def summary_line(head: str, notes: Sequence[str], stopped: Optional[str], tail: str) -> str:
+    """`<counts>; <notes>; stopped sending: <why>; <where the results are>`: one line per run."""
+    return "; ".join([head, *notes, *([f"stopped sending: {stopped}"] if stopped else []), tail])
+
+
+def show_problems(problems: Sequence[Tuple[int, str, Optional[str]]], table: str) -> None:
+    """The first (row, status, message) that were not written, on stderr: enough to see the pattern."""
+    for row, status, message in problems[:SHOWN_PROBLEMS]:
+        print(f"row {row}: {status}: {message}", file=sys.stderr)
+    if len(problems) > SHOWN_PROBLEMS:
+        print(f"... and {len(problems) - SHOWN_PROBLEMS:,} more, see {table}", file=sys.stderr)
+
+
+def finish(
+    *,
+    summary: Callable[[str], str],
+    load: Optional[Callable[[], None]],
+    tail: str,
+    not_loaded: str,
+    problems: Sequence[Tuple[int, str, Optional[str]]],
+    table: str,
+    aborted: Optional[SourceError],
+    complete: bool,
+) -> int:
+    """Load the outcomes, print the summary (its `tail` only once they landed) and the first problems, and
+    give the exit status. A failed load prints the summary ending in `not_loaded` on stderr and exits 5."""
+    if load is not None:
+        try:
+            load()
+        except Exception as exc:
+            explained = explain(exc)
+            print(summary(not_loaded), file=sys.stderr)
+            if explained is None:
+                raise  # a bug: its traceback
+            raise FailureWithStatus(explained[0], EXIT_DESTINATION) from exc
+    print(summary(tail))
+    show_problems(problems, table)
+    if aborted is not None:
+        raise aborted
+    return 0 if complete else EXIT_INCOMPLETE

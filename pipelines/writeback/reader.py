@@ -1,16 +1,6 @@
-"""One reader for write-back input: a UTF-8 CSV file or a table of the destination, as numbered rows.
-
-Both commands read the same way, so a user learns one set of messages: a missing file, a bad header, an
-encoding problem or a wrong field count reads the same for `--file` and `--manifest`. A file or header
-problem stops the run (ConfigError: nothing was sent); a bad row is kept with its problems, for the
-policy to reject and record.
-
-The CSV is read strictly: a quote that is never closed, or that closes and is followed by anything but a
-comma or the end of the line, refuses the file with the line where the quote opens. Read leniently, such a
-quote swallows the next lines into one value, which would be sent, and the rows in them never would.
-A field holding a control character (NUL, which PostgreSQL cannot store, and the others but tab and line
-breaks, which no value of ours holds) makes its row a row with a problem, from a file or a table alike.
-"""
+"""One reader for write-back input, a UTF-8 CSV file or a table of the destination, as numbered rows: a file
+or header problem stops the run (ConfigError), a bad row is kept with its problems for the command to reject
+and record. CSV quoting is strict: read leniently, a stray quote swallows the next lines into one value."""
 
 import csv
 import io

@@ -1,13 +1,8 @@
-"""What a tracker row is, and the API's rules checked before anything is sent.
-
-A row is (entity_type, entity_id, name, value). A bad row costs no request, its message names every
-problem at once, and it never stops the valid rows. Values are always sent as strings, whatever type the
-input column has (a table read with `--from-table` gives numbers, dates, ...). A field with a control
-character is refused by the reader (`reader.py`); a rejected row records its fields with them escaped.
-"""
+"""What a tracker row is: (entity_type, entity_id, name, value), checked against the API's rules before
+anything is sent. A bad row costs no request and its message names every problem at once."""
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from datetime import time as dtime
 from decimal import Decimal
@@ -18,7 +13,6 @@ from pipelines.writeback.reader import InputRow, printable
 from sources.woku.settings import OBJECT_ID, TRACKER_ENTITY_TYPES
 
 ASSIGNED, REJECTED, FAILED = "assigned", "rejected", "failed"
-STATUSES = (ASSIGNED, REJECTED, FAILED)
 #: the input columns, in the order of the CSV header
 COLUMNS = ("entity_type", "entity_id", "name", "value")
 MAX_NAME = 60
@@ -63,9 +57,6 @@ class RowResult:
     message: Optional[str]
     at: datetime
 
-    def as_record(self) -> Dict[str, Any]:
-        return asdict(self)
-
 
 Checked = Union[TrackerRow, RowResult]
 
@@ -107,71 +98,33 @@ def validate_row(
     or a spreadsheet is not a different entity. `name` and `value` are sent exactly as given; a blank
     one (spaces only) is rejected, as it cannot name a definition or identify a CRM record.
     """
-    found: List[str] = list(problems)
-    texts: Dict[str, Optional[str]] = {}
-    unreadable = set()
+    found, texts = list(problems), {}
     for column in COLUMNS:
         try:
             texts[column] = as_text(raw.get(column))
+            problem = _problem(column, texts[column])
         except ValueError as exc:
-            texts[column] = None
-            unreadable.add(column)
-            found.append(f"{column} is {exc}")
-    entity_type = None if "entity_type" in unreadable else _checked_entity_type(texts["entity_type"], found)
-    entity_id = None if "entity_id" in unreadable else _checked_entity_id(texts["entity_id"], found)
-    name = None if "name" in unreadable else _checked_length("name", texts["name"], MAX_NAME, found)
-    value = None if "value" in unreadable else _checked_length("value", texts["value"], MAX_VALUE, found)
+            problem = f"{column} is {exc}"
+        found += [problem] if problem else []
     if found:
-        return RowResult(
-            row_number,
-            _raw_text(raw.get("entity_type")),
-            _raw_text(raw.get("entity_id")),
-            _raw_text(raw.get("name")),
-            REJECTED,
-            None,
-            "; ".join(found),
-            clock(),
-        )
-    assert entity_type is not None and entity_id is not None and name is not None and value is not None
-    return TrackerRow(row_number, entity_type, entity_id, name, value)
+        fields = [_raw_text(raw.get(c)) for c in COLUMNS[:3]]
+        return RowResult(row_number, *fields, REJECTED, None, "; ".join(found), clock())
+    entity_type, entity_id, name, value = (texts[c] or "" for c in COLUMNS)
+    return TrackerRow(row_number, entity_type.strip().lower(), entity_id.strip(), name, value)
 
 
-def _checked_entity_type(text: Optional[str], found: List[str]) -> Optional[str]:
-    if text is None or not text.strip():
-        found.append("entity_type is missing")
-        return None
-    normal = text.strip().lower()
-    if normal not in TRACKER_ENTITY_TYPES:
-        found.append(f"entity_type {_show(text)} is not one of {', '.join(TRACKER_ENTITY_TYPES)}")
-        return None
-    return normal
-
-
-def _checked_entity_id(text: Optional[str], found: List[str]) -> Optional[str]:
-    if text is None or not text.strip():
-        found.append("entity_id is missing")
-        return None
-    normal = text.strip()
-    if not OBJECT_ID.fullmatch(normal):
-        found.append(f"entity_id {_show(text)} is not a 24-hex ObjectId")
-        return None
-    return normal
-
-
-def _checked_length(column: str, text: Optional[str], limit: int, found: List[str]) -> Optional[str]:
-    if text is None:
-        found.append(f"{column} is missing")
-        return None
-    if text == "":
-        found.append(f"{column} is empty")
-        return None
+def _problem(column: str, text: Optional[str]) -> Optional[str]:
+    """Why a column's text cannot be sent, or None."""
+    if text is None or (column in ("entity_type", "entity_id") and not text.strip()):
+        return f"{column} is missing"
+    if column == "entity_type" and text.strip().lower() not in TRACKER_ENTITY_TYPES:
+        return f"entity_type {_show(text)} is not one of {', '.join(TRACKER_ENTITY_TYPES)}"
+    if column == "entity_id" and not OBJECT_ID.fullmatch(text.strip()):
+        return f"entity_id {_show(text)} is not a 24-hex ObjectId"
     if not text.strip():
-        found.append(f"{column} is blank")
-        return None
-    if len(text) > limit:
-        found.append(f"{column} is {len(text)} characters (at most {limit})")
-        return None
-    return text
+        return f"{column} is {'empty' if text == '' else 'blank'}"
+    limit = {"name": MAX_NAME, "value": MAX_VALUE}.get(column)
+    return f"{column} is {len(text)} characters (at most {limit})" if limit and len(text) > limit else None
 
 
 def _show(text: str, limit: int = 40) -> str:

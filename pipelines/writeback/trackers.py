@@ -1,52 +1,25 @@
-"""`woku_pipeline.py trackers`: write external tracker values onto Woku's records, keeping each row's outcome.
-
-Input, exactly one of:
-- `--file F`: a UTF-8 CSV whose header names exactly entity_type, entity_id, name and value (any order);
-- `--from-table SCHEMA.TABLE`: those columns of a table or view in the destination (DuckDB or Postgres),
-  e.g. a join an analyst made against the CRM. Rows are read in the table's scan order (insertion order
-  for a table loaded once), so give it one row per (entity, name) when the order is not yours to set.
-
-The policy (what a row is: `tracker_rows.py`):
-- Assignment is an upsert on (entity, tracker name), so a retry is safe (`idempotent=True`). Rows go out
-  one at a time in input order, so when the input names the same (entity, name) twice, the last row
-  wins, as it would in a spreadsheet.
-- `--create-missing` lists the definitions once (inactive ones too: their names are taken) and creates
-  each absent name with an `X-Woku-Idempotency-Key` derived from the name: a retried or re-run create
-  replays the first answer instead of creating a second definition, and a 409 means the name exists.
-- Outcomes: `assigned`; `rejected` (invalid before sending, or a 4xx answer: retrying cannot help);
-  `failed` (no usable answer after the retries: 5xx, resets, timeouts; sending again later may work).
-
-Every input row ends in `<dataset>.tracker_writeback_results` (one row per input row per run, merged on
-`run_id` and `row_number`), loaded by the pipeline `<pipeline-name>_trackers` (schema `woku_trackers`).
-Each outcome is journaled on disk before the next row is sent, and nothing is sent before the destination
-is checked and an earlier run's outcomes are loaded (`outcomes.py`).
-`--dry-run` checks the rows and prints what would be sent, and, when an API key is configured, which
-definitions would be created (reading the catalog: GET only). It sends and writes nothing.
-
-Exit status: 0 when every row was assigned (or there were none); 6 when any row was rejected or failed,
-or, in a dry run, is invalid; 5 when the destination failed: before any row was sent, or, after sending,
-when the outcomes could not be loaded (they stay in the journal). Other errors use run_cli's codes.
-"""
+"""`woku_pipeline.py trackers`: write external tracker values onto Woku's records, one upsert per row in
+input order (so a repeated (entity, name) ends with its last value), each row's outcome kept. See
+docs/writeback.md."""
 
 import argparse
 import hashlib
 import json
-from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 
 import dlt
 
-from pipelines.writeback.engine import EXIT_INCOMPLETE, Sent, finish, send_rows, summary_line
-from pipelines.writeback.outcomes import OutcomeTable, outcome_session
+from pipelines.runner.cli import EXIT_INCOMPLETE
+from pipelines.writeback.outcomes import Sending, columns_of, finish, outcome_session, results_pipeline, summary_line
 from pipelines.writeback.reader import InputRow, read_table
 from pipelines.writeback.reader import read_csv as read_rows
-from pipelines.writeback.results import columns_of, results_pipeline
 from pipelines.writeback.tracker_rows import (
     ASSIGNED,
     COLUMNS,
     FAILED,
     REJECTED,
-    STATUSES,
     Checked,
     Clock,
     RowResult,
@@ -67,10 +40,6 @@ CREATED_DESCRIPTION = "Created by the feedback-connectors tracker write-back (--
 #: after this many rows in a row that got no answer, the API is down: the rest are not sent
 MAX_CONSECUTIVE_FAILURES = 10
 RESULTS_TABLE = "tracker_writeback_results"
-RESULTS_SCHEMA = "woku_trackers"
-#: the columns of RowResult, typed: a column that is NULL in every row of a load still exists
-RESULT_COLUMNS = columns_of(RowResult)
-OUTCOMES = OutcomeTable(RESULTS_TABLE, RESULT_COLUMNS, RESULTS_SCHEMA)
 
 
 def run_trackers(args: argparse.Namespace, make_client: Optional[Callable[[], WokuClient]] = None) -> int:
@@ -88,11 +57,11 @@ def run_trackers(args: argparse.Namespace, make_client: Optional[Callable[[], Wo
         return dry_run(rows, args.create_missing, source, make_client)
 
     # the destination is checked, and earlier outcomes loaded, before the first request
-    with outcome_session(args, "trackers", OUTCOMES) as outcomes:
+    with outcome_session(args, "trackers", RESULTS_TABLE, columns_of(RowResult)) as outcomes:
         client = make_client()
         try:
             report = TrackerWriteBack(client).run(
-                rows, create_missing=args.create_missing, record=lambda r: outcomes.record(r.as_record())
+                rows, create_missing=args.create_missing, record=lambda r: outcomes.record(asdict(r))
             )
         finally:
             client.close()
@@ -120,21 +89,15 @@ def idempotency_key(name: str) -> str:
     return "feedback-connectors-tracker-" + hashlib.sha256(name.encode("utf-8")).hexdigest()[:40]
 
 
-def names_in_order(rows: Sequence[Checked]) -> List[str]:
-    """Tracker names the valid rows use, each once, in order of first use."""
-    return list(dict.fromkeys(r.name for r in rows if isinstance(r, TrackerRow)))
-
-
-@dataclass(frozen=True)
-class DefinitionPlan:
-    """How the valid rows' names compare with the company's catalog."""
+class DefinitionPlan(NamedTuple):
+    """The names the valid rows use (each once, in order of first use) that the catalog lacks, or has inactive."""
 
     to_create: List[str]
     inactive: List[str]
 
 
 def plan_definitions(rows: Sequence[Checked], definitions: Mapping[str, Mapping[str, Any]]) -> DefinitionPlan:
-    names = names_in_order(rows)
+    names = list(dict.fromkeys(r.name for r in rows if isinstance(r, TrackerRow)))
     return DefinitionPlan(
         to_create=[n for n in names if n not in definitions],
         inactive=[n for n in names if n in definitions and definitions[n].get("active") is False],
@@ -156,14 +119,11 @@ class WriteBackReport:
     aborted: Optional[SourceError] = None
 
     def counts(self) -> Dict[str, int]:
-        counts = dict.fromkeys(STATUSES, 0)
-        for result in self.results:
-            counts[result.status] += 1
-        return counts
+        return Counter(r.status for r in self.results)
 
 
 class TrackerWriteBack:
-    """The tracker policy on the write-back engine: one upsert per checked row, through one WokuClient."""
+    """One upsert per checked row, through one WokuClient."""
 
     def __init__(
         self, client: WokuClient, *, clock: Clock = utc_now, max_consecutive_failures: int = MAX_CONSECUTIVE_FAILURES
@@ -171,7 +131,6 @@ class TrackerWriteBack:
         self.client = client
         self._clock = clock
         self.max_consecutive_failures = max_consecutive_failures
-        self._blocked: Dict[str, RowResult] = {}
 
     def definitions(self) -> Dict[str, Dict[str, Any]]:
         """The company's tracker definitions by name, inactive ones included."""
@@ -213,49 +172,42 @@ class TrackerWriteBack:
         rows: Sequence[Checked],
         *,
         create_missing: bool = False,
-        record: Optional[Callable[[RowResult], None]] = None,
+        record: Callable[[RowResult], None] = lambda _: None,
     ) -> WriteBackReport:
-        """Send every valid row in input order; invalid rows pass through as they are.
-
-        `record` gets each row's outcome as it is decided (the journal), before the next row is sent.
-        """
+        """Send every valid row in input order; invalid rows pass through as they are. `record` gets each
+        row's outcome as it is decided (the journal), before the next row is sent."""
         api = self.client.api
         sent_before, retries_before = api.requests_sent, api.retries
         report = WriteBackReport(results=[])
-        self._blocked = {}
+        blocked: Dict[str, RowResult] = {}
         if create_missing and any(isinstance(r, TrackerRow) for r in rows):
             plan = plan_definitions(rows, self.definitions())
-            report.created, self._blocked = self.create_definitions(plan.to_create)
+            report.created, blocked = self.create_definitions(plan.to_create)
         last = max((i for i, r in enumerate(rows) if isinstance(r, TrackerRow)), default=-1)
-        run = send_rows(
-            rows, self, max_consecutive_failures=self.max_consecutive_failures, last_to_send=last, on_outcome=record
-        )
-        report.results = [r for r in run.outcomes if r is not None]
-        report.stopped, report.aborted = run.stopped, run.aborted
+        sending = Sending(self.max_consecutive_failures)
+        for index, row in enumerate(rows):
+            if isinstance(row, RowResult):
+                result = row
+            elif sending.halted:
+                result = self._result(row, FAILED, None, sending.halted)
+            elif row.name in blocked:  # its definition could not be created: no request
+                why = blocked[row.name]
+                result = self._result(row, why.status, why.http_status, why.message)
+            else:
+                try:
+                    result = self.assign(row)
+                except AuthError as exc:
+                    result = self._result(row, FAILED, 401, sending.revoked(exc))
+                else:
+                    failed = result.status == FAILED
+                    # failures on the last row to send stop nothing: nothing is left to spare
+                    if sending.count(answered=not failed, failed=failed, can_stop=index < last):
+                        sending.stopped = f"the API failed {sending.failures} rows in a row (last: {result.message})"
+            report.results.append(result)
+            record(result)
+        report.stopped, report.aborted = sending.stopped, sending.aborted
         report.requests, report.retries = api.requests_sent - sent_before, api.retries - retries_before
         return report
-
-    # ---------------------------------------------------------------- the engine's policy
-    def settled(self, row: Checked) -> Optional[RowResult]:
-        return row if isinstance(row, RowResult) else None
-
-    def send(self, row: TrackerRow) -> Sent[RowResult]:
-        """One upsert, or the outcome of its definition that could not be created (no request)."""
-        if row.name in self._blocked:
-            template = self._blocked[row.name]
-            return Sent(self._result(row, template.status, template.http_status, template.message), failed=None)
-        result = self.assign(row)
-        return Sent(result, answered=result.status != FAILED, failed=result.status == FAILED)
-
-    def not_sent(self, row: TrackerRow, message: str, http_status: Optional[int] = None) -> RowResult:
-        return self._result(row, FAILED, http_status, message)
-
-    def key_revoked(self, row: TrackerRow, message: str) -> Sent[RowResult]:
-        return Sent(self._result(row, FAILED, 401, message), failed=True)
-
-    def stop_reason(self, failures: int, last: Sent[RowResult]) -> str:
-        message = last.outcome.message if last.outcome is not None else None
-        return f"the API failed {failures} rows in a row (last: {message})"
 
     def assign(self, row: TrackerRow) -> RowResult:
         """One upsert; AuthError propagates (every later row would fail the same way)."""

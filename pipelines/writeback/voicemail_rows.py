@@ -1,22 +1,6 @@
-"""What a voicemail row is: a manifest row checked against the API's rules and its audio file.
-
-Manifest rows (`file,wokuId,qualification,clientEmail,clientPhone,anonymous`; `file` relative to the manifest):
-- `wokuId` a 24-hex ObjectId (sent lower-cased); `qualification` an integer 1-5 written in digits ("4.5", "0"
-  and "6" fail); `anonymous` true, false or empty (= false), in any case; `clientEmail` required unless
-  `anonymous` is true, and shaped like an email (the API answers 400 otherwise).
-- `file` resolves (symlinks followed) inside the manifest's folder, unless `allow_outside` (the
-  `--allow-outside-files` option): a manifest from elsewhere must not make us upload `../../.ssh/id_rsa`.
-- `file` exists, holds 1 to MAX_AUDIO_BYTES bytes (25,000,000: the API's "25 MB" read as decimal megabytes,
-  so no file we send can get its 413 whichever way it counts), has an audio extension, starts with the
-  magic bytes of that same format (a text file named .wav, or an .mp3 that holds WAV, fails) AND holds an
-  audio stream of it (`audio.py`: a text file that starts with `ID3`, or a photo with an `ftyp` box, fails).
-  It is sent with that format's `audio/*` part type, which the API accepts without sniffing.
-- No field holds a control character (the reader's check; a NUL cannot even be stored on PostgreSQL).
-
-Ledger key: `wokuId:sha256(file):client`, client `email:<lower-cased email>` or `anonymous`. The email is
-mandatory unless the row is anonymous, and the API keeps no contact data on anonymous reviews, so a phone
-never decides who the client is. Two manifest rows with one key are one voicemail: the later is a duplicate.
-"""
+"""What a voicemail row is: a manifest row checked against the API's rules and its audio file (the rules:
+docs/writeback.md). Its ledger key is `wokuId:sha256(file):client`, client `email:<lower-cased email>` or
+`anonymous`: the API keeps no contact data on anonymous reviews, so a phone never decides the client."""
 
 import hashlib
 import os
@@ -34,14 +18,6 @@ MAX_AUDIO_BYTES = 25_000_000
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _DIGITS = re.compile(r"^[0-9]+$")
-
-
-def file_sha256(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 # ------------------------------------------------------------------------------------------- manifest
@@ -137,18 +113,14 @@ def validate_row(
     elif email is not None and not _EMAIL.fullmatch(email):
         found.append(f"clientEmail {_show(email)} is not an email address")
 
-    audio: Optional[Tuple[str, int, str, str]] = None
-    unsafe_name = control_problem("file", raw.get("file"))
-    if not text["file"]:
-        found.append("file is missing")
-    elif unsafe_name:  # the reader reports it; a NUL in a path would even stop the run
-        found.extend([] if unsafe_name in found else [unsafe_name])
-    elif _outside(base_dir, text["file"], found, allow_outside):
-        pass
-    else:
-        audio = _check_audio(os.path.join(base_dir, text["file"]), text["file"], found, max_bytes)
-
-    if found or audio is None:
+    audio: Union[str, Tuple[str, int, str, str]] = "file is missing"
+    if text["file"]:
+        # a control character is the reader's problem (already found); a NUL in a path would stop the run
+        unsafe = control_problem("file", raw.get("file"))
+        audio = unsafe or _check_file(base_dir, text["file"], max_bytes, allow_outside)
+    if isinstance(audio, str) and audio not in found:
+        found.append(audio)
+    if found or isinstance(audio, str):
         return Invalid(row, printable(text["file"]) or "", printable(woku_id) or None, "; ".join(found))
     path, size, mime, sha = audio
     return Voicemail(
@@ -156,61 +128,41 @@ def validate_row(
     )
 
 
-def _outside(base_dir: str, name: str, found: List[str], allow_outside: bool) -> bool:
-    """True (with the problem appended) when `name` resolves outside `base_dir`: `../`, absolute, a symlink."""
-    if allow_outside:
-        return False
+def _check_file(base_dir: str, name: str, max_bytes: int, allow_outside: bool) -> Union[str, Tuple[str, int, str, str]]:
+    """(path, size, mime, sha256) of an audio file inside `base_dir` (`../`, absolute or a symlink pointing
+    out are not, unless `allow_outside`), or its problem."""
+    path, shown = os.path.join(base_dir, name), f"file {_show(name)}"
     folder = os.path.realpath(base_dir)
-    target = os.path.realpath(os.path.join(base_dir, name))
-    if os.path.commonpath([folder, target]) == folder:
-        return False
-    found.append(
-        f"file {_show(name, 200)} resolves outside the manifest's folder {folder!r} (--allow-outside-files allows it)"
-    )
-    return True
-
-
-def _check_audio(path: str, name: str, found: List[str], max_bytes: int) -> Optional[Tuple[str, int, str, str]]:
-    """(path, size, mime, sha256) of an audio file, or None with the problem appended."""
+    if not allow_outside and os.path.commonpath([folder, os.path.realpath(path)]) != folder:
+        outside = f"resolves outside the manifest's folder {folder!r} (--allow-outside-files allows it)"
+        return f"file {_show(name, 200)} {outside}"
     if not os.path.exists(path):
-        found.append(f"file {_show(name)} does not exist")
-        return None
+        return f"{shown} does not exist"
     if not os.path.isfile(path):
-        found.append(f"file {_show(name)} is not a regular file")
-        return None
+        return f"{shown} is not a regular file"
     size = os.path.getsize(path)
     if size == 0:
-        found.append(f"file {_show(name)} is empty")
-        return None
+        return f"{shown} is empty"
     if size > max_bytes:
-        found.append(f"file {_show(name)} is {size:,} bytes; the limit is {max_bytes:,}")
-        return None
+        return f"{shown} is {size:,} bytes; the limit is {max_bytes:,}"
     ext = os.path.splitext(name)[1].lower()
     expected = AUDIO_EXTENSIONS.get(ext)
     if expected is None:
-        found.append(f"file {_show(name)} is not audio: extension {ext or '(none)'!r} is not one of {_extensions()}")
-        return None
+        return f"{shown} is not audio: extension {ext or '(none)'!r} is not one of {' '.join(sorted(AUDIO_EXTENSIONS))}"
     try:
         with open(path, "rb") as fh:
             head = fh.read(16)
-        sha = file_sha256(path)
+            fh.seek(0)
+            sha = hashlib.file_digest(fh, "sha256").hexdigest()
     except OSError as exc:
-        found.append(f"file {_show(name)} cannot be read: {exc.strerror or type(exc).__name__}")
-        return None
-    actual = sniff_audio(head)
+        return f"{shown} cannot be read: {exc.strerror or type(exc).__name__}"
+    actual, kind = sniff_audio(head), FORMATS[expected].name
     if actual != expected:
-        what = f"{FORMATS[actual].name} audio" if actual else "not audio"
-        found.append(f"file {_show(name)} is not {FORMATS[expected].name} audio (its content is {what})")
-        return None
+        return (
+            f"{shown} is not {kind} audio (its content is {f'{FORMATS[actual].name} audio' if actual else 'not audio'})"
+        )
     problem = stream_problem(path, expected)
-    if problem is not None:
-        found.append(f"file {_show(name)} is not {FORMATS[expected].name} audio: {problem}")
-        return None
-    return path, size, FORMATS[expected].mime, sha
-
-
-def _extensions() -> str:
-    return " ".join(sorted(AUDIO_EXTENSIONS))
+    return f"{shown} is not {kind} audio: {problem}" if problem else (path, size, FORMATS[expected].mime, sha)
 
 
 def _show(text: str, limit: int = 60) -> str:

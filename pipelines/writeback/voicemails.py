@@ -1,36 +1,22 @@
 """`woku_pipeline.py voicemails --manifest FILE`: import audio reviews into Woku, each voicemail at most once.
 
-The policy on the write-back engine: what a row is (`voicemail_rows.py`), how a send goes through the
-ledger (`ledger.py`: saved `pending` before the POST, which has no idempotency key and is never retried),
-and what a lost answer means (`lost_answers.py`: the row is looked for among the woku's reviews before
-any re-send). A row whose answer was lost and that was not created is sent once more in the same run.
-
-Tables, loaded once per run after the sends, by the pipeline `<pipeline-name>_voicemails` (schema
-`woku_voicemails`) into the same dataset (`voicemail_tables.py`):
-- `voicemails`, merged on `ledger_key`: the API's answer per submitted voicemail (for a recovered one, the
-  review found for it), with the ledger key, its parts, the manifest row and file, and the ledger status.
-- `voicemail_results`, merged on (`run_id`, `row_number`): one row per manifest row per run: status
-  accepted, recovered, uncertain, skipped (imported by an earlier run), duplicate, invalid, rejected, failed
-  or ambiguous, with the HTTP status and the reason. Each is journaled as it is decided (`outcomes.py`): a
-  run killed or whose load failed leaves them in the journal, and the next run loads them first.
-
-`--dry-run` checks the manifest, reads the ledger if it exists, and prints what each row would do; it sends
-nothing and writes nothing (it needs no API key).
-
-Exit status: 0 when every row is imported (accepted, recovered or uncertain, in this run or an earlier one; a
-duplicate row counts as its first row); 6 when any row is not (invalid, rejected, failed, ambiguous; in a dry
-run, invalid). Errors that stop the run use run_cli's codes: 1 another import holds the ledger (PostgreSQL),
-2 configuration or manifest, 3 API key rejected, 5 destination (e.g. the DuckDB file is locked by another run).
+Rows go out one at a time in manifest order, each through the ledger (`ledger.py`: saved `pending` before
+the POST, which is never retried). A lost answer is settled by the lost-answer rule (`lost_answers.py`)
+before any re-send; one found not created is sent once more in the same run. Each row's outcome lands in
+`voicemail_results` (`outcomes.py`); the API's answers are the view `voicemails`. See docs/writeback.md.
 """
 
+import argparse
 import hashlib
 import logging
 import os
 import time
-from dataclasses import dataclass, field
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
 from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
-from pipelines.writeback.engine import Sent, send_rows
+from pipelines.runner.cli import EXIT_INCOMPLETE
 from pipelines.writeback.ledger import (
     ACCEPTED,
     AMBIGUOUS,
@@ -39,19 +25,24 @@ from pipelines.writeback.ledger import (
     REJECTED,
     SUBMITTED,
     Ledger,
-    LedgerBook,
     LedgerEntry,
+    SqlLedger,
+    read_ledger,
 )
-from pipelines.writeback.lost_answers import DEFAULT_SKEW_SECONDS, LostAnswerRule
-from pipelines.writeback.voicemail_rows import Checked, Invalid, Voicemail
-from sources.http_kit import ApiError, AuthError, SourceError
+from pipelines.writeback.lost_answers import DEFAULT_SKEW_SECONDS, LostAnswerRule, text_or_none
+from pipelines.writeback.outcomes import Sending, columns_of, finish, outcome_session, results_pipeline, summary_line
+from pipelines.writeback.voicemail_rows import Checked, Invalid, Voicemail, read_manifest
+from sources.http_kit import ApiError, AuthError, ConfigError, SourceError
 from sources.http_kit.redact import one_line
+from sources.woku import woku_client
+from sources.woku.helpers.client import WokuClient
 
 logger = logging.getLogger(__name__)
 
 CLASSIC_PATH = "/wokus/create-voicemail"
 V1_PATH = "/v1/wokus/{woku_id}/voicemails"
 LANGUAGES = ("es", "en")
+RESULTS_TABLE = "voicemail_results"
 #: after this many lost answers in a row the API is down: the remaining rows are not sent
 MAX_CONSECUTIVE_LOST = 5
 # outcome statuses of a manifest row in one run, besides the ledger's
@@ -61,32 +52,29 @@ INVALID = "invalid"
 FAILED = "failed"
 #: outcomes that leave the row imported; anything else makes the run's exit status non-zero
 IMPORTED = (*SUBMITTED, SKIPPED)
-STATUS_ORDER = [
-    "accepted",
-    "recovered",
-    "uncertain",
-    "skipped",
-    "duplicate",
-    "invalid",
-    "rejected",
-    "failed",
-    "ambiguous",
-]
+STATUS_ORDER = [*SUBMITTED, SKIPPED, DUPLICATE, INVALID, REJECTED, FAILED, AMBIGUOUS]
 
 
-# ---------------------------------------------------------------------------------------------- outcomes
 @dataclass
 class Outcome:
     """What became of one manifest row in this run (a row of `voicemail_results`)."""
 
-    row: int
+    row_number: int
     file: str
     woku_id: Optional[str]
-    key: Optional[str]
+    ledger_key: Optional[str]
     status: str
     http_status: Optional[int] = None
     message: Optional[str] = None
     attempts: int = 0
+
+
+@dataclass
+class RunStamp:
+    """The columns of `voicemail_results` that say which run and manifest a row comes from."""
+
+    manifest: str
+    run_at: datetime
 
 
 @dataclass
@@ -100,16 +88,13 @@ class ImportReport:
     aborted: Optional[SourceError] = None
 
     def counts(self) -> Dict[str, int]:
-        counts: Dict[str, int] = {}
-        for o in self.outcomes:
-            counts[o.status] = counts.get(o.status, 0) + 1
-        return counts
+        return Counter(o.status for o in self.outcomes)
 
     def all_imported(self) -> bool:
         """Every row ended imported now or earlier (a duplicate counts as its first row)."""
-        by_key = {o.key: o for o in self.outcomes if o.key and o.status != DUPLICATE}
+        by_key = {o.ledger_key: o for o in self.outcomes if o.ledger_key and o.status != DUPLICATE}
         for o in self.outcomes:
-            first = by_key.get(o.key) if o.status == DUPLICATE else o
+            first = by_key.get(o.ledger_key) if o.status == DUPLICATE else o
             if first is None or first.status not in IMPORTED:
                 return False
         return True
@@ -117,26 +102,22 @@ class ImportReport:
 
 def submit(client: Any, vm: Voicemail, content: bytes, *, v1: bool, language: str) -> Any:
     """One multipart POST, never retried once it may have reached the server."""
-    fields: Dict[str, str] = {"qualification": str(vm.qualification)}
-    if vm.email:
-        fields["clientEmail"] = vm.email
-    if vm.phone:
-        fields["clientPhone"] = vm.phone
-    fields["anonymous"] = "true" if vm.anonymous else "false"
-    if v1:
-        path = V1_PATH.format(woku_id=vm.woku_id)
-        fields["language"] = language
-    else:
-        path = CLASSIC_PATH
-        fields = {"wokuId": vm.woku_id, **fields}
+    fields = {
+        "wokuId": None if v1 else vm.woku_id,
+        "qualification": str(vm.qualification),
+        "clientEmail": vm.email,
+        "clientPhone": vm.phone,
+        "anonymous": "true" if vm.anonymous else "false",
+        "language": language if v1 else None,
+    }
+    path = V1_PATH.format(woku_id=vm.woku_id) if v1 else CLASSIC_PATH
     files = {"file": (os.path.basename(vm.path), content, vm.mime)}
-    return client.post(path, data=fields, files=files, idempotent=False)
+    return client.post(path, data={k: v for k, v in fields.items() if v}, files=files, idempotent=False)
 
 
 # ------------------------------------------------------------------------------------------------ import
 class VoicemailImporter:
-    """The voicemail policy on the write-back engine: rows sent one at a time in manifest order, through the
-    ledger; lost answers settled by the lost-answer rule after the loop."""
+    """Sends the rows one at a time in manifest order through the ledger; settles lost answers after."""
 
     def __init__(
         self,
@@ -150,25 +131,26 @@ class VoicemailImporter:
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
         max_consecutive_lost: int = MAX_CONSECUTIVE_LOST,
-        record: Optional[Callable[[Outcome], None]] = None,
+        record: Callable[[Outcome], None] = lambda _: None,
     ) -> None:
         """`record` gets each row's outcome as it is decided (the journal); a lost answer's once it is settled."""
-        self.client, self._clock = client, clock
-        self._record = record or (lambda _: None)
+        self.client, self.ledger, self._clock, self._record = client, ledger, clock, record
         self.v1, self.language = v1, language
         self.max_consecutive_lost = max_consecutive_lost
-        self.book = LedgerBook(ledger, clock)
-        self.rule = LostAnswerRule(client, self.book, settle=settle, skew=skew, clock=clock, sleep=sleep)
+        self.rule = LostAnswerRule(client, self, settle=settle, skew=skew, clock=clock, sleep=sleep)
+        self.entries: Dict[str, LedgerEntry] = {}
         self.posts = 0
         self._first_row: Dict[str, Voicemail] = {}
         self._resolved_now: Set[str] = set()
 
-    @property
-    def entries(self) -> Dict[str, LedgerEntry]:
-        return self.book.entries
+    def save(self, entry: LedgerEntry) -> None:
+        """Write the entry through to the ledger (durable on return), stamped with our clock."""
+        entry.updated_at = self._clock()
+        self.ledger.save(entry)
+        self.entries[entry.key] = entry
 
     def run(self, items: Sequence[Checked]) -> ImportReport:
-        self.book.load()
+        self.entries = self.ledger.load()
         report = ImportReport(outcomes=[])
         earlier = [e for e in self.entries.values() if e.status == PENDING]
         self._first_row, self._resolved_now = {}, set()
@@ -181,44 +163,50 @@ class VoicemailImporter:
                 report.earlier[e.status] = report.earlier.get(e.status, 0) + 1
                 self._resolved_now.add(e.key)
 
-        run = send_rows(items, self, max_consecutive_failures=self.max_consecutive_lost, on_outcome=self._record)
-        outcomes, lost = run.outcomes, run.lost
-        settled_later = [index for index, _ in lost]
-        report.stopped, report.aborted = run.stopped, run.aborted
-        for round_ in (1, 2):
-            if not lost:
-                break
-            self.rule.resolve([self.entries[vm.key] for _, vm in lost])
-            again: List[Tuple[int, Voicemail]] = []
-            for index, vm in lost:
-                entry = self.entries[vm.key]
-                if entry.status == NOT_CREATED and round_ == 1 and report.stopped is None and report.aborted is None:
-                    try:
-                        outcome = self.post(vm)
-                    except AuthError as exc:
-                        report.aborted = exc
-                        outcome = self._outcome(vm, FAILED, one_line(str(exc)), 401)
-                    if outcome is None:
-                        again.append((index, vm))
-                        continue
-                    outcomes[index] = outcome
-                    continue
-                outcomes[index] = self._settled_outcome(vm, entry)
-            lost = again
+        sending = Sending(self.max_consecutive_lost)
+        outcomes: List[Optional[Outcome]] = []
+        lost: List[Tuple[int, Voicemail]] = []
+        for index, item in enumerate(items):
+            outcome = self.settled(item)
+            if outcome is None and sending.halted:
+                outcome = self._outcome(item, FAILED, sending.halted)
+            elif outcome is None:
+                assert isinstance(item, Voicemail)
+                try:
+                    outcome = self.post(item)
+                except AuthError as exc:
+                    outcome = self._outcome(item, FAILED, sending.revoked(exc), 401)
+                else:
+                    answered = outcome is not None and outcome.status in (ACCEPTED, REJECTED)
+                    if sending.count(answered=answered, failed=outcome is None):
+                        sending.stopped = f"{sending.failures} answers in a row were lost (the API looks unavailable)"
+                if outcome is None:
+                    lost.append((index, item))
+            outcomes.append(outcome)
+            if outcome is not None:
+                self._record(outcome)
+        # lost answers: found among the reviews, or not created and sent once more (unless sending halted)
+        self.rule.resolve([self.entries[vm.key] for _, vm in lost])
+        again = []
         for index, vm in lost:
-            outcomes[index] = self._settled_outcome(vm, self.entries[vm.key])
-        for index in settled_later:
-            settled = outcomes[index]
-            if settled is not None:
-                self._record(settled)
-
+            if self.entries[vm.key].status == NOT_CREATED and not sending.halted:
+                try:
+                    outcomes[index] = self.post(vm)
+                except AuthError as exc:
+                    sending.aborted = exc
+                    outcomes[index] = self._outcome(vm, FAILED, one_line(str(exc)), 401)
+                again += [] if outcomes[index] else [vm]
+        self.rule.resolve([self.entries[vm.key] for vm in again])
+        for index, vm in lost:
+            outcomes[index] = outcomes[index] or self._settled_outcome(vm, self.entries[vm.key])
+            self._record(outcomes[index])  # type: ignore[arg-type]
+        report.stopped, report.aborted = sending.stopped, sending.aborted
         report.outcomes = [o for o in outcomes if o is not None]
         report.posts = self.posts
         return report
 
-    # ---------------------------------------------------------------- the engine's policy
     def settled(self, item: Checked) -> Optional[Outcome]:
-        """Invalid, duplicate, or decided by the ledger: no POST."""
+        """The row's outcome without a POST (invalid, duplicate, decided by the ledger), or None to send it."""
         if isinstance(item, Invalid):
             return Outcome(item.row, item.file, item.woku_id, None, INVALID, None, item.reason)
         if item.key in self._first_row:
@@ -236,21 +224,6 @@ class VoicemailImporter:
             return self._outcome(item, status, f"not sent: {entry.message or 'unresolved earlier send'}")
         return None
 
-    def send(self, vm: Voicemail) -> Sent[Outcome]:
-        outcome = self.post(vm)
-        answered = outcome is not None and outcome.status in (ACCEPTED, REJECTED)
-        return Sent(outcome, answered=answered, failed=outcome is None)
-
-    def not_sent(self, vm: Voicemail, message: str, http_status: Optional[int] = None) -> Outcome:
-        return self._outcome(vm, FAILED, message, http_status)
-
-    def key_revoked(self, vm: Voicemail, message: str) -> Sent[Outcome]:
-        return Sent(self._outcome(vm, FAILED, message, 401), failed=False)
-
-    def stop_reason(self, failures: int, last: Sent[Outcome]) -> str:
-        return f"{failures} answers in a row were lost (the API looks unavailable)"
-
-    # ---------------------------------------------------------------- one send
     def post(self, vm: Voicemail) -> Optional[Outcome]:
         """POST one row: its Outcome, or None when the answer was lost (the entry stays pending)."""
         try:
@@ -270,14 +243,14 @@ class VoicemailImporter:
         entry.route = "v1" if self.v1 else "classic"
         entry.language = self.language if self.v1 else None
         entry.manifest_row, entry.manifest_file = vm.row, vm.file
-        self.book.save(entry)  # durable before the POST: a run that dies from here on leaves a trace
+        self.save(entry)  # durable before the POST: a run that dies from here on leaves a trace
         self.posts += 1
         try:
             answer = submit(self.client, vm, content, v1=self.v1, language=self.language)
         except AuthError:
             entry.status, entry.http_status, entry.ended_at = NOT_CREATED, 401, self._clock()
             entry.message = "the API rejected the key (401): not created"
-            self.book.save(entry)
+            self.save(entry)
             raise
         except ApiError as exc:
             entry.ended_at = self._clock()
@@ -285,25 +258,24 @@ class VoicemailImporter:
             if exc.status is not None and 400 <= exc.status < 500:
                 entry.status = REJECTED
                 entry.message = one_line(exc.describe())
-                self.book.save(entry)
+                self.save(entry)
                 return self._outcome(vm, REJECTED, entry.message, exc.status, entry.attempts)
             # a 5xx, a reset, a timeout, a bad body: the server may have created it
             entry.message = (
                 f"answer lost: {one_line(exc.describe())}; checked against the woku's reviews before any re-send"
             )
-            self.book.save(entry)
+            self.save(entry)
             logger.warning("row %d: %s", vm.row, entry.message)
             return None
         entry.status, entry.ended_at = ACCEPTED, self._clock()
         entry.answer = answer if isinstance(answer, dict) else {}
-        entry.client_id = _text(entry.answer.get("clientId"))
+        entry.client_id = text_or_none(entry.answer.get("clientId"))
         file = entry.answer.get("file") if isinstance(entry.answer.get("file"), dict) else {}
-        entry.file_url = _text(file.get("url"))
+        entry.file_url = text_or_none(file.get("url"))
         entry.message = None if entry.answer else "the API answered 2xx without a body"
-        self.book.save(entry)
+        self.save(entry)
         return self._outcome(vm, ACCEPTED, None, 201, entry.attempts)
 
-    # ---------------------------------------------------------------- helpers
     def _settled_outcome(self, vm: Voicemail, entry: LedgerEntry) -> Outcome:
         if entry.status in SUBMITTED or entry.status == AMBIGUOUS:
             return self._outcome(vm, entry.status, entry.message, entry.http_status, entry.attempts)
@@ -320,5 +292,101 @@ class VoicemailImporter:
         return Outcome(vm.row, vm.file, vm.woku_id, vm.key, status, http_status, message, attempts)
 
 
-def _text(value: Any) -> Optional[str]:
-    return value if isinstance(value, str) and value else None
+# ----------------------------------------------------------------------------------------------- command
+def run_voicemails(args: argparse.Namespace, make_client: Optional[Callable[[], WokuClient]] = None) -> int:
+    """The `voicemails` command; `make_client` defaults to the pipeline's configuration. Exit 0 when every row
+    is imported (now or earlier), 6 when not; 1 another import holds the ledger (PostgreSQL), 2 configuration
+    or manifest, 3 API key rejected, 5 destination."""
+    make_client = make_client or woku_client
+    if not args.manifest:
+        raise ConfigError("voicemails: --manifest FILE is required")
+    if args.destination not in ("duckdb", "postgres"):
+        raise ConfigError(
+            f"voicemails: the ledger needs row-by-row durable writes: --destination duckdb or postgres,"
+            f" not {args.destination!r}"
+        )
+    if args.v1 and args.language not in LANGUAGES:
+        raise ConfigError(f"--language {args.language!r}: the v1 route takes {' or '.join(LANGUAGES)}")
+    items = read_manifest(args.manifest, allow_outside=getattr(args, "allow_outside_files", False))
+    if args.dry_run:
+        return dry_run(read_ledger(results_pipeline(args, "voicemails"), args.destination), items, args)
+
+    stamp = asdict(RunStamp(args.manifest, datetime.now(timezone.utc)))
+    columns = {**columns_of(Outcome), **columns_of(RunStamp)}
+    # the destination is checked, and earlier outcomes loaded, before the first request
+    with outcome_session(args, "voicemails", RESULTS_TABLE, columns) as outcomes:
+        client = make_client()
+        try:
+            with outcomes.pipeline.sql_client() as sql:
+                ledger = SqlLedger(sql, args.destination)
+                ledger.open()
+                report = VoicemailImporter(
+                    client,
+                    ledger,
+                    v1=args.v1,
+                    language=args.language,
+                    settle=float(client.api.timeout[1]),
+                    record=lambda o: outcomes.record({**asdict(o), **stamp}),
+                ).run(items)
+        finally:
+            client.close()
+        return finish(
+            summary=lambda tail: summary(report, tail),
+            load=outcomes.load if report.outcomes else None,
+            tail=f"results in {args.dataset_name}.{RESULTS_TABLE}" if report.outcomes else "empty manifest",
+            not_loaded=f"{outcomes.kept} (the ledger has every voicemail's state)",
+            problems=[
+                (o.row_number, o.status, o.message) for o in report.outcomes if o.status not in (*IMPORTED, DUPLICATE)
+            ],
+            table=RESULTS_TABLE,
+            aborted=report.aborted,
+            complete=report.all_imported(),
+        )
+
+
+def summary(report: ImportReport, tail: str) -> str:
+    counts = report.counts()
+    shown = ", ".join(f"{n:,} {status}" for status, n in sorted(counts.items(), key=lambda x: STATUS_ORDER.index(x[0])))
+    head = f"voicemails: {len(report.outcomes):,} rows: {shown or 'none'} ({report.posts:,} POSTs)"
+    notes = []
+    if report.earlier:
+        decided = ", ".join(f"{n} {status}" for status, n in sorted(report.earlier.items()))
+        notes.append(f"unanswered sends of an earlier run: {decided}")
+    return summary_line(head, notes, report.stopped, tail)
+
+
+def dry_run(entries: Dict[str, LedgerEntry], items: Sequence[Checked], args: argparse.Namespace) -> int:
+    """Print what each row would do, given the ledger's `entries`; send nothing, write nothing."""
+    first: Dict[str, int] = {}
+    to_send = skipped = invalid = 0
+    for item in items:
+        if isinstance(item, Invalid):
+            invalid += 1
+            print(f"row {item.row}: invalid: {item.reason}")
+            continue
+        entry = entries.get(item.key)
+        if item.key in first:
+            print(f"row {item.row}: duplicate of row {first[item.key]}: not sent")
+            continue
+        first[item.key] = item.row
+        if entry is not None and entry.status in SUBMITTED:
+            skipped += 1
+            print(f"row {item.row}: skip: already {entry.status}")
+            continue
+        if entry is not None and entry.status == AMBIGUOUS:
+            print(f"row {item.row}: not sent: ambiguous in the ledger ({entry.message})")
+            continue
+        pending = entry is not None and entry.status == PENDING
+        note = " (after checking the woku's reviews for an unanswered earlier send)" if pending else ""
+        path = V1_PATH.format(woku_id=item.woku_id) if args.v1 else CLASSIC_PATH
+        to_send += 1
+        who = "anonymous" if item.anonymous else item.email
+        print(
+            f"row {item.row}: would POST {path}{note}: woku {item.woku_id}, qualification {item.qualification},"
+            f" {who}, {item.file} ({item.size:,} bytes, {item.mime})"
+        )
+    print(
+        f"voicemails (dry run) from {args.manifest}: {len(items):,} rows: {to_send:,} to send,"
+        f" {skipped:,} already imported, {invalid:,} invalid; nothing sent, nothing written"
+    )
+    return EXIT_INCOMPLETE if invalid else 0

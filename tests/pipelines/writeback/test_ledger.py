@@ -1,5 +1,6 @@
-"""The voicemail ledger: entries survive a round trip through the destination, saves are stamped and written
-through at once, and a dry run reads without creating anything."""
+"""The voicemail ledger: entries survive a round trip through the destination, submitted ones show in the
+`voicemails` view, saves are stamped and written through at once, and a dry run reads without creating
+anything."""
 
 from pathlib import Path
 from typing import Any, Iterator
@@ -7,18 +8,10 @@ from typing import Any, Iterator
 import dlt
 import pytest
 
-from pipelines.writeback.ledger import (
-    ACCEPTED,
-    PENDING,
-    UNCERTAIN,
-    LedgerBook,
-    LedgerEntry,
-    MemoryLedger,
-    SqlLedger,
-    known_clients,
-    read_ledger,
-)
-from tests.pipelines.writeback.voicemail_helpers import T0, entry
+from pipelines.writeback.ledger import ACCEPTED, PENDING, UNCERTAIN, LedgerEntry, SqlLedger, read_ledger
+from pipelines.writeback.lost_answers import claims, known_clients
+from pipelines.writeback.voicemails import VoicemailImporter
+from tests.pipelines.writeback.voicemail_helpers import T0, MemoryLedger, entry
 
 
 def duckdb_pipeline(tmp_path: Path) -> Any:
@@ -54,10 +47,13 @@ def test_an_entry_survives_the_round_trip(pipeline: Any) -> None:
     with pipeline.sql_client() as sql:
         ledger = SqlLedger(sql, "duckdb")
         ledger.open()
-        assert ledger.load() == {} and ledger.landed_keys() == set()
+        assert ledger.load() == {}
         ledger.save(entry("k1"))
+        assert sql.execute_sql("SELECT count(*) FROM woku.voicemails") == [(0,)]  # pending: not submitted
         ledger.save(accepted)  # an upsert on the key: the latest state wins
         assert ledger.load() == {"k1": accepted}
+        (row,) = sql.execute_sql("SELECT ledger_key, qualification_id, client_id, file_url FROM woku.voicemails")
+        assert row == ("k1", "q1", "c-1", "https://files/r1")
 
 
 def test_a_dry_run_reads_no_ledger_into_existence(tmp_path: Path) -> None:
@@ -71,10 +67,11 @@ def test_a_dry_run_reads_no_ledger_into_existence(tmp_path: Path) -> None:
     assert list(read_ledger(pipeline, "duckdb")) == ["k2"]
 
 
-def test_the_book_stamps_each_save_and_writes_it_through() -> None:
+def test_each_save_is_stamped_and_written_through() -> None:
     ledger = MemoryLedger([entry("k1")])
-    book = LedgerBook(ledger, clock=lambda: T0 + 9)
-    loaded = book.load()["k1"]
+    book = VoicemailImporter(None, ledger, clock=lambda: T0 + 9)
+    book.entries = ledger.load()
+    loaded = book.entries["k1"]
     loaded.status = ACCEPTED
     book.save(loaded)
     assert ledger.saves[-1].status == ACCEPTED and ledger.saves[-1].updated_at == T0 + 9
@@ -88,7 +85,7 @@ def test_only_proven_answers_make_a_client_known_and_only_submitted_entries_clai
         entry("c", status=PENDING, review_id="r3"),
     ]
     assert known_clients(entries) == {"email:ana@example.com": "c-ana"}
-    assert [sorted(e.claims()) for e in entries] == [["id:r1"], ["url:https://f/2"], []]
+    assert [sorted(claims(e)) for e in entries] == [["id:r1"], ["url:https://f/2"], []]
 
 
 def test_settled_counts_from_the_end_of_the_post_else_from_its_start() -> None:

@@ -15,12 +15,11 @@ from pipelines.writeback.ledger import (
     RECOVERED,
     REJECTED,
     UNCERTAIN,
-    MemoryLedger,
 )
 from pipelines.writeback.voicemail_rows import validate_row
 from pipelines.writeback.voicemails import CLASSIC_PATH, DUPLICATE, FAILED, INVALID, SKIPPED, VoicemailImporter
 from sources.http_kit import ApiError, ApiUnavailableError, AuthError
-from tests.pipelines.writeback.voicemail_helpers import SETTLE, T0, WOKU, entry, review, wav
+from tests.pipelines.writeback.voicemail_helpers import SETTLE, T0, WOKU, MemoryLedger, entry, review, wav
 from tests.support.clock import FakeClock
 
 

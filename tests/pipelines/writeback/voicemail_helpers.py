@@ -1,8 +1,9 @@
 """Shared by the voicemail tests: audio, ledger entries and reviews as the API shapes them."""
 
 import struct
+from dataclasses import replace
 from datetime import datetime, timezone
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Iterable, List, Optional
 
 from pipelines.writeback.ledger import PENDING, LedgerEntry
 
@@ -49,3 +50,18 @@ def review(rid: str, at: float, *, client: str = "c-ana", qualification: int = 4
         "createdAt": created,
         **kw,
     }
+
+
+class MemoryLedger:
+    """A ledger in a dict, keeping its own copies, and every save in order."""
+
+    def __init__(self, entries: Iterable[LedgerEntry] = ()) -> None:
+        self.entries: Dict[str, LedgerEntry] = {e.key: replace(e) for e in entries}
+        self.saves: List[LedgerEntry] = []
+
+    def load(self) -> Dict[str, LedgerEntry]:
+        return {k: replace(e) for k, e in self.entries.items()}
+
+    def save(self, entry: LedgerEntry) -> None:
+        self.entries[entry.key] = replace(entry)
+        self.saves.append(replace(entry))
