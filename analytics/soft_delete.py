@@ -1,8 +1,8 @@
 """Rows `verify --repair` found gone from the API keep their place with `deleted_at` set; the
 analyst views leave them out.
 
-The column appears on a table the first time a row of it is marked, so the views filter on it
-only where it exists (they are recreated after every load and after a repair).
+Every table `verify` checks has the column from its first load (a schema hint of the sync); the views
+filter on it where a table has it.
 """
 
 from typing import Any, Collection, Set
