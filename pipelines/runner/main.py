@@ -1,6 +1,7 @@
 """The command line every vendor's entry script hands to: parse, dispatch, print, exit."""
 
 import argparse
+import gc
 import logging
 from typing import List, Optional
 
@@ -19,6 +20,9 @@ from pipelines.warehouse.views import views_not_built, where_views_are
 
 
 def main(vendor: Vendor, argv: Optional[List[str]] = None) -> int:
+    # what the imports built lives as long as the process: keep the garbage collector from walking it
+    # again on every collection the run's pages and rows set off (W1: about 0.5 CPU-s)
+    gc.freeze()
     args = parse_args(vendor, argv)
     install_log_filters(vendor)
     return run_cli(lambda: dispatch(vendor, args))
