@@ -22,6 +22,7 @@ STREAMS = {"end_users": "updated", "responses": "created", "declines": "created"
 def main() -> None:
     url = os.environ["SANDBOX_URL"]
     session = requests.Session()
+    session.trust_env = False  # loopback: no proxy settings re-read from the environment per request
     grant = {"grant_type": "client_credentials", "client_id": "sandbox-client", "client_secret": "sandbox-secret"}
     token = session.post(f"{url}/oauth/token", data=grant).json()["access_token"]
     session.headers["Authorization"] = f"Bearer {token}"
