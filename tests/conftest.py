@@ -17,13 +17,13 @@ from tests.support.warehouse import PG_DSN, drop_postgres_dataset, read_duckdb, 
 
 ROOT = Path(__file__).resolve().parents[1]
 netguard.install()  # this process too: loopback only
+_CONFIG_PREFIXES = ("SOURCES__", "DESTINATION__", "NORMALIZE__", "LOAD__", "EXTRACT__", "DATA_WRITER__", "RUNTIME__")
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     """`-n auto`: two workers per core. An end-to-end test spends much of its time waiting (on its CLI
     subprocess's I/O, a held sandbox answer, a backoff); a second worker per core uses that time."""
     return 2 * (os.cpu_count() or 1)
-_CONFIG_PREFIXES = ("SOURCES__", "DESTINATION__", "NORMALIZE__", "LOAD__", "EXTRACT__", "DATA_WRITER__", "RUNTIME__")
 
 
 @pytest.fixture

@@ -93,9 +93,9 @@ def test_history_costs_no_request_and_is_opt_in(workdir: Path, start_sandbox) ->
     )
     assert with_history["/v1/responses"] == without["/v1/responses"]
     assert "/v1/end_users" not in with_history and "/v1/declines" not in with_history  # only what was named
+
+
 @only_on("duckdb", "woku_warehouse")
-
-
 def test_woku_edits_are_versions_and_rereads_are_not(workdir: Path, woku_warehouse, start_woku) -> None:
     """The look-back re-reads a week of responses on every run: unchanged ones keep one version."""
     company = generate_company(seed=43, nps_responses=300, reviews=20, form_responses=20)
@@ -129,9 +129,9 @@ def test_woku_edits_are_versions_and_rereads_are_not(workdir: Path, woku_warehou
             current[rid]["score"],
             current[rid].get("textnote__description"),
         )
+
+
 @only_on("postgres")
-
-
 def test_verify_repair_writes_history_as_a_sync_would(workdir: Path, warehouse, start_sandbox) -> None:
     """Issue 19: responses edited outside the look-back window and repaired by `verify --repair` get a
     new current version in `responses_history`, and the others keep their one version."""

@@ -142,9 +142,9 @@ def pipeline_state(warehouse: Any, workdir: Path, pipeline: str) -> List[Tuple[A
         f"SELECT version, engine_version, state FROM {{ds}}._dlt_pipeline_state WHERE pipeline_name = '{pipeline}'"
         " ORDER BY version",
     )
+
+
 @only_on("duckdb", "woku_warehouse")
-
-
 def test_woku_verify_finds_and_repairs_a_deleted_response(workdir: Path, woku_warehouse, start_woku) -> None:
     company = generate_company(8, nps_responses=400, csat_responses=60, ces_responses=60, reviews=10, span_days=120)
     server = start_woku(company)

@@ -63,9 +63,9 @@ def test_one_list_of_two_companies_replaces_that_companys_values_of_that_list(
         want = {i: v for i, v in old.items() if v[0] != "flow"} | flows
         assert landed_by_entity([r for r in rows if r["account"] == name]) == want, name
     assert {r["account"] for r in rows} == set(companies)
+
+
 @only_on("postgres", "woku_warehouse")
-
-
 def test_a_company_with_a_wrong_key_is_named_and_the_other_lands(workdir: Path, woku_warehouse, start_woku) -> None:
     good = generate_company(seed=73, nps_responses=120, reviews=40)
     servers = {"acme": start_woku(generate_company(seed=74, nps_responses=50)), "globex": start_woku(good)}

@@ -100,9 +100,9 @@ def test_full_then_incremental_sync_is_exact(workdir: Path, woku_warehouse, star
     assert edited[0]["textnote__description"] == "added later"
     # the incremental run reads the newest week only: one page per survey, not the history
     assert server.stats()["by_route"]["GET /v1/nps"] == 1
+
+
 @only_on("duckdb", "woku_warehouse")
-
-
 def test_faults_are_retried_and_nothing_is_lost(workdir: Path, woku_warehouse, start_woku) -> None:
     company = generate_company(seed=52, nps_responses=900, reviews=300)
     server = start_woku(company)
@@ -189,9 +189,9 @@ def test_resources_and_bad_settings(workdir: Path, start_woku) -> None:
     bad_url = run_cli([], workdir, woku_env(server, SOURCES__WOKU__BASE_URL="ftp://x"), script="woku_pipeline.py")
     assert bad_url.returncode == 2 and "sources.woku.base_url" in bad_url.stderr
     json.dumps(server.stats())  # the sandbox stayed healthy
+
+
 @only_on("duckdb", "woku_warehouse")
-
-
 def test_reviews_and_form_responses_of_parents_on_later_pages_are_all_read(
     workdir: Path, woku_warehouse, start_woku
 ) -> None:

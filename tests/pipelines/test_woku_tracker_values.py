@@ -70,9 +70,9 @@ def change_values(company: Any, entity_type: str) -> None:
     ids = company.ids(kind)
     company.assign_tracker(entity_type, ids[0], active, "NEW-1")
     company.assign_tracker(entity_type, ids[-1], active, "NEW-2")
+
+
 @only_on("duckdb", "woku_warehouse")
-
-
 def test_a_full_run_pages_every_list_once(workdir: Path, woku_warehouse, start_woku) -> None:
     company = company_with_paged_lists(seed=91)
     server = start_woku(company, max_limit=LIMIT)

@@ -88,9 +88,9 @@ def test_two_accounts_with_overlapping_ids_land_side_by_side(workdir: Path, ware
         assert Counter(row["account"] for row in warehouse.read("segments")) == {
             "brandb": len(brandb.render_segments())
         }
+
+
 @only_on("postgres")
-
-
 def test_a_failing_account_does_not_stop_the_others(workdir: Path, warehouse, start_sandbox) -> None:
     acme = generate_account(seed=35, end_users=30, responses=200, declines=10)
     brandb = generate_account(seed=36, end_users=20, responses=150, declines=12)

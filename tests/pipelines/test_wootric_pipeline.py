@@ -104,9 +104,9 @@ def test_backfill_then_incremental_is_exact(workdir: Path, warehouse, start_sand
     print(f"no-change run: {stream_requests(stats)} list requests, {stats['token_requests']} token request(s)")
     assert all(n <= 2 for n in stream_requests(stats).values())
     assert_warehouse_exact(account, warehouse.read)
+
+
 @only_on("duckdb")
-
-
 def test_faults_are_retried_and_nothing_is_lost(workdir: Path, warehouse, start_sandbox) -> None:
     account = generate_account(seed=5, end_users=150, responses=1700, declines=120, bursts=((90, "responses"),))
     server = start_sandbox(account, slow_seconds=3.0)

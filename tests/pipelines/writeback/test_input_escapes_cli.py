@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 from typing import Any, Dict, List, Sequence
 
-from tests.conftest import run_cli, woku_env
+from tests.conftest import only_on, run_cli, woku_env
 from tests.pipelines.writeback.audio_samples import IMPOSTORS, SAMPLES, wav
 from tests.pipelines.writeback.test_trackers_cli import (
     RESULTS,
@@ -49,6 +49,7 @@ def outcomes(warehouse: Any) -> Dict[int, tuple]:
 
 
 # ---------------------------------------------------------------------------------------------- case 1
+@only_on("duckdb", "woku_warehouse")
 def test_files_outside_the_manifest_folder_are_refused_unless_allowed(workdir: Path, woku_warehouse, start_woku):
     co = company(31)
     server = start_woku(co)
@@ -100,6 +101,7 @@ def test_files_outside_the_manifest_folder_are_refused_unless_allowed(workdir: P
 
 
 # ---------------------------------------------------------------------------------------------- case 2
+@only_on("postgres", "woku_warehouse")
 def test_only_files_that_hold_audio_are_sent(workdir: Path, woku_warehouse, start_woku):
     co = company(32)
     server = start_woku(co)
@@ -132,6 +134,7 @@ def test_only_files_that_hold_audio_are_sent(workdir: Path, woku_warehouse, star
 
 
 # ---------------------------------------------------------------------------------------------- case 3
+@only_on("duckdb", "woku_warehouse")
 def test_a_quote_left_open_refuses_the_whole_file(workdir: Path, woku_warehouse, start_woku):
     co = small_company(33)
     server = start_woku(co)
@@ -165,6 +168,7 @@ def test_a_quote_left_open_refuses_the_whole_file(workdir: Path, woku_warehouse,
 
 
 # ---------------------------------------------------------------------------------------------- case 4
+@only_on("postgres", "woku_warehouse")
 def test_a_control_character_in_a_manifest_field_makes_only_its_row_invalid(workdir: Path, woku_warehouse, start_woku):
     co = company(35)
     server = start_woku(co)
@@ -210,6 +214,7 @@ def test_a_control_character_in_a_manifest_field_makes_only_its_row_invalid(work
     assert {r["status"] for r in woku_warehouse.read("voicemail_ledger")} == {"accepted"}
 
 
+@only_on("duckdb", "woku_warehouse")
 def test_a_control_character_in_a_tracker_field_rejects_only_its_row(workdir: Path, woku_warehouse, start_woku):
     co = small_company(36)
     server = start_woku(co)

@@ -15,7 +15,7 @@ import duckdb
 import psycopg2
 import pytest
 
-from tests.conftest import run_cli, woku_env
+from tests.conftest import only_on, run_cli, woku_env
 from tests.pipelines.writeback.test_trackers_cli import (
     SCRIPT,
     dataset_of,
@@ -175,6 +175,7 @@ def test_trackers_failed_load_keeps_every_outcome_for_the_next_run(workdir: Path
     assert value_on_sandbox(co, "woku", second_rows[0][1], "trr") == "b-1"
 
 
+@only_on("postgres", "woku_warehouse")
 def test_pending_results_of_an_earlier_run_load_before_any_send(workdir: Path, woku_warehouse, start_woku) -> None:
     co = small_company(43)
     server = start_woku(co)
@@ -203,6 +204,7 @@ def test_pending_results_of_an_earlier_run_load_before_any_send(workdir: Path, w
 
 
 # ----------------------------------------------------------------------------------------------- voicemails
+@only_on("duckdb", "woku_warehouse")
 def test_voicemail_results_of_a_failed_load_land_with_the_next_run(workdir: Path, woku_warehouse, start_woku) -> None:
     co = company(44)
     server = start_woku(co)

@@ -12,7 +12,7 @@ import psycopg2
 import pytest
 
 from sandbox.woku import generate_company
-from tests.conftest import run_cli, woku_env
+from tests.conftest import only_on, run_cli, woku_env
 from tests.support.warehouse import PG_DSN
 
 SCRIPT = "woku_pipeline.py"
@@ -141,6 +141,7 @@ def thousand_rows(company: Any, seed: int = 5) -> Tuple[List[List[Any]], Dict[in
     return rows, expected_bad
 
 
+@only_on("postgres", "woku_warehouse")
 def test_thousand_rows_with_invalid_rows_and_faults(workdir: Path, woku_warehouse, start_woku) -> None:
     company = small_company()
     rows, expected_bad = thousand_rows(company)
@@ -199,6 +200,7 @@ def test_thousand_rows_with_invalid_rows_and_faults(workdir: Path, woku_warehous
 
 
 # ----------------------------------------------------------------------------------------- create-missing
+@only_on("duckdb", "woku_warehouse")
 def test_create_missing_creates_each_absent_definition_once(workdir: Path, woku_warehouse, start_woku) -> None:
     company = small_company(22)
     nps_id, woku_id, flow_id = company.ids("nps_tools")[0], company.ids("wokus")[0], company.ids("flows")[0]
@@ -245,6 +247,7 @@ def test_create_missing_creates_each_absent_definition_once(workdir: Path, woku_
 
 
 # ---------------------------------------------------------------------------------------------- dry run
+@only_on("duckdb", "woku_warehouse")
 def test_dry_run_sends_nothing_and_writes_nothing(workdir: Path, woku_warehouse, start_woku) -> None:
     company = small_company(23)
     nps_id, woku_id = company.ids("nps_tools")[0], company.ids("wokus")[0]

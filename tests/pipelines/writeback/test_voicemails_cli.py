@@ -12,7 +12,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import psycopg2
 
 from sandbox.woku import generate_company
-from tests.conftest import run_cli, start_cli, woku_env
+from tests.conftest import only_on, run_cli, start_cli, woku_env
 from tests.support.hold import HeldCall
 from tests.support.warehouse import PG_DSN
 
@@ -243,6 +243,7 @@ def test_killed_import_then_rerun_submits_every_row_exactly_once(workdir: Path, 
     assert_voicemails_table_matches(co, good, woku_warehouse.read("voicemails"))
 
 
+@only_on("postgres", "woku_warehouse")
 def test_lost_answers_are_found_among_the_reviews_not_sent_again(workdir: Path, woku_warehouse, start_woku):
     co = company(23)
     server = start_woku(co)
@@ -285,6 +286,7 @@ def test_lost_answers_are_found_among_the_reviews_not_sent_again(workdir: Path, 
     assert again.returncode == 0 and posts(server) == 0, again.stdout
 
 
+@only_on("duckdb", "woku_warehouse")
 def test_v1_route_and_api_rejections(workdir: Path, woku_warehouse, start_woku):
     co = company(24)
     server = start_woku(co)
@@ -322,6 +324,7 @@ def test_v1_route_and_api_rejections(workdir: Path, woku_warehouse, start_woku):
     assert bad_language.returncode == 2 and "--language 'fr'" in bad_language.stderr
 
 
+@only_on("duckdb", "woku_warehouse")
 def test_bad_key_is_one_line_and_sends_nothing_twice(workdir: Path, woku_warehouse, start_woku):
     co = company(25)
     server = start_woku(co)
@@ -339,6 +342,7 @@ def test_bad_key_is_one_line_and_sends_nothing_twice(workdir: Path, woku_warehou
     assert entry["status"] == "not_created" and entry["http_status"] == 401
 
 
+@only_on("duckdb", "woku_warehouse")
 def test_dry_run_sends_and_writes_nothing(workdir: Path, woku_warehouse, start_woku):
     co = company(26)
     server = start_woku(co)
