@@ -6,7 +6,7 @@ workers; within an account its resources run one after another (they share the a
 analyst views run once every account is done; `all_loaded` fails the run if any task failed.
 
 Every task syncs through the runner's own `sync_account` (pipelines/runner/sync.py): each account its
-own pipeline and state, loads taking turns per destination (an flock beside a DuckDB file on one
+own pipeline and state, loads taking turns per destination (a file lock beside a DuckDB file on one
 machine, a PostgreSQL advisory lock across workers). Concurrency is capped by the DAG setting
 `max_active_tasks` and, if set, an Airflow pool (`pool`).
 
