@@ -89,6 +89,7 @@ def _columns() -> List[Tuple[str, str, type, bool]]:
 
 
 COLUMNS = _columns()
+_NAMES = [c for _, c, _, _ in COLUMNS]
 _SQL_TYPES = {str: "TEXT", int: "BIGINT", bool: "BOOLEAN", float: "TIMESTAMP WITH TIME ZONE", dict: "TEXT"}
 #: the API's answer as columns, for submitted voicemails; JSON operators both DuckDB and PostgreSQL read
 _VIEW = """CREATE OR REPLACE VIEW {view} AS SELECT ledger_key, status, route, woku_id, sha256, client, manifest_row,
@@ -106,6 +107,10 @@ class SqlLedger:
         self.sql = sql
         self.destination = destination
         self.table = sql.make_qualified_table_name(LEDGER_TABLE)
+        self._upsert = (
+            f"INSERT INTO {self.table} ({', '.join(_NAMES)}) VALUES ({', '.join(['%s'] * len(_NAMES))})"
+            f" ON CONFLICT (ledger_key) DO UPDATE SET {', '.join(f'{n} = excluded.{n}' for n in _NAMES[1:])}"
+        )
 
     def open(self) -> None:
         """Create the dataset, table and view when absent. One import at a time per ledger: DuckDB locks its
@@ -123,20 +128,14 @@ class SqlLedger:
 
     def load(self) -> Dict[str, LedgerEntry]:
         try:
-            rows = self.sql.execute_sql(f"SELECT {', '.join(c for _, c, _, _ in COLUMNS)} FROM {self.table}") or []
+            rows = self.sql.execute_sql(f"SELECT {', '.join(_NAMES)} FROM {self.table}") or []
         except DatabaseUndefinedRelation:
             return {}
         entries = [{f: _read(k, v) for (f, _, k, _), v in zip(COLUMNS, row, strict=True)} for row in rows]
         return {e["key"]: LedgerEntry(**e) for e in entries}
 
     def save(self, entry: LedgerEntry) -> None:
-        names = [c for _, c, _, _ in COLUMNS]
-        updates = ", ".join(f"{n} = excluded.{n}" for n in names[1:])
-        self.sql.execute_sql(
-            f"INSERT INTO {self.table} ({', '.join(names)}) VALUES ({', '.join(['%s'] * len(names))})"
-            f" ON CONFLICT (ledger_key) DO UPDATE SET {updates}",
-            *[_write(k, getattr(entry, f)) for f, _, k, _ in COLUMNS],
-        )
+        self.sql.execute_sql(self._upsert, *[_write(k, getattr(entry, f)) for f, _, k, _ in COLUMNS])
 
 
 def _write(kind: type, value: Any) -> Any:

@@ -5,7 +5,7 @@ its assumptions: docs/writeback.md). It errs towards not sending: the API cannot
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Set
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
 
 from pipelines.writeback.ledger import (
     ACCEPTED,
@@ -87,11 +87,9 @@ class LostAnswerRule:
             m = matches[e.key]
             e.status, e.message = m.status, m.reason
             if m.review is not None:
-                file = m.review.get("file") if isinstance(m.review.get("file"), dict) else {}
                 e.answer = dict(m.review)
                 e.review_id = text_or_none(m.review.get("_id"))
-                e.file_url = text_or_none(file.get("url"))
-                e.client_id = text_or_none(m.review.get("clientId"))
+                e.client_id, e.file_url = answer_ids(m.review)
             self.book.save(e)
         return pending
 
@@ -282,3 +280,9 @@ def _qualification(review: Mapping[str, Any]) -> Optional[int]:
 
 def text_or_none(value: Any) -> Optional[str]:
     return value if isinstance(value, str) and value else None
+
+
+def answer_ids(record: Dict[str, Any]) -> Tuple[Optional[str], Optional[str]]:
+    """(clientId, file url) of an API answer or a review, as the ledger keeps them."""
+    file = record.get("file") if isinstance(record.get("file"), dict) else {}
+    return text_or_none(record.get("clientId")), text_or_none(file.get("url"))

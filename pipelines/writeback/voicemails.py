@@ -29,7 +29,7 @@ from pipelines.writeback.ledger import (
     SqlLedger,
     read_ledger,
 )
-from pipelines.writeback.lost_answers import DEFAULT_SKEW_SECONDS, LostAnswerRule, text_or_none
+from pipelines.writeback.lost_answers import DEFAULT_SKEW_SECONDS, LostAnswerRule, answer_ids
 from pipelines.writeback.outcomes import Sending, columns_of, finish, outcome_session, results_pipeline, summary_line
 from pipelines.writeback.voicemail_rows import Checked, Invalid, Voicemail, read_manifest
 from sources.http_kit import ApiError, AuthError, ConfigError, SourceError
@@ -269,9 +269,7 @@ class VoicemailImporter:
             return None
         entry.status, entry.ended_at = ACCEPTED, self._clock()
         entry.answer = answer if isinstance(answer, dict) else {}
-        entry.client_id = text_or_none(entry.answer.get("clientId"))
-        file = entry.answer.get("file") if isinstance(entry.answer.get("file"), dict) else {}
-        entry.file_url = text_or_none(file.get("url"))
+        entry.client_id, entry.file_url = answer_ids(entry.answer)
         entry.message = None if entry.answer else "the API answered 2xx without a body"
         self.save(entry)
         return self._outcome(vm, ACCEPTED, None, 201, entry.attempts)
