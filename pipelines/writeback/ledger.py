@@ -10,12 +10,13 @@ schema's, so no `--full-refresh` can drop it; `voicemails` is a view over it. Se
 
 import json
 import os
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Dict, List, Optional, Protocol, Tuple, get_args, get_origin, get_type_hints
+from typing import Any, Dict, List, Optional, Protocol, Tuple
 
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 
+from pipelines.writeback.outcomes import field_types
 from sources.http_kit import SourceError
 
 Record = Dict[str, Any]
@@ -79,13 +80,7 @@ class Ledger(Protocol):
 
 def _columns() -> List[Tuple[str, str, type, bool]]:
     """(field, column, type, nullable) per field of LedgerEntry; floats are instants, dicts JSON text."""
-    found, hints = [], get_type_hints(LedgerEntry)
-    for f in fields(LedgerEntry):
-        hint = hints[f.name]
-        args = [a for a in get_args(hint) if a is not type(None)]
-        kind = (get_origin(args[0]) or args[0]) if args else hint
-        found.append((f.name, "ledger_key" if f.name == "key" else f.name, kind, bool(args)))
-    return found
+    return [(f, "ledger_key" if f == "key" else f, k, null) for f, (k, null) in field_types(LedgerEntry).items()]
 
 
 COLUMNS = _columns()

@@ -16,7 +16,20 @@ import sys
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, get_args, get_type_hints
+from typing import (
+    Any,
+    Callable,
+    Dict,
+    Iterator,
+    List,
+    Mapping,
+    Optional,
+    Sequence,
+    Tuple,
+    get_args,
+    get_origin,
+    get_type_hints,
+)
 
 import dlt
 from dlt.common.data_types.type_helpers import py_type_to_sc_type
@@ -38,14 +51,23 @@ SHOWN_PROBLEMS = 10
 Columns = Dict[str, Dict[str, Any]]
 
 
-def columns_of(record: type) -> Columns:
-    """dlt column hints of a dataclass whose instances are the rows, `Optional[...]` fields nullable: typed,
-    so a column that is NULL in every row of a load still lands."""
-    hints: Columns = {}
+def field_types(record: type) -> Dict[str, Tuple[type, bool]]:
+    """(type, nullable) per field of a dataclass: `Optional[X]` is X and nullable, `Dict[...]` is dict."""
+    found = {}
     for name, hint in get_type_hints(record).items():
         args = [a for a in get_args(hint) if a is not type(None)]
-        hints[name] = {"data_type": py_type_to_sc_type(args[0] if args else hint), "nullable": bool(args)}
-    return hints
+        kind = args[0] if args else hint
+        found[name] = (get_origin(kind) or kind, bool(args))
+    return found
+
+
+def columns_of(record: type) -> Columns:
+    """dlt column hints of a dataclass whose instances are the rows: typed, so a column that is NULL in
+    every row of a load still lands."""
+    return {
+        name: {"data_type": py_type_to_sc_type(kind), "nullable": nullable}
+        for name, (kind, nullable) in field_types(record).items()
+    }
 
 
 # ----------------------------------------------------------------------------------------------- journal
@@ -239,8 +261,9 @@ def outcome_session(args: argparse.Namespace, command: str, table: str, columns:
     with pipeline_lock(pipelines_dir, name):
         pipeline = results_pipeline(args, command)
         path = results_journal(pipelines_dir, name, args.destination, args.dataset_name)
+        with nothing_sent_on_failure("{}"):
+            check_destination(pipeline)
         with nothing_sent_on_failure("the results of an earlier run could not be loaded ({})"):
-            check_destination(pipeline, args.destination)
             earlier = load_rows(pipeline, args.destination, table, columns, f"woku_{command}", path)
         if earlier:
             os.remove(path)
@@ -257,21 +280,10 @@ def outcome_session(args: argparse.Namespace, command: str, table: str, columns:
                 journal.remove()
 
 
-def check_destination(pipeline: Any, destination: str) -> None:
-    """The destination answers and this run can create its dataset and tables; nothing is created here."""
-    if destination == "duckdb":
-        path = str(pipeline.destination_client().config.credentials.database)
-        if not os.path.exists(path):
-            folder = os.path.dirname(os.path.abspath(path))
-            if not os.access(folder, os.W_OK):
-                raise NothingSent(f"destination failed: the DuckDB file {path} cannot be created in {folder}")
-            return
-        if not os.access(path, os.W_OK):
-            raise NothingSent(f"destination failed: the DuckDB file {path} is read-only")
-    with nothing_sent_on_failure("{}"), pipeline.sql_client() as sql:
+def check_destination(pipeline: Any) -> None:
+    """The destination answers; what it refuses later (a read-only file, a missing privilege) it says then."""
+    with pipeline.sql_client() as sql:
         sql.execute_sql("SELECT 1")
-        if destination == "postgres":
-            _check_postgres(sql)
 
 
 @contextlib.contextmanager
@@ -279,27 +291,11 @@ def nothing_sent_on_failure(message: str) -> Iterator[None]:
     """An expected failure before the first request becomes NothingSent (its line put into `message`)."""
     try:
         yield
-    except NothingSent:
-        raise
     except Exception as exc:
         explained = explain(exc)
         if explained is None:
             raise  # a bug: its traceback
         raise NothingSent(message.format(explained[0])) from exc
-
-
-def _check_postgres(sql: Any) -> None:
-    read_only = sql.execute_sql("SHOW transaction_read_only")
-    if read_only and str(read_only[0][0]).lower() == "on":
-        raise NothingSent("destination failed: the PostgreSQL session is read-only (a standby?)")
-    if sql.has_dataset():
-        allowed = sql.execute_sql("SELECT has_schema_privilege(%s, 'CREATE')", sql.dataset_name)
-        what = f"tables in schema {sql.dataset_name}"
-    else:
-        allowed = sql.execute_sql("SELECT has_database_privilege(current_database(), 'CREATE')")
-        what = f"schema {sql.dataset_name}"
-    if not allowed or not allowed[0][0]:
-        raise NothingSent(f"destination failed: this PostgreSQL user may not create {what}")
 
 
 # ------------------------------------------------------------------------------------------------ sending
