@@ -1,12 +1,8 @@
 """The voicemail ledger: what we know of each voicemail (one key) on Woku, durable between runs.
 
-The POST that creates a voicemail has no idempotency key, so each send is: entry saved `pending` (with the
-send time) -> POST -> outcome saved. Each save is one autocommitted upsert into `<dataset>.voicemail_ledger`
-through the destination's SQL client (a dlt load per row would take a second; a load of a batch would give
-its rows one send time, which the lost-answer rule matches on). A run killed at any point leaves at most a
-`pending` entry, which the next run resolves before any re-send. The table is this command's, not a dlt
-schema's, so no `--full-refresh` can drop it; `voicemails` is a view over it. See docs/writeback.md.
-"""
+The create POST has no idempotency key, so each send is: entry saved `pending` -> POST -> outcome saved, each
+save one autocommitted upsert into `<dataset>.voicemail_ledger` (a dlt load per row would take a second). The
+table is no dlt schema's, so no `--full-refresh` drops it; `voicemails` is a view over it."""
 
 import json
 import os

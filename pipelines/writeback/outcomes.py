@@ -1,11 +1,6 @@
-"""Every write-back's outcomes: checked before the first request, journaled as decided, loaded at the end.
-
-The outcome table is loaded once, after the sends, by a dlt pipeline of its own (`<pipeline-name>_<command>`,
-so a `--full-refresh` sync cannot drop it). Between a send and that load, each outcome lives in a local
-JSON-lines journal, fsync'd before the next row goes out: it is what survives a destination that fails the
-load, or a process killed before it. The voicemail ledger (`ledger.py`) guards something else, a POST that
-must never be repeated, and is written in the destination itself. See docs/writeback.md.
-"""
+"""Every write-back's outcomes: journaled (fsync'd) as decided, loaded at the end by a dlt pipeline of their
+own (`<pipeline-name>_<command>`, which no `--full-refresh` sync drops). The journal is what survives a failed
+load or a killed run; the voicemail ledger guards something else, a POST never to be repeated."""
 
 import argparse
 import contextlib
@@ -262,7 +257,7 @@ def outcome_session(args: argparse.Namespace, command: str, table: str, columns:
         pipeline = results_pipeline(args, command)
         path = results_journal(pipelines_dir, name, args.destination, args.dataset_name)
         with nothing_sent_on_failure("{}"):
-            check_destination(pipeline)
+            check_destination(pipeline, args.destination)
         with nothing_sent_on_failure("the results of an earlier run could not be loaded ({})"):
             earlier = load_rows(pipeline, args.destination, table, columns, f"woku_{command}", path)
         if earlier:
@@ -280,8 +275,14 @@ def outcome_session(args: argparse.Namespace, command: str, table: str, columns:
                 journal.remove()
 
 
-def check_destination(pipeline: Any) -> None:
-    """The destination answers; what it refuses later (a read-only file, a missing privilege) it says then."""
+def check_destination(pipeline: Any, destination: str) -> None:
+    """The destination answers (a DuckDB file not yet there: can be created, and is not created here)."""
+    if destination == "duckdb":
+        path = str(pipeline.destination_client().config.credentials.database)
+        if not os.path.exists(path):
+            if not os.access(os.path.dirname(os.path.abspath(path)), os.W_OK):
+                raise NothingSent(f"destination failed: the DuckDB file {path} cannot be created")
+            return
     with pipeline.sql_client() as sql:
         sql.execute_sql("SELECT 1")
 
@@ -291,6 +292,8 @@ def nothing_sent_on_failure(message: str) -> Iterator[None]:
     """An expected failure before the first request becomes NothingSent (its line put into `message`)."""
     try:
         yield
+    except NothingSent:
+        raise
     except Exception as exc:
         explained = explain(exc)
         if explained is None:

@@ -1,10 +1,6 @@
-"""`woku_pipeline.py voicemails --manifest FILE`: import audio reviews into Woku, each voicemail at most once.
-
-Rows go out one at a time in manifest order, each through the ledger (`ledger.py`: saved `pending` before
-the POST, which is never retried). A lost answer is settled by the lost-answer rule (`lost_answers.py`)
-before any re-send; one found not created is sent once more in the same run. Each row's outcome lands in
-`voicemail_results` (`outcomes.py`); the API's answers are the view `voicemails`. See docs/writeback.md.
-"""
+"""`woku_pipeline.py voicemails --manifest FILE`: import audio reviews into Woku, each voicemail at most once:
+one row at a time through the ledger, lost answers settled by the lost-answer rule before any re-send (one
+found not created is sent once more in the same run). See docs/writeback.md."""
 
 import argparse
 import hashlib
