@@ -1,21 +1,18 @@
 """The voicemail ledger: what we know of each voicemail (one key) on Woku, durable between runs.
 
-The POST that creates a voicemail has no idempotency key, so each send is: entry saved `pending` (with the
-send time) -> POST -> outcome saved. Each save is one autocommitted upsert into `<dataset>.voicemail_ledger`
-through the destination's SQL client (a dlt load per row would take a second; a load of a batch would give
-its rows one send time, which the lost-answer rule matches on). A run killed at any point leaves at most a
-`pending` entry, which the next run resolves before any re-send. The table is this command's, not a dlt
-schema's, so no `--full-refresh` can drop it; `voicemails` is a view over it. See docs/writeback.md.
-"""
+The create POST has no idempotency key, so each send is: entry saved `pending` -> POST -> outcome saved, each
+save one autocommitted upsert into `<dataset>.voicemail_ledger` (a dlt load per row would take a second). The
+table is no dlt schema's, so no `--full-refresh` drops it; `voicemails` is a view over it."""
 
 import json
 import os
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Dict, List, Optional, Protocol, Tuple, get_args, get_origin, get_type_hints
+from typing import Any, Dict, List, Optional, Protocol, Tuple
 
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 
+from pipelines.writeback.outcomes import field_types
 from sources.http_kit import SourceError
 
 Record = Dict[str, Any]
@@ -79,13 +76,7 @@ class Ledger(Protocol):
 
 def _columns() -> List[Tuple[str, str, type, bool]]:
     """(field, column, type, nullable) per field of LedgerEntry; floats are instants, dicts JSON text."""
-    found, hints = [], get_type_hints(LedgerEntry)
-    for f in fields(LedgerEntry):
-        hint = hints[f.name]
-        args = [a for a in get_args(hint) if a is not type(None)]
-        kind = (get_origin(args[0]) or args[0]) if args else hint
-        found.append((f.name, "ledger_key" if f.name == "key" else f.name, kind, bool(args)))
-    return found
+    return [(f, "ledger_key" if f == "key" else f, k, null) for f, (k, null) in field_types(LedgerEntry).items()]
 
 
 COLUMNS = _columns()

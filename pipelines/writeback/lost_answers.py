@@ -122,12 +122,8 @@ def match_lost(
     settle: float,
     skew: float = DEFAULT_SKEW_SECONDS,
 ) -> Dict[str, Match]:
-    """The rule for pending entries, given their wokus' reviews. A candidate is a voice review of the woku
-    with the row's qualification and anonymity (and v1 language), created within [sent - skew, settled +
-    skew], claimed by no other entry, from the row's known client (`recovered`) or, when its client is not
-    known, from no other known client (`uncertain`). Entries competing for the same reviews get one each
-    (maximum matching); a group with fewer reviews than entries is `ambiguous`; no candidate: `not_created`.
-    """
+    """The rule for pending entries, given their wokus' reviews (docs/writeback.md). Entries competing for
+    the same reviews get one each (maximum matching); a group with fewer reviews than entries is `ambiguous`."""
     known_ids = set(known.values())
     candidates: Dict[str, List[Record]] = {}
     proven: Dict[str, bool] = {}

@@ -1,11 +1,6 @@
-"""Every write-back's outcomes: checked before the first request, journaled as decided, loaded at the end.
-
-The outcome table is loaded once, after the sends, by a dlt pipeline of its own (`<pipeline-name>_<command>`,
-so a `--full-refresh` sync cannot drop it). Between a send and that load, each outcome lives in a local
-JSON-lines journal, fsync'd before the next row goes out: it is what survives a destination that fails the
-load, or a process killed before it. The voicemail ledger (`ledger.py`) guards something else, a POST that
-must never be repeated, and is written in the destination itself. See docs/writeback.md.
-"""
+"""Every write-back's outcomes: journaled (fsync'd) as decided, loaded at the end by a dlt pipeline of their
+own (`<pipeline-name>_<command>`, which no `--full-refresh` sync drops). The journal is what survives a failed
+load or a killed run; the voicemail ledger guards something else, a POST never to be repeated."""
 
 import argparse
 import contextlib
@@ -16,7 +11,20 @@ import sys
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, get_args, get_type_hints
+from typing import (
+    Any,
+    Callable,
+    Dict,
+    Iterator,
+    List,
+    Mapping,
+    Optional,
+    Sequence,
+    Tuple,
+    get_args,
+    get_origin,
+    get_type_hints,
+)
 
 import dlt
 from dlt.common.data_types.type_helpers import py_type_to_sc_type
@@ -38,14 +46,23 @@ SHOWN_PROBLEMS = 10
 Columns = Dict[str, Dict[str, Any]]
 
 
-def columns_of(record: type) -> Columns:
-    """dlt column hints of a dataclass whose instances are the rows, `Optional[...]` fields nullable: typed,
-    so a column that is NULL in every row of a load still lands."""
-    hints: Columns = {}
+def field_types(record: type) -> Dict[str, Tuple[type, bool]]:
+    """(type, nullable) per field of a dataclass: `Optional[X]` is X and nullable, `Dict[...]` is dict."""
+    found = {}
     for name, hint in get_type_hints(record).items():
         args = [a for a in get_args(hint) if a is not type(None)]
-        hints[name] = {"data_type": py_type_to_sc_type(args[0] if args else hint), "nullable": bool(args)}
-    return hints
+        kind = args[0] if args else hint
+        found[name] = (get_origin(kind) or kind, bool(args))
+    return found
+
+
+def columns_of(record: type) -> Columns:
+    """dlt column hints of a dataclass whose instances are the rows: typed, so a column that is NULL in
+    every row of a load still lands."""
+    return {
+        name: {"data_type": py_type_to_sc_type(kind), "nullable": nullable}
+        for name, (kind, nullable) in field_types(record).items()
+    }
 
 
 # ----------------------------------------------------------------------------------------------- journal
@@ -239,8 +256,9 @@ def outcome_session(args: argparse.Namespace, command: str, table: str, columns:
     with pipeline_lock(pipelines_dir, name):
         pipeline = results_pipeline(args, command)
         path = results_journal(pipelines_dir, name, args.destination, args.dataset_name)
-        with nothing_sent_on_failure("the results of an earlier run could not be loaded ({})"):
+        with nothing_sent_on_failure("{}"):
             check_destination(pipeline, args.destination)
+        with nothing_sent_on_failure("the results of an earlier run could not be loaded ({})"):
             earlier = load_rows(pipeline, args.destination, table, columns, f"woku_{command}", path)
         if earlier:
             os.remove(path)
@@ -258,20 +276,15 @@ def outcome_session(args: argparse.Namespace, command: str, table: str, columns:
 
 
 def check_destination(pipeline: Any, destination: str) -> None:
-    """The destination answers and this run can create its dataset and tables; nothing is created here."""
+    """The destination answers (a DuckDB file not yet there: can be created, and is not created here)."""
     if destination == "duckdb":
         path = str(pipeline.destination_client().config.credentials.database)
         if not os.path.exists(path):
-            folder = os.path.dirname(os.path.abspath(path))
-            if not os.access(folder, os.W_OK):
-                raise NothingSent(f"destination failed: the DuckDB file {path} cannot be created in {folder}")
+            if not os.access(os.path.dirname(os.path.abspath(path)), os.W_OK):
+                raise NothingSent(f"destination failed: the DuckDB file {path} cannot be created")
             return
-        if not os.access(path, os.W_OK):
-            raise NothingSent(f"destination failed: the DuckDB file {path} is read-only")
-    with nothing_sent_on_failure("{}"), pipeline.sql_client() as sql:
+    with pipeline.sql_client() as sql:
         sql.execute_sql("SELECT 1")
-        if destination == "postgres":
-            _check_postgres(sql)
 
 
 @contextlib.contextmanager
@@ -286,20 +299,6 @@ def nothing_sent_on_failure(message: str) -> Iterator[None]:
         if explained is None:
             raise  # a bug: its traceback
         raise NothingSent(message.format(explained[0])) from exc
-
-
-def _check_postgres(sql: Any) -> None:
-    read_only = sql.execute_sql("SHOW transaction_read_only")
-    if read_only and str(read_only[0][0]).lower() == "on":
-        raise NothingSent("destination failed: the PostgreSQL session is read-only (a standby?)")
-    if sql.has_dataset():
-        allowed = sql.execute_sql("SELECT has_schema_privilege(%s, 'CREATE')", sql.dataset_name)
-        what = f"tables in schema {sql.dataset_name}"
-    else:
-        allowed = sql.execute_sql("SELECT has_database_privilege(current_database(), 'CREATE')")
-        what = f"schema {sql.dataset_name}"
-    if not allowed or not allowed[0][0]:
-        raise NothingSent(f"destination failed: this PostgreSQL user may not create {what}")
 
 
 # ------------------------------------------------------------------------------------------------ sending

@@ -37,6 +37,11 @@ def printable(value: Optional[str]) -> Optional[str]:
     return CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", value)
 
 
+def shown(text: str, limit: int = 60) -> str:
+    """A quoted excerpt of an input value for a message: long garbage stays short."""
+    return repr(text if len(text) <= limit else text[:limit] + "…")
+
+
 def _with_control_problems(columns: Iterable[str], raw: Mapping[str, Any], problems: List[str]) -> List[str]:
     return problems + [p for p in (control_problem(c, raw.get(c)) for c in columns) if p]
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Union
 from uuid import UUID
 
-from pipelines.writeback.reader import InputRow, printable
+from pipelines.writeback.reader import InputRow, printable, shown
 from sources.woku.settings import OBJECT_ID, TRACKER_ENTITY_TYPES
 
 ASSIGNED, REJECTED, FAILED = "assigned", "rejected", "failed"
@@ -118,18 +118,13 @@ def _problem(column: str, text: Optional[str]) -> Optional[str]:
     if text is None or (column in ("entity_type", "entity_id") and not text.strip()):
         return f"{column} is missing"
     if column == "entity_type" and text.strip().lower() not in TRACKER_ENTITY_TYPES:
-        return f"entity_type {_show(text)} is not one of {', '.join(TRACKER_ENTITY_TYPES)}"
+        return f"entity_type {shown(text, 40)} is not one of {', '.join(TRACKER_ENTITY_TYPES)}"
     if column == "entity_id" and not OBJECT_ID.fullmatch(text.strip()):
-        return f"entity_id {_show(text)} is not a 24-hex ObjectId"
+        return f"entity_id {shown(text, 40)} is not a 24-hex ObjectId"
     if not text.strip():
         return f"{column} is {'empty' if text == '' else 'blank'}"
     limit = {"name": MAX_NAME, "value": MAX_VALUE}.get(column)
     return f"{column} is {len(text)} characters (at most {limit})" if limit and len(text) > limit else None
-
-
-def _show(text: str, limit: int = 40) -> str:
-    """A quoted excerpt of an input value for a message: long garbage stays short."""
-    return repr(text if len(text) <= limit else text[:limit] + "…")
 
 
 def _raw_text(value: Any) -> Optional[str]:

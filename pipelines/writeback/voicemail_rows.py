@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import List, Mapping, Optional, Sequence, Tuple, Union
 
 from pipelines.writeback.audio import AUDIO_EXTENSIONS, FORMATS, sniff_audio, stream_problem
-from pipelines.writeback.reader import control_problem, printable, read_csv
+from pipelines.writeback.reader import control_problem, printable, read_csv, shown
 from sources.woku.settings import OBJECT_ID
 
 MANIFEST_COLUMNS = ("file", "wokuId", "qualification", "clientEmail", "clientPhone", "anonymous")
@@ -90,13 +90,13 @@ def validate_row(
     if not woku_id:
         found.append("wokuId is missing")
     elif not OBJECT_ID.fullmatch(woku_id):
-        found.append(f"wokuId {_show(text['wokuId'])} is not a 24-hex ObjectId")
+        found.append(f"wokuId {shown(text['wokuId'])} is not a 24-hex ObjectId")
 
     qualification = 0
     if not text["qualification"]:
         found.append("qualification is missing")
     elif not _DIGITS.fullmatch(text["qualification"]) or not 1 <= int(text["qualification"]) <= 5:
-        found.append(f"qualification {_show(text['qualification'])} is not an integer from 1 to 5")
+        found.append(f"qualification {shown(text['qualification'])} is not an integer from 1 to 5")
     else:
         qualification = int(text["qualification"])
 
@@ -105,13 +105,13 @@ def validate_row(
     if flag in ("true", "false", ""):
         anonymous = flag == "true"
     else:
-        found.append(f"anonymous {_show(text['anonymous'])} is not true, false or empty")
+        found.append(f"anonymous {shown(text['anonymous'])} is not true, false or empty")
 
     email = text["clientEmail"] or None
     if email is None and not anonymous and flag in ("false", ""):
         found.append("clientEmail is required unless anonymous is true")
     elif email is not None and not _EMAIL.fullmatch(email):
-        found.append(f"clientEmail {_show(email)} is not an email address")
+        found.append(f"clientEmail {shown(email)} is not an email address")
 
     audio: Union[str, Tuple[str, int, str, str]] = "file is missing"
     if text["file"]:
@@ -131,39 +131,35 @@ def validate_row(
 def _check_file(base_dir: str, name: str, max_bytes: int, allow_outside: bool) -> Union[str, Tuple[str, int, str, str]]:
     """(path, size, mime, sha256) of an audio file inside `base_dir` (`../`, absolute or a symlink pointing
     out are not, unless `allow_outside`), or its problem."""
-    path, shown = os.path.join(base_dir, name), f"file {_show(name)}"
+    path, what = os.path.join(base_dir, name), f"file {shown(name)}"
     folder = os.path.realpath(base_dir)
     if not allow_outside and os.path.commonpath([folder, os.path.realpath(path)]) != folder:
         outside = f"resolves outside the manifest's folder {folder!r} (--allow-outside-files allows it)"
-        return f"file {_show(name, 200)} {outside}"
+        return f"file {shown(name, 200)} {outside}"
     if not os.path.exists(path):
-        return f"{shown} does not exist"
+        return f"{what} does not exist"
     if not os.path.isfile(path):
-        return f"{shown} is not a regular file"
+        return f"{what} is not a regular file"
     size = os.path.getsize(path)
     if size == 0:
-        return f"{shown} is empty"
+        return f"{what} is empty"
     if size > max_bytes:
-        return f"{shown} is {size:,} bytes; the limit is {max_bytes:,}"
+        return f"{what} is {size:,} bytes; the limit is {max_bytes:,}"
     ext = os.path.splitext(name)[1].lower()
     expected = AUDIO_EXTENSIONS.get(ext)
     if expected is None:
-        return f"{shown} is not audio: extension {ext or '(none)'!r} is not one of {' '.join(sorted(AUDIO_EXTENSIONS))}"
+        return f"{what} is not audio: extension {ext or '(none)'!r} is not one of {' '.join(sorted(AUDIO_EXTENSIONS))}"
     try:
         with open(path, "rb") as fh:
             head = fh.read(16)
             fh.seek(0)
             sha = hashlib.file_digest(fh, "sha256").hexdigest()
     except OSError as exc:
-        return f"{shown} cannot be read: {exc.strerror or type(exc).__name__}"
+        return f"{what} cannot be read: {exc.strerror or type(exc).__name__}"
     actual, kind = sniff_audio(head), FORMATS[expected].name
     if actual != expected:
         return (
-            f"{shown} is not {kind} audio (its content is {f'{FORMATS[actual].name} audio' if actual else 'not audio'})"
+            f"{what} is not {kind} audio (its content is {f'{FORMATS[actual].name} audio' if actual else 'not audio'})"
         )
     problem = stream_problem(path, expected)
-    return f"{shown} is not {kind} audio: {problem}" if problem else (path, size, FORMATS[expected].mime, sha)
-
-
-def _show(text: str, limit: int = 60) -> str:
-    return repr(text if len(text) <= limit else text[:limit] + "…")
+    return f"{what} is not {kind} audio: {problem}" if problem else (path, size, FORMATS[expected].mime, sha)

@@ -1,10 +1,6 @@
-"""`woku_pipeline.py voicemails --manifest FILE`: import audio reviews into Woku, each voicemail at most once.
-
-Rows go out one at a time in manifest order, each through the ledger (`ledger.py`: saved `pending` before
-the POST, which is never retried). A lost answer is settled by the lost-answer rule (`lost_answers.py`)
-before any re-send; one found not created is sent once more in the same run. Each row's outcome lands in
-`voicemail_results` (`outcomes.py`); the API's answers are the view `voicemails`. See docs/writeback.md.
-"""
+"""`woku_pipeline.py voicemails --manifest FILE`: import audio reviews into Woku, each voicemail at most once:
+one row at a time through the ledger, lost answers settled by the lost-answer rule before any re-send (one
+found not created is sent once more in the same run). See docs/writeback.md."""
 
 import argparse
 import hashlib
@@ -186,17 +182,20 @@ class VoicemailImporter:
             if outcome is not None:
                 self._record(outcome)
         # lost answers: found among the reviews, or not created and sent once more (unless sending halted)
-        self.rule.resolve([self.entries[vm.key] for _, vm in lost])
-        again = []
-        for index, vm in lost:
-            if self.entries[vm.key].status == NOT_CREATED and not sending.halted:
-                try:
-                    outcomes[index] = self.post(vm)
-                except AuthError as exc:
-                    sending.aborted = exc
-                    outcomes[index] = self._outcome(vm, FAILED, one_line(str(exc)), 401)
-                again += [] if outcomes[index] else [vm]
-        self.rule.resolve([self.entries[vm.key] for vm in again])
+        try:
+            self.rule.resolve([self.entries[vm.key] for _, vm in lost])
+            again = []
+            for index, vm in lost:
+                if self.entries[vm.key].status == NOT_CREATED and not sending.halted:
+                    try:
+                        outcomes[index] = self.post(vm)
+                    except AuthError as exc:
+                        sending.aborted = exc
+                        outcomes[index] = self._outcome(vm, FAILED, one_line(str(exc)), 401)
+                    again += [] if outcomes[index] else [vm]
+            self.rule.resolve([self.entries[vm.key] for vm in again])
+        except AuthError as exc:  # the reviews could not be read: rows still pending are settled by the next run
+            sending.aborted = exc
         for index, vm in lost:
             outcomes[index] = outcomes[index] or self._settled_outcome(vm, self.entries[vm.key])
             self._record(outcomes[index])  # type: ignore[arg-type]
@@ -245,6 +244,7 @@ class VoicemailImporter:
         entry.manifest_row, entry.manifest_file = vm.row, vm.file
         self.save(entry)  # durable before the POST: a run that dies from here on leaves a trace
         self.posts += 1
+        self.client.api.last_status = None
         try:
             answer = submit(self.client, vm, content, v1=self.v1, language=self.language)
         except AuthError:
@@ -267,12 +267,12 @@ class VoicemailImporter:
             self.save(entry)
             logger.warning("row %d: %s", vm.row, entry.message)
             return None
-        entry.status, entry.ended_at = ACCEPTED, self._clock()
+        entry.status, entry.ended_at, entry.http_status = ACCEPTED, self._clock(), self.client.api.last_status
         entry.answer = answer if isinstance(answer, dict) else {}
         entry.client_id, entry.file_url = answer_ids(entry.answer)
         entry.message = None if entry.answer else "the API answered 2xx without a body"
         self.save(entry)
-        return self._outcome(vm, ACCEPTED, None, 201, entry.attempts)
+        return self._outcome(vm, ACCEPTED, None, entry.http_status, entry.attempts)
 
     def _settled_outcome(self, vm: Voicemail, entry: LedgerEntry) -> Outcome:
         if entry.status in SUBMITTED or entry.status == AMBIGUOUS:
@@ -355,36 +355,27 @@ def summary(report: ImportReport, tail: str) -> str:
 
 def dry_run(entries: Dict[str, LedgerEntry], items: Sequence[Checked], args: argparse.Namespace) -> int:
     """Print what each row would do, given the ledger's `entries`; send nothing, write nothing."""
-    first: Dict[str, int] = {}
-    to_send = skipped = invalid = 0
+    importer = VoicemailImporter(None, None)  # type: ignore[arg-type]  # only its `settled`, which sends nothing
+    importer.entries = entries
+    counts = Counter[str]()
     for item in items:
-        if isinstance(item, Invalid):
-            invalid += 1
-            print(f"row {item.row}: invalid: {item.reason}")
+        outcome = importer.settled(item)
+        # a row left pending (FAILED here) is checked against the reviews, then sent when not created
+        if outcome is not None and outcome.status != FAILED:
+            counts[outcome.status] += 1
+            print(f"row {item.row}: {'skip' if outcome.status == SKIPPED else outcome.status}: {outcome.message}")
             continue
-        entry = entries.get(item.key)
-        if item.key in first:
-            print(f"row {item.row}: duplicate of row {first[item.key]}: not sent")
-            continue
-        first[item.key] = item.row
-        if entry is not None and entry.status in SUBMITTED:
-            skipped += 1
-            print(f"row {item.row}: skip: already {entry.status}")
-            continue
-        if entry is not None and entry.status == AMBIGUOUS:
-            print(f"row {item.row}: not sent: ambiguous in the ledger ({entry.message})")
-            continue
-        pending = entry is not None and entry.status == PENDING
-        note = " (after checking the woku's reviews for an unanswered earlier send)" if pending else ""
+        assert isinstance(item, Voicemail)
+        counts["send"] += 1
+        note = " (after checking the woku's reviews for an unanswered earlier send)" if outcome else ""
         path = V1_PATH.format(woku_id=item.woku_id) if args.v1 else CLASSIC_PATH
-        to_send += 1
         who = "anonymous" if item.anonymous else item.email
         print(
             f"row {item.row}: would POST {path}{note}: woku {item.woku_id}, qualification {item.qualification},"
             f" {who}, {item.file} ({item.size:,} bytes, {item.mime})"
         )
     print(
-        f"voicemails (dry run) from {args.manifest}: {len(items):,} rows: {to_send:,} to send,"
-        f" {skipped:,} already imported, {invalid:,} invalid; nothing sent, nothing written"
+        f"voicemails (dry run) from {args.manifest}: {len(items):,} rows: {counts['send']:,} to send,"
+        f" {counts[SKIPPED]:,} already imported, {counts[INVALID]:,} invalid; nothing sent, nothing written"
     )
-    return EXIT_INCOMPLETE if invalid else 0
+    return EXIT_INCOMPLETE if counts[INVALID] else 0

@@ -4,6 +4,7 @@ client that records every POST, creates reviews like Woku, and runs on a fake cl
 import itertools
 from datetime import datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, Dict, List
 
 import pytest
@@ -37,6 +38,8 @@ class FakeWoku:
         self.clients: Dict[str, str] = {}
         self.review_reads = 0
         self._ids = itertools.count(1)
+        #: what the HTTP client saw last: the status of a create's answer
+        self.api = SimpleNamespace(last_status=None)
 
     def post(self, path: str, *, data: Dict[str, str], files: Dict[str, Any], idempotent: bool) -> Any:
         assert idempotent is False
@@ -56,6 +59,7 @@ class FakeWoku:
         if action == "reset":
             raise ApiUnavailableError(f"POST http://woku{path} failed", detail="connection failed or reset")
         answer = self._create(woku, data)
+        self.api.last_status = 200 if action == "ok200" else 201
         if action == "lost":
             raise ApiUnavailableError(f"POST http://woku{path} failed", detail="timeout")
         return answer
@@ -279,3 +283,26 @@ def test_classic_route_fields(rig: Any) -> None:
         "clientEmail": "user0@example.com",
         "anonymous": "false",
     }
+
+
+def test_an_accepted_voicemail_records_the_status_the_api_answered(rig: Any) -> None:
+    rig.woku.script = ["ok", "ok200"]
+    report = rig.run(rig.rows(2))
+    assert [(o.status, o.http_status) for o in report.outcomes] == [(ACCEPTED, 201), (ACCEPTED, 200)]
+
+
+def test_a_key_refused_while_reading_reviews_after_the_sends_records_every_row(rig: Any) -> None:
+    items = rig.rows(2)
+    rig.woku.script = ["ok", "lost"]
+
+    def refused(path: str, since: datetime) -> Any:
+        raise AuthError("the API rejected the configured Woku API key (HTTP 401)")
+        yield  # pragma: no cover
+
+    rig.woku.pages_since = refused
+    recorded: List[Any] = []
+    report = rig.run(items, record=recorded.append)
+    assert statuses(report) == [ACCEPTED, FAILED] and isinstance(report.aborted, AuthError)
+    assert [o.status for o in recorded] == [ACCEPTED, FAILED], "every row's outcome reaches the journal"
+    assert rig.ledger.entries[items[1].key].status == PENDING, "settled by the next run, never sent blind"
+    assert len(rig.woku.posts) == 2
