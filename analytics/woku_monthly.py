@@ -11,11 +11,10 @@ Woku has no "excluded from calculations" flag; answers without a score are left 
 Woku dataset on DuckDB, Postgres and BigQuery (the views read only that dataset's own tables).
 """
 
-from typing import Any, Collection, Dict, List
+from typing import Dict
 
 from analytics.error_bars import FLOAT, ces_error_bar_sql, csat_error_bar_sql, nps_error_bar_sql
-from analytics.soft_delete import live
-from analytics.view_sets import create_views, drop_views
+from analytics.soft_delete import DELETED_AT
 from analytics.wootric_nps import SCORE_COUNTS, UTC_MONTH, nps_expression
 
 #: view -> the tables it reads
@@ -26,12 +25,12 @@ NEEDS = {
 }
 
 
-def view_sql(dialect: str, ds: str, soft_deleted: Collection[str] = ()) -> Dict[str, str]:
+def view_sql(dialect: str, ds: str) -> Dict[str, str]:
     """`CREATE OR REPLACE VIEW` statements by view name; rows marked `deleted_at` are left out."""
     month, f = UTC_MONTH[dialect], FLOAT[dialect]
 
     def counts_from(table: str) -> str:
-        return f"FROM {ds}.{table} WHERE score IS NOT NULL{live(soft_deleted, table)} GROUP BY 1, 2"
+        return f"FROM {ds}.{table} WHERE score IS NOT NULL AND {DELETED_AT} IS NULL GROUP BY 1, 2"
 
     nps_counts = f"""SELECT account, {month} AS month,{SCORE_COUNTS},
         {
@@ -60,13 +59,3 @@ SELECT account, month, responses, ces_avg, ces_sd,
     {ces_error_bar_sql("ces_avg", "ces_sd", "responses")}
 FROM ({ces_counts}) AS counts""",
     }
-
-
-def drop_woku_monthly_views(pipeline: Any) -> None:
-    """Before a refresh drops the response tables (Postgres refuses to drop tables a view reads)."""
-    drop_views(pipeline, NEEDS, FLOAT)
-
-
-def create_woku_monthly_views(pipeline: Any) -> List[str]:
-    """Create or replace the views whose table was loaded; returns the names created."""
-    return create_views(pipeline, view_sql, NEEDS, FLOAT)
