@@ -13,9 +13,9 @@ Woku dataset on DuckDB, Postgres and BigQuery (the views read only that dataset'
 
 from typing import Dict
 
-from analytics.error_bars import FLOAT, ces_error_bar_sql, csat_error_bar_sql, nps_error_bar_sql
+from analytics.error_bars import FLOAT, ces_error_bar_sql, csat_error_bar_sql
 from analytics.soft_delete import DELETED_AT
-from analytics.wootric_nps import SCORE_COUNTS, UTC_MONTH, nps_expression
+from analytics.wootric_nps import SCORE_COUNTS, UTC_MONTH, with_error_bar
 
 #: view -> the tables it reads
 NEEDS = {
@@ -32,12 +32,7 @@ def view_sql(dialect: str, ds: str) -> Dict[str, str]:
     def counts_from(table: str) -> str:
         return f"FROM {ds}.{table} WHERE score IS NOT NULL AND {DELETED_AT} IS NULL GROUP BY 1, 2"
 
-    nps_counts = f"""SELECT account, {month} AS month,{SCORE_COUNTS},
-        {
-        nps_expression(
-            "SUM(CASE WHEN score >= 9 THEN 1 ELSE 0 END)", "SUM(CASE WHEN score <= 6 THEN 1 ELSE 0 END)", "COUNT(*)"
-        )
-    } AS nps
+    nps_counts = f"""SELECT account, {month} AS month,{SCORE_COUNTS}
     {counts_from("nps_responses")}"""
     csat_counts = f"""SELECT account, {month} AS month, COUNT(*) AS responses,
         SUM(CASE WHEN score >= 4 THEN 1 ELSE 0 END) AS satisfied
@@ -46,10 +41,8 @@ def view_sql(dialect: str, ds: str) -> Dict[str, str]:
         AVG(CAST(score AS {f})) AS ces_avg, STDDEV_SAMP(CAST(score AS {f})) AS ces_sd
     {counts_from("ces_responses")}"""
     return {
-        "woku_nps_monthly": f"""CREATE OR REPLACE VIEW {ds}.woku_nps_monthly AS
-SELECT account, month, responses, promoters, passives, detractors, nps,
-    {nps_error_bar_sql(dialect, "promoters", "detractors", "responses")}
-FROM ({nps_counts}) AS counts""",
+        "woku_nps_monthly": f"CREATE OR REPLACE VIEW {ds}.woku_nps_monthly AS\n"
+        + with_error_bar(dialect, "account, month", nps_counts),
         "woku_csat_monthly": f"""CREATE OR REPLACE VIEW {ds}.woku_csat_monthly AS
 SELECT account, month, responses, satisfied,
     {csat_error_bar_sql(dialect, "satisfied", "responses")}

@@ -112,9 +112,10 @@ _WINDOW_START = {
 ROLLING_WINDOWS = (30, 90)
 
 
-def _with_error_bar(dialect: str, keys: str, counts: str) -> str:
-    """The counts query with its NPS error bar beside it (the counts are named, so the SQL stays short)."""
-    return f"""SELECT {keys}, responses, promoters, passives, detractors, nps,
+def with_error_bar(dialect: str, keys: str, counts: str) -> str:
+    """The counts query (`SCORE_COUNTS` per `keys`) with its NPS and error bar beside it."""
+    return f"""SELECT {keys}, responses, promoters, passives, detractors,
+    {nps_expression("promoters", "detractors", "responses")} AS nps,
     {nps_error_bar_sql(dialect, "promoters", "detractors", "responses")}
 FROM ({counts}
 ) AS counts"""
@@ -133,17 +134,12 @@ def _rolling_sql(dialect: str, ds: str, counted: str) -> str:
     ), days AS ({_EVERY_DAY[dialect]}), windows AS ({windows})
     SELECT s.account, s.day, w.window_days,
         COALESCE(SUM(d.responses), 0) AS responses, COALESCE(SUM(d.promoters), 0) AS promoters,
-        COALESCE(SUM(d.passives), 0) AS passives, COALESCE(SUM(d.detractors), 0) AS detractors,
-        {
-        nps_expression(
-            "COALESCE(SUM(d.promoters), 0)", "COALESCE(SUM(d.detractors), 0)", "COALESCE(SUM(d.responses), 0)"
-        )
-    } AS nps
+        COALESCE(SUM(d.passives), 0) AS passives, COALESCE(SUM(d.detractors), 0) AS detractors
     FROM days AS s CROSS JOIN windows AS w
     LEFT JOIN daily AS d ON d.account = s.account AND d.day BETWEEN {_WINDOW_START[dialect]} AND s.day
     GROUP BY 1, 2, 3"""
     keys = "account, day, window_days"
-    return f"CREATE OR REPLACE VIEW {ds}.nps_rolling AS\n" + _with_error_bar(dialect, keys, counts)
+    return f"CREATE OR REPLACE VIEW {ds}.nps_rolling AS\n" + with_error_bar(dialect, keys, counts)
 
 
 def _engagement_sql(dialect: str, ds: str, counted: str) -> str:
@@ -176,20 +172,20 @@ SELECT account, {utc_day} AS day,{_NPS_COLUMNS}
 FROM {ds}.responses WHERE {counted}
 GROUP BY 1, 2""",
         "nps_monthly": f"CREATE OR REPLACE VIEW {ds}.nps_monthly AS\n"
-        + _with_error_bar(
+        + with_error_bar(
             dialect,
             "account, month",
             f"""
-    SELECT account, {utc_month} AS month,{_NPS_COLUMNS}
+    SELECT account, {utc_month} AS month,{SCORE_COUNTS}
     FROM {ds}.responses WHERE {counted}
     GROUP BY 1, 2""",
         ),
         "nps_by_segment": f"CREATE OR REPLACE VIEW {ds}.nps_by_segment AS\n"
-        + _with_error_bar(
+        + with_error_bar(
             dialect,
             "account, segment, value",
             f"""
-    SELECT account, segment, value,{_NPS_COLUMNS}
+    SELECT account, segment, value,{SCORE_COUNTS}
     FROM ({_segment_rows(dialect, ds)}
         UNION ALL
         SELECT account, id, score, 'survey_channel' AS segment, survey__channel AS value
