@@ -1,13 +1,5 @@
-"""`feedback_all`: every vendor's answers in one view, for analysts who compare them.
-
-One row per answer: Wootric responses, Woku NPS/CSAT/CES responses and woku reviews, with vendor,
-kind, account, response_id, score, scale, text, created_at (UTC) and respondent_email. It lives in
-the Woku dataset and is rebuilt after every load of either vendor from the tables that exist, so a
-warehouse with one vendor gets a view over that one. Woku's API exposes no contact data (only a
-`clientId`), so `respondent_email` is NULL for Woku rows.
-
-DuckDB and Postgres (the same SQL); other destinations get no view.
-"""
+"""`feedback_all`: every vendor's answers in one view, in the Woku dataset, over the tables that exist
+(docs/woku.md#feedback_all-every-vendor-in-one-view). DuckDB and Postgres; others get no view."""
 
 from typing import Any, Dict, List, Optional, Set, Tuple
 

@@ -1,15 +1,5 @@
-"""Woku's NPS, CSAT and CES per account and UTC month, in the shape of Wootric's `nps_monthly`.
-
-Analysts compare the vendors month by month, so each Woku survey kind gets its own view with the
-same keys and the same kind of error bar (analytics/error_bars.py):
-
-- `woku_nps_monthly`: NPS tools' answers (0–10), the columns of `nps_monthly`;
-- `woku_csat_monthly`: CSAT % = share of 4–5 on the 1–5 scale, with a Wilson interval;
-- `woku_ces_monthly`: the mean CES (1–5), with mean ± 1.96·s/√n.
-
-Woku has no "excluded from calculations" flag; answers without a score are left out. Built in the
-Woku dataset on DuckDB, Postgres and BigQuery (the views read only that dataset's own tables).
-"""
+"""Woku's NPS, CSAT and CES per account and UTC month, in the shape of Wootric's `nps_monthly` and with
+the same kind of error bar, so analysts compare the vendors month by month (docs/analytics.md)."""
 
 from typing import Dict
 

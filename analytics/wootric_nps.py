@@ -1,10 +1,7 @@
-"""NPS views for analysts, created (or replaced) after every load in the destination's own dialect.
+"""Wootric's NPS views, created (or replaced) after every load in the destination's own dialect.
 
-NPS = round(100 · (promoters − detractors) / responses), half away from zero like Wootric's own
-figures, over responses not excluded from calculations, per account (every view has an `account`
-column). The rounding is done on integers
-(`FLOOR((200·Δ + n) / 2n)`), so DuckDB, Postgres and BigQuery agree to the point, with no
-floating-point ties.
+NPS is rounded half away from zero like Wootric's own figures, on integers (`FLOOR((200·Δ + n) / 2n)`),
+so every warehouse agrees to the point, with no floating-point ties.
 """
 
 from typing import Dict
