@@ -1,20 +1,8 @@
-"""95 % error bars for the analyst views, as SQL every supported warehouse runs, and the same in Python.
+"""95 % error bars beside the views' NPS, CSAT % and CES, as SQL every supported warehouse runs, and
+in Python (formulas and `small_sample`: docs/analytics.md#error-bars-and-small_sample).
 
-An NPS, a CSAT % or a CES average from 40 answers moves by chance alone; the views carry its margin
-of error beside it so that nobody reads a dip of 12 points in a month of 40 answers as news.
-
-- NPS = 100·(P − D) with P, D the promoter and detractor shares: standard error
-  100·√((P + D − (P − D)²) / n), margin 1.96·SE, interval clamped to [−100, 100].
-- CSAT % (a proportion): the Wilson score interval, which stays inside [0, 100] and is honest for
-  small n and for shares near 0 or 100 %; its margin is half its width.
-- CES average: mean ± 1.96·s/√n with s the sample standard deviation, clamped to the 1–5 scale.
-
-`small_sample` is TRUE when n < 30 (the normal approximation behind every margin here is unreliable,
-and a month of 3 promoters shows a margin of 0) or when the margin exceeds 5 % of the metric's full
-range (10 NPS points, 5 CSAT percentage points, 0.2 CES points): changes of a business's usual size
-are then indistinguishable from noise. The SQL works on integer counts where it can (the NPS
-variance numerator n·(p + d) − (p − d)² is exact and never negative, so Postgres' SQRT never sees
-−1e-17), then on the dialect's double.
+The SQL works on integer counts where it can (the NPS variance numerator n·(p + d) − (p − d)² is exact
+and never negative, so Postgres' SQRT never sees −1e-17), then on the dialect's double.
 """
 
 import math

@@ -1,15 +1,7 @@
-"""`feedback_all`: every vendor's answers in one view, for analysts who compare them.
+"""`feedback_all`: every vendor's answers in one view, in the Woku dataset, over the tables that exist
+(docs/woku.md#feedback_all-every-vendor-in-one-view). DuckDB and Postgres; others get no view."""
 
-One row per answer: Wootric responses, Woku NPS/CSAT/CES responses and woku reviews, with vendor,
-kind, account, response_id, score, scale, text, created_at (UTC) and respondent_email. It lives in
-the Woku dataset and is rebuilt after every load of either vendor from the tables that exist, so a
-warehouse with one vendor gets a view over that one. Woku's API exposes no contact data (only a
-`clientId`), so `respondent_email` is NULL for Woku rows.
-
-DuckDB and Postgres (the same SQL); other destinations get no view.
-"""
-
-from typing import Any, Dict, List, Set, Tuple
+from typing import Any, Dict, List, Optional, Set, Tuple
 
 import dlt
 
@@ -33,13 +25,20 @@ def datasets(running_vendor: str, running_dataset: str) -> Tuple[str, str]:
     return wootric, woku
 
 
+def _qualified(sql: Any, dataset: str) -> Optional[str]:
+    """The dataset's qualified name, or None when it does not exist."""
+    with sql.with_alternative_dataset_name(dataset):
+        return sql.fully_qualified_dataset_name() if sql.has_dataset() else None
+
+
 def drop_feedback_all(pipeline: Any, woku_dataset: str) -> None:
     """Before a refresh drops tables the view reads (Postgres refuses to drop them otherwise)."""
     if pipeline.destination.destination_name not in DIALECTS:
         return
     with pipeline.sql_client() as sql:
-        if _exists(sql, woku_dataset):
-            sql.execute_sql(f"DROP VIEW IF EXISTS {_q(sql, woku_dataset)}.{VIEW}")
+        woku = _qualified(sql, woku_dataset)
+        if woku:
+            sql.execute_sql(f"DROP VIEW IF EXISTS {woku}.{VIEW}")
 
 
 def create_feedback_all(pipeline: Any, wootric_dataset: str, woku_dataset: str) -> List[str]:
@@ -47,53 +46,56 @@ def create_feedback_all(pipeline: Any, wootric_dataset: str, woku_dataset: str) 
     if pipeline.destination.destination_name not in DIALECTS:
         return []
     with pipeline.sql_client() as sql:
-        if not _exists(sql, woku_dataset):
+        woku = _qualified(sql, woku_dataset)
+        if not woku:
             return []
         columns = _columns(sql, {wootric_dataset, woku_dataset})
-        parts = _parts(sql, columns, wootric_dataset, woku_dataset)
+        parts = _parts(columns, wootric_dataset, _qualified(sql, wootric_dataset) or "", woku_dataset, woku)
         if not parts:
             return []
-        body = "\nUNION ALL\n".join(parts)
         # dropped first: Postgres cannot replace a view whose columns change
-        sql.execute_sql(f"DROP VIEW IF EXISTS {_q(sql, woku_dataset)}.{VIEW}")
-        sql.execute_sql(f"CREATE OR REPLACE VIEW {_q(sql, woku_dataset)}.{VIEW} AS\n{body}")
+        sql.execute_sql(f"DROP VIEW IF EXISTS {woku}.{VIEW}")
+        sql.execute_sql(f"CREATE OR REPLACE VIEW {woku}.{VIEW} AS\n" + "\nUNION ALL\n".join(parts))
     return [VIEW]
 
 
-def _parts(sql: Any, columns: Dict[Tuple[str, str], Set[str]], wootric: str, woku: str) -> List[str]:
+def _parts(columns: Dict[Tuple[str, str], Set[str]], wootric: str, wt: str, woku: str, wk: str) -> List[str]:
+    """The SELECT of each loaded table (`wt`, `wk`: the datasets' qualified names)."""
     parts = []
-    wt, wk = _q(sql, wootric), _q(sql, woku)
     responses = columns.get((wootric, "responses"), set())
     if {"account", "id", "score", "created_at"} <= responses:
         users = columns.get((wootric, "end_users"), set())
-        email = "u.email" if {"account", "id", "email"} <= users else "CAST(NULL AS VARCHAR)"
-        join = f" LEFT JOIN {wt}.end_users AS u ON u.account = r.account AND u.id = r.end_user_id" if users else ""
-        join += f" AND u.{DELETED_AT} IS NULL" if DELETED_AT in users else ""
+        email = "u.email" if "email" in users else "CAST(NULL AS VARCHAR)"
+        join = (
+            f" LEFT JOIN {wt}.end_users AS u ON u.account = r.account AND u.id = r.end_user_id"
+            f" AND u.{DELETED_AT} IS NULL"
+            if users
+            else ""
+        )
         text = "r.text" if "text" in responses else "CAST(NULL AS VARCHAR)"
         parts.append(
             "SELECT 'wootric' AS vendor, 'nps' AS kind, r.account, CAST(r.id AS VARCHAR) AS response_id,"
             f" r.score, '0-10' AS scale, {text} AS text, r.created_at, {email} AS respondent_email"
-            f" FROM {wt}.responses AS r{join}" + (f" WHERE r.{DELETED_AT} IS NULL" if DELETED_AT in responses else "")
+            f" FROM {wt}.responses AS r{join} WHERE r.{DELETED_AT} IS NULL"
         )
     for table, kind, scale in _WOKU_SURVEYS:
         have = columns.get((woku, table), set())
         if {"account", "_id", "score", "created_at"} <= have:
             text = _first_text(have, "textnote__description", "voicemail__transcription")
-            parts.append(_woku_part(wk, table, kind, scale, "score", text, DELETED_AT in have))
+            parts.append(_woku_part(wk, table, kind, scale, "score", text, f" WHERE {DELETED_AT} IS NULL"))
     reviews = columns.get((woku, "woku_reviews"), set())
     if {"account", "_id", "qualification", "created_at"} <= reviews:
         text = _first_text(reviews, "description", "transcription")
-        parts.append(_woku_part(wk, "woku_reviews", "woku_review", "1-5", "qualification", text, DELETED_AT in reviews))
+        parts.append(_woku_part(wk, "woku_reviews", "woku_review", "1-5", "qualification", text))
     return parts
 
 
-def _woku_part(ds: str, table: str, kind: str, scale: str, score: str, text: str, soft_deleted: bool) -> str:
-    """One Woku table's rows; those `verify --repair` marked deleted are left out."""
+def _woku_part(ds: str, table: str, kind: str, scale: str, score: str, text: str, where: str = "") -> str:
+    """One Woku table's rows (a survey's without those `verify --repair` marked deleted)."""
     return (
         f"SELECT 'woku' AS vendor, '{kind}' AS kind, account, CAST(_id AS VARCHAR) AS response_id,"
         f" CAST({score} AS BIGINT) AS score, '{scale}' AS scale, {text} AS text, created_at,"
-        f" CAST(NULL AS VARCHAR) AS respondent_email FROM {ds}.{table}"
-        + (f" WHERE {DELETED_AT} IS NULL" if soft_deleted else "")
+        f" CAST(NULL AS VARCHAR) AS respondent_email FROM {ds}.{table}{where}"
     )
 
 
@@ -117,13 +119,5 @@ def _columns(sql: Any, schemas: Set[str]) -> Dict[Tuple[str, str], Set[str]]:
     return out
 
 
-def _exists(sql: Any, dataset: str) -> bool:
-    return bool(sql.execute_sql(f"SELECT 1 FROM information_schema.schemata WHERE schema_name = {_literal(dataset)}"))
-
-
 def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
-
-
-def _q(sql: Any, dataset: str) -> str:
-    return sql.capabilities.escape_identifier(dataset)

@@ -1,11 +1,7 @@
 """Rows `verify --repair` found gone from the API keep their place with `deleted_at` set; the
-analyst views leave them out.
+analyst views leave them out. The sync declares the column on every table `verify` checks."""
 
-Every table `verify` checks has the column from its first load (a schema hint of the sync); the views
-filter on it where a table has it.
-"""
-
-from typing import Any, Collection, Set
+from typing import Any, Set
 
 DELETED_AT = "deleted_at"
 
@@ -24,10 +20,3 @@ def tables_with_deleted_at(sql: Any, dialect: str) -> Set[str]:
             f" WHERE table_schema = '{fold(sql.dataset_name)}' AND column_name = '{fold(DELETED_AT)}'"
         )
     return {str(row[0]).lower() for row in sql.execute_sql(query)}
-
-
-def live(soft_deleted: Collection[str], table: str, alias: str = "") -> str:
-    """` AND <alias.>deleted_at IS NULL` when `table` has the column, else nothing."""
-    if table not in soft_deleted:
-        return ""
-    return f" AND {alias + '.' if alias else ''}{DELETED_AT} IS NULL"

@@ -1,22 +1,11 @@
-"""Woku's NPS, CSAT and CES per account and UTC month, in the shape of Wootric's `nps_monthly`.
+"""Woku's NPS, CSAT and CES per account and UTC month, in the shape of Wootric's `nps_monthly` and with
+the same kind of error bar, so analysts compare the vendors month by month (docs/analytics.md)."""
 
-Analysts compare the vendors month by month, so each Woku survey kind gets its own view with the
-same keys and the same kind of error bar (analytics/error_bars.py):
+from typing import Dict
 
-- `woku_nps_monthly`: NPS tools' answers (0–10), the columns of `nps_monthly`;
-- `woku_csat_monthly`: CSAT % = share of 4–5 on the 1–5 scale, with a Wilson interval;
-- `woku_ces_monthly`: the mean CES (1–5), with mean ± 1.96·s/√n.
-
-Woku has no "excluded from calculations" flag; answers without a score are left out. Built in the
-Woku dataset on DuckDB, Postgres and BigQuery (the views read only that dataset's own tables).
-"""
-
-from typing import Any, Collection, Dict, List
-
-from analytics.error_bars import FLOAT, ces_error_bar_sql, csat_error_bar_sql, nps_error_bar_sql
-from analytics.soft_delete import live
-from analytics.view_sets import create_views, drop_views
-from analytics.wootric_nps import SCORE_COUNTS, UTC_MONTH, nps_expression
+from analytics.error_bars import FLOAT, ces_error_bar_sql, csat_error_bar_sql
+from analytics.soft_delete import DELETED_AT
+from analytics.wootric_nps import SCORE_COUNTS, UTC_MONTH, with_error_bar
 
 #: view -> the tables it reads
 NEEDS = {
@@ -26,19 +15,14 @@ NEEDS = {
 }
 
 
-def view_sql(dialect: str, ds: str, soft_deleted: Collection[str] = ()) -> Dict[str, str]:
+def view_sql(dialect: str, ds: str) -> Dict[str, str]:
     """`CREATE OR REPLACE VIEW` statements by view name; rows marked `deleted_at` are left out."""
     month, f = UTC_MONTH[dialect], FLOAT[dialect]
 
     def counts_from(table: str) -> str:
-        return f"FROM {ds}.{table} WHERE score IS NOT NULL{live(soft_deleted, table)} GROUP BY 1, 2"
+        return f"FROM {ds}.{table} WHERE score IS NOT NULL AND {DELETED_AT} IS NULL GROUP BY 1, 2"
 
-    nps_counts = f"""SELECT account, {month} AS month,{SCORE_COUNTS},
-        {
-        nps_expression(
-            "SUM(CASE WHEN score >= 9 THEN 1 ELSE 0 END)", "SUM(CASE WHEN score <= 6 THEN 1 ELSE 0 END)", "COUNT(*)"
-        )
-    } AS nps
+    nps_counts = f"""SELECT account, {month} AS month,{SCORE_COUNTS}
     {counts_from("nps_responses")}"""
     csat_counts = f"""SELECT account, {month} AS month, COUNT(*) AS responses,
         SUM(CASE WHEN score >= 4 THEN 1 ELSE 0 END) AS satisfied
@@ -47,10 +31,8 @@ def view_sql(dialect: str, ds: str, soft_deleted: Collection[str] = ()) -> Dict[
         AVG(CAST(score AS {f})) AS ces_avg, STDDEV_SAMP(CAST(score AS {f})) AS ces_sd
     {counts_from("ces_responses")}"""
     return {
-        "woku_nps_monthly": f"""CREATE OR REPLACE VIEW {ds}.woku_nps_monthly AS
-SELECT account, month, responses, promoters, passives, detractors, nps,
-    {nps_error_bar_sql(dialect, "promoters", "detractors", "responses")}
-FROM ({nps_counts}) AS counts""",
+        "woku_nps_monthly": f"CREATE OR REPLACE VIEW {ds}.woku_nps_monthly AS\n"
+        + with_error_bar(dialect, "account, month", nps_counts),
         "woku_csat_monthly": f"""CREATE OR REPLACE VIEW {ds}.woku_csat_monthly AS
 SELECT account, month, responses, satisfied,
     {csat_error_bar_sql(dialect, "satisfied", "responses")}
@@ -60,13 +42,3 @@ SELECT account, month, responses, ces_avg, ces_sd,
     {ces_error_bar_sql("ces_avg", "ces_sd", "responses")}
 FROM ({ces_counts}) AS counts""",
     }
-
-
-def drop_woku_monthly_views(pipeline: Any) -> None:
-    """Before a refresh drops the response tables (Postgres refuses to drop tables a view reads)."""
-    drop_views(pipeline, NEEDS, FLOAT)
-
-
-def create_woku_monthly_views(pipeline: Any) -> List[str]:
-    """Create or replace the views whose table was loaded; returns the names created."""
-    return create_views(pipeline, view_sql, NEEDS, FLOAT)

@@ -1,17 +1,13 @@
-"""NPS views for analysts, created (or replaced) after every load in the destination's own dialect.
+"""Wootric's NPS views, created (or replaced) after every load in the destination's own dialect.
 
-NPS = round(100 · (promoters − detractors) / responses), half away from zero like Wootric's own
-figures, over responses not excluded from calculations, per account (every view has an `account`
-column). The rounding is done on integers
-(`FLOOR((200·Δ + n) / 2n)`), so DuckDB, Postgres and BigQuery agree to the point, with no
-floating-point ties.
+NPS is rounded half away from zero like Wootric's own figures, on integers (`FLOOR((200·Δ + n) / 2n)`),
+so every warehouse agrees to the point, with no floating-point ties.
 """
 
-from typing import Any, Collection, Dict, List
+from typing import Dict
 
 from analytics.error_bars import FLOAT, nps_error_bar_sql
-from analytics.soft_delete import live
-from analytics.view_sets import create_views, drop_views
+from analytics.soft_delete import DELETED_AT
 
 SCORE_COUNTS = """
     COUNT(*) AS responses,
@@ -35,32 +31,47 @@ _DETRACTORS = "SUM(CASE WHEN score <= 6 THEN 1 ELSE 0 END)"
 _NPS_COLUMNS = f"""{SCORE_COUNTS},
     {nps_expression(_PROMOTERS, _DETRACTORS, "COUNT(*)")} AS nps"""
 
-# a missing flag counts, as Wootric counts every response not explicitly excluded
-_COUNTED = "COALESCE(excluded_from_calculations, FALSE) = FALSE AND score IS NOT NULL"
 
-# properties as they were when the response was given, one row per (response, property)
-_SEGMENT_ROWS = {
-    "duckdb": """
-    SELECT r.account, r.id, r.score, k.key AS segment, json_extract_string(
-        r.end_user__properties, '$."' || replace(replace(k.key, '\\', '\\\\'), '"', '\\"') || '"'
-    ) AS value
-    FROM {ds}.responses AS r, unnest(json_keys(r.end_user__properties)) AS k(key)
-    WHERE COALESCE(r.excluded_from_calculations, FALSE) = FALSE AND r.score IS NOT NULL{live_r}""",
-    "postgres": """
-    SELECT r.account, r.id, r.score, p.key AS segment, p.value AS value
-    FROM {ds}.responses AS r CROSS JOIN LATERAL jsonb_each_text(
-        CASE WHEN jsonb_typeof(r.end_user__properties) = 'object' THEN r.end_user__properties END
-    ) AS p(key, value)
-    WHERE COALESCE(r.excluded_from_calculations, FALSE) = FALSE AND r.score IS NOT NULL{live_r}""",
-    "bigquery": """
-    SELECT r.account, r.id, r.score, key AS segment, JSON_VALUE(r.end_user__properties[key]) AS value
-    FROM {ds}.responses AS r, UNNEST(JSON_KEYS(r.end_user__properties, 1)) AS key
-    WHERE COALESCE(r.excluded_from_calculations, FALSE) = FALSE AND r.score IS NOT NULL{live_r}""",
-    "snowflake": """
-    SELECT r.account, r.id, r.score, p.key AS segment, CAST(p.value AS VARCHAR) AS value
-    FROM {ds}.responses AS r, LATERAL FLATTEN(input => r.end_user__properties) AS p
-    WHERE COALESCE(r.excluded_from_calculations, FALSE) = FALSE AND r.score IS NOT NULL{live_r}""",
+def _counted(alias: str = "") -> str:
+    """A missing flag counts, as Wootric counts every response not explicitly excluded; rows that
+    `verify --repair` marked deleted count nowhere."""
+    r = f"{alias}." if alias else ""
+    return (
+        f"COALESCE({r}excluded_from_calculations, FALSE) = FALSE AND {r}score IS NOT NULL AND {r}{DELETED_AT} IS NULL"
+    )
+
+
+#: each dialect's (property name, its value as text, the FROM item listing a response's properties)
+_PROPERTIES = {
+    "duckdb": (
+        "k.key",
+        """json_extract_string(
+        r.end_user__properties, '$."' || replace(replace(k.key, '\\', '\\\\'), '"', '\\"') || '"')""",
+        ", unnest(json_keys(r.end_user__properties)) AS k(key)",
+    ),
+    "postgres": (
+        "p.key",
+        "p.value",
+        """ CROSS JOIN LATERAL jsonb_each_text(
+        CASE WHEN jsonb_typeof(r.end_user__properties) = 'object' THEN r.end_user__properties END) AS p(key, value)""",
+    ),
+    "bigquery": (
+        "key",
+        "JSON_VALUE(r.end_user__properties[key])",
+        ", UNNEST(JSON_KEYS(r.end_user__properties, 1)) AS key",
+    ),
+    "snowflake": ("p.key", "CAST(p.value AS VARCHAR)", ", LATERAL FLATTEN(input => r.end_user__properties) AS p"),
 }
+
+
+def _segment_rows(dialect: str, ds: str) -> str:
+    """Properties as they were when the response was given, one row per (response, property)."""
+    key, value, listing = _PROPERTIES[dialect]
+    return f"""
+    SELECT r.account, r.id, r.score, {key} AS segment, {value} AS value
+    FROM {ds}.responses AS r{listing}
+    WHERE {_counted("r")}"""
+
 
 #: the UTC day and month of `created_at` in each dialect
 UTC_DAY = {
@@ -98,9 +109,10 @@ _WINDOW_START = {
 ROLLING_WINDOWS = (30, 90)
 
 
-def _with_error_bar(dialect: str, keys: str, counts: str) -> str:
-    """The counts query with its NPS error bar beside it (the counts are named, so the SQL stays short)."""
-    return f"""SELECT {keys}, responses, promoters, passives, detractors, nps,
+def with_error_bar(dialect: str, keys: str, counts: str) -> str:
+    """The counts query (`SCORE_COUNTS` per `keys`) with its NPS and error bar beside it."""
+    return f"""SELECT {keys}, responses, promoters, passives, detractors,
+    {nps_expression("promoters", "detractors", "responses")} AS nps,
     {nps_error_bar_sql(dialect, "promoters", "detractors", "responses")}
 FROM ({counts}
 ) AS counts"""
@@ -119,20 +131,15 @@ def _rolling_sql(dialect: str, ds: str, counted: str) -> str:
     ), days AS ({_EVERY_DAY[dialect]}), windows AS ({windows})
     SELECT s.account, s.day, w.window_days,
         COALESCE(SUM(d.responses), 0) AS responses, COALESCE(SUM(d.promoters), 0) AS promoters,
-        COALESCE(SUM(d.passives), 0) AS passives, COALESCE(SUM(d.detractors), 0) AS detractors,
-        {
-        nps_expression(
-            "COALESCE(SUM(d.promoters), 0)", "COALESCE(SUM(d.detractors), 0)", "COALESCE(SUM(d.responses), 0)"
-        )
-    } AS nps
+        COALESCE(SUM(d.passives), 0) AS passives, COALESCE(SUM(d.detractors), 0) AS detractors
     FROM days AS s CROSS JOIN windows AS w
     LEFT JOIN daily AS d ON d.account = s.account AND d.day BETWEEN {_WINDOW_START[dialect]} AND s.day
     GROUP BY 1, 2, 3"""
     keys = "account, day, window_days"
-    return f"CREATE OR REPLACE VIEW {ds}.nps_rolling AS\n" + _with_error_bar(dialect, keys, counts)
+    return f"CREATE OR REPLACE VIEW {ds}.nps_rolling AS\n" + with_error_bar(dialect, keys, counts)
 
 
-def _engagement_sql(dialect: str, ds: str, counted: str, declines_live: str) -> str:
+def _engagement_sql(dialect: str, ds: str, counted: str) -> str:
     """Response rate and comment rate per month: declines and responses joined on (account, month)."""
     f, month = FLOAT[dialect], UTC_MONTH[dialect]
     responses, declines = "COALESCE(r.responses, 0)", "COALESCE(dc.declines, 0)"
@@ -149,37 +156,34 @@ FROM (
     GROUP BY 1, 2
 ) AS r
 FULL OUTER JOIN (
-    SELECT account, {month} AS month, COUNT(*) AS declines FROM {ds}.declines WHERE 1 = 1{declines_live} GROUP BY 1, 2
+    SELECT account, {month} AS month, COUNT(*) AS declines FROM {ds}.declines WHERE {DELETED_AT} IS NULL GROUP BY 1, 2
 ) AS dc ON dc.account = r.account AND dc.month = r.month"""
 
 
-def view_sql(dialect: str, ds: str, soft_deleted: Collection[str] = ()) -> Dict[str, str]:
-    """`CREATE OR REPLACE VIEW` statements by view name; rows of `soft_deleted` tables (those with a
-    `deleted_at` column) count only while it is NULL."""
-    utc_day, utc_month = UTC_DAY[dialect], UTC_MONTH[dialect]
-    counted = _COUNTED + live(soft_deleted, "responses")
-    segment_rows = _SEGMENT_ROWS[dialect].format(ds=ds, live_r=live(soft_deleted, "responses", "r"))
+def view_sql(dialect: str, ds: str) -> Dict[str, str]:
+    """`CREATE OR REPLACE VIEW` statements by view name."""
+    utc_day, utc_month, counted = UTC_DAY[dialect], UTC_MONTH[dialect], _counted()
     return {
         "nps_daily": f"""CREATE OR REPLACE VIEW {ds}.nps_daily AS
 SELECT account, {utc_day} AS day,{_NPS_COLUMNS}
 FROM {ds}.responses WHERE {counted}
 GROUP BY 1, 2""",
         "nps_monthly": f"CREATE OR REPLACE VIEW {ds}.nps_monthly AS\n"
-        + _with_error_bar(
+        + with_error_bar(
             dialect,
             "account, month",
             f"""
-    SELECT account, {utc_month} AS month,{_NPS_COLUMNS}
+    SELECT account, {utc_month} AS month,{SCORE_COUNTS}
     FROM {ds}.responses WHERE {counted}
     GROUP BY 1, 2""",
         ),
         "nps_by_segment": f"CREATE OR REPLACE VIEW {ds}.nps_by_segment AS\n"
-        + _with_error_bar(
+        + with_error_bar(
             dialect,
             "account, segment, value",
             f"""
-    SELECT account, segment, value,{_NPS_COLUMNS}
-    FROM ({segment_rows}
+    SELECT account, segment, value,{SCORE_COUNTS}
+    FROM ({_segment_rows(dialect, ds)}
         UNION ALL
         SELECT account, id, score, 'survey_channel' AS segment, survey__channel AS value
         FROM {ds}.responses WHERE survey__channel IS NOT NULL AND {counted}
@@ -193,10 +197,10 @@ SELECT r.account, r.id AS response_id, r.created_at, r.score,
     r.text, r.tags, r.survey__channel AS channel, r.excluded_from_calculations,
     r.end_user_id, u.email, u.external_id
 FROM {ds}.responses AS r LEFT JOIN {ds}.end_users AS u
-    ON u.account = r.account AND u.id = r.end_user_id{live(soft_deleted, "end_users", "u")}
-WHERE 1 = 1{live(soft_deleted, "responses", "r")}""",
+    ON u.account = r.account AND u.id = r.end_user_id AND u.{DELETED_AT} IS NULL
+WHERE r.{DELETED_AT} IS NULL""",
         "nps_rolling": _rolling_sql(dialect, ds, counted),
-        "engagement_monthly": _engagement_sql(dialect, ds, counted, live(soft_deleted, "declines")),
+        "engagement_monthly": _engagement_sql(dialect, ds, counted),
     }
 
 
@@ -209,13 +213,3 @@ NEEDS = {
     "engagement_monthly": {"responses", "declines"},
     "feedback": {"responses", "end_users"},
 }
-
-
-def drop_nps_views(pipeline: Any) -> None:
-    """Before a refresh drops tables: the views depend on them, and are created again after the load."""
-    drop_views(pipeline, NEEDS, _SEGMENT_ROWS)
-
-
-def create_nps_views(pipeline: Any, dataset: str) -> List[str]:
-    """Create or replace the views whose tables exist; returns the names created."""
-    return create_views(pipeline, view_sql, NEEDS, _SEGMENT_ROWS)

@@ -1,12 +1,5 @@
-"""dlt's BigQuery destination as this project loads it: an emulator mode, a staging dataset per
-account, and a bounded retry when another process's load updated the same table at once.
-
-Emulator mode: with `BIGQUERY_EMULATOR_HOST` set (google-cloud-bigquery's own convention), the
-loader talks to that host with a placeholder token, in the project named by
-`DESTINATION__BIGQUERY__CREDENTIALS__PROJECT_ID`; no Google credentials are needed, and load files
-are written uncompressed (emulators such as bqemulator cannot read gzip). Without the variable,
-dlt's own credentials apply (service account, OAuth, or Application Default Credentials).
-"""
+"""dlt's BigQuery destination as this project loads it: an emulator mode (BIGQUERY_EMULATOR_HOST,
+no Google credentials), a staging dataset per account, and a bounded retry of concurrent updates."""
 
 import json
 import logging
@@ -36,11 +29,8 @@ FIRST_WAIT_SECONDS = 2.0
 
 
 def bigquery_destination(account: Optional[str] = None) -> Any:
-    """BigQuery, or the emulator at BIGQUERY_EMULATOR_HOST; with `account`, its own staging dataset.
-
-    dlt merges through a staging dataset, `<dataset>_staging`, whose tables it truncates at the
-    start of each load: two accounts loading at once from different processes (Airflow workers)
-    would empty or read each other's staged rows. `<dataset>_staging_<account>` keeps them apart."""
+    """BigQuery, or the emulator at BIGQUERY_EMULATOR_HOST; with `account`, its own staging dataset
+    (dlt truncates `<dataset>_staging` at each load: accounts loading at once would empty each other's)."""
     kwargs = {"staging_dataset_name_layout": f"%s_staging_{account}"} if account else {}
     host = os.environ.get(EMULATOR_ENV)
     if not host:
@@ -60,11 +50,8 @@ def bigquery_destination(account: Optional[str] = None) -> Any:
 
 
 def json_as_values(source: Any) -> Any:
-    """Resources that yield Arrow tables with JSON columns as text yield rows with those columns parsed.
-
-    A JSON column loaded from jsonl takes each value as the JSON it is: a text would land as a JSON
-    string (`"[]"`), not as the array it holds. dlt's BigQuery loader takes JSON columns from jsonl
-    only (not parquet), so the values must be JSON in the file. Rows pass through untouched."""
+    """Resources that yield Arrow tables with JSON columns as text yield rows with those columns parsed:
+    dlt's BigQuery loader takes JSON columns from jsonl only, where a text would land as a JSON string."""
     for resource in source.selected_resources.values():
         hints = resource.columns if isinstance(resource.columns, dict) else {}
         names = [name for name, hint in hints.items() if hint.get("data_type") == "json"]
@@ -99,12 +86,8 @@ def retrying_concurrent_updates(
     attempts: int = LOAD_ATTEMPTS,
     sleep: Callable[[float], None] = time.sleep,
 ) -> T:
-    """`load()`, and again (bounded, logged) while BigQuery reports a concurrent update of a table.
-
-    Loads of different accounts into one dataset from different processes merge into the same
-    tables; BigQuery runs such transactions side by side and aborts one of them. The aborted merge
-    changed nothing, and `pipeline.load()` resumes the same package (jobs done stay done), so
-    loading again is safe. The first loads of a new dataset may also both create it, or a table."""
+    """`load()`, and again (bounded, logged) while BigQuery reports a concurrent update of a table: an
+    aborted merge changed nothing, and `pipeline.load()` resumes the same package, so it is safe."""
     for attempt in range(1, attempts + 1):
         try:
             return load()

@@ -30,12 +30,9 @@ DEMO_DUCKDB_FILE = "feedback_demo.duckdb"
 #: DuckDB takes 80 % of RAM and every core by default; loading our parquet files needs neither, and
 #: small schedulers run out of memory. Override with DESTINATION__DUCKDB__MEMORY_LIMIT / __THREADS.
 DUCKDB_LIMITS = {"memory_limit": "128MB", "threads": 1}
-#: DuckDB holds one text value about three times while it loads it: the parquet page as read, the
-#: page decompressed into a buffer rounded up to a power of two, and the string vector. A 34 MB text
-#: needs a 64 MiB buffer on top of the rest, more than 128 MB leaves. No value is larger than the
-#: largest answer the HTTP client accepts (`http.max_response_mb`), so a load that ran out of memory
-#: is tried once more under four times that (`with_headroom`). Ordinary loads keep 128 MB: the
-#: larger cap costs 15-20 MB of peak RSS on W1 even when no value needs it (docs/performance.md).
+#: DuckDB holds a text value about three times while loading it (the largest, 34 MB, needs a 64 MiB
+#: buffer): a load out of memory is tried once more under four times the largest answer the HTTP
+#: client accepts. Ordinary loads keep 128 MB: 256 MB for every load costs ~20 MB of peak RSS on W1.
 DUCKDB_HEADROOM_MB = 4 * int(DEFAULT_MAX_RESPONSE_MB)
 #: where `status` and `verify` read: their SQL knows these dialects' names and types (docs/warehouses.md)
 READABLE = ("duckdb", "postgres", "bigquery")
@@ -112,10 +109,8 @@ def duckdb_path(duckdb_file: str = DEFAULT_DUCKDB_FILE) -> Optional[str]:
 
 
 def default_writer_buffer() -> None:
-    """dlt buffers 5,000 items per table before writing; at 2,000 the extract peak was ~10 MB lower
-    and at 500 another ~9 MB (W1, 240k records: 310 -> 301 MB), no slower. A value set in
-    config.toml or the environment wins. Set once in dlt's config and never removed, so a run
-    beside another in the same process never loses it mid-run."""
+    """500 items per table before dlt writes (its default 5,000 cost ~19 MB of peak RSS on W1, no faster),
+    unless configured; set once in dlt's config, never removed, so no run beside another loses it."""
     if dlt.config.get("data_writer.buffer_max_items") is None:
         dlt.config["data_writer.buffer_max_items"] = 500
 
@@ -124,9 +119,8 @@ def default_writer_buffer() -> None:
 def existing_dataset(
     destination: str, dataset_name: str, pipeline_name: str, duckdb_file: str = DEFAULT_DUCKDB_FILE
 ) -> Iterator[Optional[Any]]:
-    """A SQL client on the dataset, or None when it was never loaded; for commands that only read
-    (`status`, `verify`). The pipeline lives in a throwaway folder (only its SQL client is used), and
-    no DuckDB file is created where there is none."""
+    """A SQL client on the dataset, or None when it was never loaded, for `status` and `verify`; the
+    pipeline lives in a throwaway folder, and no DuckDB file is created where there is none."""
     if destination not in READABLE:
         raise ConfigError(
             f"--destination {destination}: status and verify read {', '.join(READABLE)} datasets only"

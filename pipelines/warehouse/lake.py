@@ -1,18 +1,8 @@
 """A Parquet lake (dlt's `filesystem` destination on a local folder), read through a DuckDB catalog file.
 
-dlt writes every load into new Parquet files. Without a table format it has no merge: a merge falls
-back to append, so a record edited since the last run is in two files. (Delta and Iceberg tables
-merge, but DuckDB reads them only through extensions it downloads.) The catalog, `feedback_lake.duckdb`
-in the working directory, holds a view per loaded table that keeps what the merge would have kept,
-and the analyst views on top of them, in DuckDB SQL:
-
-- merge on a primary key: the newest load's row of each key (in one load, dlt's `dedup_sort` order);
-- merge on `account` alone (lists replaced per account): the rows of each account's newest load;
-- a child table: the rows whose parent row is kept; append, replace and history (scd2) tables: every
-  row (a history table's validity columns are not maintained on the lake).
-
-The views read the files through globs, so files of later loads count as soon as they are written.
-DuckDB reads them with its built-in Parquet reader and installs nothing.
+dlt cannot merge on plain Parquet files (a merge appends), so the catalog holds a view per table that
+keeps what the merge would have kept, and the analyst views on top (docs/warehouses.md). The views
+read the files through globs with DuckDB's built-in reader: later loads count as soon as written.
 """
 
 import logging

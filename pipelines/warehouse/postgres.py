@@ -42,13 +42,8 @@ class PostgresCredentialsOnly(BaseConfiguration):
 
 
 class ArrowCsvCopyJob(PostgresCsvCopyJob):
-    """COPY of a csv file that dlt wrote from Arrow tables (the Wootric streams), keeping '' apart from NULL.
-
-    Arrow's writer quotes every string (`""` is an empty string) and leaves a NULL an unquoted empty
-    field, which COPY's `NULL ''` alone reads right. dlt's own job adds FORCE_NULL on every nullable
-    column (its csv writer for Python rows writes None as `""`), which turns every '' into NULL.
-    This project writes csv for Postgres only from Arrow: rows of dicts load as insert_values.
-    Other csv settings (no header, unquoted strings) keep dlt's job."""
+    """COPY of a csv file that dlt wrote from Arrow tables, keeping '' apart from NULL: Arrow quotes every
+    string and leaves NULL an unquoted empty field, but dlt's own job adds FORCE_NULL, turning '' into NULL."""
 
     def run(self) -> None:
         client = self._job_client
@@ -82,8 +77,7 @@ class FeedbackPostgresClient(PostgresClient):
 
 
 class postgres(dlt.destinations.postgres):  # noqa: N801 - dlt names a destination after its factory class
-    """dlt's postgres destination with PostgresTrustCredentials and ArrowCsvCopyJob. It keeps dlt's
-    destination type, so pipeline state and config sections (`destination.postgres`) stay the same."""
+    """dlt's postgres destination with PostgresTrustCredentials and ArrowCsvCopyJob, under dlt's own type."""
 
     spec = PostgresConfiguration
 
@@ -97,8 +91,7 @@ class postgres(dlt.destinations.postgres):  # noqa: N801 - dlt names a destinati
 
 
 def postgres_destination() -> Any:
-    """The Postgres destination, its credentials checked now (before anything is extracted) so that
-    a missing, incomplete or unreadable one is named as the docs name it (never with its value)."""
+    """The Postgres destination, its credentials checked before anything is extracted (named, never shown)."""
     example = f"set {POSTGRES_ENV}=postgresql://user:password@host:5432/database (the password may be left out)"
     where = "or credentials under [destination.postgres] in .dlt/secrets.toml"
     try:

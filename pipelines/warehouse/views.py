@@ -1,11 +1,10 @@
 """The analyst views each vendor's sync (re)creates after loading, and drops before a full refresh."""
 
-from typing import Any, List, Optional
+from typing import Any, Callable, Dict, List, Mapping, Optional, Set
 
+from analytics import woku_monthly, wootric_nps
 from analytics.error_bars import FLOAT
 from analytics.feedback_all import create_feedback_all, datasets, drop_feedback_all
-from analytics.woku_monthly import create_woku_monthly_views, drop_woku_monthly_views
-from analytics.wootric_nps import create_nps_views, drop_nps_views
 from pipelines.warehouse.lake import LAKE_CATALOG, lake_catalog, local_dataset_folder
 
 #: the destinations the analyst views are written for; a local filesystem lake gets them in its catalog
@@ -28,26 +27,57 @@ def where_views_are(pipeline: Any) -> str:
     return f" (DuckDB catalog {LAKE_CATALOG})" if local_dataset_folder(pipeline) is not None else ""
 
 
+def drop_views(pipeline: Any, names: Mapping[str, Set[str]]) -> None:
+    """Drop the named views where the dataset exists (Postgres refuses to drop a table a view reads)."""
+    if pipeline.destination.destination_name not in VIEW_DIALECTS:
+        return
+    with pipeline.sql_client() as sql:
+        if sql.has_dataset():
+            ds = sql.fully_qualified_dataset_name()
+            for name in names:
+                sql.execute_sql(f"DROP VIEW IF EXISTS {ds}.{name}")
+
+
+def create_views(
+    pipeline: Any, view_sql: Callable[[str, str], Dict[str, str]], needs: Mapping[str, Set[str]]
+) -> List[str]:
+    """Create or replace each view whose tables (`needs`) are in the pipeline's schema; the names created."""
+    dialect = pipeline.destination.destination_name
+    if dialect not in VIEW_DIALECTS:
+        return []
+    tables = set(pipeline.default_schema.tables) if pipeline.default_schema_name else set()
+    created = []
+    with pipeline.sql_client() as sql:
+        ds = sql.fully_qualified_dataset_name()
+        for name, statement in view_sql(dialect, ds).items():
+            if needs[name] <= tables:
+                # Postgres cannot replace a view whose columns changed
+                sql.execute_sql(f"DROP VIEW IF EXISTS {ds}.{name}")
+                sql.execute_sql(statement)
+                created.append(name)
+    return created
+
+
 def wootric_views(pipeline: Any, dataset: str) -> List[str]:
     """The NPS views in the Wootric dataset, then `feedback_all` beside the Woku tables (if loaded)."""
     pipeline = lake_catalog(pipeline) or pipeline
     wootric_ds, woku_ds = datasets("wootric", dataset)
-    made = create_nps_views(pipeline, dataset)
+    made = create_views(pipeline, wootric_nps.view_sql, wootric_nps.NEEDS)
     return made + [f"{woku_ds}.{view}" for view in create_feedback_all(pipeline, wootric_ds, woku_ds)]
 
 
 def drop_wootric_views(pipeline: Any, dataset: str) -> None:
-    """Before a full refresh: views depend on the tables it drops (Postgres refuses otherwise)."""
-    drop_nps_views(pipeline)
+    drop_views(pipeline, wootric_nps.NEEDS)
     drop_feedback_all(pipeline, datasets("wootric", dataset)[1])
 
 
 def woku_views(pipeline: Any, dataset: str) -> List[str]:
     """The monthly NPS/CSAT/CES views in the Woku dataset, then `feedback_all` beside them."""
     pipeline = lake_catalog(pipeline) or pipeline
-    return create_woku_monthly_views(pipeline) + create_feedback_all(pipeline, *datasets("woku", dataset))
+    made = create_views(pipeline, woku_monthly.view_sql, woku_monthly.NEEDS)
+    return made + create_feedback_all(pipeline, *datasets("woku", dataset))
 
 
 def drop_woku_views(pipeline: Any, dataset: str) -> None:
-    drop_woku_monthly_views(pipeline)
+    drop_views(pipeline, woku_monthly.NEEDS)
     drop_feedback_all(pipeline, datasets("woku", dataset)[1])

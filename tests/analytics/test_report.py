@@ -8,9 +8,7 @@ from datetime import date, datetime, timezone
 from fractions import Fraction
 from pathlib import Path
 
-from analytics.report import COMMENTS, render_html, report_title
-from analytics.report_chart import build_figure
-from analytics.report_data import Comment, Month
+from analytics.report import COMMENTS, Comment, Month, build_figure, render_html, report_title
 from sandbox.wootric import generate_account
 from tests.conftest import ROOT, run_cli, sandbox_env
 from tests.support.warehouse import read_duckdb
