@@ -7,11 +7,10 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 import dlt
 from dlt.sources import DltResource
 
-from sources.http_kit import ApiError
+from sources.http_kit import ApiError, config
 from sources.http_kit.limits import HttpLimits
 from sources.record_kit.checks import TableCheck
-from sources.wootric.helpers.client import build_client
-from sources.wootric.helpers.config import check_account
+from sources.wootric.helpers.client import SECTION, build_client
 from sources.wootric.helpers.credentials import WootricCredentials
 from sources.wootric.settings import DEFAULT_PER_PAGE
 
@@ -62,9 +61,9 @@ def wootric_totals(
 
     A source of its own with the sync's settings, so each account resolves its own credentials and host
     (`wootric_totals.with_args(name=account)`); it is iterated, never loaded."""
-    check_account(account)
+    config.check_account(account, f"{SECTION}.account")
     client = build_client(credentials, region, base_url, per_page, request_timeout, max_retries, http)
-    return [_totals(client.get, ranges)]
+    return [_totals(client.api.get, ranges)]
 
 
 def _totals(get: Any, ranges: Sequence[Tuple[datetime, datetime]]) -> DltResource:

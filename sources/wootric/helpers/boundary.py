@@ -13,8 +13,7 @@ only if it may have changed:
 import time
 from typing import Any, Dict, List, MutableMapping, Optional
 
-from sources.record_kit.timestamps import epoch_seconds
-from sources.wootric.helpers.paginator import CursorWalk, Record, content_hash
+from sources.wootric.helpers.paginator import CursorWalk, Record, content_hash, epoch_seconds
 
 #: seconds of clock difference tolerated between this machine and the API's `updated_at`
 CLOCK_MARGIN = 600
