@@ -1,7 +1,5 @@
-"""What an API answer must give before its records are loaded: the key each record is merged on,
-and a depth dlt can load (JSON too deep to decode at all is refused by `ApiClient`). A record that
-breaks either stops the run in one line naming the stream and the record, never in a traceback
-(the API's answer is wrong; retrying cannot fix it)."""
+"""What a record must give before it is loaded: the key it is merged on, and a depth dlt can load.
+One that breaks either stops the run in one line naming it (retrying cannot fix the API's answer)."""
 
 from datetime import datetime
 from typing import Any, Mapping, Optional, Sequence

@@ -58,12 +58,9 @@ def convert_fields(
     what: str = "record",
     id_key: str = "id",
 ) -> MutableMapping[str, Any]:
-    """Replace the named timestamp fields (dotted paths into nested objects) in place; an absent or
-    null field stays as it is.
-
-    A value we cannot read is kept as it came (it lands in a text variant column) with a warning,
-    except in the `required` (cursor) field, where guessing would lose or repeat records.
-    """
+    """Replace the named timestamp fields (dotted paths into nested objects) in place. A value we cannot
+    read is kept as it came, with a warning, except in the `required` (cursor) field, where guessing
+    would lose or repeat records."""
     for path in paths:
         holder: Any = record
         leaf = path

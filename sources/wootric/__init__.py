@@ -1,7 +1,7 @@
 """Wootric NPS/CSAT/CES data as a dlt source: end users, responses and declines, incremental and exact."""
 
 from datetime import date, datetime, timedelta, timezone
-from typing import Any, Dict, Iterable, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 import dlt
 from dlt.sources import DltResource
@@ -47,10 +47,8 @@ def wootric_source(
 ) -> List[DltResource]:
     """End users (cursor `updated_at`), responses and declines (cursor `created_at`), merged on (`account`, `id`).
 
-    `account` names the Wootric account in every row, so several accounts share one dataset; each
-    account is its own source instance (`wootric_source.with_args(name=account)`), with its own
-    state. Settings are checked here, before any request, so a bad value stops the run with its name.
-    `history` selects `responses_history` (every version of each response; `--resources` can too).
+    Each account is its own source instance (`wootric_source.with_args(name=account)`) with its own
+    state. Settings are checked here, so a bad value stops the run, with its name, before any request.
     """
     account = config.check_account(account, f"{SECTION}.account")
     client = build_client(credentials, region, base_url, per_page, request_timeout, max_retries, http)
@@ -60,12 +58,13 @@ def wootric_source(
         _stream_resource(client, account, name, initial, lookback if name == "responses" else 0) for name in STREAMS
     ]
     first_day = config.parse_start_date(metrics_start_date, f"{SECTION}.metrics_start_date") or initial
+    first_day = first_day or datetime.now(timezone.utc) - timedelta(days=365)
     trailing = config.check_non_negative(metrics_trailing_days, f"{SECTION}.metrics_trailing_days")
     responses = streams[list(STREAMS).index("responses")]
     return [
         *streams,
         _responses_history(responses, bool(history)),
-        *_summary_resources(client, account, (first_day or _days_ago(365)).date(), trailing),
+        *_summary_resources(client, account, first_day.date(), trailing),
     ]
 
 
@@ -84,14 +83,6 @@ def _responses_history(responses: DltResource, selected: bool) -> DltResource:
         yield history_table(batch)
 
     return responses_history
-
-
-def _days_ago(days: int) -> datetime:
-    return datetime.now(timezone.utc) - timedelta(days=days)
-
-
-def _tagged(rows: Iterable[Dict[str, Any]], account: str) -> List[Dict[str, Any]]:
-    return [{ACCOUNT: account, **row} for row in rows]
 
 
 def _summary_resources(client: WootricClient, account: str, first_day: date, trailing_days: int) -> List[DltResource]:
@@ -122,7 +113,7 @@ def _summary_resources(client: WootricClient, account: str, first_day: date, tra
     def whole_list(name: str, path: str, to_rows: Any, key: Sequence[str]) -> DltResource:
         @dlt.resource(name=name, write_disposition=REPLACE_ACCOUNT, primary_key=(ACCOUNT, *key), merge_key=ACCOUNT)
         def listed() -> Any:
-            yield _tagged(to_rows(get(path)), account)
+            yield [{ACCOUNT: account, **row} for row in to_rows(get(path))]
 
         return listed
 
@@ -144,10 +135,9 @@ def _stream_resource(
     columns[spec.cursor_field]["dedup_sort"] = "desc"
 
     def records(
-        # Closed start: the last loaded second is read again, and for responses `lag` re-reads the
-        # look-back window too. `Boundary` passes on only what is new or changed since (dlt's own
-        # boundary check is switched off with primary_key=(): it compares ids and drops edits).
-        # typed, so an external scheduler's interval (Airflow backfills) can be joined
+        # Closed start: the last loaded second (and, with `lag`, the look-back) is read again, and
+        # `Boundary` passes on what changed (primary_key=() turns off dlt's check, which drops edits).
+        # Typed, so an external scheduler's interval (Airflow backfills) can be joined.
         cursor: dlt.sources.incremental[datetime] = dlt.sources.incremental[datetime](
             spec.cursor_field,
             initial_value=initial_value,
