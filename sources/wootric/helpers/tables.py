@@ -160,6 +160,17 @@ def _dumps(value: Any) -> Any:
         return json.dumps(value, default=str, separators=(",", ":"))
 
 
+#: what pyarrow raises for a value that does not fit a column's type
+_UNFIT = (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError, OverflowError)
+
+
+def _array(values: List[Any], arrow_type: pa.DataType) -> pa.Array:
+    """`pa.array`, refusing fractions in an integer column (pyarrow would truncate them silently)."""
+    if arrow_type == pa.int64() and any(isinstance(v, float) and not v.is_integer() for v in values):
+        raise ValueError("fraction in an integer column")
+    return pa.array(values, arrow_type)
+
+
 def to_table(stream: str, rows: Sequence[Dict[str, Any]], account: str) -> pa.Table:
     """One Arrow table from records whose timestamps are already UTC datetimes."""
     arrays = [pa.array([account] * len(rows), pa.string())]
@@ -177,10 +188,8 @@ def to_table(stream: str, rows: Sequence[Dict[str, Any]], account: str) -> pa.Ta
         if col.arrow_type == pa.bool_():
             values = [_as_bool(v) for v in values]
         try:
-            if col.arrow_type == pa.int64() and any(isinstance(v, float) and not v.is_integer() for v in values):
-                raise ValueError("fraction in an integer column")  # pyarrow would truncate it silently
-            arrays.append(pa.array(values, col.arrow_type))
-        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError, OverflowError):
+            arrays.append(_array(values, col.arrow_type))
+        except _UNFIT:
             arrays.append(pa.array(_coerce(stream, col, values, spill), col.arrow_type))
     known = _KNOWN[stream]
     for i, row in enumerate(rows):
@@ -203,11 +212,9 @@ def _coerce(stream: str, col: Column, values: List[Any], spill: List[Dict[str, A
         if col.arrow_type == pa.int64():
             value = as_int64(value)  # `"123"` is the integer 123 (only this slow path pays for the check)
         try:
-            if isinstance(value, float) and not value.is_integer() and col.arrow_type == pa.int64():
-                raise ValueError("fraction")
-            pa.array([value], col.arrow_type)
+            _array([value], col.arrow_type)
             out.append(value)
-        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError, OverflowError):
+        except _UNFIT:
             if col.name == "id":
                 whole = isinstance(value, int) or (isinstance(value, str) and value.strip().lstrip("+-").isdigit())
                 problem = "does not fit a 64-bit integer" if whole else "is not an integer"
