@@ -118,10 +118,8 @@ class CursorWalk:
     def _plan(self, trail: "_Trail") -> Optional[Tuple[int, int, int]]:
         """(trail index of the second that anchors the filter, per_page, page) of the request that
         reads the most records past the last one read while still overlapping it; None if none can.
-
-        Pages are `per_page` records, or one fewer where a full page would end exactly on the last
-        record read (bring nothing new) from every second that can anchor it.
-        """
+        Pages are `per_page` or one fewer: a full page alone can end exactly on the last record read
+        from every anchor, and bring nothing new."""
         secs, total = trail.secs, len(trail.secs)
         best: Optional[Tuple[int, int, int]] = None
         best_gain = 0
