@@ -1,30 +1,15 @@
-"""What an API answer must give before its records are loaded: the key each record is merged on,
-and a depth dlt can load (JSON too deep to decode at all is refused by `ApiClient`). A record that
-breaks either stops the run in one line naming the stream and the record, never in a traceback
-(the API's answer is wrong; retrying cannot fix it)."""
+"""What a record must give before it is loaded: the key it is merged on, and a depth dlt can load.
+One that breaks either stops the run in one line naming it (retrying cannot fix the API's answer)."""
 
-import re
 from datetime import datetime
 from typing import Any, Mapping, Optional, Sequence
 
 from sources.http_kit import ApiError
 
-#: a whole number as text, as some integrations send ids (`"123"`)
-INTEGER_TEXT = re.compile(r"[+-]?\d{1,20}")
-_INT64 = (-(2**63), 2**63 - 1)
 #: levels of nested objects and lists a record may have; real records have fewer than 6. dlt's JSON
 #: writer (orjson) gives up at 255 with a bare `TypeError: Recursion limit reached`, and well before
 #: that (about 35 levels) a nested table's name no longer fits a file name
 MAX_NESTING = 16
-
-
-def as_int64(value: Any) -> Any:
-    """A numeric string (`"123"`) as the integer it is, when it fits 64 bits; anything else unchanged."""
-    if isinstance(value, str) and INTEGER_TEXT.fullmatch(value.strip()):
-        number = int(value)
-        if _INT64[0] <= number <= _INT64[1]:
-            return number
-    return value
 
 
 def require_key(record: Any, key: str, what: str, position: int, clues: Sequence[str] = ()) -> Mapping[str, Any]:

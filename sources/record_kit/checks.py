@@ -1,9 +1,5 @@
-"""What `verify` needs to know of a vendor's table, declared in the vendor's source package.
-
-The runner (pipelines/runner/verify.py) compares the warehouse with the API month by month; the
-only vendor-specific parts are which tables it checks, how their records are named in the API and
-in the warehouse, and which API totals they are compared with (each vendor's `checks.py`).
-"""
+"""What `verify` (pipelines/runner/verify.py) needs to know of a vendor's table, declared in each
+vendor's `checks.py`."""
 
 from dataclasses import dataclass, field
 from datetime import datetime

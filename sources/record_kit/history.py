@@ -1,17 +1,10 @@
-"""Edit history as dlt's `scd2` merge: one row per version of a record, with the times it was valid.
+"""Edit history as dlt's `scd2` merge (every vendor's opt-in `*_history` resources).
 
-Shared by every vendor's opt-in `*_history` resources. Three choices make scd2 safe for
-incremental batches (a run sees only new and changed records):
-
-- **The merge key is one text column, `record_key` = `<account>:<id>`.** dlt's scd2 retires active
-  versions only within the merge-key partition of the batch, so a record absent from an
-  incremental batch keeps its current version. A compound key would be compared as
-  `CONCAT(account, id)`, where account `acme1` with id 23 equals account `acme` with id 123.
-- **The version hash (`version_hash`) covers the key and the tracked fields only.** A version is a
-  change of a tracked field; a record read again unchanged hashes the same and adds nothing. The
-  key is hashed too: two records with equal fields must not share a version.
-- **Validity columns are `valid_from` and `valid_to`** (NULL while current). `valid_from` is when
-  the load that saw the version ran, not the vendor's edit time (its `updated_at` is kept beside).
+- The merge key is one text column, `<account>:<id>`: scd2 retires versions only within the batch's
+  merge-key partitions (a record absent from an incremental batch stays current), and a compound
+  key would be compared as `CONCAT(account, id)` (`acme1`+23 equals `acme`+123).
+- The version hash covers the key and the tracked fields only: a record read again unchanged adds
+  nothing, and two records with equal fields never share a version.
 """
 
 import hashlib

@@ -2,7 +2,7 @@
 
 import logging
 from datetime import datetime, timezone
-from typing import Any, Iterable, Mapping, MutableMapping, Optional
+from typing import Any, Iterable, MutableMapping, Optional
 
 from sources.http_kit import SourceError
 
@@ -58,12 +58,9 @@ def convert_fields(
     what: str = "record",
     id_key: str = "id",
 ) -> MutableMapping[str, Any]:
-    """Replace the named timestamp fields (dotted paths into nested objects) in place; an absent or
-    null field stays as it is.
-
-    A value we cannot read is kept as it came (it lands in a text variant column) with a warning,
-    except in the `required` (cursor) field, where guessing would lose or repeat records.
-    """
+    """Replace the named timestamp fields (dotted paths into nested objects) in place. A value we cannot
+    read is kept as it came, with a warning, except in the `required` (cursor) field, where guessing
+    would lose or repeat records."""
     for path in paths:
         holder: Any = record
         leaf = path
@@ -85,17 +82,3 @@ def convert_fields(
                 ) from None
             logger.warning("%s %r: kept unreadable %s %r as text", what, record.get(id_key), path, value)
     return record
-
-
-def epoch_seconds(value: datetime) -> int:
-    """Whole UNIX seconds, rounded down: the resolution of Wootric's `created[...]` filters."""
-    return int(value.timestamp() // 1)
-
-
-def nested_convert(record: Mapping[str, Any], path: str, fields: Iterable[str]) -> None:
-    """Convert timestamp fields of each dict in a list under `path` (e.g. response notes)."""
-    items = record.get(path)
-    if isinstance(items, list):
-        for item in items:
-            if isinstance(item, dict):
-                convert_fields(item, fields)

@@ -1,18 +1,17 @@
 """Wootric NPS/CSAT/CES data as a dlt source: end users, responses and declines, incremental and exact."""
 
 from datetime import date, datetime, timedelta, timezone
-from typing import Any, Dict, Iterable, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 import dlt
 from dlt.sources import DltResource
 
+from sources.http_kit import config
 from sources.http_kit.limits import HttpLimits
 from sources.record_kit.accounts import ACCOUNT, REPLACE_ACCOUNT
 from sources.record_kit.history import HISTORY_DISPOSITION, RECORD_KEY
-from sources.record_kit.timestamps import epoch_seconds
 from sources.wootric.helpers.boundary import Boundary
-from sources.wootric.helpers.client import WootricClient, build_client
-from sources.wootric.helpers.config import check_account, check_non_negative, parse_start_date
+from sources.wootric.helpers.client import SECTION, WootricClient, build_client
 from sources.wootric.helpers.credentials import WootricCredentials
 from sources.wootric.helpers.history import HISTORY_RESOURCE, history_columns, history_table
 from sources.wootric.helpers.metrics import (
@@ -23,6 +22,7 @@ from sources.wootric.helpers.metrics import (
     segment_rows,
     survey_template_rows,
 )
+from sources.wootric.helpers.paginator import epoch_seconds
 from sources.wootric.helpers.tables import column_hints, to_table
 from sources.wootric.settings import ARROW_BATCH_ROWS, DEFAULT_PER_PAGE, STREAMS
 
@@ -47,25 +47,24 @@ def wootric_source(
 ) -> List[DltResource]:
     """End users (cursor `updated_at`), responses and declines (cursor `created_at`), merged on (`account`, `id`).
 
-    `account` names the Wootric account in every row, so several accounts share one dataset; each
-    account is its own source instance (`wootric_source.with_args(name=account)`), with its own
-    state. Settings are checked here, before any request, so a bad value stops the run with its name.
-    `history` selects `responses_history` (every version of each response; `--resources` can too).
+    Each account is its own source instance (`wootric_source.with_args(name=account)`) with its own
+    state. Settings are checked here, so a bad value stops the run, with its name, before any request.
     """
-    account = check_account(account)
+    account = config.check_account(account, f"{SECTION}.account")
     client = build_client(credentials, region, base_url, per_page, request_timeout, max_retries, http)
-    initial = parse_start_date(start_date)
-    lookback = check_non_negative("responses_lookback_days", responses_lookback_days)
+    initial = config.parse_start_date(start_date, f"{SECTION}.start_date")
+    lookback = config.check_non_negative(responses_lookback_days, f"{SECTION}.responses_lookback_days")
     streams = [
         _stream_resource(client, account, name, initial, lookback if name == "responses" else 0) for name in STREAMS
     ]
-    first_day = (parse_start_date(metrics_start_date, "metrics_start_date") or initial or _days_ago(365)).date()
-    trailing = check_non_negative("metrics_trailing_days", metrics_trailing_days)
+    first_day = config.parse_start_date(metrics_start_date, f"{SECTION}.metrics_start_date") or initial
+    first_day = first_day or datetime.now(timezone.utc) - timedelta(days=365)
+    trailing = config.check_non_negative(metrics_trailing_days, f"{SECTION}.metrics_trailing_days")
     responses = streams[list(STREAMS).index("responses")]
     return [
         *streams,
         _responses_history(responses, bool(history)),
-        *_summary_resources(client, account, first_day, trailing),
+        *_summary_resources(client, account, first_day.date(), trailing),
     ]
 
 
@@ -86,18 +85,10 @@ def _responses_history(responses: DltResource, selected: bool) -> DltResource:
     return responses_history
 
 
-def _days_ago(days: int) -> datetime:
-    return datetime.now(timezone.utc) - timedelta(days=days)
-
-
-def _tagged(rows: Iterable[Dict[str, Any]], account: str) -> List[Dict[str, Any]]:
-    return [{ACCOUNT: account, **row} for row in rows]
-
-
 def _summary_resources(client: WootricClient, account: str, first_day: date, trailing_days: int) -> List[DltResource]:
     """The summary endpoints. The two daily series cost one request per day, and `nps_daily` (built
     from responses) reproduces nps_summary exactly, so they run only when named in `--resources`."""
-    get = client.get
+    get = client.api.get
 
     def daily(name: str, path: str, params: Any, to_row: Any) -> DltResource:
         @dlt.resource(name=name, write_disposition="merge", primary_key=(ACCOUNT, "day"), selected=False)
@@ -122,7 +113,7 @@ def _summary_resources(client: WootricClient, account: str, first_day: date, tra
     def whole_list(name: str, path: str, to_rows: Any, key: Sequence[str]) -> DltResource:
         @dlt.resource(name=name, write_disposition=REPLACE_ACCOUNT, primary_key=(ACCOUNT, *key), merge_key=ACCOUNT)
         def listed() -> Any:
-            yield _tagged(to_rows(get(path)), account)
+            yield [{ACCOUNT: account, **row} for row in to_rows(get(path))]
 
         return listed
 
@@ -144,10 +135,9 @@ def _stream_resource(
     columns[spec.cursor_field]["dedup_sort"] = "desc"
 
     def records(
-        # Closed start: the last loaded second is read again, and for responses `lag` re-reads the
-        # look-back window too. `Boundary` passes on only what is new or changed since (dlt's own
-        # boundary check is switched off with primary_key=(): it compares ids and drops edits).
-        # typed, so an external scheduler's interval (Airflow backfills) can be joined
+        # Closed start: the last loaded second (and, with `lag`, the look-back) is read again, and
+        # `Boundary` passes on what changed (primary_key=() turns off dlt's check, which drops edits).
+        # Typed, so an external scheduler's interval (Airflow backfills) can be joined.
         cursor: dlt.sources.incremental[datetime] = dlt.sources.incremental[datetime](
             spec.cursor_field,
             initial_value=initial_value,

@@ -7,11 +7,10 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 import dlt
 from dlt.sources import DltResource
 
-from sources.http_kit import ApiError
+from sources.http_kit import ApiError, config
 from sources.http_kit.limits import HttpLimits
 from sources.record_kit.checks import TableCheck
-from sources.wootric.helpers.client import build_client
-from sources.wootric.helpers.config import check_account
+from sources.wootric.helpers.client import SECTION, build_client
 from sources.wootric.helpers.credentials import WootricCredentials
 from sources.wootric.settings import DEFAULT_PER_PAGE
 
@@ -42,9 +41,6 @@ TABLES: Dict[str, TableCheck] = {
     "end_users": TableCheck("end_users", "id", "created_at", "updated_at"),
 }
 
-#: the measures of nps_summary's answer, in the order printed
-_MEASURES = ("responses", "promoters", "passives", "detractors")
-
 
 @dlt.source(name="wootric", section="wootric")
 def wootric_totals(
@@ -60,11 +56,11 @@ def wootric_totals(
 ) -> List[DltResource]:
     """The API's totals per range (`[start, end)` on whole UTC days): one nps_summary request each.
 
-    A source of its own with the sync's settings, so each account resolves its own credentials and host
-    (`wootric_totals.with_args(name=account)`); it is iterated, never loaded."""
-    check_account(account)
+    A source with the sync's settings, so each account resolves its own credentials and host; it is
+    iterated, never loaded."""
+    config.check_account(account, f"{SECTION}.account")
     client = build_client(credentials, region, base_url, per_page, request_timeout, max_retries, http)
-    return [_totals(client.get, ranges)]
+    return [_totals(client.api.get, ranges)]
 
 
 def _totals(get: Any, ranges: Sequence[Tuple[datetime, datetime]]) -> DltResource:
@@ -76,15 +72,14 @@ def _totals(get: Any, ranges: Sequence[Tuple[datetime, datetime]]) -> DltResourc
             body = get("/v1/nps_summary", {"date[start]": start.date().isoformat(), "date[end]": last.isoformat()})
             if not isinstance(body, dict):
                 raise ApiError(f"GET /v1/nps_summary: expected an object, got {type(body).__name__}")
-            for measure in _MEASURES:
+            for measure in TABLES["responses"].measures:
                 yield {"table": "responses", "measure": measure, "start": start, "api": _count_of(body, measure, start)}
 
     return totals
 
 
 def _count_of(body: Dict[str, Any], measure: str, start: datetime) -> int:
-    """A whole count, as documented; anything else (absent, a float, a boolean, text) would be compared as
-    a number and show a difference that is not there."""
+    """A whole count, as documented; anything else would show a difference that is not there."""
     value = body.get(measure)
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         shown = "absent" if measure not in body else repr(value)[:40]

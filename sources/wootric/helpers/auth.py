@@ -28,12 +28,8 @@ _SECRET_FIELDS = ("client_secret", "password", "access_token", "refresh_token")
 
 
 class WootricAuth(TokenAuth):
-    """Renews Wootric's 2-hour tokens.
-
-    Refresh uses the `refresh_token` grant where the last token came with one (password grant,
-    or a configured refresh token); if that fails, or there is none, the primary grant runs again.
-    A bare `access_token` without a refresh token cannot be renewed: a 401 on it is final.
-    """
+    """Renews Wootric's 2-hour tokens: the `refresh_token` grant where the last token came with one,
+    else (or if that fails) the primary grant again. A bare `access_token` cannot be renewed."""
 
     def __init__(
         self,

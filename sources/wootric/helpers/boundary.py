@@ -1,20 +1,14 @@
 """What the previous run loaded at the edge of the cursor, so a run that reads it again skips it.
 
-Runs re-read the last loaded second (the API filters by whole seconds, inclusive), and responses
-re-read a look-back window of days so that later edits arrive. A record read again is passed on
-only if it may have changed:
-- in the last loaded second, when its content hash differs from the one loaded (dlt's own check
-  compares ids only and would drop an edited record);
-- inside the look-back window, when its `updated_at` is at or after the previous run's *start*
-  (less a margin for clock skew): an edit made while that run was reading is caught too. Records
-  updated that recently are compared by content hash, so an unchanged one is not loaded twice.
+A record read again passes only if it may have changed: in the last loaded second, when its content
+hash differs; inside the look-back, when updated since the previous run *started* (less a clock
+margin) and its hash differs (docs/wootric.md, "How incremental loading works").
 """
 
 import time
 from typing import Any, Dict, List, MutableMapping, Optional
 
-from sources.record_kit.timestamps import epoch_seconds
-from sources.wootric.helpers.paginator import CursorWalk, Record, content_hash
+from sources.wootric.helpers.paginator import CursorWalk, Record, content_hash, epoch_seconds
 
 #: seconds of clock difference tolerated between this machine and the API's `updated_at`
 CLOCK_MARGIN = 600

@@ -1,8 +1,5 @@
-"""Wootric's `responses_history`: each version of a response's score, text, tags and flags.
-
-Built from the Arrow tables the `responses` resource already yields (a dlt transformer), so keeping
-history costs no request. See `sources/record_kit/history.py` for how versions are told apart.
-"""
+"""Wootric's `responses_history`: each version of a response's score, text, tags and flags, built
+from the Arrow tables `responses` already yields (no request of its own)."""
 
 from typing import Any, Dict, List, Union
 

@@ -1,7 +1,7 @@
 """Wootric's summary endpoints: daily metric series (one request per day) and small reference lists."""
 
 from datetime import date, datetime, timedelta, timezone
-from typing import Any, Callable, Dict, Iterator, List, MutableMapping, Optional
+from typing import Any, Callable, Dict, Iterator, List, MutableMapping
 
 from sources.http_kit import ApiError
 from sources.record_kit.timestamps import to_utc
@@ -34,10 +34,8 @@ def daily_series(
     state: MutableMapping[str, Any],
     first_day: date,
     trailing_days: int,
-    today: Optional[date] = None,
 ) -> Iterator[Row]:
-    today = today or datetime.now(timezone.utc).date()
-    days = days_to_ask(state, first_day, trailing_days, today)
+    days = days_to_ask(state, first_day, trailing_days, datetime.now(timezone.utc).date())
     for day in days:
         yield to_row(day, get(path, params(day)))
     if days:

@@ -1,43 +1,30 @@
 """Walks a Wootric list endpoint past its 30-page cap along a timestamp cursor, losing nothing.
 
-The API serves at most `MAX_PAGE` pages of one filter, sorted ascending. Offset pages shift when a
-record before them is deleted or (end users) edited mid-walk, since an edit moves the user to the
-end of the `updated_at` order. A shift hides the record that crossed the page seam, for good. So
-every page after a filter's first overlaps the last record read and is checked id by id:
-- The walk keeps the records it read, in the API's order (the *trail*). Any second that begins in
-  the trail can anchor a new filter (`[gte]` that second), and the offset of our last record in it
-  is known. The next request is the filter, page size and page that reach furthest past that
-  record while still including it: usually the last second read, page 1 (its records re-read, one
-  where timestamps are spread out), or, after a burst of equal timestamps, an earlier second with
-  page 2 or later of 50 that overlaps exactly one record. Either way a page brings up to 49 new
-  records.
-- If the overlap does not match (a record before it was deleted or moved), the page is dropped and
-  the walk opens a fresh filter at the last second read, skipping the ids already read in it.
-  After 90 pages in a row that bring nothing new, the walk stops with an error rather than loop.
-Ids that match are the proof that no record crossed a page seam unseen. Records that moved later
-(an edited end user) come again at their new place; the merge keeps the newer version.
-
-A second that holds more records than 30 pages reach is read ascending to the cap and then
-descending (`[eq]`) from the other end, with a warning and the counts if even that cannot reach
-them all. End users read such a second again until a pass finds nothing new.
-
-Between runs the same inclusive bound applies; `boundary.Boundary` skips what the last run loaded.
+Offset pages shift when an earlier record is deleted or (end users) edited mid-walk, which would
+hide a record for good. So every page after a filter's first overlaps the last record read and is
+checked id by id; on a mismatch the walk reopens a filter at the last second it read. The rule in
+full: docs/wootric.md, "How incremental loading works".
 """
 
 import hashlib
 import json
 import logging
 from datetime import datetime, timezone
+from itertools import pairwise
 from typing import Any, Callable, Dict, Generator, Iterator, List, Optional, Set, Tuple
 
 from sources.http_kit import ApiError
-from sources.record_kit.timestamps import epoch_seconds
 from sources.wootric.settings import MAX_PAGE
 
 logger = logging.getLogger(__name__)
 
 Record = Dict[str, Any]
 FetchPage = Callable[[Dict[str, Any], int], List[Record]]
+
+
+def epoch_seconds(value: datetime) -> int:
+    """Whole UNIX seconds, rounded down: the resolution of Wootric's `created[...]` filters."""
+    return int(value.timestamp() // 1)
 
 
 def content_hash(record: Record) -> str:
@@ -49,8 +36,8 @@ def content_hash(record: Record) -> str:
 class CursorWalk:
     """One walk over a stream; `pages()` yields lists of records, each record exactly once.
 
-    `recheck_crowded` is for streams whose records move in the sort order while we read (end users
-    being edited): a second beyond the 30-page reach is read again until a pass finds nothing new.
+    `recheck_crowded`: records move in the sort order while we read (end users being edited), so a
+    second beyond one filter's reach is read again until a pass finds nothing new.
     """
 
     #: reads of a crowded second before giving up on it changing under us
@@ -82,23 +69,31 @@ class CursorWalk:
 
     def pages(self, start: Optional[int] = None, end: Optional[int] = None) -> Iterator[List[Record]]:
         """Records with `start <= cursor < end` (epoch seconds; None means unbounded)."""
-        lower: Optional[int] = start  # where the filter opens when the trail is empty
         trail = _Trail()
+        anchor: Optional[int] = start  # where the filter opens while the trail is empty
         idle = 0  # requests in a row that brought nothing new
         while True:
-            request = self._next_request(trail, lower)
-            if request is None:
-                # the last second alone holds 30 pages or more: the trail cannot leave it
-                second = trail.secs[-1]
-                yield from self._one_second(second, trail.read.get(second, set()))
-                lower, trail = second + 1, _Trail()
-                continue
-            anchor, index, per_page, page = request
-            bounds: Dict[str, Any] = {f"{self._filter}[lt]": end} if end is not None else {}
+            index, per_page, page = 0, self._per_page, 1
+            if trail.resync:
+                # a shift was detected: a fresh filter at the last second, its records skipped by id
+                index = trail.last_second_start()
+            elif trail.secs:
+                plan = self._plan(trail)
+                if plan is None:
+                    # the last second alone holds more than a filter reaches: the trail cannot leave it
+                    second = trail.secs[-1]
+                    yield from self._one_second(second, trail.read.get(second, set()))
+                    anchor, trail = second + 1, _Trail()
+                    continue
+                index, per_page, page = plan
+            if trail.secs:
+                anchor = trail.secs[index]
+            params: Dict[str, Any] = {f"{self._filter}[lt]": end} if end is not None else {}
             if anchor is not None:
-                bounds[f"{self._filter}[gte]"] = anchor
-            sized = {"per_page": per_page} if per_page != self._per_page else {}
-            rows = self._fetch({**bounds, "sort_order": "asc", **sized}, page)
+                params[f"{self._filter}[gte]"] = anchor
+            if per_page != self._per_page:
+                params["per_page"] = per_page
+            rows = self._fetch({**params, "sort_order": "asc"}, page)
             secs = self._seconds(rows, anchor)
             base = index + (page - 1) * per_page  # the trail position of the page's first record
             fresh: List[Record] = []
@@ -115,36 +110,16 @@ class CursorWalk:
                     return
             idle = 0 if fresh else idle + 1
             if idle > 3 * self._max_page:
-                # a re-read of a crowded second takes at most a filter's 30 pages; this is churn or an
-                # API that ignores `per_page`, and paging on would never end
+                # a crowded second's re-read takes at most 30 pages: this is churn, or an API that
+                # ignores `per_page`, and paging on would never end
                 raise ApiError(f"{self._stream}: {idle} pages in a row shifted or brought nothing new; stopping")
             yield from self._tracked(fresh)
 
-    def _next_request(self, trail: "_Trail", lower: Optional[int]) -> Optional[Tuple[Optional[int], int, int, int]]:
-        """(anchor second, its trail index, per_page, page) of the next request; None when the last
-        second is beyond one filter's reach."""
-        if not trail.secs:
-            return lower, 0, self._per_page, 1
-        if trail.resync:
-            # a shift was detected: a fresh filter at the last second, its records skipped by id
-            index = trail.last_second_start()
-            return trail.secs[index], index, self._per_page, 1
-        plan = self._plan(trail)
-        if plan is None:
-            return None
-        index, per_page, page = plan
-        return trail.secs[index], index, per_page, page
-
-    def _tracked(self, fresh: List[Record]) -> Iterator[List[Record]]:
-        """The page's new records, remembered for the next run's bound (nothing for an empty page)."""
-        for row in fresh:
-            self._track(row)
-        if fresh:
-            yield fresh
-
     def _plan(self, trail: "_Trail") -> Optional[Tuple[int, int, int]]:
         """(trail index of the second that anchors the filter, per_page, page) of the request that
-        reads the most records past the last one read while still overlapping it; None if none can."""
+        reads the most records past the last one read while still overlapping it; None if none can.
+        Pages are `per_page` or one fewer: a full page alone can end exactly on the last record read
+        from every anchor, and bring nothing new."""
         secs, total = trail.secs, len(trail.secs)
         best: Optional[Tuple[int, int, int]] = None
         best_gain = 0
@@ -153,49 +128,56 @@ class CursorWalk:
             if i and secs[i] == secs[i - 1]:
                 continue  # not the first record of its second: no filter starts here
             held = total - i  # records read from that second on
-            for size in range(self._per_page, best_gain, -1):  # a page brings at most size - 1
+            for size in (self._per_page, max(self._per_page - 1, 1)):
                 page = (held - 1) // size + 1
-                if page > self._max_page:
-                    break
-                if page * size - held > best_gain:
+                if page <= self._max_page and page * size - held > best_gain:
                     best, best_gain = (i, size, page), page * size - held
             if best_gain >= self._per_page - 1:
                 break
         return best
 
+    def _second(self, row: Record) -> int:
+        value = row[self._cursor]
+        if not isinstance(value, datetime):
+            raise ValueError(f"{self._stream}: record {row.get('id')} has no {self._cursor}")
+        return epoch_seconds(value)
+
     def _seconds(self, rows: List[Record], anchor: Optional[int]) -> List[int]:
         """The rows' seconds, refusing an answer that is not sorted ascending from the anchor."""
-        secs = []
-        floor = anchor
-        for row in rows:
-            value = row[self._cursor]
-            if not isinstance(value, datetime):
-                raise ValueError(f"{self._stream}: record {row.get('id')} has no {self._cursor}")
-            ts = epoch_seconds(value)
-            if floor is not None and ts < floor:
-                raise ApiError(f"{self._stream}: the API ignored sort_order=asc; refusing to page on")
-            secs.append(ts)
-            floor = ts
+        secs = [self._second(row) for row in rows]
+        if any(floor is not None and ts < floor for floor, ts in pairwise([anchor, *secs])):
+            raise ApiError(f"{self._stream}: the API ignored sort_order=asc; refusing to page on")
         return secs
+
+    def _tracked(self, fresh: List[Record]) -> Iterator[List[Record]]:
+        """The page's new records, remembered for the next run's bound (nothing for an empty page)."""
+        for row in fresh:
+            self._track(row)
+        if fresh:
+            yield fresh
+
+    def _track(self, row: Record) -> None:
+        """Remembers the records of the newest second seen."""
+        ts = self._second(row)
+        if self.tail_second is not None and ts < self.tail_second:
+            return
+        if ts != self.tail_second:
+            self.tail_second, self._tail_rows = ts, []
+        self._tail_rows.append(row)
 
     def tail_hashes(self) -> Dict[str, str]:
         """Content hashes of the records in the newest second seen, for the next run's `Boundary`."""
         return {str(row["id"]): content_hash(row) for row in self._tail_rows}
 
     def _one_second(self, second: int, seen: Set[str]) -> Iterator[List[Record]]:
-        """The rest of a second that holds 30 pages or more, read until a whole pass finds nothing new.
-
-        Offset pages inside one second shift when a record in it is edited (it moves to a later
-        second) or deleted, which can hide one record per shift; a second pass then finds it.
-        """
+        """The rest of a crowded second, read until a whole pass finds nothing new (an edit or a
+        deletion inside it shifts its offset pages, which can hide one record per shift)."""
         seen = set(seen)
         first_page = self._max_page + 1  # the trail read it ascending as far as a filter reaches
         for _ in range(self._passes):
             before = len(seen)
             complete = yield from self._one_second_pass(second, seen, first_page)
-            if not complete:
-                return
-            if self._passes == 1 or (len(seen) == before and first_page == 1):
+            if not complete or self._passes == 1 or (len(seen) == before and first_page == 1):
                 return
             first_page = 1
         logger.warning(
@@ -205,10 +187,7 @@ class CursorWalk:
         )
 
     def _one_second_pass(self, second: int, seen: Set[str], first_page: int) -> Generator[List[Record], None, bool]:
-        """One read of a second: ascending to the cap, then descending until both ends meet.
-
-        Returns False when the second holds more records than the two ends can reach.
-        """
+        """Ascending to the cap, then descending until both ends meet; False if they cannot meet."""
         eq = {f"{self._filter}[eq]": second}
         for page in range(first_page, self._max_page + 1):
             rows = self._fetch({**eq, "sort_order": "asc"}, page)
@@ -247,26 +226,10 @@ class CursorWalk:
                 fresh.append(row)
         return fresh
 
-    def _track(self, row: Record) -> int:
-        """The record's second; remembers the records of the newest second seen."""
-        value = row[self._cursor]
-        if not isinstance(value, datetime):
-            raise ValueError(f"{self._stream}: record {row.get('id')} has no {self._cursor}")
-        ts = epoch_seconds(value)
-        if ts != self.tail_second:
-            if self.tail_second is not None and ts < self.tail_second:
-                return ts
-            self.tail_second, self._tail_rows = ts, []
-        self._tail_rows.append(row)
-        return ts
-
 
 class _Trail:
-    """What the walk read since it last opened a filter from scratch, in the API's order.
-
-    Offsets in a filter are counted from the first record of its second, so the walk keeps each
-    record's second and id: any second that begins here can anchor a filter whose offsets we know.
-    """
+    """What the walk read since it last opened a filter from scratch, in the API's order: each
+    record's second and id, so any second that begins here can anchor a filter whose offsets we know."""
 
     def __init__(self) -> None:
         self.secs: List[int] = []
@@ -293,8 +256,7 @@ class _Trail:
         self.resync = True
 
     def replace_from(self, base: int, rows: List[Record], secs: List[int]) -> List[Record]:
-        """Put a page at trail position `base` (its overlap, if any, was checked); returns the
-        records not read before in their second."""
+        """Put a checked page at trail position `base`; returns the records not read before in their second."""
         del self.secs[base:], self.ids[base:]
         if base == 0:
             self.head_complete = True  # page 1 of a filter starts at the first record of its second
@@ -311,7 +273,7 @@ class _Trail:
 
     def trim(self, keep: int) -> None:
         """Forget all but the last `keep` records once twice that many are held (no filter reaches
-        further back than one filter's reach)."""
+        further back than `keep`)."""
         if len(self.secs) <= 2 * keep:
             return
         cut = len(self.secs) - keep

@@ -1,13 +1,10 @@
-"""Pages of Wootric records as Arrow tables, so dlt loads them without its row-by-row normalizer.
-
-Each table has one explicit schema (pages with different nested keys must concatenate). Nested
-values become JSON columns: they keep whatever keys an account uses (end-user properties differ per
-account) and load natively as JSON/JSONB. Fields the API adds that we do not know yet are not
-dropped: they land, as JSON, in `other_fields`.
-"""
+"""Pages of Wootric records as Arrow tables of one explicit schema, so dlt loads them without its
+row-by-row normalizer. Nested values are JSON columns (keys differ per account); fields we do not
+know yet land, as JSON, in `other_fields`."""
 
 import json
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any, Dict, List, Sequence, Tuple
 
@@ -16,11 +13,21 @@ import pyarrow as pa
 
 from sources.http_kit import SourceError
 from sources.record_kit.accounts import ACCOUNT, account_hints
-from sources.record_kit.answers import as_int64
 
 logger = logging.getLogger(__name__)
 
 _TRUE, _FALSE = {"true", "t", "1", "yes"}, {"false", "f", "0", "no"}
+#: a whole number as text, as some integrations send ids (`"123"`)
+_INTEGER_TEXT = re.compile(r"[+-]?\d{1,20}")
+
+
+def as_int64(value: Any) -> Any:
+    """A numeric string (`"123"`) as the integer it is, when it fits 64 bits; anything else unchanged."""
+    if isinstance(value, str) and _INTEGER_TEXT.fullmatch(value.strip()):
+        number = int(value)
+        if -(2**63) <= number < 2**63:
+            return number
+    return value
 
 
 def _as_bool(value: Any) -> Any:
@@ -52,7 +59,6 @@ class IntendedJsonHints(logging.Filter):
 
 TIMESTAMP = pa.timestamp("us", tz="UTC")
 OTHER = "other_fields"
-#: the configured account's name, first column of every table and of every primary key
 
 
 @dataclass(frozen=True)
@@ -120,8 +126,7 @@ _DLT_TYPES = {pa.int64(): "bigint", pa.string(): "text", pa.bool_(): "bool", TIM
 
 def column_hints(stream: str) -> Dict[str, Dict[str, Any]]:
     """dlt column hints matching the Arrow schema (JSON columns declared as json)."""
-    # nullable: a dataset loaded before accounts existed gets the column added to rows that have none
-    hints: Dict[str, Dict[str, Any]] = account_hints()
+    hints = account_hints()
     for col in COLUMNS[stream]:
         hint: Dict[str, Any] = {"data_type": "json" if col.json else _DLT_TYPES[col.arrow_type]}
         if col.arrow_type == TIMESTAMP:
@@ -136,16 +141,14 @@ def _schema(stream: str) -> pa.Schema:
     return pa.schema([pa.field(ACCOUNT, pa.string()), *fields, pa.field(OTHER, pa.string())])
 
 
+def _known(columns: List[Column]) -> Dict[str, frozenset]:
+    """What each top-level key may hold without spilling into `other_fields`."""
+    tops = {c.path[0] for c in columns}
+    return {top: frozenset(c.path[1] for c in columns if c.path[0] == top and len(c.path) > 1) for top in tops}
+
+
 _SCHEMAS = {stream: _schema(stream) for stream in COLUMNS}
-#: what each top-level key may hold without spilling into `other_fields`
-_KNOWN: Dict[str, Dict[str, frozenset]] = {}
-for _stream, _cols in COLUMNS.items():
-    known: Dict[str, set] = {}
-    for _c in _cols:
-        known.setdefault(_c.path[0], set())
-        if len(_c.path) > 1:
-            known[_c.path[0]].add(_c.path[1])
-    _KNOWN[_stream] = {k: frozenset(v) for k, v in known.items()}
+_KNOWN = {stream: _known(columns) for stream, columns in COLUMNS.items()}
 
 
 def _dumps(value: Any) -> Any:
@@ -155,6 +158,17 @@ def _dumps(value: Any) -> Any:
         return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
     except TypeError:  # integers beyond 64 bits, odd types: the standard library writes them all
         return json.dumps(value, default=str, separators=(",", ":"))
+
+
+#: what pyarrow raises for a value that does not fit a column's type
+_UNFIT = (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError, OverflowError)
+
+
+def _array(values: List[Any], arrow_type: pa.DataType) -> pa.Array:
+    """`pa.array`, refusing fractions in an integer column (pyarrow would truncate them silently)."""
+    if arrow_type == pa.int64() and any(isinstance(v, float) and not v.is_integer() for v in values):
+        raise ValueError("fraction in an integer column")
+    return pa.array(values, arrow_type)
 
 
 def to_table(stream: str, rows: Sequence[Dict[str, Any]], account: str) -> pa.Table:
@@ -174,10 +188,8 @@ def to_table(stream: str, rows: Sequence[Dict[str, Any]], account: str) -> pa.Ta
         if col.arrow_type == pa.bool_():
             values = [_as_bool(v) for v in values]
         try:
-            if col.arrow_type == pa.int64() and any(isinstance(v, float) and not v.is_integer() for v in values):
-                raise ValueError("fraction in an integer column")  # pyarrow would truncate it silently
-            arrays.append(pa.array(values, col.arrow_type))
-        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError, OverflowError):
+            arrays.append(_array(values, col.arrow_type))
+        except _UNFIT:
             arrays.append(pa.array(_coerce(stream, col, values, spill), col.arrow_type))
     known = _KNOWN[stream]
     for i, row in enumerate(rows):
@@ -200,11 +212,9 @@ def _coerce(stream: str, col: Column, values: List[Any], spill: List[Dict[str, A
         if col.arrow_type == pa.int64():
             value = as_int64(value)  # `"123"` is the integer 123 (only this slow path pays for the check)
         try:
-            if isinstance(value, float) and not value.is_integer() and col.arrow_type == pa.int64():
-                raise ValueError("fraction")
-            pa.array([value], col.arrow_type)
+            _array([value], col.arrow_type)
             out.append(value)
-        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError, OverflowError):
+        except _UNFIT:
             if col.name == "id":
                 whole = isinstance(value, int) or (isinstance(value, str) and value.strip().lstrip("+-").isdigit())
                 problem = "does not fit a 64-bit integer" if whole else "is not an integer"

@@ -3,13 +3,7 @@
 import pytest
 
 from sources.http_kit import ApiError
-from sources.record_kit.answers import MAX_NESTING, as_int64, check_nesting, require_key
-
-
-def test_a_numeric_string_is_the_integer_it_spells_and_nothing_else_is() -> None:
-    assert as_int64("123") == 123 and as_int64(" -7 ") == -7 and as_int64("+5") == 5
-    for kept in ("12.5", "R-123", "", "1e3", str(2**63), 12.0, None, True):
-        assert as_int64(kept) == kept
+from sources.record_kit.answers import MAX_NESTING, check_nesting, require_key
 
 
 def test_a_record_without_its_key_is_named_by_position_and_clues_only() -> None:

@@ -2,7 +2,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from sources.record_kit.timestamps import epoch_seconds, to_utc
+from sources.record_kit.timestamps import to_utc
 
 UTC = timezone.utc
 
@@ -37,10 +37,6 @@ def test_garbage_is_an_error_not_a_guess() -> None:
         to_utc("yesterday")
     with pytest.raises(ValueError):
         to_utc(True)
-
-
-def test_epoch_seconds_rounds_down_for_the_api_filters() -> None:
-    assert epoch_seconds(datetime(2016, 12, 16, 17, 5, 0, 999000, tzinfo=UTC)) == 1481907900
 
 
 def test_milliseconds_where_seconds_are_documented() -> None:

@@ -11,10 +11,13 @@ import pytest
 
 from sandbox.wootric import generate_account
 from sources.http_kit import ApiError
-from sources.record_kit.timestamps import epoch_seconds
 from sources.wootric.helpers.client import WootricClient
 from sources.wootric.helpers.credentials import WootricClientCredentials
-from sources.wootric.helpers.paginator import CursorWalk
+from sources.wootric.helpers.paginator import CursorWalk, epoch_seconds
+
+
+def test_epoch_seconds_rounds_down_for_the_api_filters() -> None:
+    assert epoch_seconds(datetime(2016, 12, 16, 17, 5, 0, 999000, tzinfo=timezone.utc)) == 1481907900
 
 
 def client_for(server, per_page: int = 50) -> WootricClient:

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 import pytest
 
 from sources.http_kit import SourceError
-from sources.wootric.helpers.tables import to_table
+from sources.wootric.helpers.tables import as_int64, to_table
 
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
 
@@ -59,3 +59,9 @@ def test_numeric_strings_in_integer_columns_are_the_integers_they_spell() -> Non
 def test_an_id_that_is_not_a_number_is_named_as_such() -> None:
     with pytest.raises(SourceError, match="record id 'R-5' is not an integer"):
         to_table("responses", [row(id="R-5")], "acme")
+
+
+def test_a_numeric_string_is_the_integer_it_spells_and_nothing_else_is() -> None:
+    assert as_int64("123") == 123 and as_int64(" -7 ") == -7 and as_int64("+5") == 5
+    for kept in ("12.5", "R-123", "", "1e3", str(2**63), 12.0, None, True):
+        assert as_int64(kept) == kept

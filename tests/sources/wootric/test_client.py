@@ -1,7 +1,8 @@
 import pytest
 
-from sources.http_kit import ConfigError
-from sources.wootric.helpers.config import check_per_page, parse_start_date, resolve_base_url
+from sources.http_kit import ConfigError, config
+from sources.wootric import wootric_source
+from sources.wootric.helpers.client import check_per_page, resolve_base_url
 from sources.wootric.helpers.credentials import WootricClientCredentials, WootricPasswordCredentials
 
 
@@ -53,25 +54,30 @@ def test_per_page_accepts_strings_from_env() -> None:
     assert check_per_page(50) == 50
 
 
-@pytest.mark.parametrize("value", ["2024-13-01", "yesterday", "01/02/2024"])
-def test_malformed_start_date_names_the_setting(value) -> None:
-    with pytest.raises(ConfigError, match="sources.wootric.start_date"):
-        parse_start_date(value)
-
-
-def test_a_malformed_metrics_start_date_is_named_as_itself() -> None:
-    from sources.wootric import wootric_source
-
+def source_error(**settings) -> str:
     with pytest.raises(Exception) as raised:
         wootric_source(
             credentials=WootricClientCredentials(client_id="id", client_secret="s"),
             base_url="http://127.0.0.1:9",
-            metrics_start_date="31/01/2024",
+            **settings,
         )
-    assert "sources.wootric.metrics_start_date: '31/01/2024'" in str(raised.value), raised.value
+    return str(raised.value)
+
+
+@pytest.mark.parametrize("value", ["2024-13-01", "yesterday", "01/02/2024"])
+def test_malformed_start_date_names_the_setting(value) -> None:
+    assert f"sources.wootric.start_date: {value!r}" in source_error(start_date=value)
+
+
+def test_a_malformed_metrics_start_date_is_named_as_itself() -> None:
+    message = source_error(metrics_start_date="31/01/2024")
+    assert "sources.wootric.metrics_start_date: '31/01/2024'" in message, message
 
 
 def test_start_date_is_utc_midnight_unless_it_says_otherwise() -> None:
+    def parse_start_date(value):
+        return config.parse_start_date(value, "sources.wootric.start_date")  # what `wootric_source` calls
+
     assert parse_start_date("2024-01-31").isoformat() == "2024-01-31T00:00:00+00:00"
     assert parse_start_date("2024-01-31T10:00:00+02:00").isoformat() == "2024-01-31T10:00:00+02:00"
     assert parse_start_date(None) is None
