@@ -1,17 +1,10 @@
 """One writer at a time per destination: accounts extract and normalize in parallel, but load in turn.
 
-Why loads are serialised, per destination:
-- DuckDB takes one writer per file: a second process opening it fails at once ("Could not set lock").
-- dlt merges through one staging dataset per dataset (`<dataset>_staging`): two loads merging into the
-  same dataset at once would truncate and read each other's staging tables; on PostgreSQL concurrent
-  `delete-insert` merges and schema changes on shared tables can also deadlock.
-- BigQuery caps concurrent DML on one table, and shares the staging dataset the same way.
-Loads are short next to extraction (which waits on each account's rate limit), so taking turns costs
-little. The gate is a lock per destination within the process (threads), plus, across processes:
-a file lock (`filelock`) beside the DuckDB file (Airflow tasks on one machine) and a PostgreSQL
-advisory lock on the dataset (tasks on different workers). Every wait is bounded and logged. BigQuery has no lock to
-take: across processes each account merges through its own staging dataset, and a merge BigQuery
-aborts for a concurrent update is loaded again, bounded and logged (pipelines/warehouse/bigquery.py).
+DuckDB takes one writer per file; dlt merges through one staging dataset per dataset, so two merges
+at once would truncate each other's staging tables (and can deadlock on PostgreSQL). The gate is a
+lock per destination within the process, plus, across processes, a file lock beside the DuckDB file
+or a PostgreSQL advisory lock on the dataset; every wait is bounded and logged. BigQuery takes no
+lock: each account merges through its own staging dataset (pipelines/warehouse/bigquery.py).
 """
 
 import contextlib
@@ -120,6 +113,7 @@ class DestinationGate:
     def _advisory_lock(self, label: str, started: float) -> Iterator[None]:
         key = zlib.crc32(self.key.encode()) & 0x7FFFFFFF
         with self._postgres() as sql:
+            # polled, not `pg_advisory_lock` under `lock_timeout`: Ctrl-C cannot end a wait inside libpq
             while not sql.execute_sql("SELECT pg_try_advisory_lock(%s)", key)[0][0]:
                 self._waited_too_long(label, started)
             try:

@@ -8,11 +8,10 @@ from typing import List, Optional
 from dlt.common.pipeline import get_dlt_pipelines_dir
 
 from pipelines.runner.cli import run_cli
+from pipelines.runner.lock import recorded_run
 from pipelines.runner.options import RUN, check_warehouse_options, parse_args
-from pipelines.runner.run_record import recorded_run
 from pipelines.runner.status import STATUS, run_status
-from pipelines.runner.summary import print_summary
-from pipelines.runner.sync import run_sync
+from pipelines.runner.sync import print_summary, run_sync
 from pipelines.runner.vendor import Vendor
 from pipelines.runner.verify import VERIFY, run_verify
 from pipelines.warehouse.lake import MergeFallbacks

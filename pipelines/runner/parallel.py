@@ -14,7 +14,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import pyarrow as pa
 
-from pipelines.runner.units import Unit
+from pipelines.runner.accounts import Unit
 
 logger = logging.getLogger(__name__)
 

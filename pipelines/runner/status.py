@@ -1,17 +1,10 @@
-"""`status`: is the data fresh? Per account and table: rows, the newest record, the last loads; the
-pending load packages and the last run here. With `--max-age`, a non-zero exit for a scheduler.
+"""`status`: is the data fresh? Per account and table: rows, the newest record, the last successful
+load; the pending load packages and the last run here. `--max-age`: exit 8 for a scheduler.
 
-Read-only: the destination is read through a throwaway pipeline folder, so a status check neither
-creates nor changes the pipeline's own folder, state or lock (a run may be going on beside it).
-
-A configured account with no rows at all is listed too (table `-`), with its last successful load or
-none: an account that has never loaded is stale.
-
-A table's *last successful load* is the newest completed load (`_dlt_loads`, status 0) of the dlt
-schema that loads that account. Every successful sync of an account loads its schema (the small
-reference lists are replaced on every run), so this is when the account was last brought up to
-date, also when nothing new arrived. (Per table it cannot be told apart: Wootric's streams load as
-Arrow tables, without dlt's `_dlt_load_id`.)
+Read-only: the destination is read through a throwaway pipeline folder, never the pipeline's own.
+A table's last successful load is its account schema's newest completed load (`_dlt_loads`): every
+sync of an account loads that schema, also when nothing new arrived, so this is when the account was
+last brought up to date. (A table's `_dlt_load_id` would tell when rows last arrived, not that.)
 """
 
 import argparse
@@ -26,8 +19,8 @@ from dlt.destinations.exceptions import DatabaseUndefinedRelation
 
 from pipelines.runner.accounts import account_names
 from pipelines.runner.cli import EXIT_STALE
+from pipelines.runner.lock import Clock, lock_holder, read_record, utc_now
 from pipelines.runner.reconcile import RECONCILIATION
-from pipelines.runner.run_record import Clock, lock_holder, read_record, utc_now
 from pipelines.runner.vendor import Vendor
 from pipelines.warehouse.destinations import existing_dataset
 from sources.http_kit import ConfigError
@@ -117,9 +110,7 @@ def run_status(vendor: Vendor, args: argparse.Namespace, clock: Clock = utc_now)
 
 
 def read_tables(vendor: Vendor, args: argparse.Namespace) -> Optional[List[TableStatus]]:
-    """Every table with an `account` column, per account, and a row without a table for a configured
-    account that has no rows (its last successful load, or none: stale); None when the dataset was
-    never loaded."""
+    """Every table with an `account` column, per account; None when the dataset was never loaded."""
     accounts = account_names(vendor)
     with existing_dataset(args.destination, args.dataset_name, args.pipeline_name) as sql:
         return None if sql is None else _read(sql, vendor, accounts)
@@ -159,7 +150,7 @@ def _read(sql: Any, vendor: Vendor, accounts: List[str]) -> Optional[List[TableS
                     last_success.get(schema),
                 )
             )
-    # each configured account is its own dlt schema (units.py); one with no rows is listed all the same
+    # a configured account with no rows is listed all the same: never loaded, it is stale
     out += [TableStatus(a, "", 0, None, None, last_success.get(a)) for a in set(accounts) - {t.account for t in out}]
     return sorted(out, key=lambda t: (t.account, t.table))
 
@@ -201,7 +192,7 @@ def _print_tables(tables: List[TableStatus], now: datetime) -> None:
 
 def _print_local(pipelines_dir: str, pipeline_name: str, now: datetime) -> None:
     """What only the machine that runs the pipeline knows: pending packages and the last run."""
-    # the run's own pipeline and, with accounts, each account's (`<name>-<account>`, units.py)
+    # the run's own pipeline and, with accounts, each account's (`<name>-<account>`)
     folders = [os.path.join(pipelines_dir, pipeline_name)]
     if os.path.isdir(pipelines_dir):
         folders += sorted(

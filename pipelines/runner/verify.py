@@ -1,17 +1,7 @@
-"""`verify`: the warehouse against the API's own numbers, every account and UTC month.
-
-Per month, at about one request: Wootric's responses, promoters, passives and detractors against
-`nps_summary`, Woku's NPS/CSAT/CES responses against the list's `total` (what each vendor checks
-is declared in its source package, `sources/<vendor>/checks.py`). `--deep` walks the ids of the
-months (through the sync's own resources, bounded: bounded.py) and lists what either side lacks.
-`--repair` loads the months that differ again, marks rows the API no longer holds with `deleted_at`
-(they stay; the views leave them out) and checks those months once more.
-
-Every figure lands in the table `reconciliation` (appended by a pipeline of its own,
-`<pipeline-name>_verify`, so a `--full-refresh` of the sync leaves it). Exit 0 when everything
-matches, EXIT_MISMATCH (9) when a month still differs, EXIT_STALE (8) when an account was never
-loaded (nothing to check it by). As in a sync, an account whose API fails does not stop the others;
-verify then ends in that failure, one line naming each account.
+"""`verify`: the warehouse against the API's own numbers (`sources/<vendor>/checks.py`), every account
+and UTC month; `--deep` lists the ids either side lacks, `--repair` loads the months that differ again
+and marks rows the API no longer holds with `deleted_at`. Every figure is appended to `reconciliation`
+by a pipeline of its own (`<pipeline-name>_verify`), so a `--full-refresh` of the sync leaves it.
 """
 
 import argparse
@@ -23,8 +13,8 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from dlt.common.pipeline import get_dlt_pipelines_dir
 
-from pipelines.runner.accounts import single_account
-from pipelines.runner.bounded import api_ids, reload
+from pipelines.runner.accounts import Unit, plan_units, single_account
+from pipelines.runner.bounded import api_ids, reload, scratch_folder
 from pipelines.runner.cli import EXIT_MISMATCH, EXIT_STALE, explain
 from pipelines.runner.lock import pipeline_lock
 from pipelines.runner.reconcile import (
@@ -36,9 +26,7 @@ from pipelines.runner.reconcile import (
     month_ranges,
     parse_months,
 )
-from pipelines.runner.scratch import scratch_folder
 from pipelines.runner.sync import AccountsFailed, make_pipeline, stops_all
-from pipelines.runner.units import Unit, plan_units
 from pipelines.runner.vendor import Vendor
 from pipelines.warehouse.destinations import DEFAULT_DUCKDB_FILE, existing_dataset
 from sources.http_kit import ConfigError
