@@ -50,26 +50,22 @@ class DestinationGate:
         postgres: Optional[Callable[[], Any]] = None,
         *,
         max_wait: float = MAX_TURN_WAIT_SECONDS,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.key = key
         self._duckdb_path = duckdb_path
         #: opens a sql_client on the destination (PostgreSQL): the advisory lock lives in its session
         self._postgres = postgres
         self._max_wait = max_wait
-        self._clock = clock
-        self._sleep = sleep
 
     @contextlib.contextmanager
     def turn(self, label: str) -> Iterator[None]:
-        started = self._clock()
+        started = time.monotonic()
         lock = _process_lock(self.key)
         if not lock.acquire(timeout=self._max_wait):
             raise TurnTimeout(f"{label}: waited {self._max_wait:.0f}s for another load into {self.key} to end")
         try:
             with self._across_processes(label, started):
-                waited = self._clock() - started
+                waited = time.monotonic() - started
                 if waited >= LOGGED_WAIT_SECONDS:
                     logger.warning("%s: waited %.1fs for its turn to write to %s", label, waited, self.key)
                 yield
@@ -88,9 +84,9 @@ class DestinationGate:
             yield
 
     def _waited_too_long(self, label: str, started: float) -> None:
-        if self._clock() - started >= self._max_wait:
+        if time.monotonic() - started >= self._max_wait:
             raise self._timeout(label)
-        self._sleep(POLL_SECONDS)
+        time.sleep(POLL_SECONDS)
 
     def _timeout(self, label: str) -> TurnTimeout:
         return TurnTimeout(f"{label}: waited {self._max_wait:.0f}s for another process loading into {self.key} to end")
@@ -101,7 +97,7 @@ class DestinationGate:
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         lock = FileLock(path)
         try:
-            lock.acquire(timeout=max(0.0, self._max_wait - (self._clock() - started)))
+            lock.acquire(timeout=max(0.0, self._max_wait - (time.monotonic() - started)))
         except Timeout:
             raise self._timeout(label) from None
         try:

@@ -1,10 +1,5 @@
-"""Run account units side by side: extract and normalize in parallel, load in turn (`gate.py`).
-
-Each unit runs entirely in one worker thread: dlt pipelines are thread-affine (one pipeline per thread,
-dlt >= 0.4), and each account's client paces itself by its own rate-limit headers, so N accounts read
-N times faster than one while the process stays one interpreter (threads, not processes: 8 accounts
-would otherwise hold 8 copies of dlt in memory). `max_parallel_accounts` bounds the threads.
-"""
+"""Run account units side by side in threads (one dlt pipeline per thread; threads, not processes, so
+8 accounts share one copy of dlt): extract and normalize in parallel, load in turn (`gate.py`)."""
 
 import logging
 import queue

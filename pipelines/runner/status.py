@@ -11,7 +11,7 @@ import argparse
 import os
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any, Dict, List, Optional, Tuple
 
 from dlt.common.pipeline import get_dlt_pipelines_dir
@@ -20,7 +20,7 @@ from dlt.destinations.exceptions import DatabaseUndefinedRelation
 from pipelines.runner.accounts import account_names
 from pipelines.runner.cli import EXIT_STALE
 from pipelines.runner.lock import Clock, lock_holder, read_record, utc_now
-from pipelines.runner.reconcile import RECONCILIATION
+from pipelines.runner.reconcile import RECONCILIATION, utc
 from pipelines.runner.vendor import Vendor
 from pipelines.warehouse.destinations import existing_dataset
 from sources.http_kit import ConfigError
@@ -113,43 +113,33 @@ def read_tables(vendor: Vendor, args: argparse.Namespace) -> Optional[List[Table
     """Every table with an `account` column, per account; None when the dataset was never loaded."""
     accounts = account_names(vendor)
     with existing_dataset(args.destination, args.dataset_name, args.pipeline_name) as sql:
-        return None if sql is None else _read(sql, vendor, accounts)
-
-
-def _read(sql: Any, vendor: Vendor, accounts: List[str]) -> Optional[List[TableStatus]]:
-    dataset = sql.fully_qualified_dataset_name()
-    try:
-        loads = sql.execute_sql(f"SELECT load_id, schema_name, status, inserted_at FROM {dataset}._dlt_loads")
-    except DatabaseUndefinedRelation:
-        return None
-    last_success: Dict[str, datetime] = {}
-    for _, schema, status, inserted_at in loads:
-        at = _utc(inserted_at)
-        if status == 0 and at is not None:
-            last_success[schema] = max(at, last_success.get(schema, at))
-    if not last_success:
-        return None
-    out = []
-    for table, columns in _tables(sql):
-        column = vendor.freshness_columns.get(table)
-        newest = f"MAX({sql.escape_column_name(column)})" if column in columns else "NULL"
-        rows = sql.execute_sql(
-            f"SELECT account, COUNT(*), {newest} FROM {dataset}.{sql.escape_column_name(table)}"
-            " GROUP BY account ORDER BY account"
-        )
-        for account, count, newest_value in rows:
-            # several accounts: each is a dlt schema of its own name; one account: the vendor's schema
-            schema = account if account in last_success else vendor.name
-            out.append(
-                TableStatus(
-                    str(account),
-                    table,
-                    int(count),
-                    _utc(newest_value),
-                    column if column in columns else None,
-                    last_success.get(schema),
-                )
+        if sql is None:
+            return None
+        dataset = sql.fully_qualified_dataset_name()
+        try:
+            loads = sql.execute_sql(
+                f"SELECT schema_name, MAX(inserted_at) FROM {dataset}._dlt_loads WHERE status = 0 GROUP BY schema_name"
             )
+        except DatabaseUndefinedRelation:
+            return None
+        last_success: Dict[str, datetime] = {str(schema): utc(at) for schema, at in loads}
+        if not last_success:
+            return None
+        out = []
+        for table, columns in _tables(sql):
+            column = vendor.freshness_columns.get(table)
+            column = column if column in columns else None
+            newest = f"MAX({sql.escape_column_name(column)})" if column else "NULL"
+            rows = sql.execute_sql(
+                f"SELECT account, COUNT(*), {newest} FROM {dataset}.{sql.escape_column_name(table)}"
+                " GROUP BY account ORDER BY account"
+            )
+            for account, count, newest_value in rows:
+                # several accounts: each is a dlt schema of its own name; one account: the vendor's schema
+                schema = account if account in last_success else vendor.name
+                out.append(
+                    TableStatus(str(account), table, int(count), utc(newest_value), column, last_success.get(schema))
+                )
     # a configured account with no rows is listed all the same: never loaded, it is stale
     out += [TableStatus(a, "", 0, None, None, last_success.get(a)) for a in set(accounts) - {t.account for t in out}]
     return sorted(out, key=lambda t: (t.account, t.table))
@@ -219,7 +209,7 @@ def _print_local(pipelines_dir: str, pipeline_name: str, now: datetime) -> None:
     if record is None:
         print("last ended run: none recorded on this machine")
         return
-    ended = _utc(record.get("ended_at"))
+    ended = utc(record.get("ended_at"))
     outcome = "succeeded" if record.get("exit_status") == 0 else f"failed with exit {record.get('exit_status')}"
     error = f": {record['error']}" if record.get("error") else ""
     print(
@@ -231,14 +221,6 @@ def _print_local(pipelines_dir: str, pipeline_name: str, now: datetime) -> None:
 def _packages(folder: str, *where: str) -> int:
     path = os.path.join(folder, *where)
     return len([p for p in os.listdir(path) if os.path.isdir(os.path.join(path, p))]) if os.path.isdir(path) else 0
-
-
-def _utc(value: Any) -> Optional[datetime]:
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    if not isinstance(value, datetime):
-        return None
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
 
 
 def _when(value: Optional[datetime]) -> str:

@@ -21,7 +21,6 @@ from pipelines.runner.reconcile import (
     RECONCILIATION,
     Range,
     Warehouse,
-    covering,
     month_of,
     month_ranges,
     parse_months,
@@ -218,7 +217,7 @@ def compare_ids(
 ) -> List[Finding]:
     """--deep: every id of the months, both sides, one read of each table over all the months."""
     out = []
-    span = covering(ranges)
+    span = (ranges[0][0], ranges[-1][1])
     for check in checks:
         theirs = api_ids(plan.unit, check, span)
         with reader(args, duckdb_file) as warehouse:
