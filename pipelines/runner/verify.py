@@ -170,13 +170,6 @@ def reader(args: argparse.Namespace, duckdb_file: str) -> Iterator[Optional[Ware
         yield None if sql is None else Warehouse(sql, args.destination)
 
 
-def totals_source(vendor: Vendor, unit: Unit, ranges: List[Range]) -> Any:
-    """The vendor's totals source for one account, with that account's settings (as make_source)."""
-    if unit.account:
-        return vendor.totals.with_args(name=unit.account)(ranges=ranges, account=unit.account)
-    return vendor.totals(ranges=ranges)
-
-
 def compare_totals(
     vendor: Vendor,
     args: argparse.Namespace,
@@ -186,29 +179,28 @@ def compare_totals(
     ranges: List[Range],
     after_repair: bool = False,
 ) -> List[Finding]:
-    """The API's month totals against the warehouse's, for every measured table."""
-    api: Dict[Tuple[str, str, datetime], int] = {}
-    for row in totals_source(vendor, plan.unit, ranges).resources["totals"]:
-        api[(row["table"], row["measure"], row["start"])] = int(row["api"])
+    """The API's month totals (the vendor's totals source, with the account's settings) against the
+    warehouse's, for every measured table."""
+    account = plan.unit.account
+    totals = (
+        vendor.totals.with_args(name=account)(ranges=ranges, account=account)
+        if account
+        else vendor.totals(ranges=ranges)
+    )
+    api = {(row["table"], row["measure"], row["start"]): int(row["api"]) for row in totals.resources["totals"]}
     out = []
     with reader(args, duckdb_file) as warehouse:
-        for check in checks:
-            if not check.measures:
-                continue
+        for check in [c for c in checks if c.measures]:
             ours = warehouse.measures(plan.account, check, ranges) if warehouse else {}
-            for start, _ in ranges:
-                for measure in check.measures:
-                    out.append(
-                        Finding(
-                            plan.account,
-                            check.table,
-                            measure,
-                            start,
-                            api.get((check.table, measure, start), 0),
-                            ours.get((measure, start), 0),
-                            after_repair=after_repair,
-                        )
-                    )
+            out += [
+                Finding(
+                    plan.account, check.table, m, start, api.get((check.table, m, start), 0), ours.get((m, start), 0)
+                )
+                for start, _ in ranges
+                for m in check.measures
+            ]
+    for finding in out:
+        finding.after_repair = after_repair
     return out
 
 
@@ -238,20 +230,9 @@ def id_findings(
     out = []
     for start, end in ranges:
         api = {i for i, c in theirs.items() if start <= c < end}
-        warehouse = {i for i, c in ours.items() if start <= c < end}
-        out.append(
-            Finding(
-                account,
-                check.table,
-                "ids",
-                start,
-                len(api),
-                len(warehouse),
-                sorted(api - warehouse, key=str),
-                sorted(warehouse - api, key=str),
-                after_repair,
-            )
-        )
+        held = {i for i, c in ours.items() if start <= c < end}
+        only = (sorted(api - held, key=str), sorted(held - api, key=str))
+        out.append(Finding(account, check.table, "ids", start, len(api), len(held), *only, after_repair))
     return out
 
 
