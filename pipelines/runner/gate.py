@@ -13,7 +13,7 @@ import os
 import threading
 import time
 import zlib
-from typing import Any, Callable, Dict, Iterator, Optional
+from typing import Any, Callable, ContextManager, Dict, Iterator, Optional
 
 from filelock import FileLock, Timeout
 
@@ -72,21 +72,12 @@ class DestinationGate:
         finally:
             lock.release()
 
-    @contextlib.contextmanager
-    def _across_processes(self, label: str, started: float) -> Iterator[None]:
+    def _across_processes(self, label: str, started: float) -> ContextManager[Any]:
         if self._duckdb_path:
-            with self._file_lock(label, started):
-                yield
-        elif self._postgres is not None:
-            with self._advisory_lock(label, started):
-                yield
-        else:
-            yield
-
-    def _waited_too_long(self, label: str, started: float) -> None:
-        if time.monotonic() - started >= self._max_wait:
-            raise self._timeout(label)
-        time.sleep(POLL_SECONDS)
+            return self._file_lock(label, started)
+        if self._postgres is not None:
+            return self._advisory_lock(label, started)
+        return contextlib.nullcontext()
 
     def _timeout(self, label: str) -> TurnTimeout:
         return TurnTimeout(f"{label}: waited {self._max_wait:.0f}s for another process loading into {self.key} to end")
@@ -95,15 +86,12 @@ class DestinationGate:
     def _file_lock(self, label: str, started: float) -> Iterator[None]:
         path = f"{self._duckdb_path}.load.lock"
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        lock = FileLock(path)
         try:
-            lock.acquire(timeout=max(0.0, self._max_wait - (time.monotonic() - started)))
+            held = FileLock(path).acquire(timeout=max(0.0, self._max_wait - (time.monotonic() - started)))
         except Timeout:
             raise self._timeout(label) from None
-        try:
+        with held:  # released when the block ends
             yield
-        finally:
-            lock.release()
 
     @contextlib.contextmanager
     def _advisory_lock(self, label: str, started: float) -> Iterator[None]:
@@ -111,7 +99,9 @@ class DestinationGate:
         with self._postgres() as sql:
             # polled, not `pg_advisory_lock` under `lock_timeout`: Ctrl-C cannot end a wait inside libpq
             while not sql.execute_sql("SELECT pg_try_advisory_lock(%s)", key)[0][0]:
-                self._waited_too_long(label, started)
+                if time.monotonic() - started >= self._max_wait:
+                    raise self._timeout(label)
+                time.sleep(POLL_SECONDS)
             try:
                 yield
             finally:

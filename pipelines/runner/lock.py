@@ -92,14 +92,6 @@ def _write_holder(pipelines_dir: str, pipeline_name: str, text: str) -> None:
         handle.write(text)
 
 
-def lock_holder(pipelines_dir: str, pipeline_name: str) -> Optional[Dict[str, Any]]:
-    """The run holding the lock or killed holding it (`pid`, `started`, `alive`), or None."""
-    holder = read_holder(pipelines_dir, pipeline_name)
-    if holder is None:
-        return None
-    return {"pid": holder[0], "started": holder[1], "alive": pid_alive(holder[0])}
-
-
 def pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)

@@ -24,9 +24,12 @@ def load_pending(pipeline: Any, destination: Any = None) -> Dict[str, int]:
     if not pipeline.has_pending_data:
         return {}
     pipeline.normalize()  # a package extracted by a run killed before its normalize step
-    rows = pending_rows(pipeline)
+    rows: Dict[str, int] = {}
+    for load_id in pipeline.list_normalized_load_packages():
+        for table, n in _package_rows(pipeline, load_id).items():
+            rows[table] = rows.get(table, 0) + n
     pipeline.load(destination=destination)
-    return rows
+    return dict(sorted(rows.items()))
 
 
 def drop_pending(pipeline: Any) -> List[str]:
@@ -41,15 +44,6 @@ def drop_pending(pipeline: Any) -> List[str]:
         tables = ", ".join(f"{table} {n:,}" for table, n in rows.items()) or "no rows"
         lines.append(f"discarded load package {load_id} ({tables} rows); its records are extracted again")
     return lines
-
-
-def pending_rows(pipeline: Any) -> Dict[str, int]:
-    """Rows per table in the pending normalized packages, read from their job files."""
-    total: Dict[str, int] = {}
-    for load_id in pipeline.list_normalized_load_packages():
-        for table, n in _package_rows(pipeline, load_id).items():
-            total[table] = total.get(table, 0) + n
-    return dict(sorted(total.items()))
 
 
 def describe_job_failure(exc: BaseException) -> Optional[str]:

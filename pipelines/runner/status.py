@@ -19,7 +19,7 @@ from dlt.destinations.exceptions import DatabaseUndefinedRelation
 
 from pipelines.runner.accounts import account_names
 from pipelines.runner.cli import EXIT_STALE
-from pipelines.runner.lock import Clock, lock_holder, read_record, utc_now
+from pipelines.runner.lock import Clock, pid_alive, read_holder, read_record, utc_now
 from pipelines.runner.reconcile import RECONCILIATION, utc
 from pipelines.runner.vendor import Vendor
 from pipelines.warehouse.destinations import existing_dataset
@@ -200,11 +200,11 @@ def _print_local(pipelines_dir: str, pipeline_name: str, now: datetime) -> None:
     else:
         folder = os.path.join(pipelines_dir, pipeline_name)
         print(f"pending load packages: unknown (no pipeline folder {folder} on this machine)")
-    holder = lock_holder(pipelines_dir, pipeline_name)
-    if holder and holder["alive"]:
-        print(f"running now: pid {holder['pid']}, started {holder['started']}")
+    holder = read_holder(pipelines_dir, pipeline_name)
+    if holder and pid_alive(holder[0]):
+        print(f"running now: pid {holder[0]}, started {holder[1]}")
     elif holder:
-        print(f"last run: started {holder['started']} (pid {holder['pid']}) and never ended: killed or crashed")
+        print(f"last run: started {holder[1]} (pid {holder[0]}) and never ended: killed or crashed")
     record = read_record(pipelines_dir, pipeline_name)
     if record is None:
         print("last ended run: none recorded on this machine")
