@@ -1,6 +1,7 @@
 """Run account units side by side in threads (one dlt pipeline per thread; threads, not processes, so
 8 accounts share one copy of dlt): extract and normalize in parallel, load in turn (`gate.py`)."""
 
+import collections
 import logging
 import threading
 from dataclasses import dataclass, field
@@ -50,12 +51,14 @@ def run_units(
     running finish. Other failures (one account's credentials, its API) are recorded and the rest go on.
     """
     outcomes = [UnitOutcome(unit) for unit in units]
-    todo = iter(outcomes)  # shared by the threads: each `next` hands out one unit (atomic in CPython)
+    todo = collections.deque(outcomes)  # shared by the threads: `popleft` is thread-safe
     stop = threading.Event()
 
     def worker() -> None:
-        for outcome in todo:
-            if stop.is_set():  # an earlier unit's failure: no further unit starts
+        while todo and not stop.is_set():  # an earlier unit's failure: no further unit starts
+            try:
+                outcome = todo.popleft()
+            except IndexError:  # another thread took the last one
                 return
             try:
                 work(outcome.unit, outcome)
