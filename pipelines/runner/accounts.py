@@ -1,7 +1,10 @@
-"""Which accounts a run syncs, and the dlt source of each, with `--resources` and `--start-date` applied."""
+"""Which accounts a run syncs, each a unit of work: its own dlt pipeline (`<pipeline-name>-<account>`),
+state and schema, loading into the shared dataset (rows told apart by `account`), so any two accounts
+can run at once, in threads or Airflow tasks. A run without an account list uses `<pipeline-name>`."""
 
 import re
 import typing
+from dataclasses import dataclass
 from typing import Any, List, Optional, Tuple
 
 import dlt
@@ -14,8 +17,7 @@ from sources.http_kit.config import check_account, parse_start_date
 
 
 def account_names(vendor: Vendor) -> List[str]:
-    """The names listed in `sources.<vendor>.accounts`, checked; empty: one account. (What `status`
-    needs, which reads the warehouse only and may run where no credentials are.)"""
+    """The names in `sources.<vendor>.accounts`, checked (no credentials needed: `status`); empty: one account."""
     key = f"{vendor.section}.accounts"
     value = dlt.config.get(key)
     if value in (None, "", []):
@@ -31,8 +33,7 @@ def account_names(vendor: Vendor) -> List[str]:
 
 
 def configured_accounts(vendor: Vendor) -> List[str]:
-    """`sources.<vendor>.accounts`: several accounts, each configured in its own section
-    (`[sources.<vendor>.<account>.credentials]` and its other settings). Empty: one account."""
+    """The listed accounts, each with credentials in its own section `[sources.<vendor>.<account>.credentials]`."""
     key = f"{vendor.section}.accounts"
     names = account_names(vendor)
     for name in names:
@@ -105,3 +106,45 @@ def credential_fields(vendor: Vendor) -> Tuple[str, ...]:
     members = typing.get_args(hint) or (hint,)
     specs = [m for m in members if isinstance(m, type) and issubclass(m, BaseConfiguration)]
     return tuple(dict.fromkeys(field for spec in specs for field in spec.get_resolvable_fields()))
+
+
+@dataclass
+class Unit:
+    """One account's share of a run: the pipeline it loads under and its dlt source."""
+
+    pipeline_name: str
+    source: Any
+    #: the configured account's name; None for a run without an account list
+    account: Optional[str] = None
+
+    @property
+    def label(self) -> str:
+        return f"account {self.account!r}" if self.account else f"pipeline {self.pipeline_name!r}"
+
+
+def plan_units(
+    vendor: Vendor,
+    pipeline_name: str,
+    resources: Optional[str],
+    start_date: Optional[str],
+    only: Optional[List[str]] = None,
+    **overrides: Any,
+) -> List[Unit]:
+    """One unit per configured account (or the `only` ones), or the single account; settings checked
+    (placeholders, resources, start date) before any unit runs."""
+    accounts = configured_accounts(vendor)
+    if only is not None:
+        unknown = sorted(set(only) - set(accounts))
+        if unknown:
+            raise ConfigError(f"{vendor.section}.accounts has no account {', '.join(map(repr, unknown))}")
+        accounts = [a for a in accounts if a in only]
+    if "credentials" not in overrides:  # the demo brings its own
+        for section in [f"{vendor.section}.{name}" for name in accounts] or [vendor.section]:
+            refuse_placeholders(vendor, section)
+    if not accounts:
+        return [Unit(pipeline_name, make_source(vendor, resources, start_date, **overrides))]
+    # `wootric-acme`: a `-` never occurs in an account name, so no two (pipeline, account) pairs meet
+    return [
+        Unit(f"{pipeline_name}-{name}", make_source(vendor, resources, start_date, account=name, **overrides), name)
+        for name in accounts
+    ]

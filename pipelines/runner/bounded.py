@@ -1,33 +1,44 @@
-"""Reading one span of a table again, through the vendor's own resource: for `verify --deep` (the ids
-only) and `verify --repair` (loaded into the dataset).
+"""One span of a table read again through the vendor's own resource, for `verify --deep` (the ids) and
+`verify --repair` (loaded, with the table's history resource when the sync selects it).
 
-A repair loads a table's history resource too when the account's sync does (`history`): the history's
-current versions then follow the repaired rows, as after a sync that had read them.
-
-A span is read with an explicit `initial_value` and `end_value` on the resource's incremental: dlt
-then uses a throwaway state, and the sources skip their boundary bookkeeping, so the account's
-incremental state is neither read nor written. The repair loads under a pipeline of its own
-(`<account pipeline>_repair`, in a temporary folder) with a dlt schema of its own
-(`<source>_repair`), into the same dataset and tables: the account's pipeline, its state and its
-schema stay exactly as they were.
+An explicit `initial_value` and `end_value` give dlt a throwaway incremental state, so the account's
+state is neither read nor written. A repair loads under a pipeline (`<account pipeline>_repair`, in a
+throwaway folder) and a schema (`<source>_repair`) of its own: the account's stay as they were.
 """
 
 import argparse
+import contextlib
+import glob
+import os
+import shutil
+import tempfile
 from datetime import datetime, timedelta, timezone
-from typing import Any, Dict, List
+from typing import Any, Dict, Iterator, List
 
 import dlt
 
+from pipelines.runner.accounts import Unit
+from pipelines.runner.lock import pid_alive
 from pipelines.runner.reconcile import Range
-from pipelines.runner.scratch import scratch_folder
 from pipelines.runner.sync import apply_bigquery_layout, make_pipeline
-from pipelines.runner.units import Unit
 from pipelines.runner.vendor import Vendor
 from pipelines.warehouse.destinations import LOADER_FILE_FORMAT
 from sources.record_kit.checks import TableCheck, ids_and_created
 
 #: what a repair's pipeline and schema add to the account's names
 REPAIR_SUFFIX = "_repair"
+
+
+@contextlib.contextmanager
+def scratch_folder(kind: str) -> Iterator[str]:
+    """A temporary `feedback-<kind>-<pid>-*` folder for the block; first removes those a killed process left."""
+    prefix = f"feedback-{kind}-"
+    for left in glob.glob(os.path.join(tempfile.gettempdir(), f"{prefix}*")):
+        pid = os.path.basename(left)[len(prefix) :].split("-", 1)[0]
+        if pid.isdigit() and not pid_alive(int(pid)):
+            shutil.rmtree(left, ignore_errors=True)
+    with tempfile.TemporaryDirectory(prefix=f"{prefix}{os.getpid()}-") as folder:
+        yield folder
 
 
 def _bound(resource: Any, check: TableCheck, start: datetime, end: datetime) -> None:

@@ -20,7 +20,6 @@ from dlt.common.exceptions import MissingDependencyException
 from dlt.load.exceptions import LoadClientJobException
 from tomlkit.exceptions import ParseError as TomlParseError
 
-from pipelines.runner.lock import RunInProgress
 from sources.http_kit import (
     ApiUnavailableError,
     AuthError,
@@ -53,8 +52,6 @@ def exit_code(err: SourceError) -> int:
     """The exit status for an expected failure; a composite failure names its own."""
     if isinstance(err, FailureWithStatus):
         return err.status
-    if isinstance(err, RunInProgress):
-        return EXIT_IN_PROGRESS
     for kind, code in ((ConfigError, EXIT_CONFIG), (AuthError, EXIT_AUTH), (ApiUnavailableError, EXIT_API_DOWN)):
         if isinstance(err, kind):
             return code
@@ -62,7 +59,7 @@ def exit_code(err: SourceError) -> int:
 
 
 class FailureWithStatus(SourceError):
-    """Several failures in one (accounts, tasks): the status is chosen by whoever collected them."""
+    """A failure whose exit status its raiser chooses (several accounts' failures, a run in progress)."""
 
     def __init__(self, message: str, status: int) -> None:
         super().__init__(message)

@@ -6,8 +6,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Collection, Dict, Tuple
 
-from pipelines.runner.summary import SyncResult, print_counts
-from pipelines.runner.sync import run_sync
+from pipelines.runner.sync import SyncResult, print_counts, run_sync
 from pipelines.warehouse.destinations import DEMO_DUCKDB_FILE
 from pipelines.warehouse.report import write_pipeline_report
 

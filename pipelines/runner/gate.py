@@ -1,17 +1,10 @@
 """One writer at a time per destination: accounts extract and normalize in parallel, but load in turn.
 
-Why loads are serialised, per destination:
-- DuckDB takes one writer per file: a second process opening it fails at once ("Could not set lock").
-- dlt merges through one staging dataset per dataset (`<dataset>_staging`): two loads merging into the
-  same dataset at once would truncate and read each other's staging tables; on PostgreSQL concurrent
-  `delete-insert` merges and schema changes on shared tables can also deadlock.
-- BigQuery caps concurrent DML on one table, and shares the staging dataset the same way.
-Loads are short next to extraction (which waits on each account's rate limit), so taking turns costs
-little. The gate is a lock per destination within the process (threads), plus, across processes:
-a file lock (`filelock`) beside the DuckDB file (Airflow tasks on one machine) and a PostgreSQL
-advisory lock on the dataset (tasks on different workers). Every wait is bounded and logged. BigQuery has no lock to
-take: across processes each account merges through its own staging dataset, and a merge BigQuery
-aborts for a concurrent update is loaded again, bounded and logged (pipelines/warehouse/bigquery.py).
+DuckDB takes one writer per file; dlt merges through one staging dataset per dataset, so two merges
+at once would truncate each other's staging tables (and can deadlock on PostgreSQL). The gate is a
+lock per destination within the process, plus, across processes, a file lock beside the DuckDB file
+or a PostgreSQL advisory lock on the dataset; every wait is bounded and logged. BigQuery takes no
+lock: each account merges through its own staging dataset (pipelines/warehouse/bigquery.py).
 """
 
 import contextlib
@@ -20,7 +13,7 @@ import os
 import threading
 import time
 import zlib
-from typing import Any, Callable, Dict, Iterator, Optional
+from typing import Any, Callable, ContextManager, Dict, Iterator, Optional
 
 from filelock import FileLock, Timeout
 
@@ -57,47 +50,34 @@ class DestinationGate:
         postgres: Optional[Callable[[], Any]] = None,
         *,
         max_wait: float = MAX_TURN_WAIT_SECONDS,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.key = key
         self._duckdb_path = duckdb_path
         #: opens a sql_client on the destination (PostgreSQL): the advisory lock lives in its session
         self._postgres = postgres
         self._max_wait = max_wait
-        self._clock = clock
-        self._sleep = sleep
 
     @contextlib.contextmanager
     def turn(self, label: str) -> Iterator[None]:
-        started = self._clock()
+        started = time.monotonic()
         lock = _process_lock(self.key)
         if not lock.acquire(timeout=self._max_wait):
             raise TurnTimeout(f"{label}: waited {self._max_wait:.0f}s for another load into {self.key} to end")
         try:
             with self._across_processes(label, started):
-                waited = self._clock() - started
+                waited = time.monotonic() - started
                 if waited >= LOGGED_WAIT_SECONDS:
                     logger.warning("%s: waited %.1fs for its turn to write to %s", label, waited, self.key)
                 yield
         finally:
             lock.release()
 
-    @contextlib.contextmanager
-    def _across_processes(self, label: str, started: float) -> Iterator[None]:
+    def _across_processes(self, label: str, started: float) -> ContextManager[Any]:
         if self._duckdb_path:
-            with self._file_lock(label, started):
-                yield
-        elif self._postgres is not None:
-            with self._advisory_lock(label, started):
-                yield
-        else:
-            yield
-
-    def _waited_too_long(self, label: str, started: float) -> None:
-        if self._clock() - started >= self._max_wait:
-            raise self._timeout(label)
-        self._sleep(POLL_SECONDS)
+            return self._file_lock(label, started)
+        if self._postgres is not None:
+            return self._advisory_lock(label, started)
+        return contextlib.nullcontext()
 
     def _timeout(self, label: str) -> TurnTimeout:
         return TurnTimeout(f"{label}: waited {self._max_wait:.0f}s for another process loading into {self.key} to end")
@@ -106,22 +86,22 @@ class DestinationGate:
     def _file_lock(self, label: str, started: float) -> Iterator[None]:
         path = f"{self._duckdb_path}.load.lock"
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        lock = FileLock(path)
         try:
-            lock.acquire(timeout=max(0.0, self._max_wait - (self._clock() - started)))
+            held = FileLock(path).acquire(timeout=max(0.0, self._max_wait - (time.monotonic() - started)))
         except Timeout:
             raise self._timeout(label) from None
-        try:
+        with held:  # released when the block ends
             yield
-        finally:
-            lock.release()
 
     @contextlib.contextmanager
     def _advisory_lock(self, label: str, started: float) -> Iterator[None]:
         key = zlib.crc32(self.key.encode()) & 0x7FFFFFFF
         with self._postgres() as sql:
+            # polled, not `pg_advisory_lock` under `lock_timeout`: Ctrl-C cannot end a wait inside libpq
             while not sql.execute_sql("SELECT pg_try_advisory_lock(%s)", key)[0][0]:
-                self._waited_too_long(label, started)
+                if time.monotonic() - started >= self._max_wait:
+                    raise self._timeout(label)
+                time.sleep(POLL_SECONDS)
             try:
                 yield
             finally:

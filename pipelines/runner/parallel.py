@@ -1,20 +1,15 @@
-"""Run account units side by side: extract and normalize in parallel, load in turn (`gate.py`).
+"""Run account units side by side in threads (one dlt pipeline per thread; threads, not processes, so
+8 accounts share one copy of dlt): extract and normalize in parallel, load in turn (`gate.py`)."""
 
-Each unit runs entirely in one worker thread: dlt pipelines are thread-affine (one pipeline per thread,
-dlt >= 0.4), and each account's client paces itself by its own rate-limit headers, so N accounts read
-N times faster than one while the process stays one interpreter (threads, not processes: 8 accounts
-would otherwise hold 8 copies of dlt in memory). `max_parallel_accounts` bounds the threads.
-"""
-
+import collections
 import logging
-import queue
 import threading
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import pyarrow as pa
 
-from pipelines.runner.units import Unit
+from pipelines.runner.accounts import Unit
 
 logger = logging.getLogger(__name__)
 
@@ -56,28 +51,28 @@ def run_units(
     running finish. Other failures (one account's credentials, its API) are recorded and the rest go on.
     """
     outcomes = [UnitOutcome(unit) for unit in units]
+    todo = collections.deque(outcomes)  # shared by the threads: `popleft` is thread-safe
+    stop = threading.Event()
+
+    def worker() -> None:
+        while todo and not stop.is_set():  # an earlier unit's failure: no further unit starts
+            try:
+                outcome = todo.popleft()
+            except IndexError:  # another thread took the last one
+                return
+            try:
+                work(outcome.unit, outcome)
+            except BaseException as exc:  # noqa: BLE001 - kept and judged by the caller, incl. KeyboardInterrupt
+                outcome.error = exc
+                if stops_all(exc):
+                    stop.set()
+
     if max_parallel <= 1 or len(units) == 1:
-        for outcome in outcomes:
-            if _run_one(work, outcome) and stops_all(outcome.error):  # type: ignore[arg-type]
-                break
+        worker()
         return outcomes
     # pyarrow imports pandas (where installed, e.g. with the BigQuery extra) on its first `pa.array`;
     # two threads doing that at once can get a half-imported module: import it here, once
     pa.array([0])
-    stop = threading.Event()
-    todo: queue.Queue[UnitOutcome] = queue.Queue()
-    for outcome in outcomes:
-        todo.put(outcome)
-
-    def worker() -> None:
-        while not stop.is_set():
-            try:
-                outcome = todo.get_nowait()
-            except queue.Empty:
-                return
-            if _run_one(work, outcome) and stops_all(outcome.error):  # type: ignore[arg-type]
-                stop.set()  # an earlier unit's failure: no further unit starts
-
     # daemon threads: on Ctrl-C the main thread ends the run at once (exit 130) instead of waiting for
     # the accounts still reading; what they extracted stays in their pipeline folders, as after a kill
     threads = [
@@ -89,16 +84,6 @@ def run_units(
         while thread.is_alive():
             thread.join(timeout=0.5)  # a bounded join keeps the main thread able to take Ctrl-C
     return outcomes
-
-
-def _run_one(work: Callable[[Unit, UnitOutcome], None], outcome: UnitOutcome) -> bool:
-    """Run one unit; True when it failed (the error is kept in the outcome)."""
-    try:
-        work(outcome.unit, outcome)
-    except BaseException as exc:  # noqa: BLE001 - kept and judged by the caller, incl. KeyboardInterrupt
-        outcome.error = exc
-        return True
-    return False
 
 
 def failures(outcomes: Sequence[UnitOutcome]) -> List[Tuple[UnitOutcome, BaseException]]:

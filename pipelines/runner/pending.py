@@ -1,11 +1,7 @@
-"""Load packages an earlier run extracted but did not load: loaded first and counted, so a run's
-summary says what it really loaded; one that cannot load is named in one line with its way out.
-
-dlt keeps a package that failed to load (or whose run was killed) in the pipeline folder and retries
-it before anything new, so a package that can never load blocks every later run. The one-line
-message names the package, its job and table and the destination's own reason, and the way out:
-fix the cause, or `--drop-pending`, which discards the package and rewinds the pipeline's state to
-before it (dlt's `abort_packages`), so the next extract reads its records again.
+"""Load packages an earlier run extracted but did not load: loaded first and counted, so the summary
+says what a run really loaded. dlt retries such a package before anything new, so one that can never
+load blocks every run: it is named in one line with the way out (`--drop-pending`: dlt's
+`abort_packages` discards it and rewinds the state, so its records are extracted again).
 """
 
 import csv
@@ -19,26 +15,25 @@ from sources.http_kit.errors import causes
 
 logger = logging.getLogger(__name__)
 
-#: the option that discards blocked packages (pipelines/runner/options.py)
+#: the option that discards blocked packages
 DROP_PENDING = "--drop-pending"
 
 
 def load_pending(pipeline: Any, destination: Any = None) -> Dict[str, int]:
-    """Normalize and load what earlier runs left behind; rows per table of what was loaded.
-
-    Without this, dlt's `run()` loads the pending packages silently, extracts nothing new and
-    reports no rows (after a killed `--full-refresh`, a whole reload printed "nothing new")."""
+    """Normalize and load what earlier runs left behind (dlt would load it silently); rows per table."""
     if not pipeline.has_pending_data:
         return {}
     pipeline.normalize()  # a package extracted by a run killed before its normalize step
-    rows = pending_rows(pipeline)
+    rows: Dict[str, int] = {}
+    for load_id in pipeline.list_normalized_load_packages():
+        for table, n in _package_rows(pipeline, load_id).items():
+            rows[table] = rows.get(table, 0) + n
     pipeline.load(destination=destination)
-    return rows
+    return dict(sorted(rows.items()))
 
 
 def drop_pending(pipeline: Any) -> List[str]:
-    """Discard every pending package and rewind the local state to before the oldest, so this run
-    extracts their records again. Returns one line per discarded package."""
+    """Discard every pending package and rewind the state to before the oldest; one line per package."""
     pipeline.normalize()
     counts = {load_id: _package_rows(pipeline, load_id) for load_id in pipeline.list_normalized_load_packages()}
     plan = pipeline.abort_packages()
@@ -51,19 +46,9 @@ def drop_pending(pipeline: Any) -> List[str]:
     return lines
 
 
-def pending_rows(pipeline: Any) -> Dict[str, int]:
-    """Rows per table in the pending normalized packages, read from their job files."""
-    total: Dict[str, int] = {}
-    for load_id in pipeline.list_normalized_load_packages():
-        for table, n in _package_rows(pipeline, load_id).items():
-            total[table] = total.get(table, 0) + n
-    return dict(sorted(total.items()))
-
-
 def describe_job_failure(exc: BaseException) -> Optional[str]:
-    """One line for a load job that failed: the package, the job and table, the destination's
-    reason (not dlt's traceback, cut at its first line) and how to unblock the pipeline."""
-    err = _job_exception(exc)
+    """One line for a failed load job: package, job and table, the destination's reason, the way out."""
+    err = next((e for e in causes(exc) if isinstance(e, LoadClientJobException) and getattr(e, "job_id", None)), None)
     if err is None:
         return None
     table = err.job_id.split(".", 1)[0]  # job ids are `<table>.<file id>.<format>`
@@ -81,16 +66,8 @@ def describe_job_failure(exc: BaseException) -> Optional[str]:
     )
 
 
-def _job_exception(exc: BaseException) -> Optional[LoadClientJobException]:
-    for err in causes(exc):
-        if isinstance(err, LoadClientJobException) and getattr(err, "job_id", None):
-            return err
-    return None
-
-
 def _reason(err: LoadClientJobException) -> str:
-    """The destination's own message: the client exception's first line, else the last line of
-    the traceback text dlt stored."""
+    """The client exception's first line, else the last line of the traceback dlt stored."""
     client = getattr(err, "client_exception", None)
     lines = str(client).strip().splitlines() if client is not None else []
     if not lines:
@@ -99,8 +76,8 @@ def _reason(err: LoadClientJobException) -> str:
 
 
 def _package_rows(pipeline: Any, load_id: str) -> Dict[str, int]:
-    """Rows per table in one package's jobs not yet completed, counted in their files: dlt's package
-    info lists the jobs, but keeps no row counts once the run that normalized it has ended."""
+    """Rows per table in one package's jobs not yet completed, counted in their files (dlt keeps no
+    row counts once the run that normalized the package has ended)."""
     jobs = pipeline.get_load_package_info(load_id).jobs
     rows: Dict[str, int] = {}
     for job in [*jobs.get("new_jobs", []), *jobs.get("started_jobs", [])]:

@@ -1,6 +1,5 @@
-"""Progress people expect from a sync: on a terminal a live line per resource (rows, and the run's
-requests and rate-limit waits); without one, a single log line every few seconds. dlt feeds it as a
-progress collector; the HTTP figures come from the process-wide traffic totals."""
+"""A sync's progress, as a dlt collector: on a terminal a live line per resource (rows) and the run's
+requests and rate-limit waits; without one, a single log line every few seconds."""
 
 import sys
 import time
@@ -98,10 +97,8 @@ class SyncProgress(Collector):
 
 
 def progress_for(choice: Optional[str], live: Optional[bool] = None) -> Any:
-    """`--progress`: ours by default, `none` for silence, or one of dlt's collectors by name.
-
-    `live=False` keeps ours to log lines even on a terminal: accounts running side by side would
-    redraw over each other's lines."""
+    """`--progress`: ours by default, `none` for silence, or one of dlt's collectors by name; `live=False`
+    keeps ours to log lines (accounts side by side would redraw over each other's lines)."""
     if choice in (None, "auto"):
         return SyncProgress(live=live)
     if choice == "none":

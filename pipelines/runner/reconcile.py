@@ -1,10 +1,6 @@
-"""The warehouse's side of `verify`: months, counts and ids per account, and the soft delete.
-
-Everything here reads or writes through dlt's SQL client of the dataset, in the destination's own
-SQL (DuckDB, Postgres; BigQuery's spelling is written but not run here). Months are UTC calendar
-months, bounded by `until`: the start of the UTC day of the newest record loaded, so records the
-API received after the last sync are not counted as missing.
-"""
+"""The warehouse's side of `verify`, through dlt's SQL client: months, counts and ids per account, and
+the soft delete. Months are UTC months up to `until`, the start of the UTC day of the newest record
+loaded, so records the API received after the last sync are not counted as missing."""
 
 import re
 from dataclasses import dataclass
@@ -58,7 +54,7 @@ def month_ranges(first: datetime, until: datetime, months: Optional[Tuple[date, 
     out: List[Range] = []
     day = lo
     while day < hi:
-        start = datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
+        start = _as_utc(day)
         end = min(_as_utc(_next_month(day)), until)
         if start < end:
             out.append((start, end))
@@ -72,7 +68,7 @@ def _as_utc(day: date) -> datetime:
 
 @dataclass
 class Bounds:
-    """The oldest creation time of an account's live rows, and `until` (see the module's docstring)."""
+    """The oldest creation time of an account's live rows, and `until`."""
 
     first: datetime
     until: datetime
@@ -134,8 +130,8 @@ class Warehouse:
                 f" WHERE account = {_literal(account)}{self._live(check.table)}"
             )[0]
             if row[0] is not None:
-                firsts.append(_utc(row[0]))
-                lasts.append(_utc(row[1]))
+                firsts.append(utc(row[0]))
+                lasts.append(utc(row[1]))
         if not firsts:
             return None
         newest = max(lasts)
@@ -168,7 +164,7 @@ class Warehouse:
             f"SELECT {ident}, {column} FROM {self._t(check.table)} WHERE account = {_literal(account)}"
             f" AND {column} >= {self.ts(start)} AND {column} < {self.ts(end)}{self._live(check.table)}"
         )
-        return {row[0]: _utc(row[1]) for row in rows}
+        return {row[0]: utc(row[1]) for row in rows}
 
     def mark_deleted(self, account: str, check: TableCheck, ids: Iterable[Any], at: datetime) -> int:
         """Set `deleted_at` on these rows (a column the sync declares: accounts.make_source); the rows stay."""
@@ -194,20 +190,15 @@ def _literal(value: Any) -> str:
     return str(value) if isinstance(value, int) else "'" + value.replace("'", "''") + "'"
 
 
-def _utc(value: Any) -> datetime:
+def utc(value: Any) -> Any:
+    """A database's or a record's time as an aware UTC datetime; None stays None."""
+    if value is None:
+        return None
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
 
 
 def month_of(value: datetime) -> datetime:
-    value = _utc(value)
+    value = utc(value)
     return datetime(value.year, value.month, 1, tzinfo=timezone.utc)
-
-
-def covering(ranges: Sequence[Range]) -> Range:
-    """The one span from the first range's start to the last one's end."""
-    return ranges[0][0], ranges[-1][1]
-
-
-__all__ = ["RECONCILIATION", "Bounds", "Range", "Warehouse", "covering", "month_of", "month_ranges", "parse_months"]

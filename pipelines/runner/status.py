@@ -1,24 +1,17 @@
-"""`status`: is the data fresh? Per account and table: rows, the newest record, the last loads; the
-pending load packages and the last run here. With `--max-age`, a non-zero exit for a scheduler.
+"""`status`: is the data fresh? Per account and table: rows, the newest record, the last successful
+load; the pending load packages and the last run here. `--max-age`: exit 8 for a scheduler.
 
-Read-only: the destination is read through a throwaway pipeline folder, so a status check neither
-creates nor changes the pipeline's own folder, state or lock (a run may be going on beside it).
-
-A configured account with no rows at all is listed too (table `-`), with its last successful load or
-none: an account that has never loaded is stale.
-
-A table's *last successful load* is the newest completed load (`_dlt_loads`, status 0) of the dlt
-schema that loads that account. Every successful sync of an account loads its schema (the small
-reference lists are replaced on every run), so this is when the account was last brought up to
-date, also when nothing new arrived. (Per table it cannot be told apart: Wootric's streams load as
-Arrow tables, without dlt's `_dlt_load_id`.)
+Read-only: the destination is read through a throwaway pipeline folder, never the pipeline's own.
+A table's last successful load is its account schema's newest completed load (`_dlt_loads`): every
+sync of an account loads that schema, also when nothing new arrived, so this is when the account was
+last brought up to date. (A table's `_dlt_load_id` would tell when rows last arrived, not that.)
 """
 
 import argparse
 import os
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any, Dict, List, Optional, Tuple
 
 from dlt.common.pipeline import get_dlt_pipelines_dir
@@ -26,8 +19,8 @@ from dlt.destinations.exceptions import DatabaseUndefinedRelation
 
 from pipelines.runner.accounts import account_names
 from pipelines.runner.cli import EXIT_STALE
-from pipelines.runner.reconcile import RECONCILIATION
-from pipelines.runner.run_record import Clock, lock_holder, read_record, utc_now
+from pipelines.runner.lock import Clock, pid_alive, read_holder, read_record, utc_now
+from pipelines.runner.reconcile import RECONCILIATION, utc
 from pipelines.runner.vendor import Vendor
 from pipelines.warehouse.destinations import existing_dataset
 from sources.http_kit import ConfigError
@@ -117,49 +110,37 @@ def run_status(vendor: Vendor, args: argparse.Namespace, clock: Clock = utc_now)
 
 
 def read_tables(vendor: Vendor, args: argparse.Namespace) -> Optional[List[TableStatus]]:
-    """Every table with an `account` column, per account, and a row without a table for a configured
-    account that has no rows (its last successful load, or none: stale); None when the dataset was
-    never loaded."""
+    """Every table with an `account` column, per account; None when the dataset was never loaded."""
     accounts = account_names(vendor)
     with existing_dataset(args.destination, args.dataset_name, args.pipeline_name) as sql:
-        return None if sql is None else _read(sql, vendor, accounts)
-
-
-def _read(sql: Any, vendor: Vendor, accounts: List[str]) -> Optional[List[TableStatus]]:
-    dataset = sql.fully_qualified_dataset_name()
-    try:
-        loads = sql.execute_sql(f"SELECT load_id, schema_name, status, inserted_at FROM {dataset}._dlt_loads")
-    except DatabaseUndefinedRelation:
-        return None
-    last_success: Dict[str, datetime] = {}
-    for _, schema, status, inserted_at in loads:
-        at = _utc(inserted_at)
-        if status == 0 and at is not None:
-            last_success[schema] = max(at, last_success.get(schema, at))
-    if not last_success:
-        return None
-    out = []
-    for table, columns in _tables(sql):
-        column = vendor.freshness_columns.get(table)
-        newest = f"MAX({sql.escape_column_name(column)})" if column in columns else "NULL"
-        rows = sql.execute_sql(
-            f"SELECT account, COUNT(*), {newest} FROM {dataset}.{sql.escape_column_name(table)}"
-            " GROUP BY account ORDER BY account"
-        )
-        for account, count, newest_value in rows:
-            # several accounts: each is a dlt schema of its own name; one account: the vendor's schema
-            schema = account if account in last_success else vendor.name
-            out.append(
-                TableStatus(
-                    str(account),
-                    table,
-                    int(count),
-                    _utc(newest_value),
-                    column if column in columns else None,
-                    last_success.get(schema),
-                )
+        if sql is None:
+            return None
+        dataset = sql.fully_qualified_dataset_name()
+        try:
+            loads = sql.execute_sql(
+                f"SELECT schema_name, MAX(inserted_at) FROM {dataset}._dlt_loads WHERE status = 0 GROUP BY schema_name"
             )
-    # each configured account is its own dlt schema (units.py); one with no rows is listed all the same
+        except DatabaseUndefinedRelation:
+            return None
+        last_success: Dict[str, datetime] = {str(schema): utc(at) for schema, at in loads}
+        if not last_success:
+            return None
+        out = []
+        for table, columns in _tables(sql):
+            column = vendor.freshness_columns.get(table)
+            column = column if column in columns else None
+            newest = f"MAX({sql.escape_column_name(column)})" if column else "NULL"
+            rows = sql.execute_sql(
+                f"SELECT account, COUNT(*), {newest} FROM {dataset}.{sql.escape_column_name(table)}"
+                " GROUP BY account ORDER BY account"
+            )
+            for account, count, newest_value in rows:
+                # several accounts: each is a dlt schema of its own name; one account: the vendor's schema
+                schema = account if account in last_success else vendor.name
+                out.append(
+                    TableStatus(str(account), table, int(count), utc(newest_value), column, last_success.get(schema))
+                )
+    # a configured account with no rows is listed all the same: never loaded, it is stale
     out += [TableStatus(a, "", 0, None, None, last_success.get(a)) for a in set(accounts) - {t.account for t in out}]
     return sorted(out, key=lambda t: (t.account, t.table))
 
@@ -201,7 +182,7 @@ def _print_tables(tables: List[TableStatus], now: datetime) -> None:
 
 def _print_local(pipelines_dir: str, pipeline_name: str, now: datetime) -> None:
     """What only the machine that runs the pipeline knows: pending packages and the last run."""
-    # the run's own pipeline and, with accounts, each account's (`<name>-<account>`, units.py)
+    # the run's own pipeline and, with accounts, each account's (`<name>-<account>`)
     folders = [os.path.join(pipelines_dir, pipeline_name)]
     if os.path.isdir(pipelines_dir):
         folders += sorted(
@@ -219,16 +200,16 @@ def _print_local(pipelines_dir: str, pipeline_name: str, now: datetime) -> None:
     else:
         folder = os.path.join(pipelines_dir, pipeline_name)
         print(f"pending load packages: unknown (no pipeline folder {folder} on this machine)")
-    holder = lock_holder(pipelines_dir, pipeline_name)
-    if holder and holder["alive"]:
-        print(f"running now: pid {holder['pid']}, started {holder['started']}")
+    holder = read_holder(pipelines_dir, pipeline_name)
+    if holder and pid_alive(holder[0]):
+        print(f"running now: pid {holder[0]}, started {holder[1]}")
     elif holder:
-        print(f"last run: started {holder['started']} (pid {holder['pid']}) and never ended: killed or crashed")
+        print(f"last run: started {holder[1]} (pid {holder[0]}) and never ended: killed or crashed")
     record = read_record(pipelines_dir, pipeline_name)
     if record is None:
         print("last ended run: none recorded on this machine")
         return
-    ended = _utc(record.get("ended_at"))
+    ended = utc(record.get("ended_at"))
     outcome = "succeeded" if record.get("exit_status") == 0 else f"failed with exit {record.get('exit_status')}"
     error = f": {record['error']}" if record.get("error") else ""
     print(
@@ -240,14 +221,6 @@ def _print_local(pipelines_dir: str, pipeline_name: str, now: datetime) -> None:
 def _packages(folder: str, *where: str) -> int:
     path = os.path.join(folder, *where)
     return len([p for p in os.listdir(path) if os.path.isdir(os.path.join(path, p))]) if os.path.isdir(path) else 0
-
-
-def _utc(value: Any) -> Optional[datetime]:
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    if not isinstance(value, datetime):
-        return None
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
 
 
 def _when(value: Optional[datetime]) -> str:

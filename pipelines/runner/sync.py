@@ -2,6 +2,7 @@
 
 import argparse
 import contextlib
+import dataclasses
 import logging
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
@@ -10,14 +11,13 @@ from dlt.common.pipeline import get_dlt_pipelines_dir
 from dlt.destinations.adapters import bigquery_adapter
 from dlt.pipeline.helpers import pipeline_drop
 
+from pipelines.runner.accounts import Unit, plan_units
 from pipelines.runner.cli import EXIT_DESTINATION, FailureWithStatus, explain
 from pipelines.runner.gate import DestinationGate
 from pipelines.runner.lock import pipeline_lock
 from pipelines.runner.parallel import DEFAULT_MAX_PARALLEL_ACCOUNTS, UnitOutcome, failures, run_units
 from pipelines.runner.pending import describe_job_failure, drop_pending, load_pending
 from pipelines.runner.progress import progress_for
-from pipelines.runner.summary import SyncResult, print_counts, row_counts_of
-from pipelines.runner.units import Unit, plan_units
 from pipelines.runner.vendor import Vendor
 from pipelines.warehouse.bigquery import json_as_values, retrying_concurrent_updates
 from pipelines.warehouse.destinations import (
@@ -31,6 +31,19 @@ from pipelines.warehouse.destinations import (
 from sources.http_kit import ConfigError
 
 logger = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass
+class SyncResult:
+    """What one sync did: the dlt pipeline, rows loaded per table (all accounts), the views made."""
+
+    pipeline: Any
+    rows: Dict[str, int] = dataclasses.field(default_factory=dict)
+    views: List[str] = dataclasses.field(default_factory=list)
+    #: rows of packages an earlier run extracted but did not load (a failed load, a killed run)
+    earlier_rows: Dict[str, int] = dataclasses.field(default_factory=dict)
+    #: what the run did besides loading (packages discarded with --drop-pending)
+    notes: List[str] = dataclasses.field(default_factory=list)
 
 
 def make_pipeline(
@@ -79,16 +92,8 @@ def destination_gate(args: argparse.Namespace, sql_client: Callable[[], Any], du
 def run_sync(
     vendor: Vendor, args: argparse.Namespace, duckdb_file: str = DEFAULT_DUCKDB_FILE, **source_overrides: Any
 ) -> SyncResult:
-    """Sync every configured account of `vendor`, side by side, then (re)create its views.
-
-    Each account is a unit of its own (units.py: its own pipeline and state); accounts extract in
-    parallel and load in turn (parallel.py, gate.py). An account that fails in its extract (refused
-    credentials, API down) does not stop the others; the run then ends with one line naming each failed
-    account. A destination failure, which every account would meet, starts no further account.
-
-    A second run of the same pipeline (name and pipelines folder) refuses before dlt opens the
-    pipeline: two runs would share its state and load packages (pipelines/runner/lock.py).
-    """
+    """Sync every configured account, side by side (one failing account does not stop the others; a
+    destination failure starts no further one), then (re)create the views; under the pipeline's lock."""
     pipelines_dir = get_dlt_pipelines_dir()
     with pipeline_lock(pipelines_dir, args.pipeline_name):
         return _run(vendor, args, duckdb_file, pipelines_dir, source_overrides)
@@ -136,9 +141,7 @@ def _run(vendor: Vendor, args: argparse.Namespace, duckdb_file: str, pipelines_d
 def sync_account(
     vendor: Vendor, args: argparse.Namespace, account: Optional[str], duckdb_file: str = DEFAULT_DUCKDB_FILE
 ) -> Dict[str, int]:
-    """One account (None: the single account), start to end, as one Airflow task runs it; the rows loaded.
-
-    The same steps as one unit of `run_sync`, under that account's own pipeline lock."""
+    """One account (None: the single account), as one Airflow task runs it, under its own lock; the rows loaded."""
     pipelines_dir = get_dlt_pipelines_dir()
     units = plan_units(vendor, args.pipeline_name, args.resources, args.start_date, only=[account] if account else None)
     with pipeline_lock(pipelines_dir, units[0].pipeline_name):
@@ -186,9 +189,7 @@ def sync_unit(
     refresh: Optional[str],
     live: bool,
 ) -> None:
-    """One account, start to end, in the calling thread: state, pending packages, extract, normalize, load.
-
-    The Airflow DAG runs one account per task through this same function."""
+    """One account in the calling thread: state, pending packages, extract, normalize, load."""
     pipeline = make_pipeline(
         args,
         duckdb_file,
@@ -217,13 +218,12 @@ def sync_unit(
             with_headroom(
                 lambda destination=None: pipeline.load(destination=destination), args.destination, duckdb_file
             )
-    outcome.rows = row_counts_of(info)
+    outcome.rows = {t: n for t, n in sorted(info.row_counts.items()) if not t.startswith("_dlt")} if info else {}
 
 
 @contextlib.contextmanager
 def blocked_packages_named() -> Iterator[None]:
-    """A load job that fails: one line naming its package, table and reason, and the sync's way out
-    (`--drop-pending`), instead of dlt's cut-off traceback (pending.py)."""
+    """A failed load job in one line with the way out (pending.py), not dlt's cut-off traceback."""
     try:
         yield
     except Exception as exc:
@@ -285,3 +285,25 @@ class AccountsFailed(FailureWithStatus):
 
     def __init__(self, failures: List[Tuple[str, str, int]]) -> None:
         super().__init__("; ".join(f"account {name!r}: {message}" for name, message, _ in failures), failures[0][2])
+
+
+def print_summary(result: SyncResult, where: str) -> None:
+    """What this run loaded: first the rows of an earlier run's packages it finished, then its own."""
+    for note in result.notes:
+        print(note)
+    if result.earlier_rows:
+        print(f"loaded {sum(result.earlier_rows.values()):,} rows from an earlier run's load package into {where}:")
+        width = max(len(t) for t in result.earlier_rows)
+        for table, n in result.earlier_rows.items():
+            print(f"  {table:<{width}}  {n:>9,} rows from the earlier package")
+    print_counts(result.rows, where, "rows this run extracted, loaded into" if result.earlier_rows else "loaded into")
+
+
+def print_counts(counts: Dict[str, int], where: str, title: str = "loaded into") -> None:
+    if not counts:
+        print(f"nothing new to load into {where}")
+        return
+    width = max(len(t) for t in counts)
+    print(f"{title} {where}:")
+    for table, n in counts.items():
+        print(f"  {table:<{width}}  {n:>9,} rows")

@@ -1,17 +1,7 @@
-"""`verify`: the warehouse against the API's own numbers, every account and UTC month.
-
-Per month, at about one request: Wootric's responses, promoters, passives and detractors against
-`nps_summary`, Woku's NPS/CSAT/CES responses against the list's `total` (what each vendor checks
-is declared in its source package, `sources/<vendor>/checks.py`). `--deep` walks the ids of the
-months (through the sync's own resources, bounded: bounded.py) and lists what either side lacks.
-`--repair` loads the months that differ again, marks rows the API no longer holds with `deleted_at`
-(they stay; the views leave them out) and checks those months once more.
-
-Every figure lands in the table `reconciliation` (appended by a pipeline of its own,
-`<pipeline-name>_verify`, so a `--full-refresh` of the sync leaves it). Exit 0 when everything
-matches, EXIT_MISMATCH (9) when a month still differs, EXIT_STALE (8) when an account was never
-loaded (nothing to check it by). As in a sync, an account whose API fails does not stop the others;
-verify then ends in that failure, one line naming each account.
+"""`verify`: the warehouse against the API's own numbers (`sources/<vendor>/checks.py`), every account
+and UTC month; `--deep` lists the ids either side lacks, `--repair` loads the months that differ again
+and marks rows the API no longer holds with `deleted_at`. Every figure is appended to `reconciliation`
+by a pipeline of its own (`<pipeline-name>_verify`), so a `--full-refresh` of the sync leaves it.
 """
 
 import argparse
@@ -23,22 +13,19 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from dlt.common.pipeline import get_dlt_pipelines_dir
 
-from pipelines.runner.accounts import single_account
-from pipelines.runner.bounded import api_ids, reload
+from pipelines.runner.accounts import Unit, plan_units, single_account
+from pipelines.runner.bounded import api_ids, reload, scratch_folder
 from pipelines.runner.cli import EXIT_MISMATCH, EXIT_STALE, explain
 from pipelines.runner.lock import pipeline_lock
 from pipelines.runner.reconcile import (
     RECONCILIATION,
     Range,
     Warehouse,
-    covering,
     month_of,
     month_ranges,
     parse_months,
 )
-from pipelines.runner.scratch import scratch_folder
 from pipelines.runner.sync import AccountsFailed, make_pipeline, stops_all
-from pipelines.runner.units import Unit, plan_units
 from pipelines.runner.vendor import Vendor
 from pipelines.warehouse.destinations import DEFAULT_DUCKDB_FILE, existing_dataset
 from sources.http_kit import ConfigError
@@ -183,13 +170,6 @@ def reader(args: argparse.Namespace, duckdb_file: str) -> Iterator[Optional[Ware
         yield None if sql is None else Warehouse(sql, args.destination)
 
 
-def totals_source(vendor: Vendor, unit: Unit, ranges: List[Range]) -> Any:
-    """The vendor's totals source for one account, with that account's settings (as make_source)."""
-    if unit.account:
-        return vendor.totals.with_args(name=unit.account)(ranges=ranges, account=unit.account)
-    return vendor.totals(ranges=ranges)
-
-
 def compare_totals(
     vendor: Vendor,
     args: argparse.Namespace,
@@ -199,29 +179,28 @@ def compare_totals(
     ranges: List[Range],
     after_repair: bool = False,
 ) -> List[Finding]:
-    """The API's month totals against the warehouse's, for every measured table."""
-    api: Dict[Tuple[str, str, datetime], int] = {}
-    for row in totals_source(vendor, plan.unit, ranges).resources["totals"]:
-        api[(row["table"], row["measure"], row["start"])] = int(row["api"])
+    """The API's month totals (the vendor's totals source, with the account's settings) against the
+    warehouse's, for every measured table."""
+    account = plan.unit.account
+    totals = (
+        vendor.totals.with_args(name=account)(ranges=ranges, account=account)
+        if account
+        else vendor.totals(ranges=ranges)
+    )
+    api = {(row["table"], row["measure"], row["start"]): int(row["api"]) for row in totals.resources["totals"]}
     out = []
     with reader(args, duckdb_file) as warehouse:
-        for check in checks:
-            if not check.measures:
-                continue
+        for check in [c for c in checks if c.measures]:
             ours = warehouse.measures(plan.account, check, ranges) if warehouse else {}
-            for start, _ in ranges:
-                for measure in check.measures:
-                    out.append(
-                        Finding(
-                            plan.account,
-                            check.table,
-                            measure,
-                            start,
-                            api.get((check.table, measure, start), 0),
-                            ours.get((measure, start), 0),
-                            after_repair=after_repair,
-                        )
-                    )
+            out += [
+                Finding(
+                    plan.account, check.table, m, start, api.get((check.table, m, start), 0), ours.get((m, start), 0)
+                )
+                for start, _ in ranges
+                for m in check.measures
+            ]
+    for finding in out:
+        finding.after_repair = after_repair
     return out
 
 
@@ -230,7 +209,7 @@ def compare_ids(
 ) -> List[Finding]:
     """--deep: every id of the months, both sides, one read of each table over all the months."""
     out = []
-    span = covering(ranges)
+    span = (ranges[0][0], ranges[-1][1])
     for check in checks:
         theirs = api_ids(plan.unit, check, span)
         with reader(args, duckdb_file) as warehouse:
@@ -251,20 +230,9 @@ def id_findings(
     out = []
     for start, end in ranges:
         api = {i for i, c in theirs.items() if start <= c < end}
-        warehouse = {i for i, c in ours.items() if start <= c < end}
-        out.append(
-            Finding(
-                account,
-                check.table,
-                "ids",
-                start,
-                len(api),
-                len(warehouse),
-                sorted(api - warehouse, key=str),
-                sorted(warehouse - api, key=str),
-                after_repair,
-            )
-        )
+        held = {i for i, c in ours.items() if start <= c < end}
+        only = (sorted(api - held, key=str), sorted(held - api, key=str))
+        out.append(Finding(account, check.table, "ids", start, len(api), len(held), *only, after_repair))
     return out
 
 

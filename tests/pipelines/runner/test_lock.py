@@ -1,17 +1,22 @@
 """The per-pipeline run lock: held, refused, released, and taken over after a holder that died; its
-holder record (pid, start time) lies beside the lock file."""
+holder record (pid, start time) and the last run's record lie beside the lock file."""
 
+import argparse
 import logging
 import os
 import subprocess
 import sys
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from filelock import FileLock
 
-from pipelines.runner.cli import EXIT_IN_PROGRESS, exit_code
-from pipelines.runner.lock import RunInProgress, holder_path, lock_path, pipeline_lock
+from pipelines.runner.cli import EXIT_CONFIG, EXIT_IN_PROGRESS, exit_code
+from pipelines.runner.lock import RunInProgress, holder_path, lock_path, pipeline_lock, read_record, recorded_run
+from sources.http_kit import ConfigError
+
+NOW = datetime(2025, 3, 2, 4, 10, tzinfo=timezone.utc)
 
 
 def dead_pid() -> int:
@@ -56,3 +61,24 @@ def test_the_lock_is_not_taken_while_another_process_holds_it(tmp_path: Path) ->
             pass
     with pipeline_lock(str(tmp_path), "wootric"):
         pass
+
+
+def args() -> argparse.Namespace:
+    return argparse.Namespace(pipeline_name="wootric", destination="duckdb", dataset_name="wootric")
+
+
+def test_record_of_a_success_a_failure_and_none_for_a_refused_run(tmp_path) -> None:
+    times = iter([NOW, NOW + timedelta(seconds=12)])
+    with recorded_run(str(tmp_path), args(), clock=lambda: next(times)):
+        pass
+    record = read_record(str(tmp_path), "wootric")
+    assert record["exit_status"] == 0 and record["ended_at"] == "2025-03-02T04:10:12+00:00"
+
+    with pytest.raises(ConfigError), recorded_run(str(tmp_path), args(), clock=lambda: NOW):
+        raise ConfigError("sources.wootric.per_page: 51 is not a whole number")
+    record = read_record(str(tmp_path), "wootric")
+    assert record["exit_status"] == EXIT_CONFIG and "per_page" in record["error"]
+
+    with pytest.raises(RunInProgress), recorded_run(str(tmp_path), args(), clock=lambda: NOW):
+        raise RunInProgress("wootric", (1, "x"))
+    assert read_record(str(tmp_path), "wootric")["exit_status"] == EXIT_CONFIG  # the other run's to write

@@ -8,8 +8,8 @@ from typing import List
 
 import pytest
 
+from pipelines.runner.accounts import Unit
 from pipelines.runner.parallel import UnitOutcome, failures, run_units
-from pipelines.runner.units import Unit
 
 ROOT = Path(__file__).resolve().parents[3]
 #: bounded waits: a unit that waits for a partner that never comes fails the test instead of hanging
@@ -87,7 +87,7 @@ def test_accounts_side_by_side_find_pyarrows_pandas_imported_before_they_start()
     script = """
 import sys
 from pipelines.runner.parallel import run_units
-from pipelines.runner.units import Unit
+from pipelines.runner.accounts import Unit
 seen = []
 run_units([Unit("p-a", None, "a"), Unit("p-b", None, "b")], lambda u, o: seen.append("pandas" in sys.modules), 2, bool)
 assert seen == [True, True], seen

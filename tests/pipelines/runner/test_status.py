@@ -1,14 +1,10 @@
-"""`status` logic without a warehouse or a wait: durations, ages and staleness against a fixed clock,
-and the last-run record the runner writes."""
+"""`status` logic without a warehouse or a wait: durations, ages and staleness against a fixed clock."""
 
 import argparse
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from pipelines.runner.cli import EXIT_CONFIG
-from pipelines.runner.lock import RunInProgress
-from pipelines.runner.run_record import read_record, recorded_run
 from pipelines.runner.status import TableStatus, human_age, parse_max_age, run_status, stale
 from pipelines.vendors import WOOTRIC
 from sources.http_kit import ConfigError
@@ -60,24 +56,3 @@ def test_human_age() -> None:
     assert human_age(timedelta(days=2, hours=3, minutes=5)) == "2d 3h"
     assert human_age(timedelta(minutes=119)) == "1h 59m"
     assert human_age(timedelta(seconds=-3)) == "0s"
-
-
-def args() -> argparse.Namespace:
-    return argparse.Namespace(pipeline_name="wootric", destination="duckdb", dataset_name="wootric")
-
-
-def test_record_of_a_success_a_failure_and_none_for_a_refused_run(tmp_path) -> None:
-    times = iter([NOW, NOW + timedelta(seconds=12)])
-    with recorded_run(str(tmp_path), args(), clock=lambda: next(times)):
-        pass
-    record = read_record(str(tmp_path), "wootric")
-    assert record["exit_status"] == 0 and record["ended_at"] == "2025-03-02T04:10:12+00:00"
-
-    with pytest.raises(ConfigError), recorded_run(str(tmp_path), args(), clock=lambda: NOW):
-        raise ConfigError("sources.wootric.per_page: 51 is not a whole number")
-    record = read_record(str(tmp_path), "wootric")
-    assert record["exit_status"] == EXIT_CONFIG and "per_page" in record["error"]
-
-    with pytest.raises(RunInProgress), recorded_run(str(tmp_path), args(), clock=lambda: NOW):
-        raise RunInProgress("wootric", (1, "x"))
-    assert read_record(str(tmp_path), "wootric")["exit_status"] == EXIT_CONFIG  # the other run's to write

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.runner.scratch import scratch_folder
+from pipelines.runner.bounded import scratch_folder
 
 
 def test_a_folder_left_by_a_killed_repair_is_removed_by_the_next(

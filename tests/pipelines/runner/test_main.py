@@ -4,7 +4,7 @@ import argparse
 
 import pytest
 
-from pipelines.runner.options import build_parser, parse_args
+from pipelines.runner.main import build_parser, parse_args
 from pipelines.vendors import WOKU, WOOTRIC
 
 
