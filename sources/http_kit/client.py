@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterator, List, Mapping, NoReturn, Optional, Tuple
 from urllib.parse import urljoin, urlsplit
 
+import orjson
 import requests
 from dlt.sources.helpers.rest_client.paginators import BasePaginator
 
@@ -17,6 +18,10 @@ from sources.http_kit.redact import redact, redact_url
 
 logger = logging.getLogger(__name__)
 
+#: digits as 0, the rest as spaces: 19 zeros in a row mark an integer that may not fit in 64 bits,
+#: which orjson would turn into an inexact float (a translation is 10 times quicker than a regex)
+_DIGITS = bytes(48 if 48 <= byte <= 57 else 32 for byte in range(256))
+_LONG_NUMBER = b"0" * 19
 _TRANSIENT_ERRORS = (
     requests.ConnectionError,
     requests.Timeout,
@@ -216,6 +221,11 @@ class ApiClient:
         """The body's JSON (None for an empty body); an invalid body is retried like a 5xx."""
         if not body.strip():
             return None
+        if (response.encoding or "").lower() in ("utf-8", "utf8") and _LONG_NUMBER not in body.translate(_DIGITS):
+            try:
+                return orjson.loads(body)  # the same values as `json`, in about half the CPU
+            except orjson.JSONDecodeError:
+                pass  # what orjson refuses (NaN, lone surrogates, deep nesting) is read, or refused, as before
         try:
             return response.json()
         except RecursionError:
