@@ -3,6 +3,7 @@
 import logging
 import socket
 import time
+from typing import Any, List
 
 import pytest
 import requests
@@ -139,3 +140,21 @@ def test_answers_decode_to_exactly_what_json_reads(text: str, content_type: str)
         got = ApiClient(api.url).get("/x")
         expected = requests.get(api.url + "/x").json()
     assert repr(got) == repr(expected)
+
+
+def test_the_query_is_the_one_requests_builds() -> None:
+    sent: List[str] = []
+
+    class Recording(requests.Session):
+        def send(self, request: requests.PreparedRequest, **options: Any) -> requests.Response:
+            sent.append(request.url or "")
+            return super().send(request, **options)
+
+    params = {"page": 2, "skip": None, "sort": "created_at[gte]", "ids": [1, 2], "on": True, "q": "café €", "f": 0.5}
+    with HostileServer({"GET /x": lambda r: json_answer(200, {})}) as api:
+        client = ApiClient(api.url, session=Recording())
+        client.get("/x", params)
+        client.get("/x", {})
+        client.get("/x")
+    expected = [requests.Request("GET", f"{api.url}/x", params=p).prepare().url for p in (params, {}, None)]
+    assert sent == expected
