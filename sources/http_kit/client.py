@@ -31,17 +31,9 @@ _TRANSIENT_ERRORS = (
 
 
 class ApiClient:
-    """JSON over HTTP with the policies a scheduled sync needs.
-
-    - pacing from the server's rate-limit headers, and on 429 a wait until the reset it names;
-    - retries with capped backoff on 5xx, resets, timeouts and truncated or invalid JSON;
-    - on 401 one renewal of the token and one retry (auth is a `requests.AuthBase`);
-    - errors that carry the request (method, URL without query) and the parsed answer;
-    - the `HttpLimits`: no clear text to other hosts, redirects only within the API's origin and never
-      for a POST, bodies up to a size, every wait capped, logged and bounded by the run's deadline.
-
-    dlt's `RESTClient` retries and pages too, but has none of these limits, pacing or renewal hooks.
-    """
+    """JSON over HTTP for a scheduled sync: pacing from rate-limit headers, waits for 429 resets, capped
+    backoff on 5xx, resets, timeouts and invalid JSON, one token renewal on 401, errors as data, and the
+    `HttpLimits`. dlt's `RESTClient` retries and pages too, but has no hooks for these limits or pacing."""
 
     def __init__(
         self,
@@ -71,9 +63,8 @@ class ApiClient:
         self.session = session or requests.Session()
         self.session.headers.setdefault("User-Agent", user_agent)
         self.session.headers["Accept"] = "application/json"
-        # `requests` reads proxies and CA bundles from the environment on every request (1 CPU-s per
-        # ~1,800): one origin per client, so they are merged once, as `Session.request` would (the
-        # session's own settings win; none read when `trust_env` is off)
+        # `requests` reads proxies and CA bundles from the environment per request (1 CPU-s per 1,800);
+        # one origin per client: merged once, as `Session.request` would (none when `trust_env` is off)
         self._send_options = self.session.merge_environment_settings(self.base_url, {}, True, None, None)
         self.requests_sent = 0
         self.retries = 0
