@@ -6,7 +6,7 @@ import os
 import threading
 import time
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Callable, Optional
 
 import requests
@@ -17,10 +17,7 @@ from sources.http_kit.redact import register_secret
 
 @dataclass(repr=False)
 class Token:
-    """An access token and, when the grant gives them, its lifetime and refresh token.
-
-    `repr` is hidden so a token never reaches a log line or a traceback by accident.
-    """
+    """An access token and, when the grant gives them, its lifetime and refresh token (never in a `repr`)."""
 
     access_token: str
     expires_at: Optional[float] = None
@@ -35,11 +32,8 @@ class Token:
 
 
 class TokenAuth(requests.auth.AuthBase, ABC):
-    """Holds one token for all threads of a run and renews it when needed; as a `requests` auth it
-    puts a token valid for at least `refresh_margin` seconds on each request.
-
-    Subclasses say how a token is obtained (`obtain`) and, optionally, how it is refreshed.
-    """
+    """One token for all threads of a run, renewed before it expires; subclasses say how a token is
+    obtained (`obtain`) and, optionally, refreshed."""
 
     #: renew this many seconds (at most a tenth of the token's life) before the announced expiry
     refresh_margin: float = 300.0
@@ -116,12 +110,8 @@ class StaticBearerAuth(TokenAuth):
 
 
 class TokenStore:
-    """Keeps renewed tokens between runs in a private file (mode 0600).
-
-    OAuth refresh tokens are often single-use: once a run has traded the configured one, only the
-    new one works. The file is keyed by a one-way hash of the configured refresh token, so setting
-    a new token pair in the configuration starts afresh.
-    """
+    """Renewed tokens between runs, in a private file (0600): a single-use refresh token, once traded, is
+    replaced by the new one. Keyed by a hash of the configured refresh token, so a new one starts afresh."""
 
     def __init__(self, directory: str, configured_refresh_token: str, name: str) -> None:
         digest = hashlib.blake2b(configured_refresh_token.encode(), digest_size=8).hexdigest()
@@ -140,13 +130,5 @@ class TokenStore:
         tmp = f"{self.path}.tmp"
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(
-                {
-                    "access_token": token.access_token,
-                    "expires_at": token.expires_at,
-                    "refresh_token": token.refresh_token,
-                    "lifetime": token.lifetime,
-                },
-                fh,
-            )
+            json.dump(asdict(token), fh)
         os.replace(tmp, self.path)

@@ -4,27 +4,24 @@ import logging
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterator, List, Mapping, NoReturn, Optional, Tuple
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urljoin, urlsplit
 
+import orjson
 import requests
 from dlt.sources.helpers.rest_client.paginators import BasePaginator
 
 from sources.http_kit.auth import TokenAuth
 from sources.http_kit.errors import ApiError, ApiUnavailableError, AuthError
-from sources.http_kit.limits import (
-    MAX_REDIRECTS,
-    BodyTooLarge,
-    HttpLimits,
-    check_transport,
-    origin,
-    read_body,
-    redirect_target,
-)
+from sources.http_kit.limits import MAX_REDIRECTS, REDIRECTS, HttpLimits, check_transport
 from sources.http_kit.pacing import TRAFFIC, RateLimitPacer, RetryPolicy, Waiter
-from sources.http_kit.redact import redact
+from sources.http_kit.redact import redact, redact_url
 
 logger = logging.getLogger(__name__)
 
+#: digits as 0, the rest as spaces: 19 zeros in a row mark an integer that may not fit in 64 bits,
+#: which orjson would turn into an inexact float (a translation is 10 times quicker than a regex)
+_DIGITS = bytes(48 if 48 <= byte <= 57 else 32 for byte in range(256))
+_LONG_NUMBER = b"0" * 19
 _TRANSIENT_ERRORS = (
     requests.ConnectionError,
     requests.Timeout,
@@ -34,17 +31,9 @@ _TRANSIENT_ERRORS = (
 
 
 class ApiClient:
-    """JSON over HTTP with the policies a scheduled sync needs.
-
-    - pacing from the server's rate-limit headers, and on 429 a wait until the reset it names;
-    - retries with capped backoff on 5xx, resets, timeouts and truncated or invalid JSON;
-    - on 401 one renewal of the token and one retry (auth is a `requests.AuthBase`);
-    - errors that carry the request (method, URL without query) and the parsed answer;
-    - the `HttpLimits`: no clear text to other hosts, redirects only within the API's origin and never
-      for a POST, bodies up to a size, every wait capped, logged and bounded by the run's deadline.
-
-    `sleep` and `clock` are injectable so tests never wait in real time.
-    """
+    """JSON over HTTP for a scheduled sync: pacing from rate-limit headers, waits for 429 resets, capped
+    backoff on 5xx, resets, timeouts and invalid JSON, one token renewal on 401, errors as data, and the
+    `HttpLimits`. dlt's `RESTClient` retries and pages too, but has no hooks for these limits or pacing."""
 
     def __init__(
         self,
@@ -63,8 +52,8 @@ class ApiClient:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.limits = limits or HttpLimits()
-        #: what messages name: scheme, host, port and path, never a proxy URL's credentials
-        self.shown_url = _host(self.base_url)
+        #: what messages name: never a proxy URL's credentials
+        self.shown_url = redact_url(self.base_url)
         check_transport(self.base_url, self.limits, section)  # before any connection
         self.auth = auth
         self.pacer = pacer
@@ -74,9 +63,8 @@ class ApiClient:
         self.session = session or requests.Session()
         self.session.headers.setdefault("User-Agent", user_agent)
         self.session.headers["Accept"] = "application/json"
-        # `requests` reads proxies and CA bundles from the environment on every request (1 CPU-s per
-        # ~1,800): every request of a client goes to one origin, so they are merged once, here, as
-        # `Session.request` would (the session's own settings win; none read when `trust_env` is off)
+        # `requests` reads proxies and CA bundles from the environment per request (1 CPU-s per 1,800);
+        # one origin per client: merged once, as `Session.request` would (none when `trust_env` is off)
         self._send_options = self.session.merge_environment_settings(self.base_url, {}, True, None, None)
         self.requests_sent = 0
         self.retries = 0
@@ -87,8 +75,7 @@ class ApiClient:
         return self.request("GET", path, params=params)
 
     def request(self, method: str, path: str, **options: Any) -> Any:
-        """Send one logical request and return its decoded JSON body (None for an empty body);
-        `options` as `exchange` takes them."""
+        """The decoded JSON body (None for an empty one) of one logical request; `options` as `exchange`."""
         return self.exchange(method, path, **options)[0]
 
     def exchange(
@@ -101,11 +88,8 @@ class ApiClient:
         idempotent: bool = True,
         **payload: Any,
     ) -> Tuple[Any, requests.Response]:
-        """The decoded body and the final response of one logical request (retries, renewal, pacing).
-
-        `payload` is what `requests` sends: `data`, `files`, `json`, `headers`. A request that is not
-        `idempotent` (an upload) is never sent twice once it may have reached the server.
-        """
+        """The decoded body and the final response. `payload` is what `requests` sends (`data`, `files`,
+        `json`, `headers`); a request that is not `idempotent` is never sent twice once it may have arrived."""
         auth = self.auth if authenticate else None
         call = _Call(method, self.shown_url, path, self.base_url + path, params, idempotent, authenticate, auth)
         while True:
@@ -116,6 +100,26 @@ class ApiClient:
             except _Again:
                 continue
 
+    def paginate(
+        self,
+        path: str,
+        paginator: BasePaginator,
+        params: Optional[Mapping[str, Any]] = None,
+        select: Callable[[Any], List[Any]] = lambda body: body,
+    ) -> Iterator[List[Any]]:
+        """Pages of a list as a dlt paginator moves through them; `select` takes a page's records out of its body."""
+        request = requests.Request("GET", self.base_url + path, params=dict(params or {}))
+        paginator.init_request(request)
+        while True:
+            body, response = self.exchange("GET", path, params=request.params)
+            items = select(body)
+            paginator.update_state(_Decoded(response, body), items)
+            if items:
+                yield items
+            if not paginator.has_next_page:
+                return
+            paginator.update_request(request)
+
     def _send(self, call: "_Call", payload: Dict[str, Any]) -> Tuple[requests.Response, bytes]:
         """One attempt on the wire, paced and within the deadline, its body read up to the cap."""
         self.waiter.check_deadline(call.where)
@@ -124,20 +128,11 @@ class ApiClient:
         self.requests_sent += 1
         TRAFFIC.add(requests=1)
         try:
-            request = requests.Request(call.method, call.url, params=call.params, auth=call.auth, **payload)
+            request = requests.Request(call.method, call.url, params=_query(call.params), auth=call.auth, **payload)
             response = self.session.send(
                 self.session.prepare_request(request), timeout=self.timeout, allow_redirects=False, **self._send_options
             )
-            # read the body inside the try: a connection cut mid-body raises here
-            body = read_body(response, self.limits.max_response_bytes)
-        except BodyTooLarge as exc:
-            raise ApiError(
-                f"{call.where}: the answer is larger than {self.limits.max_response_mb:g} MB"
-                f" ({'declared ' if exc.declared else ''}{exc.size / 1048576:,.1f} MB read);"
-                f" raise {self.waiter.section}.http.max_response_mb if it is expected",
-                detail="answer too large",
-                **call.request,
-            ) from None
+            body = self._read_body(call, response)  # inside the try: a connection cut mid-body raises here
         except requests.exceptions.InvalidURL:
             raise ApiError(f"{call.where}: invalid URL", **call.request) from None
         except _TRANSIENT_ERRORS as exc:
@@ -156,6 +151,33 @@ class ApiClient:
         self.last_status = response.status_code
         return response, body
 
+    def _read_body(self, call: "_Call", response: requests.Response) -> bytes:
+        """The whole body, read in chunks and given up on past the cap (the rest is never read)."""
+        cap = self.limits.max_response_bytes
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > cap:
+            self._too_large(call, response, int(declared), "declared ")
+        chunks: List[bytes] = []
+        size = 0
+        for chunk in response.iter_content(1 << 16):
+            size += len(chunk)
+            if size > cap:
+                self._too_large(call, response, size, "")
+            chunks.append(chunk)
+        # requests decodes `.json()` from this cache; it was streamed, so it is not filled yet
+        response._content = body = b"".join(chunks)  # noqa: SLF001
+        return body
+
+    def _too_large(self, call: "_Call", response: requests.Response, size: int, declared: str) -> NoReturn:
+        response.close()
+        raise ApiError(
+            f"{call.where}: the answer is larger than {self.limits.max_response_mb:g} MB"
+            f" ({declared}{size / 1048576:,.1f} MB read); raise {self.waiter.section}.http.max_response_mb"
+            " if it is expected",
+            detail="answer too large",
+            **call.request,
+        )
+
     def _check_status(self, call: "_Call", response: requests.Response, body: bytes) -> None:
         """Raise for an answer that is not a success; `_Again` once a redirect, a renewed token,
         a 429's wait or a 5xx's backoff calls for sending the request again."""
@@ -163,12 +185,14 @@ class ApiClient:
         if status < 300:
             return
         # what an error carries (a 200's body is decoded once, in `_decode`)
-        answer = {**call.request, "headers": response.headers, "body": None}
-        if status >= 400:
-            answer["body"] = _parsed(response, body)
-        target = redirect_target(response, call.url)
-        if target is not None:
-            self._redirect(call, target, status, answer)
+        answer = {
+            **call.request,
+            "headers": response.headers,
+            "body": _parsed(response, body) if status >= 400 else None,
+        }
+        location = response.headers.get("Location")
+        if status in REDIRECTS and location:
+            self._redirect(call, urljoin(call.url, location), status, answer)
         elif status == 401:
             self._renew(call, response)
         elif status == 429:
@@ -188,6 +212,11 @@ class ApiClient:
         """The body's JSON (None for an empty body); an invalid body is retried like a 5xx."""
         if not body.strip():
             return None
+        if (response.encoding or "").lower() in ("utf-8", "utf8") and _LONG_NUMBER not in body.translate(_DIGITS):
+            try:
+                return orjson.loads(body)  # the same values as `json`, in about half the CPU
+            except orjson.JSONDecodeError:
+                pass  # what orjson refuses (NaN, lone surrogates, deep nesting) is read, or refused, as before
         try:
             return response.json()
         except RecursionError:
@@ -202,40 +231,12 @@ class ApiClient:
                 raise call.not_repeated("invalid JSON body", response.status_code, call.request) from None
             self._backoff(call, f"invalid JSON body ({len(body)} bytes)", call.request, response.status_code)
 
-    def paginate(
-        self,
-        path: str,
-        paginator: BasePaginator,
-        params: Optional[Mapping[str, Any]] = None,
-        select: Callable[[Any], List[Any]] = lambda body: body,
-    ) -> Iterator[List[Any]]:
-        """Pages of a list, as a dlt paginator (`BasePaginator`) moves through them by query parameters.
-
-        `select` takes the records out of a page's body; the paginator sees the response (whose `json()`
-        is the body already decoded) and those records.
-        """
-        request = requests.Request("GET", self.base_url + path, params=dict(params or {}))
-        paginator.init_request(request)
-        while True:
-            body, response = self.exchange("GET", path, params=request.params)
-            items = select(body)
-            paginator.update_state(_Decoded(response, body), items)
-            if items:
-                yield items
-            if not paginator.has_next_page:
-                return
-            paginator.update_request(request)
-
     def _backoff(self, call: "_Call", reason: str, answer: Dict[str, Any], status: Optional[int] = None) -> NoReturn:
         """Wait before trying a transient failure again, or give up after the last attempt."""
         call.failures += 1
         if call.failures >= self.retry.max_attempts:
-            raise ApiUnavailableError(
-                f"{call.where} failed after {call.failures} attempts: {reason}",
-                status,
-                detail=f"failed after {call.failures} attempts: {reason}",
-                **answer,
-            )
+            failed = f"failed after {call.failures} attempts: {reason}"
+            raise ApiUnavailableError(f"{call.where} {failed}", status, detail=failed, **answer)
         delay = self.retry.delay(call.failures)
         self.retries += 1
         TRAFFIC.add(retries=1)
@@ -247,20 +248,17 @@ class ApiClient:
 
     def _redirect(self, call: "_Call", target: str, status: int, answer: Dict[str, Any]) -> NoReturn:
         """Send the request again to `target`: only a GET, only within the same scheme, host and port."""
+        elsewhere = {"detail": f"redirect to {_origin(target)} not followed", **answer}
         if call.method != "GET":
             raise ApiError(
-                f"{call.where}: answered with a redirect to {origin(target)}; a {call.method} is never sent"
+                f"{call.where}: answered with a redirect to {_origin(target)}; a {call.method} is never sent"
                 " again elsewhere",
                 status,
-                detail=f"redirect to {origin(target)} not followed",
-                **answer,
+                **elsewhere,
             )
-        if origin(target) != origin(call.url):
+        if _origin(target) != _origin(call.url):
             raise ApiError(
-                f"{call.where}: redirected to another host, {origin(target)}; not followed",
-                status,
-                detail=f"redirect to {origin(target)} not followed",
-                **answer,
+                f"{call.where}: redirected to another host, {_origin(target)}; not followed", status, **elsewhere
             )
         if call.redirects >= MAX_REDIRECTS:
             raise ApiError(f"{call.where}: more than {MAX_REDIRECTS} redirects", status, **answer)
@@ -277,7 +275,8 @@ class ApiClient:
             renewed = " after renewing the token" if call.renewed else ""
             raise AuthError(f"{call.where}: the API answered 401 Unauthorized{renewed}")
         logger.warning("%s: 401 Unauthorized, renewing the access token and retrying once", call.where)
-        auth.invalidate(_bearer(response.request.headers.get("Authorization")))
+        header = response.request.headers.get("Authorization") or ""
+        auth.invalidate(header[len("Bearer ") :] if header.startswith("Bearer ") else "")
         call.renewed = True
         raise _Again
 
@@ -320,7 +319,7 @@ class _Call:
     """One logical request while it is redirected, re-authenticated and retried."""
 
     method: str
-    #: scheme, host and port of the API: what messages name (never a proxy URL's credentials)
+    #: what messages name of the API (never a proxy URL's credentials)
     host: str
     path: str
     url: str
@@ -361,18 +360,23 @@ class _Decoded:
         return getattr(self._response, name)
 
 
-def _host(base_url: str) -> str:
-    """Scheme, host, port and path: never the `user:password@` a proxy URL may carry."""
-    parts = urlsplit(base_url)
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{host}{port}{parts.path.rstrip('/')}"
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    return f"{parts.scheme}://{(parts.hostname or '').lower()}:{port}"
 
 
-def _bearer(header: Optional[str]) -> str:
-    return header[len("Bearer ") :] if header and header.startswith("Bearer ") else ""
+def _query(params: Optional[Mapping[str, Any]]) -> Optional[str]:
+    """The query string `requests` would build from `params` (None values left out, a list repeated):
+    given as text, it skips requests' per-request protocol checks (about 30 µs a request)."""
+    if params is None:
+        return None
+    pairs: List[Tuple[str, Any]] = []
+    for key, values in params.items():
+        if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+            values = [values]
+        pairs += [(key, value) for value in values if value is not None]
+    return urlencode(pairs, doseq=True)
 
 
 def _parsed(response: requests.Response, body: bytes) -> Any:

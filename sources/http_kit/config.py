@@ -6,6 +6,7 @@ from typing import Any, Optional
 from urllib.parse import urlsplit
 
 from sources.http_kit.errors import ConfigError
+from sources.http_kit.redact import redact_url
 
 ACCOUNT_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
@@ -40,21 +41,14 @@ def check_http_url(value: Any, key: str) -> str:
     return text.rstrip("/")
 
 
-def redact_url(text: str) -> str:
-    """A URL without the password a proxy URL may carry."""
-    if "@" in text:
-        scheme, _, rest = text.rpartition("://")
-        return f"{scheme}://***@{rest.split('@', 1)[1]}" if scheme else "***@" + text.split("@", 1)[1]
-    return text
-
-
-def check_positive(value: Any, key: str) -> float:
+def check_positive(value: Any, key: str, whole: bool = False) -> float:
+    """A number above 0; `whole` for a count (`max_retries`): then 0.5 is refused, not rounded to 0."""
     try:
         number = float(value)
     except (TypeError, ValueError):
         number = -1.0
-    if number <= 0:
-        raise ConfigError(f"{key}: {value!r} is not a positive number")
+    if not number > 0 or isinstance(value, bool) or (whole and not number.is_integer()):
+        raise ConfigError(f"{key}: {value!r} is not a positive {'whole number' if whole else 'number'}")
     return number
 
 

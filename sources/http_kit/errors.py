@@ -1,9 +1,5 @@
-"""Errors a caller can act on. An `ApiError` is data: it carries the request and the parsed answer,
-so nobody re-parses a message string to learn the status or the API's reason.
-
-Messages are built here from redacted parts, never copied from a request, so they cannot carry
-tokens or passwords (see `redact`).
-"""
+"""Errors a caller can act on. An `ApiError` is data: it carries the request and the parsed answer, so
+nobody re-parses a message to learn the status or the API's reason. Messages are redacted here."""
 
 import json
 from typing import Any, Iterator, List, Mapping, Optional
@@ -39,8 +35,8 @@ class AuthError(SourceError):
 
 
 class ApiError(SourceError):
-    """The API answered with an error that retrying cannot fix (4xx other than 401/429), or an answer
-    we cannot use. `url` has no query string; `body` is the parsed JSON, else the text."""
+    """An answer retrying cannot fix (4xx other than 401/429), or one we cannot use.
+    `url` has no query string; `body` is the parsed JSON, else the text."""
 
     def __init__(
         self,
@@ -64,20 +60,20 @@ class ApiError(SourceError):
 
     @property
     def reason(self) -> Optional[str]:
-        """The API's own reason: a JSON body's `message` (a list for validation errors), `error`
-        or `detail`; else the body's first 200 characters; None without a body."""
+        """The API's own reason (a JSON body's `message`, `error_description`, `error` or `detail`),
+        else the body's first 200 characters; None without a body."""
         body = self.body
         if isinstance(body, Mapping):
             for key in ("message", "error_description", "error", "detail"):
                 value = body.get(key)
-                if isinstance(value, list) and value:
+                if isinstance(value, list) and value:  # validation errors
                     return redact("; ".join(str(v) for v in value))
                 if isinstance(value, str) and value:
                     return redact(value)
-            return excerpt(json.dumps(body, ensure_ascii=False))
-        if isinstance(body, (str, list)) and body:
-            return excerpt(body if isinstance(body, str) else json.dumps(body, ensure_ascii=False))
-        return None
+        elif not isinstance(body, (str, list)) or not body:
+            return None
+        line = " ".join(redact(body if isinstance(body, str) else json.dumps(body, ensure_ascii=False)).split())
+        return line[:200] + ("…" if len(line) > 200 else "")
 
     def describe(self) -> str:
         """The failure for tables that already name the request: `HTTP 404: Entity not found`."""
@@ -92,9 +88,3 @@ class ApiError(SourceError):
 class ApiUnavailableError(ApiError):
     """The API kept failing (5xx, resets, timeouts, bad bodies) after every retry, or a request that is
     not idempotent failed without an answer."""
-
-
-def excerpt(text: str, limit: int = 200) -> str:
-    """One redacted line of at most `limit` characters."""
-    line = " ".join(redact(text).split())
-    return line[:limit] + ("…" if len(line) > limit else "")

@@ -1,14 +1,13 @@
-"""Bounds on what an API may make a run do: how long it waits, how much it reads (bodies up to a
-size), where it sends credentials and where it may redirect (only within the API's origin). One
-configspec for every vendor: `[sources.<vendor>.http]` (or per account, `[sources.<vendor>.<account>.http]`)."""
+"""Bounds on what an API may make a run do: how long it waits, how much it reads, where it sends
+credentials. One configspec for every vendor: `[sources.<vendor>.http]` (or `[sources.<vendor>.<account>.http]`)."""
 
 import ipaddress
 from typing import Optional
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
-import requests
 from dlt.common.configuration.specs import BaseConfiguration, configspec
 
+from sources.http_kit.config import check_positive
 from sources.http_kit.errors import ConfigError
 
 #: a wait longer than this ends the run instead (a rate-limit reset years away must not stall it)
@@ -30,11 +29,10 @@ class HttpLimits(BaseConfiguration):
     allow_insecure_http: bool = False
 
     def checked(self, section: str) -> "HttpLimits":
-        """These limits, refused with the key's name when a value makes no sense."""
+        """These limits, refused with the key's name when a value makes no sense. Not `on_resolved`:
+        that does not know the section its messages must name (`sources.woku.http.max_wait_seconds`)."""
         for key in ("max_wait_seconds", "max_response_mb") + (("deadline_seconds",) if self.deadline_seconds else ()):
-            value = getattr(self, key)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-                raise ConfigError(f"{section}.http.{key}: {value!r} is not a positive number")
+            setattr(self, key, check_positive(getattr(self, key), f"{section}.http.{key}"))
         return self
 
     @property
@@ -61,42 +59,3 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
-
-
-class BodyTooLarge(Exception):
-    def __init__(self, size: int, declared: bool) -> None:
-        super().__init__(size)
-        self.size, self.declared = size, declared
-
-
-def read_body(response: requests.Response, max_bytes: int) -> bytes:
-    """The whole body, read in chunks and given up on past `max_bytes` (the rest is never read)."""
-    declared = response.headers.get("Content-Length", "")
-    if declared.isdigit() and int(declared) > max_bytes:
-        response.close()
-        raise BodyTooLarge(int(declared), declared=True)
-    chunks, size = [], 0
-    for chunk in response.iter_content(1 << 16):
-        size += len(chunk)
-        if size > max_bytes:
-            response.close()
-            raise BodyTooLarge(size, declared=False)
-        chunks.append(chunk)
-    body = b"".join(chunks)
-    # requests decodes `.json()` from this cache; it was streamed, so it is not filled yet
-    response._content = body  # noqa: SLF001
-    return body
-
-
-def origin(url: str) -> str:
-    parts = urlsplit(url)
-    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
-    return f"{parts.scheme}://{(parts.hostname or '').lower()}:{port}"
-
-
-def redirect_target(response: requests.Response, url: str) -> Optional[str]:
-    """The absolute URL a redirect points to, or None for an answer that is not one."""
-    location = response.headers.get("Location")
-    if response.status_code not in REDIRECTS or not location:
-        return None
-    return urljoin(url, location)

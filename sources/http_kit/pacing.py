@@ -1,6 +1,5 @@
-"""When a request may go and how long a run waits: pacing from the server's rate-limit headers (so a
-run spends its budget without 429s), backoff for retries, and every wait capped, bounded by the run's
-deadline, logged when long and counted for the progress line."""
+"""When a request may go and how long a run waits: pacing from the server's rate-limit headers, backoff
+for retries, and every wait capped, bounded by the run's deadline, logged when long and counted."""
 
 import logging
 import random
@@ -22,10 +21,7 @@ LOGGED_WAIT_SECONDS = 5.0
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Capped exponential backoff with jitter for transient failures (5xx, resets, timeouts, bad bodies).
-
-    Rate-limit answers (429) are not counted here: the pacer waits for the reset the server names.
-    """
+    """Capped exponential backoff with jitter for transient failures; 429s have their own count."""
 
     max_attempts: int = 6
     backoff_base: float = 0.5
@@ -47,8 +43,7 @@ class Totals:
 
 
 class Traffic:
-    """Process-wide totals, so a progress line shows requests and waits of every client of a run
-    (each account, each vendor) without holding on to the clients."""
+    """Process-wide totals: the progress line shows every client's requests and waits."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -68,11 +63,8 @@ TRAFFIC = Traffic()
 
 
 class Waiter:
-    """Sleeps on behalf of a client. A wait longer than `max_wait_seconds`, or one that would pass the
-    run's deadline, ends the run with one line saying what the API asked for; nothing waits silently.
-
-    `sleep` and `clock` are injectable so no test waits in real time.
-    """
+    """Sleeps for a client. A wait longer than `max_wait_seconds`, or past the run's deadline, ends the
+    run with one line saying what the API asked for; nothing waits silently."""
 
     def __init__(
         self,
@@ -128,12 +120,8 @@ def _duration(seconds: float) -> str:
 
 
 class RateLimitPacer:
-    """One budget per account, shared by every thread that calls the same API.
-
-    The server tells how many requests are left in the current window and when it resets. We count
-    requests we have sent but not yet heard back from, so concurrent streams cannot overspend, and
-    when the budget is spent we sleep until the announced reset instead of provoking a 429.
-    """
+    """One budget per account, shared by every thread that calls the API: requests sent but not yet
+    answered count against the announced budget, and a spent budget waits for the reset, not a 429."""
 
     #: the headers that announce the budget; the reset is an epoch second
     REMAINING, RESET = "X-Rate-Limit-Remaining", "X-Rate-Limit-Reset"
@@ -149,10 +137,8 @@ class RateLimitPacer:
         self._skew = 0.0
 
     def before_request(self, wait: Callable[[float, str], None]) -> float:
-        """Block until the budget allows one more request, then reserve it; returns the seconds waited.
-
-        `wait(seconds, why)` does the waiting: the client caps, logs and bounds it by the run's deadline.
-        """
+        """Block until the budget allows one more request, then reserve it; returns the seconds waited
+        (`wait(seconds, why)` does the waiting, capped by the client)."""
         waited = 0.0
         while True:
             with self._lock:

@@ -1,13 +1,11 @@
-"""One redaction for the whole process: every configured secret and every issued token is registered
-here once, and every message, log line and stored outcome passes through `redact`.
-
-A process-wide registry is deliberate: a secret known to one part (the auth of one account) must be
-hidden from every other part (a log line of dlt, an error printed by the CLI, an outcome row).
-"""
+"""One redaction for the whole process: every configured secret and issued token is registered once,
+and every message, log line and stored outcome passes through `redact`. Process-wide on purpose: a
+secret one part knows (an account's auth) must be hidden from every other (dlt's logs, the CLI)."""
 
 import logging
+import re
 import threading
-from typing import Any, Iterable, Optional
+from typing import Any, Optional
 
 MASK = "***"
 #: shorter values (`1`, `true`) would mask ordinary text; no real credential is this short
@@ -16,6 +14,9 @@ MIN_SECRET_LENGTH = 6
 _lock = threading.Lock()
 _secrets: "set[str]" = set()
 _ordered: "list[str]" = []
+_installed = False
+#: scheme, authority (up to `/`, `?` or `#`, as urlsplit reads it) and path
+_URL = re.compile(r"^([^:/?#]+://)?([^/?#]*)([^?#]*)")
 
 
 def register_secret(*values: Optional[Any]) -> None:
@@ -38,9 +39,15 @@ def redact(text: Any) -> str:
     return out
 
 
-def registered() -> Iterable[str]:
-    """The registered values (for tests that check nothing leaked)."""
-    return tuple(_ordered)
+def one_line(text: Any) -> str:
+    """Redacted, with every run of white space (newlines included) folded to one space."""
+    return " ".join(redact(text).split())
+
+
+def redact_url(url: str) -> str:
+    """What messages show of a URL, even a malformed one: no `user:password@` (a proxy URL's), no query."""
+    scheme, authority, path = _URL.match(url).groups()  # type: ignore[union-attr] # matches any text
+    return f"{scheme or ''}{authority.rpartition('@')[2]}{path.rstrip('/')}"
 
 
 def redact_record(record: logging.LogRecord) -> logging.LogRecord:
@@ -56,17 +63,9 @@ def redact_record(record: logging.LogRecord) -> logging.LogRecord:
     return record
 
 
-class RedactingFilter(logging.Filter):
-    """Redacts records a handler emits (for handlers outside this process's record factory)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        redact_record(record)
-        return True
-
-
 def install_log_redaction() -> None:
-    """Redact every log record of the process as it is created, whichever logger or handler
-    (dlt's own included) emits it. Installed once; safe to call again."""
+    """Redact every log record of the process as it is created, whichever logger or handler (dlt's
+    included) emits it. Safe to call again."""
     global _installed
     with _lock:
         if _installed:
@@ -78,11 +77,3 @@ def install_log_redaction() -> None:
 
         logging.setLogRecordFactory(factory)
         _installed = True
-
-
-_installed = False
-
-
-def one_line(text: Any) -> str:
-    """Redacted, with every run of white space (newlines included) folded to one space."""
-    return " ".join(redact(text).split())

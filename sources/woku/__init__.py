@@ -16,7 +16,7 @@ from sources.record_kit.history import HISTORY_DISPOSITION, RECORD_KEY
 from sources.woku.helpers.client import WokuClient
 from sources.woku.helpers.credentials import WokuCredentials
 from sources.woku.helpers.history import history_columns, history_name, history_rows
-from sources.woku.helpers.records import parse_timestamp, require_id, tagged
+from sources.woku.helpers.records import iso, parse_timestamp, require_id, tagged
 from sources.woku.helpers.trackers import (
     is_tracker_item,
     keep_table_with_its_resource,
@@ -56,7 +56,7 @@ def woku_client(
     return WokuClient(
         config.check_http_url(base_url, f"{SECTION}.base_url"),
         credentials.api_key,
-        retry=RetryPolicy(max_attempts=int(config.check_positive(max_retries, f"{SECTION}.max_retries"))),
+        retry=RetryPolicy(max_attempts=int(config.check_positive(max_retries, f"{SECTION}.max_retries", whole=True))),
         timeout=config.check_positive(request_timeout, f"{SECTION}.request_timeout"),
         limits=http.checked(SECTION),
     )
@@ -115,7 +115,6 @@ def _survey_responses(
     client: WokuClient, account: str, kind: str, initial: Optional[datetime], lookback: timedelta, until: datetime
 ) -> DltResource:
     """GET /v1/{nps,csat,ces} from the last loaded `createdAt` minus the look-back, up to the run's start."""
-    spec = SURVEYS[kind]
     name = f"{kind}_responses"
     lag = lookback.total_seconds() or None
 
@@ -132,10 +131,10 @@ def _survey_responses(
     ) -> Iterator[List[Dict[str, Any]]]:
         start = created.last_value
         end = created.end_value or until
-        params = {"to": _iso(end)}
+        params = {"to": iso(end)}
         if start is not None:
-            params["from"] = _iso(start)
-        for page in client.pages(spec.path, params):
+            params["from"] = iso(start)
+        for page in client.pages(SURVEYS[kind], params):
             yield tagged(page, account, name, cursor="createdAt")
 
     return dlt.resource(
@@ -163,7 +162,6 @@ def _history(responses: DltResource, kind: str, selected: bool) -> DltResource:
 def _whole_list(client: WokuClient, account: str, name: str) -> DltResource:
     """A list replaced per account; a tool, form, flow or woku list also yields its records' tracker
     values to `external_tracker_values` (one request per record, no second paging of the list)."""
-    spec = LISTS[name]
     entity_type = TRACKED_LISTS.get(name)
 
     def listed() -> Iterator[Any]:
@@ -173,7 +171,7 @@ def _whole_list(client: WokuClient, account: str, name: str) -> DltResource:
         # values only when this list loads, not when it merely feeds woku_reviews or form_responses
         with_values = entity_type is not None and name in loaded_resources()
         found = False
-        for page in client.pages(spec.path, spec.params):
+        for page in client.pages(*LISTS[name]):
             rows = tagged(page, account, name)
             ids = [row["_id"] for row in rows]
             yield rows
@@ -248,10 +246,10 @@ def _tracker_values(client: WokuClient, account: str) -> DltResource:
         for name, entity_type in TRACKED_LISTS.items():
             if name in loaded:
                 continue
-            spec = LISTS[name]
+            path, params = LISTS[name]
             found = False
-            for page in client.pages(spec.path, spec.params):
-                ids = [require_id(entity, spec.path, position)["_id"] for position, entity in enumerate(page, 1)]
+            for page in client.pages(path, params):
+                ids = [require_id(entity, path, position)["_id"] for position, entity in enumerate(page, 1)]
                 rows = tracker_values(client, account, entity_type, ids)
                 if rows:
                     found = True
@@ -260,8 +258,3 @@ def _tracker_values(client: WokuClient, account: str) -> DltResource:
                 yield [read_marker(account, entity_type)]
 
     return dlt.resource(values, name=TRACKER_TABLE, selected=False, **tracker_hints())()
-
-
-def _iso(value: datetime) -> str:
-    """What JavaScript's Date parses: UTC with milliseconds."""
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"

@@ -13,6 +13,7 @@ from sources.record_kit.checks import TableCheck
 from sources.woku import woku_client
 from sources.woku.helpers.client import WokuClient
 from sources.woku.helpers.credentials import WokuCredentials
+from sources.woku.helpers.records import iso
 from sources.woku.settings import DEFAULT_BASE_URL, SURVEYS
 
 TABLES: Dict[str, TableCheck] = {
@@ -46,15 +47,11 @@ def _totals(client: WokuClient, ranges: Sequence[Tuple[datetime, datetime]]) -> 
     def totals() -> Iterator[Dict[str, Any]]:
         for start, end in ranges:
             # `to` includes its millisecond: the range ends one before `end`
-            params = {"from": _iso(start), "to": _iso(end - timedelta(milliseconds=1)), "page": 1, "limit": 1}
-            for kind, spec in SURVEYS.items():
-                body = client.get(spec.path, params)
+            params = {"from": iso(start), "to": iso(end - timedelta(milliseconds=1)), "page": 1, "limit": 1}
+            for kind, path in SURVEYS.items():
+                body = client.get(path, params)
                 if not isinstance(body, dict) or not isinstance(body.get("total"), int):
-                    raise ApiError(f"GET {spec.path}: expected the {{data, total}} envelope with a total")
+                    raise ApiError(f"GET {path}: expected the {{data, total}} envelope with a total")
                 yield {"table": f"{kind}_responses", "measure": "responses", "start": start, "api": body["total"]}
 
     return totals
-
-
-def _iso(value: datetime) -> str:
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"

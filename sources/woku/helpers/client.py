@@ -1,10 +1,13 @@
-"""Woku over HTTP: the shared ApiClient with a bearer API key, and the page/limit envelope."""
+"""Woku over HTTP: the shared ApiClient with a bearer API key, and the page envelope
+`{"data": [...], "total": N, "page": p, "limit": l}` as a dlt paginator."""
 
-from typing import Any, Dict, Iterator, List, Mapping, Optional
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
 
-from sources.http_kit import ApiClient, RateLimitPacer, RetryPolicy, StaticBearerAuth
+from dlt.sources.helpers.rest_client.paginators import BasePaginator
+from requests import Request, Response
+
+from sources.http_kit import ApiClient, ApiError, RateLimitPacer, RetryPolicy, StaticBearerAuth
 from sources.http_kit.limits import HttpLimits
-from sources.woku.helpers.paginator import EnvelopePaginator
 from sources.woku.helpers.records import parse_timestamp
 from sources.woku.settings import PAGE_LIMIT
 
@@ -44,7 +47,7 @@ class WokuClient:
     def pages(self, path: str, params: Optional[Mapping[str, Any]] = None) -> Iterator[List[Record]]:
         """Every page of a list, through the envelope paginator."""
         paginator = EnvelopePaginator(path, self.limit)
-        yield from self.api.paginate(path, paginator, params, select=paginator.records)
+        yield from self.api.paginate(path, paginator, params, select=lambda body: envelope(body, path)[0])
 
     def pages_since(
         self, path: str, floor: Optional[Any], params: Optional[Mapping[str, Any]] = None
@@ -65,6 +68,56 @@ class WokuClient:
 
     def close(self) -> None:
         self.api.close()
+
+
+class EnvelopePaginator(BasePaginator):
+    """`page`/`limit` pages until `total` records were seen, or a page comes back empty or short.
+    A bare JSON array is one whole page (the official SDK reads it so too)."""
+
+    def __init__(self, path: str, limit: int = PAGE_LIMIT) -> None:
+        super().__init__()
+        self.path = path
+        self.limit = limit
+        self._seen = 0
+        self._page = 0
+        self._previous: Optional[List[Any]] = None
+
+    def init_request(self, request: Request) -> None:
+        request.params.update({"page": 1, "limit": self.limit})
+        self._seen, self._page, self._previous = 0, 0, None
+
+    def update_state(self, response: Response, data: Optional[List[Any]] = None) -> None:
+        items, total, limit = envelope(response.json(), self.path)
+        self._page += 1
+        ids = [record.get("_id") if isinstance(record, dict) else record for record in items]
+        if items and ids == self._previous:
+            # a server that ignores `page` would be paged without end
+            raise ApiError(f"GET {self.path}: page {self._page} repeats page {self._page - 1}; refusing to page on")
+        self._previous = ids
+        self._seen += len(items)
+        if total is not None and self._page > -(-total // max(limit, 1)) + 1:
+            raise ApiError(
+                f"GET {self.path}: page {self._page} is past the {total:,} records the API announced; refusing to"
+                " page on"
+            )
+        if total is None or not items or self._seen >= total or len(items) < limit:
+            self._has_next_page = False
+
+    def update_request(self, request: Request) -> None:
+        request.params["page"] += 1
+
+
+def envelope(body: Any, path: str) -> Tuple[List[Record], Optional[int], int]:
+    """The records, the announced total (None for a bare array) and the page size of one page."""
+    if isinstance(body, list):
+        return body, None, len(body)
+    if isinstance(body, dict) and isinstance(body.get("data"), list):
+        total = body.get("total")
+        if isinstance(total, bool) or not isinstance(total, (int, float)):
+            raise ApiError(f"GET {path}: the page envelope has no numeric total")
+        limit = body.get("limit")
+        return body["data"], int(total), int(limit) if isinstance(limit, (int, float)) and limit > 0 else PAGE_LIMIT
+    raise ApiError(f"GET {path}: expected a page envelope or a JSON list, got {type(body).__name__}")
 
 
 def _created(record: Record) -> Any:

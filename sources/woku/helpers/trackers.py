@@ -1,14 +1,10 @@
-"""`external_tracker_values`, read by the lists whose records carry them.
+"""`external_tracker_values`, read by the lists whose records carry them (one request per record).
 
-Woku serves a record's tracker values one request per tool, form, flow or woku. Each of those six
-lists reads its records' values as it pages them and yields them to the table
-`external_tracker_values` (a dlt table variant of the list resource), so a run pages no list twice.
-A load replaces only the entity types it read (delete-insert on `account`, `entity_type`): loading
-one list keeps the other lists' values. A delete-insert deletes only the keys its load holds, so a
-list read that finds no value at all yields one marker row for its type instead (`read_marker`),
-flagged as dlt's hard delete: never inserted, its keys clear that type's old values.
-The resource `external_tracker_values` reads the values of
-the lists a run does not load (`--resources external_tracker_values`), and only those.
+Each of the six tracked lists yields its records' values as it pages them, to a dlt table variant of
+the list resource, so no list is paged twice. A load replaces only the entity types it read
+(delete-insert on `account`, `entity_type`); a read that finds no value yields one `read_marker` row
+instead, flagged as dlt's hard delete: never stored, its keys clear that type's old values. The
+resource `external_tracker_values` reads the values of the lists a run does not load.
 """
 
 from typing import Any, Dict, Iterable, List, Set
@@ -16,9 +12,9 @@ from typing import Any, Dict, Iterable, List, Set
 import dlt
 from dlt.sources import DltResource
 
+from sources.http_kit import ApiError
 from sources.record_kit.accounts import ACCOUNT, REPLACE_ACCOUNT, account_hints
-from sources.woku.helpers.client import WokuClient
-from sources.woku.helpers.paginator import envelope
+from sources.woku.helpers.client import WokuClient, envelope
 from sources.woku.helpers.records import tagged
 from sources.woku.settings import TRACKER_TABLE
 
@@ -62,7 +58,13 @@ def tracker_values(client: WokuClient, account: str, entity_type: str, ids: Iter
     rows: List[Dict[str, Any]] = []
     for entity_id in ids:
         path = f"/v1/external-trackers/{route}/{entity_id}"
-        found, _, _ = envelope(client.get(path) or [], path)  # documented as a list; a page is read too
+        # documented as a list; a page envelope is read too, but only as one whole page
+        found, total, _ = envelope(client.get(path) or [], path)
+        if total is not None and total > len(found):
+            raise ApiError(
+                f"GET {path}: the API announced {total:,} tracker values and sent {len(found):,}; they are read"
+                " in one request, so the rest would be lost"
+            )
         rows += [{"entityType": entity_type, "entityId": entity_id, **_without(v, "wokuId")} for v in found]
     return tagged(rows, account, TRACKER_TABLE) if rows else []
 

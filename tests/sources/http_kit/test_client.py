@@ -3,11 +3,12 @@
 import logging
 import socket
 import time
+from typing import Any, List
 
 import pytest
 import requests
 
-from sandbox.hostile import HostileServer, json_answer
+from sandbox.hostile import Answer, HostileServer, json_answer
 from sandbox.wootric import generate_account
 from sources.http_kit import ApiClient, ApiError, ApiUnavailableError, RateLimitPacer, RetryPolicy, StaticBearerAuth
 
@@ -121,3 +122,39 @@ def test_proxies_come_from_the_environment_unless_the_session_does_not_trust_it(
         untrusting.trust_env = False
         assert ApiClient(api.url, session=untrusting).get("/x") == {"via": "api"}
         assert [len(api.requests), len(proxy.requests)] == [1, 1]
+
+
+@pytest.mark.parametrize(
+    "text, content_type",
+    [
+        ('{"id": 18446744073709551616, "low": -9223372036854775809, "x": 0.1}', "application/json"),
+        ('[1E400, "\\ud800", {"a": 1, "a": 2}]', "application/json"),
+        ('{"name": "caf\u00e9 \U0001f600"}', "application/json; charset=UTF-8"),
+        ('{"name": "caf\u00e9"}', "text/plain"),  # requests reads text/* as Latin-1
+    ],
+)
+def test_answers_decode_to_exactly_what_json_reads(text: str, content_type: str) -> None:
+    body = text.encode()
+    answer = Answer(200, {"Content-Type": content_type}, body)
+    with HostileServer({"GET /x": lambda r: answer}) as api:
+        got = ApiClient(api.url).get("/x")
+        expected = requests.get(api.url + "/x").json()
+    assert repr(got) == repr(expected)
+
+
+def test_the_query_is_the_one_requests_builds() -> None:
+    sent: List[str] = []
+
+    class Recording(requests.Session):
+        def send(self, request: requests.PreparedRequest, **options: Any) -> requests.Response:
+            sent.append(request.url or "")
+            return super().send(request, **options)
+
+    params = {"page": 2, "skip": None, "sort": "created_at[gte]", "ids": [1, 2], "on": True, "q": "café €", "f": 0.5}
+    with HostileServer({"GET /x": lambda r: json_answer(200, {})}) as api:
+        client = ApiClient(api.url, session=Recording())
+        client.get("/x", params)
+        client.get("/x", {})
+        client.get("/x")
+    expected = [requests.Request("GET", f"{api.url}/x", params=p).prepare().url for p in (params, {}, None)]
+    assert sent == expected

@@ -5,7 +5,7 @@ import logging
 import sys
 
 from sources.http_kit import install_log_redaction, one_line, redact, register_secret
-from sources.http_kit.redact import RedactingFilter
+from sources.http_kit.redact import redact_record, redact_url
 
 
 def test_registered_secrets_are_masked_longest_first() -> None:
@@ -19,14 +19,14 @@ def test_one_line_folds_whitespace_after_redaction() -> None:
     assert one_line("a\n  b\ttok-9876543\r\n") == "a b ***"
 
 
-def test_the_log_filter_masks_arguments_and_tracebacks() -> None:
+def test_a_log_record_is_masked_in_its_arguments_and_traceback() -> None:
     register_secret("pw-in-a-log-line")
     record = logging.LogRecord("x", logging.ERROR, __file__, 1, "login with %s", ("pw-in-a-log-line",), None)
     try:
         raise ValueError("pw-in-a-log-line")
     except ValueError:
         record.exc_info = sys.exc_info()
-    assert RedactingFilter().filter(record)
+    assert redact_record(record) is record
     assert record.getMessage() == "login with ***"
     assert "pw-in-a-log-line" not in record.exc_text and "ValueError: ***" in record.exc_text
 
@@ -51,3 +51,10 @@ def test_every_logger_of_the_process_is_redacted_once_installed() -> None:
     text = stream.getvalue()
     assert "dlt-logged-secret-1" not in text
     assert "token ***" in text and "RuntimeError: failed with ***" in text
+
+
+def test_urls_in_messages_lose_proxy_credentials_and_query_even_when_malformed() -> None:
+    assert redact_url("http://user:pr0xy-pw@127.0.0.1:99/api/") == "http://127.0.0.1:99/api"
+    assert redact_url("ftp://user:pr0xy-pw@host") == "ftp://host"
+    assert redact_url("https://api.example/v1?token=t0k") == "https://api.example/v1"
+    assert redact_url("http://u:pw@[::1") == "http://[::1"

@@ -8,8 +8,7 @@ import pytest
 from sandbox.hostile import HostileServer, json_answer
 from sandbox.woku import WokuSandboxServer, generate_company
 from sources.http_kit import ApiError
-from sources.woku.helpers.client import WokuClient
-from sources.woku.helpers.paginator import envelope
+from sources.woku.helpers.client import WokuClient, envelope
 
 T0 = datetime(2024, 5, 1, tzinfo=timezone.utc)
 

@@ -7,8 +7,11 @@ import dlt
 import pytest
 from dlt.extract.hints import TableNameMeta
 
+from sandbox.hostile import HostileServer, json_answer
+from sources.http_kit import ApiError
 from sources.woku import woku_source
-from sources.woku.helpers.trackers import MARKER, is_tracker_item
+from sources.woku.helpers.client import WokuClient
+from sources.woku.helpers.trackers import MARKER, is_tracker_item, tracker_values
 
 TABLE = "external_tracker_values"
 TRACKED = ("nps_tools", "csat_tools", "ces_tools", "forms", "flows", "wokus")
@@ -51,3 +54,14 @@ def test_only_the_tracker_rows_are_tracker_items() -> None:
     assert is_tracker_item(dlt.mark.with_table_name([], TABLE).meta)
     assert not is_tracker_item(dlt.mark.with_table_name([], "wokus").meta)
     assert not is_tracker_item(None)
+
+
+def test_tracker_values_on_more_than_one_page_stop_the_run_instead_of_losing_the_rest() -> None:
+    one_page = {"data": [{"_id": "v1", "name": "crm", "value": "1"}], "total": 2, "page": 1, "limit": 1}
+    whole = {"data": [{"_id": "v1", "name": "crm", "value": "1"}], "total": 1, "page": 1, "limit": 100}
+    answers = {"/v1/external-trackers/form/f1": whole, "/v1/external-trackers/wokus/w1": one_page}
+    with HostileServer({"GET /": lambda r: json_answer(200, answers[r.path])}) as api:
+        client = WokuClient(api.url, "key-123456")
+        assert [row["_id"] for row in tracker_values(client, "acme", "form", ["f1"])] == ["v1"]
+        with pytest.raises(ApiError, match="announced 2 tracker values and sent 1; .* the rest would be lost"):
+            tracker_values(client, "acme", "woku", ["w1"])
