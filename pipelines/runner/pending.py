@@ -19,7 +19,7 @@ logger = logging.getLogger(__name__)
 DROP_PENDING = "--drop-pending"
 
 
-def load_pending(pipeline: Any, destination: Any = None) -> Dict[str, int]:
+def load_pending(pipeline: Any) -> Dict[str, int]:
     """Normalize and load what earlier runs left behind (dlt would load it silently); rows per table."""
     if not pipeline.has_pending_data:
         return {}
@@ -28,7 +28,7 @@ def load_pending(pipeline: Any, destination: Any = None) -> Dict[str, int]:
     for load_id in pipeline.list_normalized_load_packages():
         for table, n in _package_rows(pipeline, load_id).items():
             rows[table] = rows.get(table, 0) + n
-    pipeline.load(destination=destination)
+    pipeline.load()
     return dict(sorted(rows.items()))
 
 

@@ -26,7 +26,6 @@ from pipelines.warehouse.destinations import (
     default_writer_buffer,
     destination_for,
     duckdb_path,
-    with_headroom,
 )
 from sources.http_kit import ConfigError
 
@@ -204,9 +203,7 @@ def sync_unit(
             outcome.notes = drop_pending(pipeline)  # the state rewinds: this run extracts their records again
         with blocked_packages_named():
             # an earlier run's packages (a failed load, a killed run): loaded first, and counted
-            outcome.pending_rows = with_headroom(
-                lambda destination=None: load_pending(pipeline, destination), args.destination, duckdb_file
-            )
+            outcome.pending_rows = load_pending(pipeline)
     if args.destination == "bigquery":
         apply_bigquery_layout(vendor, unit.source)
     pipeline.extract(unit.source, refresh=refresh, loader_file_format=LOADER_FILE_FORMAT.get(args.destination))
@@ -215,9 +212,7 @@ def sync_unit(
         if args.destination == "bigquery":  # other processes' loads into the dataset take no turns with this one
             retrying_concurrent_updates(pipeline.load, unit.label)
         else:
-            with_headroom(
-                lambda destination=None: pipeline.load(destination=destination), args.destination, duckdb_file
-            )
+            pipeline.load()
     outcome.rows = {t: n for t, n in sorted(info.row_counts.items()) if not t.startswith("_dlt")} if info else {}
 
 

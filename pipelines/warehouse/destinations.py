@@ -4,17 +4,14 @@ import contextlib
 import logging
 import os
 import tempfile
-from typing import Any, Callable, Dict, Iterator, Optional, TypeVar
+from typing import Any, Iterator, Optional, TypeVar
 
 import dlt
-import duckdb
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
 from pipelines.warehouse.bigquery import bigquery_destination
 from pipelines.warehouse.postgres import postgres_destination
 from sources.http_kit import ConfigError
-from sources.http_kit.errors import causes
-from sources.http_kit.limits import DEFAULT_MAX_RESPONSE_MB
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -28,12 +25,11 @@ DEFAULT_DUCKDB_FILE = "feedback.duckdb"
 #: where `--demo` loads (and `report --demo` reads), apart from the real warehouse
 DEMO_DUCKDB_FILE = "feedback_demo.duckdb"
 #: DuckDB takes 80 % of RAM and every core by default; loading our parquet files needs neither, and
-#: small schedulers run out of memory. Override with DESTINATION__DUCKDB__MEMORY_LIMIT / __THREADS.
-DUCKDB_LIMITS = {"memory_limit": "128MB", "threads": 1}
-#: DuckDB holds a text value about three times while loading it (the largest, 34 MB, needs a 64 MiB
-#: buffer): a load out of memory is tried once more under four times the largest answer the HTTP
-#: client accepts. Ordinary loads keep 128 MB: 256 MB for every load costs ~20 MB of peak RSS on W1.
-DUCKDB_HEADROOM_MB = 4 * int(DEFAULT_MAX_RESPONSE_MB)
+#: small schedulers run out of memory. DuckDB holds a text value about three times while loading it:
+#: 256 MB fits the largest answer the HTTP client accepts (`max_response_mb`). Loads into the one file go
+#: one job at a time (`sequential`), which keeps peak memory flat. Override with
+#: DESTINATION__DUCKDB__MEMORY_LIMIT / __THREADS.
+DUCKDB_LIMITS = {"memory_limit": "256MB", "threads": 1}
 #: where `status` and `verify` read: their SQL knows these dialects' names and types (docs/warehouses.md)
 READABLE = ("duckdb", "postgres", "bigquery")
 
@@ -65,38 +61,10 @@ def destination_for(
             f"--dataset-name {dataset_name!r} equals the DuckDB file's name ({os.path.basename(path)}); DuckDB would"
             " find the schema ambiguous. Choose another dataset name or file."
         )
-    return dlt.destinations.duckdb(credentials=DuckDbCredentials(path, global_config=_duckdb_limits()))
-
-
-def _duckdb_limits(**overrides: Any) -> Dict[str, Any]:
     limits = {key: dlt.config.get(f"destination.duckdb.{key}") or default for key, default in DUCKDB_LIMITS.items()}
-    return {**limits, **overrides}
-
-
-def with_headroom(load: Callable[..., T], destination: str, duckdb_file: str = DEFAULT_DUCKDB_FILE) -> T:
-    """`load()`; when DuckDB ran out of memory under the default cap (one huge value), `load(destination=...)`
-    once more under DUCKDB_HEADROOM_MB. A memory limit the user set is kept: the error stands."""
-    try:
-        return load()
-    except Exception as exc:
-        path = duckdb_path(duckdb_file) if destination == "duckdb" else None
-        if path is None or not _out_of_memory(exc) or dlt.config.get("destination.duckdb.memory_limit"):
-            raise
-        logger.warning(
-            "DuckDB ran out of memory under %s loading a large value; loading again under %sMB",
-            DUCKDB_LIMITS["memory_limit"],
-            DUCKDB_HEADROOM_MB,
-        )
-        roomier = _duckdb_limits(memory_limit=f"{DUCKDB_HEADROOM_MB}MB")
-        return load(destination=dlt.destinations.duckdb(credentials=DuckDbCredentials(path, global_config=roomier)))
-
-
-def _out_of_memory(exc: BaseException) -> bool:
-    for err in causes(exc, "client_exception"):
-        text = f"{getattr(err, 'failed_message', '')} {getattr(err, 'client_exception', '')} {err}"
-        if isinstance(err, duckdb.OutOfMemoryException) or "Out of Memory Error" in text:
-            return True
-    return False
+    return dlt.destinations.duckdb(
+        credentials=DuckDbCredentials(path, global_config=limits), loader_parallelism_strategy="sequential"
+    )
 
 
 def duckdb_path(duckdb_file: str = DEFAULT_DUCKDB_FILE) -> Optional[str]:
