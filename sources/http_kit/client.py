@@ -11,8 +11,8 @@ import requests
 from dlt.sources.helpers.rest_client.paginators import BasePaginator
 
 from sources.http_kit.auth import TokenAuth
+from sources.http_kit.config import MAX_REDIRECTS, REDIRECTS, HttpLimits, check_transport
 from sources.http_kit.errors import ApiError, ApiUnavailableError, AuthError
-from sources.http_kit.limits import MAX_REDIRECTS, REDIRECTS, HttpLimits, check_transport
 from sources.http_kit.pacing import TRAFFIC, RateLimitPacer, RetryPolicy, Waiter
 from sources.http_kit.redact import redact, redact_url
 

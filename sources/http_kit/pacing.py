@@ -10,8 +10,8 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Callable, Mapping, Optional
 
+from sources.http_kit.config import HttpLimits
 from sources.http_kit.errors import ApiUnavailableError
-from sources.http_kit.limits import HttpLimits
 
 logger = logging.getLogger("sources.http_kit.client")
 

@@ -10,7 +10,7 @@ from dlt.common.configuration.inject import with_config
 from dlt.sources import DltResource
 
 from sources.http_kit import RetryPolicy, config
-from sources.http_kit.limits import HttpLimits
+from sources.http_kit.config import HttpLimits
 from sources.record_kit.accounts import ACCOUNT, REPLACE_ACCOUNT, account_hints
 from sources.record_kit.history import HISTORY_DISPOSITION, RECORD_KEY
 from sources.woku.helpers.client import WokuClient

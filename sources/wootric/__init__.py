@@ -7,7 +7,7 @@ import dlt
 from dlt.sources import DltResource
 
 from sources.http_kit import config
-from sources.http_kit.limits import HttpLimits
+from sources.http_kit.config import HttpLimits
 from sources.record_kit.accounts import ACCOUNT, REPLACE_ACCOUNT
 from sources.record_kit.history import HISTORY_DISPOSITION, RECORD_KEY
 from sources.wootric.helpers.boundary import Boundary

@@ -8,7 +8,7 @@ import dlt
 from dlt.sources import DltResource
 
 from sources.http_kit import ApiError, config
-from sources.http_kit.limits import HttpLimits
+from sources.http_kit.config import HttpLimits
 from sources.record_kit.checks import TableCheck
 from sources.wootric.helpers.client import SECTION, build_client
 from sources.wootric.helpers.credentials import WootricCredentials

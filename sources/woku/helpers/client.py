@@ -7,7 +7,7 @@ from dlt.sources.helpers.rest_client.paginators import BasePaginator
 from requests import Request, Response
 
 from sources.http_kit import ApiClient, ApiError, RateLimitPacer, RetryPolicy, StaticBearerAuth
-from sources.http_kit.limits import HttpLimits
+from sources.http_kit.config import HttpLimits
 from sources.woku.helpers.records import parse_timestamp
 from sources.woku.settings import PAGE_LIMIT
 

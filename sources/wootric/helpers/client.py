@@ -9,7 +9,7 @@ from typing import Any, Callable, Dict, List, Optional
 from dlt.common.runtime import run_context
 
 from sources.http_kit import ApiClient, ApiError, ConfigError, RateLimitPacer, RetryPolicy, config
-from sources.http_kit.limits import HttpLimits
+from sources.http_kit.config import HttpLimits
 from sources.record_kit.answers import require_key
 from sources.record_kit.timestamps import convert_fields
 from sources.wootric.helpers.auth import WootricAuth

@@ -158,3 +158,20 @@ def test_the_query_is_the_one_requests_builds() -> None:
         client.get("/x")
     expected = [requests.Request("GET", f"{api.url}/x", params=p).prepare().url for p in (params, {}, None)]
     assert sent == expected
+
+
+def test_a_get_redirect_within_the_origin_is_followed_with_its_query() -> None:
+    routes = {
+        "GET /old": lambda r: Answer(301, {"Location": "/new?page=2"}),
+        "GET /new": lambda r: json_answer(200, {"page": r.query.get("page")}),
+    }
+    with HostileServer(routes) as api:
+        assert ApiClient(api.url).get("/old", {"page": 1}) == {"page": "2"}
+        assert [r.path for r in api.requests] == ["/old", "/new"]
+
+
+def test_endless_redirects_end() -> None:
+    with HostileServer({"GET /loop": lambda r: Answer(302, {"Location": "/loop"})}) as api:
+        with pytest.raises(ApiError, match="more than 5 redirects"):
+            ApiClient(api.url).get("/loop")
+        assert len(api.requests) == 6

@@ -1,9 +1,9 @@
-"""Setting checks name the key they reject."""
+"""Setting checks name the key they reject; clear text only on loopback."""
 
 import pytest
 
-from sources.http_kit import ConfigError
-from sources.http_kit.config import check_positive
+from sources.http_kit import ApiClient, ConfigError
+from sources.http_kit.config import HttpLimits, check_positive, check_transport
 
 
 def test_a_positive_number_may_be_a_fraction_unless_it_counts_something() -> None:
@@ -15,3 +15,36 @@ def test_a_positive_number_may_be_a_fraction_unless_it_counts_something() -> Non
     for value in (0.5, True, "2.5"):
         with pytest.raises(ConfigError, match="s.max_retries: .* is not a positive whole number"):
             check_positive(value, "s.max_retries", whole=True)
+
+
+def test_clear_text_is_allowed_to_loopback_only_and_https_anywhere() -> None:
+    urls = {
+        "http://127.0.0.1:9": True,
+        "http://127.8.9.10": True,
+        "http://localhost:9": True,
+        "http://LOCALHOST": True,
+        "http://[::1]:9": True,
+        "https://api.example": True,
+        "https://10.1.2.3": True,
+        # look-alikes of loopback that are other hosts
+        "http://localhost.example": False,
+        "http://127.0.0.1.nip.io": False,
+        "http://0.0.0.0": False,
+        "http://[::2]": False,
+    }
+    allowed = {}
+    for url in urls:
+        try:
+            check_transport(url, HttpLimits(), "sources.acme")
+            allowed[url] = True
+        except ConfigError:
+            allowed[url] = False
+    assert allowed == urls
+
+
+def test_clear_text_elsewhere_needs_the_setting() -> None:
+    with pytest.raises(ConfigError, match="sources.acme.http.allow_insecure_http"):
+        check_transport("http://10.1.2.3", HttpLimits(), "sources.acme")
+    check_transport("http://10.1.2.3", HttpLimits(allow_insecure_http=True), "sources.acme")
+    with pytest.raises(ConfigError):
+        ApiClient("http://api.example.invalid", section="sources.acme")  # refused before any connection

@@ -7,7 +7,7 @@ from email.utils import formatdate
 import pytest
 
 from sources.http_kit import ApiUnavailableError, RateLimitPacer
-from sources.http_kit.limits import HttpLimits
+from sources.http_kit.config import HttpLimits
 from sources.http_kit.pacing import Waiter
 from tests.support.clock import FakeClock
 
