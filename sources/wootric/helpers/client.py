@@ -106,7 +106,7 @@ def build_client(
         resolve_base_url(region, base_url, credentials),
         credentials,
         per_page=check_per_page(per_page),
-        retry=RetryPolicy(max_attempts=int(config.check_positive(max_retries, f"{SECTION}.max_retries"))),
+        retry=RetryPolicy(max_attempts=int(config.check_positive(max_retries, f"{SECTION}.max_retries", whole=True))),
         timeout=config.check_positive(request_timeout, f"{SECTION}.request_timeout"),
         # renewed tokens outlive the run only where a configured refresh token would be spent
         token_dir=os.path.join(run_context.active().data_dir, "tokens"),

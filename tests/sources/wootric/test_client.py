@@ -74,6 +74,11 @@ def test_a_malformed_metrics_start_date_is_named_as_itself() -> None:
     assert "sources.wootric.metrics_start_date: '31/01/2024'" in message, message
 
 
+@pytest.mark.parametrize("value", [2.5, "0.5", 0, True])
+def test_max_retries_must_be_a_positive_whole_number(value) -> None:
+    assert "sources.wootric.max_retries" in source_error(max_retries=value)
+
+
 def test_start_date_is_utc_midnight_unless_it_says_otherwise() -> None:
     def parse_start_date(value):
         return config.parse_start_date(value, "sources.wootric.start_date")  # what `wootric_source` calls
