@@ -18,13 +18,12 @@ from typing import Any, Callable, ContextManager, Dict, Iterator, Optional
 from filelock import FileLock, Timeout
 
 from sources.http_kit import SourceError
+from sources.http_kit.pacing import LOGGED_WAIT_SECONDS
 
 logger = logging.getLogger(__name__)
 
 #: the longest a load waits for its turn before the run gives up (a stuck writer elsewhere)
 MAX_TURN_WAIT_SECONDS = 1800.0
-#: a wait longer than this is logged when it ends
-LOGGED_WAIT_SECONDS = 5.0
 POLL_SECONDS = 0.5
 
 _LOCKS: Dict[str, threading.Lock] = {}
