@@ -13,7 +13,7 @@ from pipelines.warehouse.views import drop_woku_views, drop_wootric_views, woku_
 from sources.woku import woku_source
 from sources.woku.checks import TABLES as WOKU_CHECKED
 from sources.woku.checks import woku_totals
-from sources.woku.helpers.history import history_name
+from sources.woku.helpers.records import history_name
 from sources.woku.settings import SURVEYS
 from sources.wootric import wootric_source
 from sources.wootric.checks import TABLES as WOOTRIC_CHECKED

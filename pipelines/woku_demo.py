@@ -8,7 +8,7 @@ from pipelines.runner.cli import EXIT_FAILED
 from pipelines.runner.demo import DEMO_FILE, check_against_truth, demo_args, sync_twice
 from pipelines.runner.vendor import Vendor
 from sandbox.woku import WokuSandboxServer, generate_company
-from sources.woku.helpers.credentials import WokuCredentials
+from sources.woku.helpers.client import WokuCredentials
 
 #: table -> the sandbox's truth kinds it holds
 TABLES: Dict[str, tuple] = {

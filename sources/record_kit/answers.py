@@ -1,15 +1,10 @@
-"""What a record must give before it is loaded: the key it is merged on, and a depth dlt can load.
-One that breaks either stops the run in one line naming it (retrying cannot fix the API's answer)."""
+"""What a record must give before it is loaded: the key it is merged on. One without it stops the run
+in one line naming it (retrying cannot fix the API's answer)."""
 
 from datetime import datetime
 from typing import Any, Mapping, Optional, Sequence
 
 from sources.http_kit import ApiError
-
-#: levels of nested objects and lists a record may have; real records have fewer than 6. dlt's JSON
-#: writer (orjson) gives up at 255 with a bare `TypeError: Recursion limit reached`, and well before
-#: that (about 35 levels) a nested table's name no longer fits a file name
-MAX_NESTING = 16
 
 
 def require_key(record: Any, key: str, what: str, position: int, clues: Sequence[str] = ()) -> Mapping[str, Any]:
@@ -26,24 +21,6 @@ def require_key(record: Any, key: str, what: str, position: int, clues: Sequence
             " with --resources"
         )
     return record
-
-
-def check_nesting(
-    record: Mapping[str, Any], what: str, position: int, clues: Sequence[str] = (), limit: int = MAX_NESTING
-) -> None:
-    """A record nested deeper than `limit` (yet decodable) stops the run in one line naming it."""
-    stack = [(value, 2) for value in record.values() if isinstance(value, (dict, list))]
-    while stack:
-        item, depth = stack.pop()
-        if depth > limit:
-            seen = describe(record, clues)
-            raise ApiError(
-                f"{what}: the record at position {position} of its page{f' ({seen})' if seen else ''} nests JSON"
-                f" more than {limit} levels deep; the API sent a malformed record. Leave this resource out"
-                " with --resources until it is fixed"
-            )
-        children = item.values() if isinstance(item, dict) else item
-        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
 
 
 def describe(record: Mapping[str, Any], clues: Sequence[str]) -> Optional[str]:

@@ -13,10 +13,16 @@ from sources.http_kit import RetryPolicy, config
 from sources.http_kit.config import HttpLimits
 from sources.record_kit.accounts import ACCOUNT, REPLACE_ACCOUNT, account_hints
 from sources.record_kit.history import HISTORY_DISPOSITION, RECORD_KEY
-from sources.woku.helpers.client import WokuClient
-from sources.woku.helpers.credentials import WokuCredentials
-from sources.woku.helpers.history import history_columns, history_name, history_rows
-from sources.woku.helpers.records import iso, parse_timestamp, require_id, tagged
+from sources.woku.helpers.client import WokuClient, WokuCredentials
+from sources.woku.helpers.records import (
+    history_columns,
+    history_name,
+    history_rows,
+    iso,
+    parse_timestamp,
+    require_id,
+    tagged,
+)
 from sources.woku.helpers.trackers import (
     is_tracker_item,
     keep_table_with_its_resource,

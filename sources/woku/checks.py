@@ -11,8 +11,7 @@ from sources.http_kit import ApiError, config
 from sources.http_kit.config import HttpLimits
 from sources.record_kit.checks import TableCheck
 from sources.woku import woku_client
-from sources.woku.helpers.client import WokuClient
-from sources.woku.helpers.credentials import WokuCredentials
+from sources.woku.helpers.client import WokuClient, WokuCredentials
 from sources.woku.helpers.records import iso
 from sources.woku.settings import DEFAULT_BASE_URL, SURVEYS
 

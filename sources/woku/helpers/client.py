@@ -3,6 +3,8 @@
 
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
 
+from dlt.common.configuration.specs import CredentialsConfiguration, configspec
+from dlt.common.typing import TSecretStrValue
 from dlt.sources.helpers.rest_client.paginators import BasePaginator
 from requests import Request, Response
 
@@ -12,6 +14,13 @@ from sources.woku.helpers.records import parse_timestamp
 from sources.woku.settings import PAGE_LIMIT
 
 Record = Dict[str, Any]
+
+
+@configspec
+class WokuCredentials(CredentialsConfiguration):
+    """The company API key (Woku dashboard, Settings > API Keys)."""
+
+    api_key: TSecretStrValue = None
 
 
 class WokuClient:

@@ -4,8 +4,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from sources.http_kit import SourceError
-from sources.woku.helpers.records import parse_timestamp, tagged
+from sources.http_kit import ApiError, SourceError
+from sources.woku.helpers.records import MAX_NESTING, check_nesting, parse_timestamp, tagged
 
 
 def test_timestamps_become_utc_instants() -> None:
@@ -27,3 +27,16 @@ def test_a_response_without_its_cursor_stops_with_its_id() -> None:
         tagged([{"_id": "b", "score": 9}], "acme", "nps_responses", cursor="createdAt")
     with pytest.raises(SourceError, match="unreadable createdAt"):
         tagged([{"_id": "c", "createdAt": "yesterday"}], "acme", "nps_responses", cursor="createdAt")
+
+
+def test_nesting_up_to_the_limit_passes_and_beyond_it_is_named() -> None:
+    def deep(levels: int) -> dict:
+        """A record `levels` deep: itself, then lists and objects in turn."""
+        value: object = 1
+        for level in range(levels - 1):
+            value = {"k": value} if level % 2 else [value]
+        return {"_id": "a", "x": value}
+
+    check_nesting(deep(MAX_NESTING), "nps_responses", 1)
+    with pytest.raises(ApiError, match="nps_responses: the record at position 4 .* more than 16 levels deep"):
+        check_nesting(deep(MAX_NESTING + 1), "nps_responses", 4)
