@@ -12,7 +12,7 @@ import os
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Dict, List, Optional
 
 from dlt.common.pipeline import get_dlt_pipelines_dir
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
@@ -20,7 +20,7 @@ from dlt.destinations.exceptions import DatabaseUndefinedRelation
 from pipelines.runner.accounts import account_names
 from pipelines.runner.cli import EXIT_STALE
 from pipelines.runner.lock import Clock, pid_alive, read_holder, read_record, utc_now
-from pipelines.runner.reconcile import RECONCILIATION, utc
+from pipelines.runner.reconcile import RECONCILIATION, base_tables, utc
 from pipelines.runner.vendor import Vendor
 from pipelines.warehouse.destinations import existing_dataset
 from sources.http_kit import ConfigError
@@ -126,9 +126,12 @@ def read_tables(vendor: Vendor, args: argparse.Namespace) -> Optional[List[Table
         if not last_success:
             return None
         out = []
-        for table, columns in _tables(sql):
+        # `verify`'s own table has an `account` column but is no account's data; nor are dlt's tables
+        tables = base_tables(sql, args.destination)
+        ours = ("_", RECONCILIATION)
+        for table in sorted(t for t, c in tables.items() if "account" in c and not t.startswith(ours)):
             column = vendor.freshness_columns.get(table)
-            column = column if column in columns else None
+            column = column if column in tables[table] else None
             newest = f"MAX({sql.escape_column_name(column)})" if column else "NULL"
             rows = sql.execute_sql(
                 f"SELECT account, COUNT(*), {newest} FROM {dataset}.{sql.escape_column_name(table)}"
@@ -143,21 +146,6 @@ def read_tables(vendor: Vendor, args: argparse.Namespace) -> Optional[List[Table
     # a configured account with no rows is listed all the same: never loaded, it is stale
     out += [TableStatus(a, "", 0, None, None, last_success.get(a)) for a in set(accounts) - {t.account for t in out}]
     return sorted(out, key=lambda t: (t.account, t.table))
-
-
-def _tables(sql: Any) -> List[Tuple[str, List[str]]]:
-    """Base tables (not views) of the dataset that carry `account`; dlt's and ours are left out."""
-    rows = sql.execute_sql(
-        "SELECT c.table_name, c.column_name FROM information_schema.columns c"
-        " JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name"
-        f" WHERE c.table_schema = '{sql.dataset_name}' AND t.table_type = 'BASE TABLE'"
-    )
-    columns: Dict[str, List[str]] = {}
-    for table, column in rows:
-        columns.setdefault(str(table), []).append(str(column))
-    # `verify`'s own table has an `account` column but is no account's data
-    ours = ("_", RECONCILIATION)
-    return sorted((t, c) for t, c in columns.items() if "account" in c and not t.startswith(ours))
 
 
 def _print_tables(tables: List[TableStatus], now: datetime) -> None:
