@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
-from analytics.soft_delete import DELETED_AT, tables_with_deleted_at
+from analytics.soft_delete import DELETED_AT
 from sources.http_kit import ConfigError
 from sources.record_kit.checks import TableCheck
 
@@ -75,26 +75,13 @@ class Bounds:
 
 
 class Warehouse:
-    """The dataset as `verify` reads it; `sql` is an open dlt SQL client of the dataset."""
+    """The dataset as `verify` reads it; `sql` is an open dlt SQL client of the dataset. Values are
+    query parameters (`%s`), which DuckDB, PostgreSQL and BigQuery all take."""
 
     def __init__(self, sql: Any, dialect: str) -> None:
         self.sql = sql
-        self.dialect = dialect
         self.ds = sql.fully_qualified_dataset_name()
-        self._tables = self._existing_tables()
-        self.soft_deleted: Set[str] = tables_with_deleted_at(sql, dialect) if self._tables else set()
-
-    def _existing_tables(self) -> Set[str]:
-        if not self.sql.has_dataset():
-            return set()
-        if self.dialect == "bigquery":
-            rows = self.sql.execute_sql(f"SELECT table_name FROM {self.ds}.INFORMATION_SCHEMA.TABLES")
-        else:
-            rows = self.sql.execute_sql(
-                "SELECT table_name FROM information_schema.tables"
-                f" WHERE table_schema = '{self.sql.dataset_name}' AND table_type = 'BASE TABLE'"
-            )
-        return {str(r[0]) for r in rows}
+        self._tables = set(base_tables(sql, dialect))
 
     def loaded_schemas(self) -> Set[str]:
         """The dlt schemas with a successful load into the dataset (each account's sync loads its own)."""
@@ -109,26 +96,16 @@ class Warehouse:
     def _t(self, table: str) -> str:
         return f"{self.ds}.{self.sql.escape_column_name(table)}"
 
-    def _live(self, table: str) -> str:
-        return f" AND {DELETED_AT} IS NULL" if table in self.soft_deleted else ""
-
-    def ts(self, value: datetime) -> str:
-        text = value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f+00:00")
-        if self.dialect == "bigquery":
-            return f"TIMESTAMP('{text}')"
-        return f"CAST('{text}' AS TIMESTAMP WITH TIME ZONE)"
+    def _live_rows(self, check: TableCheck, *columns: str) -> str:
+        """SELECT `columns` over the account's live rows (the sync declares `deleted_at`: accounts.make_source)."""
+        return f"SELECT {', '.join(columns)} FROM {self._t(check.table)} WHERE account = %s AND {DELETED_AT} IS NULL"
 
     def bounds(self, account: str, checks: Iterable[TableCheck]) -> Optional[Bounds]:
         """The oldest and newest creation time of the account's live rows over the checked tables."""
         firsts, lasts = [], []
-        for check in checks:
-            if not self.has(check.table):
-                continue
+        for check in [c for c in checks if self.has(c.table)]:
             column = self.sql.escape_column_name(check.created_column)
-            row = self.sql.execute_sql(
-                f"SELECT MIN({column}), MAX({column}) FROM {self._t(check.table)}"
-                f" WHERE account = {_literal(account)}{self._live(check.table)}"
-            )[0]
+            row = self.sql.execute_sql(self._live_rows(check, f"MIN({column})", f"MAX({column})"), account)[0]
             if row[0] is not None:
                 firsts.append(utc(row[0]))
                 lasts.append(utc(row[1]))
@@ -139,18 +116,13 @@ class Warehouse:
 
     def measures(self, account: str, check: TableCheck, ranges: Sequence[Range]) -> Dict[Tuple[str, datetime], int]:
         """(measure, range start) -> the warehouse's figure, from live rows created in each range."""
-        out: Dict[Tuple[str, datetime], int] = {}
+        out = {(measure, start): 0 for measure in check.measures for start, _ in ranges}
         if not self.has(check.table) or not check.measures:
-            for measure in check.measures:
-                out.update({(measure, start): 0 for start, _ in ranges})
             return out
         column = self.sql.escape_column_name(check.created_column)
-        selects = ", ".join(f"{sql} AS m{i}" for i, sql in enumerate(check.measures.values()))
+        query = self._live_rows(check, *check.measures.values()) + f" AND {column} >= %s AND {column} < %s"
         for start, end in ranges:
-            row = self.sql.execute_sql(
-                f"SELECT {selects} FROM {self._t(check.table)} WHERE account = {_literal(account)}"
-                f" AND {column} >= {self.ts(start)} AND {column} < {self.ts(end)}{self._live(check.table)}"
-            )[0]
+            row = self.sql.execute_sql(query, account, start, end)[0]
             for measure, value in zip(check.measures, row, strict=True):
                 out[(measure, start)] = int(value or 0)
         return out
@@ -160,34 +132,38 @@ class Warehouse:
         if not self.has(check.table):
             return {}
         ident, column = self.sql.escape_column_name(check.id_column), self.sql.escape_column_name(check.created_column)
-        rows = self.sql.execute_sql(
-            f"SELECT {ident}, {column} FROM {self._t(check.table)} WHERE account = {_literal(account)}"
-            f" AND {column} >= {self.ts(start)} AND {column} < {self.ts(end)}{self._live(check.table)}"
-        )
-        return {row[0]: utc(row[1]) for row in rows}
+        query = self._live_rows(check, ident, column) + f" AND {column} >= %s AND {column} < %s"
+        return {row[0]: utc(row[1]) for row in self.sql.execute_sql(query, account, start, end)}
 
     def mark_deleted(self, account: str, check: TableCheck, ids: Iterable[Any], at: datetime) -> int:
-        """Set `deleted_at` on these rows (a column the sync declares: accounts.make_source); the rows stay."""
+        """Set `deleted_at` on these rows; the rows stay."""
         wanted = sorted(ids, key=str)
-        if not wanted:
-            return 0
-        table = self._t(check.table)
         ident = self.sql.escape_column_name(check.id_column)
         for i in range(0, len(wanted), _CHUNK):
-            listed = ", ".join(_literal(v) for v in wanted[i : i + _CHUNK])
+            chunk = wanted[i : i + _CHUNK]
             self.sql.execute_sql(
-                f"UPDATE {table} SET {DELETED_AT} = {self.ts(at)} WHERE account = {_literal(account)}"
-                f" AND {ident} IN ({listed}) AND {DELETED_AT} IS NULL"
+                f"UPDATE {self._t(check.table)} SET {DELETED_AT} = %s WHERE account = %s"
+                f" AND {ident} IN ({', '.join(['%s'] * len(chunk))}) AND {DELETED_AT} IS NULL",
+                at,
+                account,
+                *chunk,
             )
         return len(wanted)
 
 
-def _literal(value: Any) -> str:
-    """An id or account as SQL: integers as they are, text quoted (account names and Woku's ids are
-    checked plain values; the quote is doubled all the same)."""
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise ValueError(f"not an id: {value!r}")
-    return str(value) if isinstance(value, int) else "'" + value.replace("'", "''") + "'"
+def base_tables(sql: Any, dialect: str) -> Dict[str, List[str]]:
+    """The dataset's tables (not views) and their columns; BigQuery keeps INFORMATION_SCHEMA per dataset."""
+    info = f"{sql.fully_qualified_dataset_name()}.INFORMATION_SCHEMA" if dialect == "bigquery" else "information_schema"
+    rows = sql.execute_sql(
+        f"SELECT c.table_name, c.column_name FROM {info}.columns c JOIN {info}.tables t"
+        " ON t.table_schema = c.table_schema AND t.table_name = c.table_name"
+        " WHERE c.table_schema = %s AND t.table_type = 'BASE TABLE'",
+        sql.dataset_name,
+    )
+    columns: Dict[str, List[str]] = {}
+    for table, column in rows:
+        columns.setdefault(str(table), []).append(str(column))
+    return columns
 
 
 def utc(value: Any) -> Any:

@@ -1,26 +1,24 @@
 """`status`: is the data fresh? Per account and table: rows, the newest record, the last successful
 load; the pending load packages and the last run here. `--max-age`: exit 8 for a scheduler.
 
-Read-only: the destination is read through a throwaway pipeline folder, never the pipeline's own.
-A table's last successful load is its account schema's newest completed load (`_dlt_loads`): every
-sync of an account loads that schema, also when nothing new arrived, so this is when the account was
-last brought up to date. (A table's `_dlt_load_id` would tell when rows last arrived, not that.)
+A table's last successful load is its account schema's newest completed load: every sync of an account
+loads that schema, also when nothing new arrived (a row's `_dlt_load_id` would tell when rows arrived).
 """
 
 import argparse
+import glob
 import os
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Dict, List, Optional
 
 from dlt.common.pipeline import get_dlt_pipelines_dir
-from dlt.destinations.exceptions import DatabaseUndefinedRelation
 
 from pipelines.runner.accounts import account_names
 from pipelines.runner.cli import EXIT_STALE
 from pipelines.runner.lock import Clock, pid_alive, read_holder, read_record, utc_now
-from pipelines.runner.reconcile import RECONCILIATION, utc
+from pipelines.runner.reconcile import RECONCILIATION, base_tables, utc
 from pipelines.runner.vendor import Vendor
 from pipelines.warehouse.destinations import existing_dataset
 from sources.http_kit import ConfigError
@@ -116,19 +114,21 @@ def read_tables(vendor: Vendor, args: argparse.Namespace) -> Optional[List[Table
         if sql is None:
             return None
         dataset = sql.fully_qualified_dataset_name()
-        try:
-            loads = sql.execute_sql(
-                f"SELECT schema_name, MAX(inserted_at) FROM {dataset}._dlt_loads WHERE status = 0 GROUP BY schema_name"
-            )
-        except DatabaseUndefinedRelation:
+        tables = base_tables(sql, args.destination)
+        if "_dlt_loads" not in tables:
             return None
+        loads = sql.execute_sql(
+            f"SELECT schema_name, MAX(inserted_at) FROM {dataset}._dlt_loads WHERE status = 0 GROUP BY schema_name"
+        )
         last_success: Dict[str, datetime] = {str(schema): utc(at) for schema, at in loads}
         if not last_success:
             return None
         out = []
-        for table, columns in _tables(sql):
+        # `verify`'s own table has an `account` column but is no account's data; nor are dlt's tables
+        ours = ("_", RECONCILIATION)
+        for table in sorted(t for t, c in tables.items() if "account" in c and not t.startswith(ours)):
             column = vendor.freshness_columns.get(table)
-            column = column if column in columns else None
+            column = column if column in tables[table] else None
             newest = f"MAX({sql.escape_column_name(column)})" if column else "NULL"
             rows = sql.execute_sql(
                 f"SELECT account, COUNT(*), {newest} FROM {dataset}.{sql.escape_column_name(table)}"
@@ -143,21 +143,6 @@ def read_tables(vendor: Vendor, args: argparse.Namespace) -> Optional[List[Table
     # a configured account with no rows is listed all the same: never loaded, it is stale
     out += [TableStatus(a, "", 0, None, None, last_success.get(a)) for a in set(accounts) - {t.account for t in out}]
     return sorted(out, key=lambda t: (t.account, t.table))
-
-
-def _tables(sql: Any) -> List[Tuple[str, List[str]]]:
-    """Base tables (not views) of the dataset that carry `account`; dlt's and ours are left out."""
-    rows = sql.execute_sql(
-        "SELECT c.table_name, c.column_name FROM information_schema.columns c"
-        " JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name"
-        f" WHERE c.table_schema = '{sql.dataset_name}' AND t.table_type = 'BASE TABLE'"
-    )
-    columns: Dict[str, List[str]] = {}
-    for table, column in rows:
-        columns.setdefault(str(table), []).append(str(column))
-    # `verify`'s own table has an `account` column but is no account's data
-    ours = ("_", RECONCILIATION)
-    return sorted((t, c) for t, c in columns.items() if "account" in c and not t.startswith(ours))
 
 
 def _print_tables(tables: List[TableStatus], now: datetime) -> None:
@@ -183,14 +168,8 @@ def _print_tables(tables: List[TableStatus], now: datetime) -> None:
 def _print_local(pipelines_dir: str, pipeline_name: str, now: datetime) -> None:
     """What only the machine that runs the pipeline knows: pending packages and the last run."""
     # the run's own pipeline and, with accounts, each account's (`<name>-<account>`)
-    folders = [os.path.join(pipelines_dir, pipeline_name)]
-    if os.path.isdir(pipelines_dir):
-        folders += sorted(
-            os.path.join(pipelines_dir, name)
-            for name in os.listdir(pipelines_dir)
-            if name.startswith(f"{pipeline_name}-")
-        )
-    folders = [f for f in folders if os.path.isdir(f)]
+    own = os.path.join(pipelines_dir, pipeline_name)
+    folders = [f for f in [own, *sorted(glob.glob(glob.escape(own) + "-*"))] if os.path.isdir(f)]
     if folders:
         extracted = sum(_packages(folder, "normalize", "extracted") for folder in folders)
         normalized = sum(_packages(folder, "load", "normalized") for folder in folders)
@@ -198,8 +177,7 @@ def _print_local(pipelines_dir: str, pipeline_name: str, now: datetime) -> None:
         detail = f" ({extracted} extracted, {normalized} normalized): the next run loads them first" if pending else ""
         print(f"pending load packages: {pending or 'none'}{detail}")
     else:
-        folder = os.path.join(pipelines_dir, pipeline_name)
-        print(f"pending load packages: unknown (no pipeline folder {folder} on this machine)")
+        print(f"pending load packages: unknown (no pipeline folder {own} on this machine)")
     holder = read_holder(pipelines_dir, pipeline_name)
     if holder and pid_alive(holder[0]):
         print(f"running now: pid {holder[0]}, started {holder[1]}")

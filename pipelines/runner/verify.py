@@ -250,9 +250,10 @@ def repair(vendor: Vendor, args: argparse.Namespace, duckdb_file: str, plan: Pla
         with reader(args, duckdb_file) as warehouse:
             assert warehouse is not None
             for span, theirs in seen.items():
-                gone = set(warehouse.ids(plan.account, check, *span)) - set(theirs)
+                held = warehouse.ids(plan.account, check, *span)
+                gone = set(held) - set(theirs)
                 marked += warehouse.mark_deleted(plan.account, check, gone, now)
-                ours.update(warehouse.ids(plan.account, check, *span))
+                ours.update({i: c for i, c in held.items() if i not in gone})
         loaded = sum(len(t) for t in seen.values())
         months = ", ".join(_month(s) for s, _ in ranges)
         print(

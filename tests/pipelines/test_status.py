@@ -10,7 +10,7 @@ import duckdb
 import psycopg2
 
 from sandbox.wootric import generate_account
-from tests.conftest import run_cli, sandbox_env, start_cli
+from tests.conftest import only_on, run_cli, sandbox_env, start_cli
 from tests.support.hold import HeldCall, api_request
 from tests.support.warehouse import PG_DSN
 
@@ -99,3 +99,16 @@ def test_status_never_loaded_fresh_stale_failed_and_killed(workdir: Path, wareho
         proc.wait(timeout=30)
     killed = run_cli(status, workdir, env)
     assert f"(pid {proc.pid}) and never ended: killed or crashed" in killed.stdout, killed.stdout
+
+
+@only_on("bigquery")
+def test_status_lists_the_tables_on_bigquery(workdir: Path, warehouse, start_sandbox) -> None:
+    # BigQuery keeps INFORMATION_SCHEMA per dataset: an unqualified one listed no table at all
+    account = generate_account(seed=62, end_users=20, responses=50, declines=5)
+    env = sandbox_env(start_sandbox(account))
+    assert run_cli(warehouse.args, workdir, env).returncode == 0
+    done = run_cli(["status", "--max-age", "1h", *warehouse.args], workdir, env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    tables = table_lines(done.stdout)
+    assert int(tables["responses"][2]) == account.count("responses"), done.stdout
+    assert tables["responses"][3] == newest(account.truth("responses"), "created_at")

@@ -55,11 +55,8 @@ class _Sql:
     def escape_column_name(self, name: str) -> str:
         return f'"{name}"'
 
-    def has_dataset(self) -> bool:
-        return True
-
-    def execute_sql(self, sql: str):
-        cur = self.con.execute(sql)
+    def execute_sql(self, sql: str, *args):
+        cur = self.con.execute(sql.replace("%s", "?"), args or None)
         return cur.fetchall() if cur.description else None
 
 
@@ -88,8 +85,7 @@ def test_measures_ids_and_soft_delete() -> None:
     }
     assert set(wh.ids("a", check, *january)) == {1, 2, 3}
     assert wh.mark_deleted("a", check, [2], utc(2024, 3, 1)) == 1
-    assert "responses" in wh.soft_deleted
     assert set(wh.ids("a", check, *january)) == {1, 3}
     assert wh.measures("a", check, [january])[("responses", january[0])] == 1
     assert sql.execute_sql("SELECT id FROM w.responses WHERE deleted_at IS NOT NULL") == [(2,)]  # kept, marked
-    assert Warehouse(sql, "duckdb").soft_deleted == {"responses"}  # found again by the next check
+    assert set(Warehouse(sql, "duckdb").ids("a", check, *january)) == {1, 3}  # still left out by the next check
