@@ -200,8 +200,9 @@ class TrackerWriteBack:
                     result = self._result(row, FAILED, 401, sending.revoked(exc))
                 else:
                     failed = result.status == FAILED
-                    # failures on the last row to send stop nothing: nothing is left to spare
-                    if sending.count(answered=not failed, failed=failed, can_stop=index < last):
+                    # a row that got no answer is recorded all the same: a key refused after it keeps it.
+                    # Failures on the last row to send stop nothing: nothing is left to spare
+                    if sending.count(answered=True, failed=failed, can_stop=index < last):
                         sending.stopped = f"the API failed {sending.failures} rows in a row (last: {result.message})"
             report.results.append(result)
             record(result)
