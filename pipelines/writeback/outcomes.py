@@ -145,34 +145,28 @@ def read_journal(path: str, columns: Mapping[str, Mapping[str, Any]]) -> List[Di
     return list(rows.values())
 
 
-_JSON_TYPES = {"text": str, "bigint": int, "bool": bool}
+_JSON_TYPES = {"text": str, "bigint": int, "bool": bool, "timestamp": str}
 
 
 def _outcome(line: bytes, columns: Mapping[str, Mapping[str, Any]]) -> Dict[str, Any]:
     """One journal line as a record of the table's columns, else ValueError saying why."""
     try:
-        record = json.loads(line.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise ValueError("is not UTF-8 text") from None
-    except json.JSONDecodeError:
-        raise ValueError("is not JSON") from None
-    if not isinstance(record, dict):
-        raise ValueError("is not a JSON object")
-    unknown = sorted(set(record) - set(columns))
-    if unknown:
-        raise ValueError(f"has fields no outcome has: {', '.join(unknown)[:100]}")
+        record = json.loads(line)
+    except ValueError:  # not UTF-8, or not JSON
+        raise ValueError("is not JSON text") from None
+    if not isinstance(record, dict) or not set(record) <= set(columns):
+        raise ValueError("is not an outcome (a JSON object of the table's columns)")
     for name, hint in columns.items():
-        value, kind = record.get(name), hint["data_type"]
-        if value is None:
-            if name in KEY or not hint["nullable"]:
-                raise ValueError(f"lacks {name}")
-        elif kind == "timestamp":
+        value = record.get(name)
+        if value is None and (name in KEY or not hint["nullable"]):
+            raise ValueError(f"lacks {name}")
+        if value is not None and type(value) is not _JSON_TYPES[hint["data_type"]]:
+            raise ValueError(f"has {name} {str(value)[:40]!r}, not of the column's type ({hint['data_type']})")
+        if value is not None and hint["data_type"] == "timestamp":
             try:
                 record[name] = datetime.fromisoformat(value)
-            except (TypeError, ValueError):
-                raise ValueError(f"has {name} {str(value)[:40]!r}, not a timestamp") from None
-        elif type(value) is not _JSON_TYPES[kind]:
-            raise ValueError(f"has {name} {str(value)[:40]!r}, not of the column's type ({kind})")
+            except ValueError:
+                raise ValueError(f"has {name} {value[:40]!r}, not a timestamp") from None
     return record
 
 
