@@ -12,7 +12,7 @@ from typing import Any, Callable, Dict, List, Mapping, NamedTuple, Optional, Seq
 import dlt
 
 from pipelines.runner.cli import EXIT_INCOMPLETE
-from pipelines.writeback.outcomes import Sending, columns_of, finish, outcome_session, results_pipeline, summary_line
+from pipelines.writeback.outcomes import Sending, columns_of, outcome_session, results_pipeline, summary_line
 from pipelines.writeback.reader import InputRow, read_table
 from pipelines.writeback.reader import read_csv as read_rows
 from pipelines.writeback.tracker_rows import (
@@ -66,15 +66,12 @@ def run_trackers(args: argparse.Namespace, make_client: Optional[Callable[[], Wo
         finally:
             client.close()
         counts = report.counts()
-        return finish(
-            summary=lambda tail: summary(report, tail),
-            load=outcomes.load if report.results else None,
-            tail=f"results in {args.dataset_name}.{RESULTS_TABLE}" if report.results else "nothing to send",
-            not_loaded=outcomes.kept,
-            problems=[(r.row_number, r.status, r.message) for r in report.results if r.status != ASSIGNED],
-            table=RESULTS_TABLE,
+        return outcomes.finish(
+            lambda tail: summary(report, tail),
+            [(r.row_number, r.status, r.message) for r in report.results if r.status != ASSIGNED],
             aborted=report.aborted,
             complete=not (counts[REJECTED] or counts[FAILED]),
+            empty="nothing to send",
         )
 
 
