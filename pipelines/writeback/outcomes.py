@@ -104,22 +104,12 @@ class Journal:
             os.remove(self.path)
 
 
-class JournalUnreadable(SourceError):
-    """A journal line that is not an outcome: its rows cannot be loaded, and a run that sent on would leave
-    them behind for good."""
-
-    def __init__(self, path: str, line: int, why: str) -> None:
-        super().__init__(
-            f"journal {path}: line {line} {why}; fix that line, or move it aside to go on without loading its"
-            " outcomes (it is kept as it is)"
-        )
-
-
 def read_journal(path: str, columns: Mapping[str, Mapping[str, Any]]) -> List[Dict[str, Any]]:
     """The outcomes in the file (none when absent), the last line per key winning, timestamps decoded.
 
     A last line without its line break was cut short by a crash before its fsync returned, so it was never
-    reported: skipped with a warning. Any other line that is not an outcome raises JournalUnreadable.
+    reported: skipped with a warning. Any other line that is not an outcome is a SourceError: a run that
+    sent on would leave that line's outcomes behind for good.
     """
     try:
         with open(path, "rb") as fh:
@@ -134,7 +124,10 @@ def read_journal(path: str, columns: Mapping[str, Mapping[str, Any]]) -> List[Di
             record = _outcome(line, columns)
         except ValueError as exc:
             if number < len(lines):
-                raise JournalUnreadable(path, number, str(exc)) from None
+                raise SourceError(
+                    f"journal {path}: line {number} {exc}; fix that line, or move it aside to go on without loading"
+                    " its outcomes (it is kept as it is)"
+                ) from None
             logger.warning(
                 "journal %s: line %d was cut short by a run that ended while writing it; skipped",
                 path,
