@@ -4,6 +4,7 @@ torn last line; sending stops when it must; one summary line, the first problems
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Callable, Dict, List, Optional, Tuple
 
 import pytest
@@ -179,3 +180,12 @@ def test_a_failed_load_still_shows_the_summary_and_an_abort_ends_in_its_error(
     )
     with pytest.raises(AuthError):
         outcomes_of(tmp_path, lambda: 0).finish(str, [], aborted=AuthError("revoked"), complete=True, empty="")
+
+
+def test_a_journal_of_only_a_torn_line_is_removed_once_read(tmp_path: Path) -> None:
+    """Else this run's first line would be glued to the torn one, and the next run could not read it."""
+    path = tmp_path / "j.jsonl"
+    path.write_text('{"row_number": 2, "sta', encoding="utf-8")
+    pipeline = SimpleNamespace(has_pending_data=False)
+    assert Outcomes(pipeline, "duckdb", "ds", "t", COLUMNS, "s", str(path)).load() == 0
+    assert not path.exists()
