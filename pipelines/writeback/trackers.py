@@ -249,7 +249,8 @@ def summary(report: WriteBackReport, tail: str) -> str:
 
 
 def dry_run(rows: Sequence[Checked], create_missing: bool, source: str, make_client: Callable[[], WokuClient]) -> int:
-    """Print what would be sent and what is wrong; send and write nothing."""
+    """Print what would be sent, what is wrong and what the catalog says of the names (GET only, skipped
+    without an API key); send and write nothing."""
     valid = [r for r in rows if isinstance(r, TrackerRow)]
     invalid = [r for r in rows if isinstance(r, RowResult)]
     for row in rows:
@@ -257,30 +258,21 @@ def dry_run(rows: Sequence[Checked], create_missing: bool, source: str, make_cli
             print(f"row {row.row_number}: POST {row.path} {json.dumps(row.body, ensure_ascii=False)}")
         else:
             print(f"row {row.row_number}: invalid: {row.message}")
-    for note in _definition_notes(rows, create_missing, make_client) if valid else []:
-        print(note)
+    if valid and not dlt.secrets.get("sources.woku.credentials.api_key"):
+        print("definitions not checked: no API key configured")
+    elif valid:
+        client = make_client()
+        try:
+            plan = plan_definitions(rows, TrackerWriteBack(client).definitions())
+        finally:
+            client.close()
+        verb = "would create" if create_missing else "absent (rows rejected unless --create-missing)"
+        if plan.to_create:
+            print(f"definitions {verb}: {', '.join(plan.to_create)}")
+        if plan.inactive:
+            print(f"definitions inactive (their rows would be rejected): {', '.join(plan.inactive)}")
     print(
         f"trackers (dry run) from {source}: {len(rows):,} rows: {len(valid):,} valid, {len(invalid):,} invalid;"
         " nothing sent, nothing written"
     )
     return EXIT_INCOMPLETE if invalid else 0
-
-
-def _definition_notes(
-    rows: Sequence[Checked], create_missing: bool, make_client: Callable[[], WokuClient]
-) -> List[str]:
-    """What the catalog says about the names in use (GET only); skipped without an API key."""
-    if not dlt.secrets.get("sources.woku.credentials.api_key"):
-        return ["definitions not checked: no API key configured"]
-    client = make_client()
-    try:
-        plan = plan_definitions(rows, TrackerWriteBack(client).definitions())
-    finally:
-        client.close()
-    notes = []
-    if plan.to_create:
-        verb = "would create" if create_missing else "absent (rows rejected unless --create-missing)"
-        notes.append(f"definitions {verb}: {', '.join(plan.to_create)}")
-    if plan.inactive:
-        notes.append(f"definitions inactive (their rows would be rejected): {', '.join(plan.inactive)}")
-    return notes
