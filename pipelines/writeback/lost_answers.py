@@ -179,24 +179,21 @@ def match_lost(
     return result
 
 
-def _url_id(url: Optional[str]) -> Optional[str]:
-    return f"url:{url}" if url else None
-
-
-def _review_id(rid: Optional[str]) -> Optional[str]:
-    return f"id:{rid}" if rid else None
+def _identities(url: Optional[str], review_id: Optional[str]) -> Set[str]:
+    """A review's file url and id, as identities no two entries may both match."""
+    return {i for i in (url and f"url:{url}", review_id and f"id:{review_id}") if i}
 
 
 def review_identities(review: Mapping[str, Any]) -> Set[str]:
     file = review.get("file") if isinstance(review.get("file"), dict) else {}
-    return {i for i in (_url_id(file.get("url")), _review_id(review.get("_id"))) if i}
+    return _identities(file.get("url"), review.get("_id"))
 
 
 def claims(entry: LedgerEntry) -> Set[str]:
     """The review a submitted entry stands for, as identities no other entry may match."""
     if entry.status not in SUBMITTED:
         return set()
-    return {i for i in (_url_id(entry.file_url), _review_id(entry.review_id)) if i}
+    return _identities(entry.file_url, entry.review_id)
 
 
 def known_clients(entries: Iterable[LedgerEntry]) -> Dict[str, str]:
