@@ -74,12 +74,10 @@ class Ledger(Protocol):
     def save(self, entry: LedgerEntry) -> None: ...
 
 
-def _columns() -> List[Tuple[str, str, type, bool]]:
-    """(field, column, type, nullable) per field of LedgerEntry; floats are instants, dicts JSON text."""
-    return [(f, "ledger_key" if f == "key" else f, k, null) for f, (k, null) in field_types(LedgerEntry).items()]
-
-
-COLUMNS = _columns()
+#: (field, column, type, nullable) per field of LedgerEntry; floats are instants, dicts JSON text
+COLUMNS: List[Tuple[str, str, type, bool]] = [
+    (f, "ledger_key" if f == "key" else f, k, null) for f, (k, null) in field_types(LedgerEntry).items()
+]
 _NAMES = [c for _, c, _, _ in COLUMNS]
 _SQL_TYPES = {str: "TEXT", int: "BIGINT", bool: "BOOLEAN", float: "TIMESTAMP WITH TIME ZONE", dict: "TEXT"}
 #: the API's answer as columns, for submitted voicemails; JSON operators both DuckDB and PostgreSQL read

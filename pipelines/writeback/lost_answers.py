@@ -123,7 +123,7 @@ def match_lost(
     skew: float = DEFAULT_SKEW_SECONDS,
 ) -> Dict[str, Match]:
     """The rule for pending entries, given their wokus' reviews (docs/writeback.md). Entries competing for
-    the same reviews get one each (maximum matching); a group with fewer reviews than entries is `ambiguous`."""
+    the same reviews get one each; when one of a woku's entries is left without, they are all `ambiguous`."""
     known_ids = set(known.values())
     candidates: Dict[str, List[Record]] = {}
     proven: Dict[str, bool] = {}
@@ -150,50 +150,50 @@ def match_lost(
             found.append((created, r))
         candidates[e.key] = [r for _, r in sorted(found, key=lambda x: x[0])]
 
-    order = sorted(entries, key=lambda e: (e.sent_at or 0.0, e.key))
-    ids = {e.key: [_identity(r) for r in candidates[e.key]] for e in order}
-    assigned = _maximum_matching([e.key for e in order], ids)
-    by_id = {_identity(r): r for rs in candidates.values() for r in rs}
+    # in send order, each entry takes its earliest free candidate (reviews are created in send order)
+    assigned: Dict[str, Record] = {}
+    taken: Set[str] = set()
+    for e in sorted(entries, key=lambda e: (e.sent_at or 0.0, e.key)):
+        free = [r for r in candidates[e.key] if _identity(r) not in taken]
+        if free:
+            assigned[e.key] = free[0]
+            taken.add(_identity(free[0]))
     result: Dict[str, Match] = {}
-    for group in _components([e.key for e in order], ids):
-        reviews = {i for k in group for i in ids[k]}
-        if not reviews:
-            for k in group:
-                result[k] = Match(NOT_CREATED, reason="not among the woku's reviews: not created")
-            continue
-        if all(k in assigned for k in group):
-            for k in group:
-                status = RECOVERED if proven[k] else UNCERTAIN
-                how = "the client's id" if proven[k] else "woku, qualification and time (client unprovable)"
-                result[k] = Match(status, by_id[assigned[k]], f"answer lost; found among the woku's reviews by {how}")
-            continue
-        for k in group:
-            result[k] = Match(
+    for e in entries:
+        # a woku's entries with candidates stand or fall together: when one is left without a review,
+        # which of them were created cannot be told
+        group = [o.key for o in entries if o.woku_id == e.woku_id and candidates[o.key]]
+        if not candidates[e.key]:
+            result[e.key] = Match(NOT_CREATED, reason="not among the woku's reviews: not created")
+        elif all(k in assigned for k in group):
+            status = RECOVERED if proven[e.key] else UNCERTAIN
+            how = "the client's id" if proven[e.key] else "woku, qualification and time (client unprovable)"
+            result[e.key] = Match(status, assigned[e.key], f"answer lost; found among the woku's reviews by {how}")
+        else:
+            reviews = {_identity(r) for k in group for r in candidates[k]}
+            result[e.key] = Match(
                 AMBIGUOUS,
-                reason=f"{len(group)} lost answers match only {len(reviews)} review(s): cannot tell which were"
+                reason=f"{len(group)} lost answers compete for {len(reviews)} review(s): cannot tell which were"
                 " created; not sent again (set status accepted, or delete the ledger row to send it)",
             )
     return result
 
 
-def _url_id(url: Optional[str]) -> Optional[str]:
-    return f"url:{url}" if url else None
-
-
-def _review_id(rid: Optional[str]) -> Optional[str]:
-    return f"id:{rid}" if rid else None
+def _identities(url: Optional[str], review_id: Optional[str]) -> Set[str]:
+    """A review's file url and id, as identities no two entries may both match."""
+    return {i for i in (url and f"url:{url}", review_id and f"id:{review_id}") if i}
 
 
 def review_identities(review: Mapping[str, Any]) -> Set[str]:
     file = review.get("file") if isinstance(review.get("file"), dict) else {}
-    return {i for i in (_url_id(file.get("url")), _review_id(review.get("_id"))) if i}
+    return _identities(file.get("url"), review.get("_id"))
 
 
 def claims(entry: LedgerEntry) -> Set[str]:
     """The review a submitted entry stands for, as identities no other entry may match."""
     if entry.status not in SUBMITTED:
         return set()
-    return {i for i in (_url_id(entry.file_url), _review_id(entry.review_id)) if i}
+    return _identities(entry.file_url, entry.review_id)
 
 
 def known_clients(entries: Iterable[LedgerEntry]) -> Dict[str, str]:
@@ -206,54 +206,6 @@ def known_clients(entries: Iterable[LedgerEntry]) -> Dict[str, str]:
 def _identity(review: Mapping[str, Any]) -> str:
     ids = sorted(review_identities(review))
     return ids[0] if ids else f"obj:{id(review)}"
-
-
-def _maximum_matching(keys: Sequence[str], edges: Mapping[str, Sequence[str]]) -> Dict[str, str]:
-    """Entry -> review, as many entries matched as possible (augmenting paths, earlier entries first)."""
-    owner: Dict[str, str] = {}
-
-    def augment(key: str, seen: Set[str]) -> bool:
-        # a free review first (the earliest), so entries sent in order keep reviews created in order
-        for rid in edges[key]:
-            if rid not in owner and rid not in seen:
-                seen.add(rid)
-                owner[rid] = key
-                return True
-        for rid in edges[key]:
-            if rid in seen:
-                continue
-            seen.add(rid)
-            if augment(owner[rid], seen):
-                owner[rid] = key
-                return True
-        return False
-
-    for key in keys:
-        augment(key, set())
-    return {key: rid for rid, key in owner.items()}
-
-
-def _components(keys: Sequence[str], edges: Mapping[str, Sequence[str]]) -> List[List[str]]:
-    """Entries grouped when they share a candidate review, transitively."""
-    parent = {k: k for k in keys}
-
-    def root(k: str) -> str:
-        while parent[k] != k:
-            parent[k] = parent[parent[k]]
-            k = parent[k]
-        return k
-
-    first_holder: Dict[str, str] = {}
-    for k in keys:
-        for rid in edges[k]:
-            if rid in first_holder:
-                parent[root(k)] = root(first_holder[rid])
-            else:
-                first_holder[rid] = k
-    groups: Dict[str, List[str]] = {}
-    for k in keys:
-        groups.setdefault(root(k), []).append(k)
-    return list(groups.values())
 
 
 def _epoch(value: Any) -> Optional[float]:

@@ -104,22 +104,12 @@ class Journal:
             os.remove(self.path)
 
 
-class JournalUnreadable(SourceError):
-    """A journal line that is not an outcome: its rows cannot be loaded, and a run that sent on would leave
-    them behind for good."""
-
-    def __init__(self, path: str, line: int, why: str) -> None:
-        super().__init__(
-            f"journal {path}: line {line} {why}; fix that line, or move it aside to go on without loading its"
-            " outcomes (it is kept as it is)"
-        )
-
-
 def read_journal(path: str, columns: Mapping[str, Mapping[str, Any]]) -> List[Dict[str, Any]]:
     """The outcomes in the file (none when absent), the last line per key winning, timestamps decoded.
 
     A last line without its line break was cut short by a crash before its fsync returned, so it was never
-    reported: skipped with a warning. Any other line that is not an outcome raises JournalUnreadable.
+    reported: skipped with a warning. Any other line that is not an outcome is a SourceError: a run that
+    sent on would leave that line's outcomes behind for good.
     """
     try:
         with open(path, "rb") as fh:
@@ -134,7 +124,10 @@ def read_journal(path: str, columns: Mapping[str, Mapping[str, Any]]) -> List[Di
             record = _outcome(line, columns)
         except ValueError as exc:
             if number < len(lines):
-                raise JournalUnreadable(path, number, str(exc)) from None
+                raise SourceError(
+                    f"journal {path}: line {number} {exc}; fix that line, or move it aside to go on without loading"
+                    " its outcomes (it is kept as it is)"
+                ) from None
             logger.warning(
                 "journal %s: line %d was cut short by a run that ended while writing it; skipped",
                 path,
@@ -145,34 +138,28 @@ def read_journal(path: str, columns: Mapping[str, Mapping[str, Any]]) -> List[Di
     return list(rows.values())
 
 
-_JSON_TYPES = {"text": str, "bigint": int, "bool": bool}
+_JSON_TYPES = {"text": str, "bigint": int, "bool": bool, "timestamp": str}
 
 
 def _outcome(line: bytes, columns: Mapping[str, Mapping[str, Any]]) -> Dict[str, Any]:
     """One journal line as a record of the table's columns, else ValueError saying why."""
     try:
-        record = json.loads(line.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise ValueError("is not UTF-8 text") from None
-    except json.JSONDecodeError:
-        raise ValueError("is not JSON") from None
-    if not isinstance(record, dict):
-        raise ValueError("is not a JSON object")
-    unknown = sorted(set(record) - set(columns))
-    if unknown:
-        raise ValueError(f"has fields no outcome has: {', '.join(unknown)[:100]}")
+        record = json.loads(line)
+    except ValueError:  # not UTF-8, or not JSON
+        raise ValueError("is not JSON text") from None
+    if not isinstance(record, dict) or not set(record) <= set(columns):
+        raise ValueError("is not an outcome (a JSON object of the table's columns)")
     for name, hint in columns.items():
-        value, kind = record.get(name), hint["data_type"]
-        if value is None:
-            if name in KEY or not hint["nullable"]:
-                raise ValueError(f"lacks {name}")
-        elif kind == "timestamp":
+        value = record.get(name)
+        if value is None and (name in KEY or not hint["nullable"]):
+            raise ValueError(f"lacks {name}")
+        if value is not None and type(value) is not _JSON_TYPES[hint["data_type"]]:
+            raise ValueError(f"has {name} {str(value)[:40]!r}, not of the column's type ({hint['data_type']})")
+        if value is not None and hint["data_type"] == "timestamp":
             try:
                 record[name] = datetime.fromisoformat(value)
-            except (TypeError, ValueError):
-                raise ValueError(f"has {name} {str(value)[:40]!r}, not a timestamp") from None
-        elif type(value) is not _JSON_TYPES[kind]:
-            raise ValueError(f"has {name} {str(value)[:40]!r}, not of the column's type ({kind})")
+            except ValueError:
+                raise ValueError(f"has {name} {value[:40]!r}, not a timestamp") from None
     return record
 
 
@@ -205,45 +192,69 @@ def results_pipeline(args: argparse.Namespace, command: str) -> Any:
 
 @dataclass
 class Outcomes:
-    """One run's outcomes: `record` each as it is decided, `load` them at the end."""
+    """One run's outcomes: `record` each as it is decided, `finish` loads them and ends the run."""
 
     pipeline: Any
     destination: str
+    dataset: str
     table: str
     #: the table's columns (run_id included) and its dlt schema, `woku_<command>`
     columns: Columns
     schema: str
-    journal: Journal
+    path: str
+    journal: Optional[Journal] = None
 
     def record(self, record: Mapping[str, Any]) -> None:
+        assert self.journal is not None, "outcomes are recorded inside outcome_session"
         self.journal.write(record)
 
-    def load(self) -> None:
-        """Land the journal's rows, then remove the journal."""
-        load_rows(self.pipeline, self.destination, self.table, self.columns, self.schema, self.journal.path)
-        self.journal.remove()
+    def load(self) -> int:
+        """Load pending packages, then the journal's rows merged on KEY, then remove the journal; the number of
+        rows. Pending packages first: dlt's `run` would load them instead of these rows, and say nothing."""
+        if self.pipeline.has_pending_data:
+            self.pipeline.load()
+        rows = read_journal(self.path, self.columns)
+        if rows:
+            resource = dlt.resource(
+                rows, name=self.table, write_disposition="merge", primary_key=KEY, columns=self.columns
+            )
+            file_format = LOADER_FILE_FORMAT.get(self.destination)
+            self.pipeline.run(resource, schema=dlt.Schema(self.schema), loader_file_format=file_format)
+        if self.journal is not None:
+            self.journal.close()
+        with contextlib.suppress(FileNotFoundError):  # a journal of only a torn line goes too
+            os.remove(self.path)
+        return len(rows)
 
-    @property
-    def kept(self) -> str:
-        """The summary's tail when the load failed: where the outcomes are, and when they will land."""
-        return (
-            f"results NOT loaded: the {self.journal.written:,} outcomes are kept in {self.journal.path}"
-            f" and the next run loads them before it sends anything"
-        )
-
-
-def load_rows(pipeline: Any, destination: str, table: str, columns: Columns, schema: str, path: str) -> int:
-    """Load pending packages, then the journal's rows, merged on KEY; the number of rows.
-
-    Pending packages first: dlt's `run` would load them instead of these rows, and say nothing.
-    """
-    if pipeline.has_pending_data:
-        pipeline.load()
-    rows = read_journal(path, columns)
-    if rows:
-        resource = dlt.resource(rows, name=table, write_disposition="merge", primary_key=KEY, columns=columns)
-        pipeline.run(resource, schema=dlt.Schema(schema), loader_file_format=LOADER_FILE_FORMAT.get(destination))
-    return len(rows)
+    def finish(
+        self,
+        summary: Callable[[str], str],
+        problems: Sequence[Tuple[int, str, Optional[str]]],
+        *,
+        aborted: Optional[SourceError],
+        complete: bool,
+        empty: str,
+    ) -> int:
+        """Load the outcomes, print the summary (ending in `empty` when there were none) and the first problems,
+        and give the exit status. A failed load prints the summary, saying where the outcomes are kept, on
+        stderr and exits 5."""
+        tail = empty
+        if self.journal is not None and self.journal.written:
+            try:
+                self.load()
+            except Exception as exc:
+                explained = explain(exc)
+                kept = f"results NOT loaded: the {self.journal.written:,} outcomes are kept in {self.path}"
+                print(summary(f"{kept} and the next run loads them before it sends anything"), file=sys.stderr)
+                if explained is None:
+                    raise  # a bug: its traceback
+                raise FailureWithStatus(explained[0], EXIT_DESTINATION) from exc
+            tail = f"results in {self.dataset}.{self.table}"
+        print(summary(tail))
+        show_problems(problems, self.table)
+        if aborted is not None:
+            raise aborted
+        return 0 if complete else EXIT_INCOMPLETE
 
 
 @contextlib.contextmanager
@@ -254,18 +265,18 @@ def outcome_session(args: argparse.Namespace, command: str, table: str, columns:
     pipelines_dir, name = get_dlt_pipelines_dir(), f"{args.pipeline_name}_{command}"
     columns = {**columns, "run_id": {"data_type": "text", "nullable": True}}  # DuckDB adds no NOT NULL column
     with pipeline_lock(pipelines_dir, name):
-        pipeline = results_pipeline(args, command)
         path = results_journal(pipelines_dir, name, args.destination, args.dataset_name)
+        pipeline = results_pipeline(args, command)
+        outcomes = Outcomes(pipeline, args.destination, args.dataset_name, table, columns, f"woku_{command}", path)
         with nothing_sent_on_failure("{}"):
             check_destination(pipeline, args.destination)
         with nothing_sent_on_failure("the results of an earlier run could not be loaded ({})"):
-            earlier = load_rows(pipeline, args.destination, table, columns, f"woku_{command}", path)
+            earlier = outcomes.load()
         if earlier:
-            os.remove(path)
             print(f"loaded {earlier:,} outcomes an earlier run left in {path} into {args.dataset_name}.{table}")
-        journal = Journal(path)
+        journal = outcomes.journal = Journal(path)
         try:
-            yield Outcomes(pipeline, args.destination, table, columns, f"woku_{command}", journal)
+            yield outcomes
         except AuthError:
             journal.remove()  # a key refused before any answer: nothing was written, nothing to record
             raise
@@ -346,32 +357,3 @@ def show_problems(problems: Sequence[Tuple[int, str, Optional[str]]], table: str
         print(f"row {row}: {status}: {message}", file=sys.stderr)
     if len(problems) > SHOWN_PROBLEMS:
         print(f"... and {len(problems) - SHOWN_PROBLEMS:,} more, see {table}", file=sys.stderr)
-
-
-def finish(
-    *,
-    summary: Callable[[str], str],
-    load: Optional[Callable[[], None]],
-    tail: str,
-    not_loaded: str,
-    problems: Sequence[Tuple[int, str, Optional[str]]],
-    table: str,
-    aborted: Optional[SourceError],
-    complete: bool,
-) -> int:
-    """Load the outcomes, print the summary (its `tail` only once they landed) and the first problems, and
-    give the exit status. A failed load prints the summary ending in `not_loaded` on stderr and exits 5."""
-    if load is not None:
-        try:
-            load()
-        except Exception as exc:
-            explained = explain(exc)
-            print(summary(not_loaded), file=sys.stderr)
-            if explained is None:
-                raise  # a bug: its traceback
-            raise FailureWithStatus(explained[0], EXIT_DESTINATION) from exc
-    print(summary(tail))
-    show_problems(problems, table)
-    if aborted is not None:
-        raise aborted
-    return 0 if complete else EXIT_INCOMPLETE

@@ -7,6 +7,8 @@ import io
 import re
 from typing import Any, Iterable, List, Mapping, Optional, Sequence, Tuple
 
+from dlt.destinations.exceptions import DatabaseUndefinedRelation
+
 from sources.http_kit import ConfigError
 
 #: a row as the reader gives it: its 1-based number, its columns, and problems the reader already found
@@ -155,38 +157,23 @@ def read_table(
 ) -> List[InputRow]:
     """`columns` of SCHEMA.TABLE through the destination's SQL client, in the table's scan order.
 
-    Values keep their SQL types (the policy turns them into text). Names match case-insensitively, an
-    exact match first (PostgreSQL folds unquoted names, a quoted one may differ only in case).
+    Values keep their SQL types (the policy turns them into text). The name is left unquoted, so the
+    destination resolves it as it does any name (PostgreSQL folds it to lower case); columns match in any case.
     """
     schema_name, table_name = parse_table_name(table, label)
     if destination not in SQL_DESTINATIONS:
         raise ConfigError(f"{label} reads from {' or '.join(SQL_DESTINATIONS)}, not {destination!r}")
     with pipeline.sql_client() as client:
-        with client.execute_query(
-            "SELECT table_schema, table_name, column_name FROM information_schema.columns"
-            " WHERE lower(table_schema) = lower(%s) AND lower(table_name) = lower(%s)",
-            schema_name,
-            table_name,
-        ) as cursor:
-            catalog = cursor.fetchall()
-        exact = [c for c in catalog if (c[0], c[1]) == (schema_name, table_name)]
-        catalog = exact or catalog
-        tables = {(c[0], c[1]) for c in catalog}
-        if not tables:
-            raise ConfigError(f"{label}: no table or view {schema_name}.{table_name} in the {destination} destination")
-        if len(tables) > 1:
-            raise ConfigError(f"{label}: {schema_name}.{table_name} matches several tables that differ in case")
-        real_schema, real_table = tables.pop()
-        by_lower = {c[2].lower(): c[2] for c in catalog}
-        missing = [c for c in columns if c.lower() not in by_lower]
-        if missing:
-            raise ConfigError(f"{label} {schema_name}.{table_name} lacks the column(s) {', '.join(missing)}")
-        selected = ", ".join(quote(by_lower[c.lower()]) for c in columns)
-        with client.execute_query(f"SELECT {selected} FROM {quote(real_schema)}.{quote(real_table)}") as cursor:
-            rows = [dict(zip(columns, values, strict=True)) for values in cursor.fetchall()]
+        try:
+            with client.execute_query(f"SELECT * FROM {schema_name}.{table_name}") as cursor:
+                names = [d[0].lower() for d in cursor.description]
+                missing = [c for c in columns if c.lower() not in names]
+                if missing:
+                    raise ConfigError(f"{label} {schema_name}.{table_name} lacks the column(s) {', '.join(missing)}")
+                at = [names.index(c.lower()) for c in columns]
+                rows = [dict(zip(columns, (values[i] for i in at), strict=True)) for values in cursor.fetchall()]
+        except DatabaseUndefinedRelation:
+            raise ConfigError(
+                f"{label}: no table or view {schema_name}.{table_name} in the {destination} destination"
+            ) from None
     return [(n, raw, _with_control_problems(columns, raw, [])) for n, raw in enumerate(rows, 1)]
-
-
-def quote(identifier: str) -> str:
-    """A SQL identifier in double quotes (DuckDB and PostgreSQL both read it so)."""
-    return '"' + identifier.replace('"', '""') + '"'

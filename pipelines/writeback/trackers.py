@@ -12,7 +12,7 @@ from typing import Any, Callable, Dict, List, Mapping, NamedTuple, Optional, Seq
 import dlt
 
 from pipelines.runner.cli import EXIT_INCOMPLETE
-from pipelines.writeback.outcomes import Sending, columns_of, finish, outcome_session, results_pipeline, summary_line
+from pipelines.writeback.outcomes import Sending, columns_of, outcome_session, results_pipeline, summary_line
 from pipelines.writeback.reader import InputRow, read_table
 from pipelines.writeback.reader import read_csv as read_rows
 from pipelines.writeback.tracker_rows import (
@@ -66,15 +66,12 @@ def run_trackers(args: argparse.Namespace, make_client: Optional[Callable[[], Wo
         finally:
             client.close()
         counts = report.counts()
-        return finish(
-            summary=lambda tail: summary(report, tail),
-            load=outcomes.load if report.results else None,
-            tail=f"results in {args.dataset_name}.{RESULTS_TABLE}" if report.results else "nothing to send",
-            not_loaded=outcomes.kept,
-            problems=[(r.row_number, r.status, r.message) for r in report.results if r.status != ASSIGNED],
-            table=RESULTS_TABLE,
+        return outcomes.finish(
+            lambda tail: summary(report, tail),
+            [(r.row_number, r.status, r.message) for r in report.results if r.status != ASSIGNED],
             aborted=report.aborted,
             complete=not (counts[REJECTED] or counts[FAILED]),
+            empty="nothing to send",
         )
 
 
@@ -200,8 +197,9 @@ class TrackerWriteBack:
                     result = self._result(row, FAILED, 401, sending.revoked(exc))
                 else:
                     failed = result.status == FAILED
-                    # failures on the last row to send stop nothing: nothing is left to spare
-                    if sending.count(answered=not failed, failed=failed, can_stop=index < last):
+                    # a row that got no answer is recorded all the same: a key refused after it keeps it.
+                    # Failures on the last row to send stop nothing: nothing is left to spare
+                    if sending.count(answered=True, failed=failed, can_stop=index < last):
                         sending.stopped = f"the API failed {sending.failures} rows in a row (last: {result.message})"
             report.results.append(result)
             record(result)
@@ -251,7 +249,8 @@ def summary(report: WriteBackReport, tail: str) -> str:
 
 
 def dry_run(rows: Sequence[Checked], create_missing: bool, source: str, make_client: Callable[[], WokuClient]) -> int:
-    """Print what would be sent and what is wrong; send and write nothing."""
+    """Print what would be sent, what is wrong and what the catalog says of the names (GET only, skipped
+    without an API key); send and write nothing."""
     valid = [r for r in rows if isinstance(r, TrackerRow)]
     invalid = [r for r in rows if isinstance(r, RowResult)]
     for row in rows:
@@ -259,30 +258,21 @@ def dry_run(rows: Sequence[Checked], create_missing: bool, source: str, make_cli
             print(f"row {row.row_number}: POST {row.path} {json.dumps(row.body, ensure_ascii=False)}")
         else:
             print(f"row {row.row_number}: invalid: {row.message}")
-    for note in _definition_notes(rows, create_missing, make_client) if valid else []:
-        print(note)
+    if valid and not dlt.secrets.get("sources.woku.credentials.api_key"):
+        print("definitions not checked: no API key configured")
+    elif valid:
+        client = make_client()
+        try:
+            plan = plan_definitions(rows, TrackerWriteBack(client).definitions())
+        finally:
+            client.close()
+        verb = "would create" if create_missing else "absent (rows rejected unless --create-missing)"
+        if plan.to_create:
+            print(f"definitions {verb}: {', '.join(plan.to_create)}")
+        if plan.inactive:
+            print(f"definitions inactive (their rows would be rejected): {', '.join(plan.inactive)}")
     print(
         f"trackers (dry run) from {source}: {len(rows):,} rows: {len(valid):,} valid, {len(invalid):,} invalid;"
         " nothing sent, nothing written"
     )
     return EXIT_INCOMPLETE if invalid else 0
-
-
-def _definition_notes(
-    rows: Sequence[Checked], create_missing: bool, make_client: Callable[[], WokuClient]
-) -> List[str]:
-    """What the catalog says about the names in use (GET only); skipped without an API key."""
-    if not dlt.secrets.get("sources.woku.credentials.api_key"):
-        return ["definitions not checked: no API key configured"]
-    client = make_client()
-    try:
-        plan = plan_definitions(rows, TrackerWriteBack(client).definitions())
-    finally:
-        client.close()
-    notes = []
-    if plan.to_create:
-        verb = "would create" if create_missing else "absent (rows rejected unless --create-missing)"
-        notes.append(f"definitions {verb}: {', '.join(plan.to_create)}")
-    if plan.inactive:
-        notes.append(f"definitions inactive (their rows would be rejected): {', '.join(plan.inactive)}")
-    return notes

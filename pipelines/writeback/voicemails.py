@@ -26,7 +26,7 @@ from pipelines.writeback.ledger import (
     read_ledger,
 )
 from pipelines.writeback.lost_answers import DEFAULT_SKEW_SECONDS, LostAnswerRule, answer_ids
-from pipelines.writeback.outcomes import Sending, columns_of, finish, outcome_session, results_pipeline, summary_line
+from pipelines.writeback.outcomes import Sending, columns_of, outcome_session, results_pipeline, summary_line
 from pipelines.writeback.voicemail_rows import Checked, Invalid, Voicemail, read_manifest
 from sources.http_kit import ApiError, AuthError, ConfigError, SourceError
 from sources.http_kit.redact import one_line
@@ -328,17 +328,12 @@ def run_voicemails(args: argparse.Namespace, make_client: Optional[Callable[[], 
                 ).run(items)
         finally:
             client.close()
-        return finish(
-            summary=lambda tail: summary(report, tail),
-            load=outcomes.load if report.outcomes else None,
-            tail=f"results in {args.dataset_name}.{RESULTS_TABLE}" if report.outcomes else "empty manifest",
-            not_loaded=f"{outcomes.kept} (the ledger has every voicemail's state)",
-            problems=[
-                (o.row_number, o.status, o.message) for o in report.outcomes if o.status not in (*IMPORTED, DUPLICATE)
-            ],
-            table=RESULTS_TABLE,
+        return outcomes.finish(
+            lambda tail: summary(report, tail),
+            [(o.row_number, o.status, o.message) for o in report.outcomes if o.status not in (*IMPORTED, DUPLICATE)],
             aborted=report.aborted,
             complete=report.all_imported(),
+            empty="empty manifest",
         )
 
 

@@ -4,12 +4,21 @@ torn last line; sending stops when it must; one summary line, the first problems
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from types import SimpleNamespace
+from typing import Callable, Dict, List, Optional, Tuple
 
 import pytest
 
 from pipelines.runner.cli import EXIT_INCOMPLETE
-from pipelines.writeback.outcomes import Journal, Sending, columns_of, finish, read_journal, show_problems, summary_line
+from pipelines.writeback.outcomes import (
+    Journal,
+    Outcomes,
+    Sending,
+    columns_of,
+    read_journal,
+    show_problems,
+    summary_line,
+)
 from sources.http_kit import AuthError
 
 
@@ -133,27 +142,50 @@ def test_summary_line_and_problems(capsys: pytest.CaptureFixture[str]) -> None:
     assert err[0] == "row 1: failed: m1" and len(err) == 11 and err[-1] == "... and 2 more, see results_table"
 
 
-def test_finish_loads_prints_and_gives_the_exit_status(capsys: pytest.CaptureFixture[str]) -> None:
+def outcomes_of(tmp_path: Path, load: Callable[[], int], written: int = 1) -> Outcomes:
+    """Outcomes whose load is `load`, with `written` rows journaled."""
+    outcomes = Outcomes(
+        None, "duckdb", "ds", "t", COLUMNS, "s", str(tmp_path / "j.jsonl"), Journal(str(tmp_path / "j"))
+    )
+    outcomes.load = load  # type: ignore[method-assign]
+    assert outcomes.journal is not None
+    outcomes.journal.written = written
+    return outcomes
+
+
+def test_finish_loads_prints_and_gives_the_exit_status(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     loaded: Dict[str, int] = {}
     problems: List[Tuple[int, str, Optional[str]]] = [(2, "rejected", "HTTP 404")]
-    kwargs = dict(summary=lambda tail: f"2 rows; {tail}", tail="results in t", not_loaded="NOT loaded", table="t")
-    code = finish(load=lambda: loaded.update(n=1), problems=problems, aborted=None, complete=False, **kwargs)
+    outcomes = outcomes_of(tmp_path, lambda: loaded.setdefault("n", 1))
+    code = outcomes.finish(lambda tail: f"2 rows; {tail}", problems, aborted=None, complete=False, empty="none")
     out = capsys.readouterr()
     assert code == EXIT_INCOMPLETE and loaded == {"n": 1}
-    assert out.out == "2 rows; results in t\n" and out.err == "row 2: rejected: HTTP 404\n"
-    assert finish(load=None, problems=[], aborted=None, complete=True, **kwargs) == 0
+    assert out.out == "2 rows; results in ds.t\n" and out.err == "row 2: rejected: HTTP 404\n"
+    nothing = outcomes_of(tmp_path, lambda: loaded.clear() or 0, written=0)
+    assert nothing.finish(lambda tail: f"0 rows; {tail}", [], aborted=None, complete=True, empty="none") == 0
+    assert capsys.readouterr().out == "0 rows; none\n" and loaded == {"n": 1}, "nothing to load: no load"
 
 
 def test_a_failed_load_still_shows_the_summary_and_an_abort_ends_in_its_error(
-    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    kwargs = dict(summary=lambda tail: f"1 row; {tail}", tail="ok", not_loaded="NOT loaded", table="t", problems=[])
-
-    def broken() -> None:
+    def broken() -> int:
         raise RuntimeError("destination down")
 
     with pytest.raises(RuntimeError):
-        finish(load=broken, aborted=None, complete=True, **kwargs)
-    assert capsys.readouterr().err == "1 row; NOT loaded\n"
+        outcomes_of(tmp_path, broken).finish(lambda tail: f"1 row; {tail}", [], aborted=None, complete=True, empty="")
+    assert (
+        capsys.readouterr().err == f"1 row; results NOT loaded: the 1 outcomes are kept in {tmp_path / 'j.jsonl'}"
+        " and the next run loads them before it sends anything\n"
+    )
     with pytest.raises(AuthError):
-        finish(load=None, aborted=AuthError("revoked"), complete=True, **kwargs)
+        outcomes_of(tmp_path, lambda: 0).finish(str, [], aborted=AuthError("revoked"), complete=True, empty="")
+
+
+def test_a_journal_of_only_a_torn_line_is_removed_once_read(tmp_path: Path) -> None:
+    """Else this run's first line would be glued to the torn one, and the next run could not read it."""
+    path = tmp_path / "j.jsonl"
+    path.write_text('{"row_number": 2, "sta', encoding="utf-8")
+    pipeline = SimpleNamespace(has_pending_data=False)
+    assert Outcomes(pipeline, "duckdb", "ds", "t", COLUMNS, "s", str(path)).load() == 0
+    assert not path.exists()

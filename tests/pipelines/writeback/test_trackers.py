@@ -116,6 +116,15 @@ def test_a_key_rejected_mid_run_keeps_every_outcome(rig: Rig) -> None:
     assert isinstance(report.aborted, AuthError) and rig.requests() == 2
 
 
+def test_a_key_refused_after_rows_that_got_no_answer_keeps_their_outcomes(rig: Rig) -> None:
+    a, b, c = rig.nps[:3]
+    rig.server.inject("500", rig.path(a), times=ATTEMPTS, method="POST")
+    rig.server.inject("401", rig.path(b), method="POST")
+    report = rig.writer().run([rig.row(1, a), rig.row(2, b), rig.row(3, c)])
+    assert [(r.status, r.http_status) for r in report.results] == [(FAILED, 500), (FAILED, 401), (FAILED, None)]
+    assert isinstance(report.aborted, AuthError)
+
+
 def test_consecutive_failures_stop_sending(rig: Rig) -> None:
     rig.server.inject("reset", "/v1/external-trackers/nps/", times=100, method="POST")
     rows = [rig.row(n, rig.nps[n % len(rig.nps)]) for n in range(1, 7)]
