@@ -1,11 +1,10 @@
-"""The lost-answer rule: for a voicemail whose POST got no answer, did Woku create it? Wait until the POST
-has surely settled, read the woku's reviews back to its send time, and match the candidates (the rule and
-its assumptions: docs/writeback.md). It errs towards not sending: the API cannot delete a duplicate."""
+"""The lost-answer rule: for a voicemail whose POST got no answer, did Woku create it? Once the POST has
+surely settled, read the woku's reviews back to its send time and match the candidates (the rule and its
+assumptions: docs/writeback.md). It errs towards not sending: the API cannot delete a duplicate."""
 
-import logging
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple, Union
 
 from pipelines.writeback.ledger import (
     ACCEPTED,
@@ -22,86 +21,11 @@ from sources.http_kit import ApiError, AuthError
 from sources.http_kit.redact import one_line
 from sources.woku.helpers.records import parse_timestamp
 
-logger = logging.getLogger(__name__)
-
 REVIEWS_PATH = "/v1/wokus/{woku_id}/reviews"
 #: how far our clock and the API's may disagree when comparing a send time with a review's createdAt
 DEFAULT_SKEW_SECONDS = 60.0
-
-
-class LostAnswerRule:
-    """Applies the rule to pending entries of `book` (its `entries`, and `save`), reading reviews through
-    `client`."""
-
-    def __init__(
-        self,
-        client: Any,
-        book: Any,
-        *,
-        settle: float,
-        skew: float = DEFAULT_SKEW_SECONDS,
-        clock: Callable[[], float],
-        sleep: Callable[[float], None],
-    ) -> None:
-        self.client, self.book = client, book
-        #: how long after a POST the server has surely finished with it, and how far the clocks may disagree
-        self.settle, self.skew = settle, skew
-        self._clock, self._sleep = clock, sleep
-
-    def resolve(self, pending: Sequence[LedgerEntry]) -> List[LedgerEntry]:
-        """Apply the lost-answer rule to pending entries; those whose reviews cannot be read stay pending."""
-        pending = [e for e in pending if e.status == PENDING]
-        if not pending:
-            return []
-        wait = max(e.settled_at(self.settle) for e in pending) - self._clock()
-        if wait > 0:
-            logger.warning("waiting %.1fs for %d unanswered POST(s) to settle before checking", wait, len(pending))
-            self._sleep(wait)
-        reviews: Dict[str, List[Record]] = {}
-        readable: List[LedgerEntry] = []
-        for woku_id in sorted({e.woku_id for e in pending}):
-            group = [e for e in pending if e.woku_id == woku_id]
-            floor = min((e.sent_at or 0.0) for e in group) - self.skew
-            try:
-                reviews[woku_id] = self._reviews(woku_id, floor)
-                readable.extend(group)
-            except AuthError:
-                raise
-            except ApiError as exc:
-                for e in group:
-                    if exc.status == 404:  # the woku is gone, and every review with it
-                        e.status, e.message = NOT_CREATED, "the woku no longer exists: not created"
-                    else:
-                        e.message = f"answer lost; its woku's reviews could not be read ({one_line(exc.describe())})"
-                    self.book.save(e)
-        claimed = {i for e in self.book.entries.values() for i in claims(e)}
-        matches = match_lost(
-            readable,
-            reviews,
-            known_clients(self.book.entries.values()),
-            claimed,
-            settle=self.settle,
-            skew=self.skew,
-        )
-        for e in readable:
-            m = matches[e.key]
-            e.status, e.message = m.status, m.reason
-            if m.review is not None:
-                e.answer = dict(m.review)
-                e.review_id = text_or_none(m.review.get("_id"))
-                e.client_id, e.file_url = answer_ids(m.review)
-            self.book.save(e)
-        return pending
-
-    def _reviews(self, woku_id: str, floor: float) -> List[Record]:
-        """The woku's reviews created at or after `floor` (newest first, older pages not read)."""
-        since = datetime.fromtimestamp(floor, timezone.utc)
-        seen: Dict[str, Record] = {}
-        for page in self.client.pages_since(REVIEWS_PATH.format(woku_id=woku_id), since):
-            for r in page:
-                if isinstance(r, dict):
-                    seen.setdefault(str(r.get("_id") or id(r)), r)
-        return list(seen.values())
+#: a woku's reviews, or why they could not be read
+Reviews = Union[Sequence[Record], ApiError]
 
 
 @dataclass(frozen=True)
@@ -112,28 +36,72 @@ class Match:
     review: Optional[Record] = None
     reason: str = ""
 
+    def apply(self, entry: LedgerEntry) -> LedgerEntry:
+        """The entry with this decision (and the review found, if any) written onto it."""
+        entry.status, entry.message = self.status, self.reason
+        if self.review is not None:
+            entry.answer = dict(self.review)
+            entry.review_id = text_or_none(self.review.get("_id"))
+            entry.client_id, entry.file_url = answer_ids(self.review)
+        return entry
 
-def match_lost(
-    entries: Sequence[LedgerEntry],
-    reviews_by_woku: Mapping[str, Sequence[Record]],
-    known: Mapping[str, str],
-    claimed: Set[str],
+
+def read_reviews(client: Any, pending: Sequence[LedgerEntry], skew: float) -> Dict[str, Reviews]:
+    """Per woku of `pending`: its reviews created since its earliest send (newest first, older pages not
+    read), or the ApiError that kept them from being read."""
+    found: Dict[str, Reviews] = {}
+    for woku_id in sorted({e.woku_id for e in pending}):
+        floor = min((e.sent_at or 0.0) for e in pending if e.woku_id == woku_id) - skew
+        since = datetime.fromtimestamp(floor, timezone.utc)
+        try:
+            pages = list(client.pages_since(REVIEWS_PATH.format(woku_id=woku_id), since))
+        except AuthError:
+            raise
+        except ApiError as exc:
+            found[woku_id] = exc
+            continue
+        seen: Dict[str, Record] = {}
+        for page in pages:
+            for r in page:
+                if isinstance(r, dict):
+                    seen.setdefault(str(r.get("_id") or id(r)), r)
+        found[woku_id] = list(seen.values())
+    return found
+
+
+def resolve(
+    pending: Sequence[LedgerEntry],
+    reviews_by_woku: Mapping[str, Reviews],
+    entries: Iterable[LedgerEntry],
     *,
     settle: float,
     skew: float = DEFAULT_SKEW_SECONDS,
 ) -> Dict[str, Match]:
-    """The rule for pending entries, given their wokus' reviews (docs/writeback.md). Entries competing for
-    the same reviews get one each; when one of a woku's entries is left without, they are all `ambiguous`."""
+    """The rule's decision for each pending entry, given its woku's reviews and every ledger entry (the
+    clients they prove, the reviews they claim). Entries competing for the same reviews get one each; when
+    one of a woku's entries is left without, they are all `ambiguous`."""
+    entries = list(entries)
+    known = known_clients(entries)
     known_ids = set(known.values())
+    claimed = {i for e in entries for i in claims(e)}
+    result: Dict[str, Match] = {}
     candidates: Dict[str, List[Record]] = {}
     proven: Dict[str, bool] = {}
-    for e in entries:
+    for e in pending:
+        reviews = reviews_by_woku.get(e.woku_id, ())
+        if isinstance(reviews, ApiError):
+            if reviews.status == 404:  # the woku is gone, and every review with it
+                result[e.key] = Match(NOT_CREATED, reason="the woku no longer exists: not created")
+            else:
+                why = f"answer lost; its woku's reviews could not be read ({one_line(reviews.describe())})"
+                result[e.key] = Match(PENDING, reason=why)
+            continue
         client_id = None if e.anonymous else known.get(e.client)
         proven[e.key] = client_id is not None
         lo = (e.sent_at or 0.0) - skew
         hi = e.settled_at(settle) + skew
         found = []
-        for r in reviews_by_woku.get(e.woku_id, ()):
+        for r in reviews:
             created = _epoch(r.get("createdAt"))
             if created is None or not lo <= created <= hi or review_identities(r) & claimed:
                 continue
@@ -151,18 +119,18 @@ def match_lost(
         candidates[e.key] = [r for _, r in sorted(found, key=lambda x: x[0])]
 
     # in send order, each entry takes its earliest free candidate (reviews are created in send order)
+    readable = [e for e in pending if e.key in candidates]
     assigned: Dict[str, Record] = {}
     taken: Set[str] = set()
-    for e in sorted(entries, key=lambda e: (e.sent_at or 0.0, e.key)):
+    for e in sorted(readable, key=lambda e: (e.sent_at or 0.0, e.key)):
         free = [r for r in candidates[e.key] if _identity(r) not in taken]
         if free:
             assigned[e.key] = free[0]
             taken.add(_identity(free[0]))
-    result: Dict[str, Match] = {}
-    for e in entries:
+    for e in readable:
         # a woku's entries with candidates stand or fall together: when one is left without a review,
         # which of them were created cannot be told
-        group = [o.key for o in entries if o.woku_id == e.woku_id and candidates[o.key]]
+        group = [o.key for o in readable if o.woku_id == e.woku_id and candidates[o.key]]
         if not candidates[e.key]:
             result[e.key] = Match(NOT_CREATED, reason="not among the woku's reviews: not created")
         elif all(k in assigned for k in group):
@@ -170,10 +138,10 @@ def match_lost(
             how = "the client's id" if proven[e.key] else "woku, qualification and time (client unprovable)"
             result[e.key] = Match(status, assigned[e.key], f"answer lost; found among the woku's reviews by {how}")
         else:
-            reviews = {_identity(r) for k in group for r in candidates[k]}
+            ids = {_identity(r) for k in group for r in candidates[k]}
             result[e.key] = Match(
                 AMBIGUOUS,
-                reason=f"{len(group)} lost answers compete for {len(reviews)} review(s): cannot tell which were"
+                reason=f"{len(group)} lost answers compete for {len(ids)} review(s): cannot tell which were"
                 " created; not sent again (set status accepted, or delete the ledger row to send it)",
             )
     return result

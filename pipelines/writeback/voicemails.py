@@ -10,7 +10,7 @@ import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
+from typing import Any, Callable, Collection, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from pipelines.runner.cli import EXIT_INCOMPLETE
 from pipelines.writeback.ledger import (
@@ -25,7 +25,7 @@ from pipelines.writeback.ledger import (
     SqlLedger,
     read_ledger,
 )
-from pipelines.writeback.lost_answers import DEFAULT_SKEW_SECONDS, LostAnswerRule, answer_ids
+from pipelines.writeback.lost_answers import DEFAULT_SKEW_SECONDS, answer_ids, read_reviews, resolve
 from pipelines.writeback.outcomes import Sending, columns_of, outcome_session, results_pipeline, summary_line
 from pipelines.writeback.voicemail_rows import Checked, Invalid, Voicemail, read_manifest
 from sources.http_kit import ApiError, AuthError, ConfigError, SourceError
@@ -83,9 +83,6 @@ class ImportReport:
     #: the API rejected the key mid-run: the outcomes are complete, but the run must end in this error
     aborted: Optional[SourceError] = None
 
-    def counts(self) -> Dict[str, int]:
-        return Counter(o.status for o in self.outcomes)
-
     def all_imported(self) -> bool:
         """Every row ended imported now or earlier (a duplicate counts as its first row)."""
         by_key = {o.ledger_key: o for o in self.outcomes if o.ledger_key and o.status != DUPLICATE}
@@ -96,8 +93,165 @@ class ImportReport:
         return True
 
 
-def submit(client: Any, vm: Voicemail, content: bytes, *, v1: bool, language: str) -> Any:
-    """One multipart POST, never retried once it may have reached the server."""
+# ------------------------------------------------------------------------------------------------ import
+def import_voicemails(
+    client: Any,
+    ledger: Ledger,
+    items: Sequence[Checked],
+    *,
+    v1: bool = False,
+    language: str = "es",
+    settle: float = 60.0,
+    skew: float = DEFAULT_SKEW_SECONDS,
+    clock: Callable[[], float] = time.time,
+    sleep: Callable[[float], None] = time.sleep,
+    max_consecutive_lost: int = MAX_CONSECUTIVE_LOST,
+    record: Callable[[Outcome], None] = lambda _: None,
+) -> ImportReport:
+    """Send the rows one at a time in manifest order through the ledger, then settle the lost answers.
+    `record` gets each row's outcome as it is decided (the journal); a lost answer's once it is settled."""
+    entries = ledger.load()
+    report = ImportReport(outcomes=[])
+
+    def save(entry: LedgerEntry) -> None:
+        """Write the entry through to the ledger (durable on return), stamped with our clock."""
+        entry.updated_at = clock()
+        ledger.save(entry)
+        entries[entry.key] = entry
+
+    def send(vm: Voicemail) -> Optional[Outcome]:
+        """POST one row whose file is unchanged: its Outcome, or None when the answer was lost."""
+        try:
+            with open(vm.path, "rb") as fh:
+                content = fh.read()
+        except OSError as exc:
+            why = f"file {vm.file!r} cannot be read: {exc.strerror or type(exc).__name__}"
+            return outcome(vm, INVALID, why, entries.get(vm.key))
+        if hashlib.sha256(content).hexdigest() != vm.sha256:
+            return outcome(vm, INVALID, f"file {vm.file!r} changed since it was checked: not sent", entries.get(vm.key))
+        report.posts += 1
+        return post(client, vm, content, entries.get(vm.key), save, clock, v1=v1, language=language)
+
+    def check(lost: Sequence[LedgerEntry]) -> None:
+        """The lost-answer rule over the pending entries once they have settled, each decision saved; an
+        entry whose reviews cannot be read stays pending. AuthError is raised."""
+        pending = [e for e in lost if e.status == PENDING]
+        if not pending:
+            return
+        wait = max(e.settled_at(settle) for e in pending) - clock()
+        if wait > 0:
+            logger.warning("waiting %.1fs for %d unanswered POST(s) to settle before checking", wait, len(pending))
+            sleep(wait)
+        decisions = resolve(pending, read_reviews(client, pending, skew), entries.values(), settle=settle, skew=skew)
+        for e in pending:
+            save(decisions[e.key].apply(e))
+
+    earlier = [e for e in entries.values() if e.status == PENDING]
+    if earlier:
+        logger.warning(
+            "%d voicemail(s) from an interrupted run: checking their wokus' reviews before any re-send", len(earlier)
+        )
+        check(earlier)
+        report.earlier = dict(Counter(e.status for e in earlier))
+    resolved_now = {e.key for e in earlier}
+    first = first_rows(items)
+
+    sending = Sending(max_consecutive_lost)
+    outcomes: List[Optional[Outcome]] = []
+    lost: List[Tuple[int, Voicemail]] = []
+    for index, item in enumerate(items):
+        result = settled(item, entries, first, resolved_now)
+        if result is None and sending.halted:
+            result = outcome(item, FAILED, sending.halted, entries.get(item.key))
+        elif result is None:
+            assert isinstance(item, Voicemail)
+            try:
+                result = send(item)
+            except AuthError as exc:
+                result = outcome(item, FAILED, sending.revoked(exc), entries.get(item.key), 401)
+            else:
+                answered = result is not None and result.status in (ACCEPTED, REJECTED)
+                if sending.count(answered=answered, failed=result is None):
+                    sending.stopped = f"{sending.failures} answers in a row were lost (the API looks unavailable)"
+            if result is None:
+                lost.append((index, item))
+        outcomes.append(result)
+        if result is not None:
+            record(result)
+    # lost answers: found among the reviews, or not created and sent once more (unless sending halted)
+    try:
+        check([entries[vm.key] for _, vm in lost])
+        again = []
+        for index, vm in lost:
+            if entries[vm.key].status == NOT_CREATED and not sending.halted:
+                try:
+                    outcomes[index] = send(vm)
+                except AuthError as exc:
+                    sending.aborted = exc
+                    outcomes[index] = outcome(vm, FAILED, one_line(str(exc)), entries.get(vm.key), 401)
+                again += [] if outcomes[index] else [vm]
+        check([entries[vm.key] for vm in again])
+    except AuthError as exc:  # the reviews could not be read: rows still pending are settled by the next run
+        sending.aborted = exc
+    for index, vm in lost:
+        outcomes[index] = outcomes[index] or lost_outcome(vm, entries[vm.key])
+        record(outcomes[index])  # type: ignore[arg-type]
+    report.stopped, report.aborted = sending.stopped, sending.aborted
+    report.outcomes = [o for o in outcomes if o is not None]
+    return report
+
+
+def first_rows(items: Sequence[Checked]) -> Dict[str, int]:
+    """The first manifest row of each ledger key: a later row with the same key is a duplicate."""
+    first: Dict[str, int] = {}
+    for item in items:
+        if isinstance(item, Voicemail):
+            first.setdefault(item.key, item.row)
+    return first
+
+
+def settled(
+    item: Checked, entries: Mapping[str, LedgerEntry], first: Mapping[str, int], resolved_now: Collection[str] = ()
+) -> Optional[Outcome]:
+    """The row's outcome without a POST (invalid, duplicate, decided by the ledger), or None to send it;
+    `resolved_now` are the keys an interrupted run left pending, settled by this run."""
+    if isinstance(item, Invalid):
+        return Outcome(item.row, item.file, item.woku_id, None, INVALID, None, item.reason)
+    entry = entries.get(item.key)
+    if first[item.key] != item.row:
+        return outcome(item, DUPLICATE, f"same woku, file and client as row {first[item.key]}: not sent", entry)
+    if entry is not None and entry.status in SUBMITTED and item.key in resolved_now:
+        # an interrupted run's send, found among the reviews just now
+        return outcome(item, entry.status, entry.message, entry, entry.http_status)
+    if entry is not None and entry.status in SUBMITTED:
+        return outcome(item, SKIPPED, f"already {entry.status} in an earlier run", entry)
+    if entry is not None and entry.status in (AMBIGUOUS, PENDING):
+        status = AMBIGUOUS if entry.status == AMBIGUOUS else FAILED
+        return outcome(item, status, f"not sent: {entry.message or 'unresolved earlier send'}", entry)
+    return None
+
+
+def post(
+    client: Any,
+    vm: Voicemail,
+    content: bytes,
+    entry: Optional[LedgerEntry],
+    save: Callable[[LedgerEntry], None],
+    clock: Callable[[], float],
+    *,
+    v1: bool,
+    language: str,
+) -> Optional[Outcome]:
+    """POST one row, its ledger entry saved `pending` first: its Outcome, or None when the answer was lost
+    (the entry stays pending). AuthError is raised, the entry saved `not_created`."""
+    entry = entry or LedgerEntry(vm.key, vm.woku_id, vm.sha256, vm.client, vm.anonymous, vm.qualification)
+    entry.status, entry.attempts = PENDING, entry.attempts + 1
+    entry.sent_at, entry.ended_at = clock(), None
+    entry.http_status = entry.message = None
+    entry.route = "v1" if v1 else "classic"
+    entry.language = language if v1 else None
+    entry.manifest_row, entry.manifest_file = vm.row, vm.file
+    save(entry)  # durable before the POST: a run that dies from here on leaves a trace
     fields = {
         "wokuId": None if v1 else vm.woku_id,
         "qualification": str(vm.qualification),
@@ -108,186 +262,50 @@ def submit(client: Any, vm: Voicemail, content: bytes, *, v1: bool, language: st
     }
     path = V1_PATH.format(woku_id=vm.woku_id) if v1 else CLASSIC_PATH
     files = {"file": (os.path.basename(vm.path), content, vm.mime)}
-    return client.post(path, data={k: v for k, v in fields.items() if v}, files=files, idempotent=False)
-
-
-# ------------------------------------------------------------------------------------------------ import
-class VoicemailImporter:
-    """Sends the rows one at a time in manifest order through the ledger; settles lost answers after."""
-
-    def __init__(
-        self,
-        client: Any,
-        ledger: Ledger,
-        *,
-        v1: bool = False,
-        language: str = "es",
-        settle: float = 60.0,
-        skew: float = DEFAULT_SKEW_SECONDS,
-        clock: Callable[[], float] = time.time,
-        sleep: Callable[[float], None] = time.sleep,
-        max_consecutive_lost: int = MAX_CONSECUTIVE_LOST,
-        record: Callable[[Outcome], None] = lambda _: None,
-    ) -> None:
-        """`record` gets each row's outcome as it is decided (the journal); a lost answer's once it is settled."""
-        self.client, self.ledger, self._clock, self._record = client, ledger, clock, record
-        self.v1, self.language = v1, language
-        self.max_consecutive_lost = max_consecutive_lost
-        self.rule = LostAnswerRule(client, self, settle=settle, skew=skew, clock=clock, sleep=sleep)
-        self.entries: Dict[str, LedgerEntry] = {}
-        self.posts = 0
-        self._first_row: Dict[str, Voicemail] = {}
-        self._resolved_now: Set[str] = set()
-
-    def save(self, entry: LedgerEntry) -> None:
-        """Write the entry through to the ledger (durable on return), stamped with our clock."""
-        entry.updated_at = self._clock()
-        self.ledger.save(entry)
-        self.entries[entry.key] = entry
-
-    def run(self, items: Sequence[Checked]) -> ImportReport:
-        self.entries = self.ledger.load()
-        report = ImportReport(outcomes=[])
-        earlier = [e for e in self.entries.values() if e.status == PENDING]
-        self._first_row, self._resolved_now = {}, set()
-        if earlier:
-            logger.warning(
-                "%d voicemail(s) from an interrupted run: checking their wokus' reviews before any re-send",
-                len(earlier),
-            )
-            for e in self.rule.resolve(earlier):
-                report.earlier[e.status] = report.earlier.get(e.status, 0) + 1
-                self._resolved_now.add(e.key)
-
-        sending = Sending(self.max_consecutive_lost)
-        outcomes: List[Optional[Outcome]] = []
-        lost: List[Tuple[int, Voicemail]] = []
-        for index, item in enumerate(items):
-            outcome = self.settled(item)
-            if outcome is None and sending.halted:
-                outcome = self._outcome(item, FAILED, sending.halted)
-            elif outcome is None:
-                assert isinstance(item, Voicemail)
-                try:
-                    outcome = self.post(item)
-                except AuthError as exc:
-                    outcome = self._outcome(item, FAILED, sending.revoked(exc), 401)
-                else:
-                    answered = outcome is not None and outcome.status in (ACCEPTED, REJECTED)
-                    if sending.count(answered=answered, failed=outcome is None):
-                        sending.stopped = f"{sending.failures} answers in a row were lost (the API looks unavailable)"
-                if outcome is None:
-                    lost.append((index, item))
-            outcomes.append(outcome)
-            if outcome is not None:
-                self._record(outcome)
-        # lost answers: found among the reviews, or not created and sent once more (unless sending halted)
-        try:
-            self.rule.resolve([self.entries[vm.key] for _, vm in lost])
-            again = []
-            for index, vm in lost:
-                if self.entries[vm.key].status == NOT_CREATED and not sending.halted:
-                    try:
-                        outcomes[index] = self.post(vm)
-                    except AuthError as exc:
-                        sending.aborted = exc
-                        outcomes[index] = self._outcome(vm, FAILED, one_line(str(exc)), 401)
-                    again += [] if outcomes[index] else [vm]
-            self.rule.resolve([self.entries[vm.key] for vm in again])
-        except AuthError as exc:  # the reviews could not be read: rows still pending are settled by the next run
-            sending.aborted = exc
-        for index, vm in lost:
-            outcomes[index] = outcomes[index] or self._settled_outcome(vm, self.entries[vm.key])
-            self._record(outcomes[index])  # type: ignore[arg-type]
-        report.stopped, report.aborted = sending.stopped, sending.aborted
-        report.outcomes = [o for o in outcomes if o is not None]
-        report.posts = self.posts
-        return report
-
-    def settled(self, item: Checked) -> Optional[Outcome]:
-        """The row's outcome without a POST (invalid, duplicate, decided by the ledger), or None to send it."""
-        if isinstance(item, Invalid):
-            return Outcome(item.row, item.file, item.woku_id, None, INVALID, None, item.reason)
-        if item.key in self._first_row:
-            same = self._first_row[item.key].row
-            return self._outcome(item, DUPLICATE, f"same woku, file and client as row {same}: not sent")
-        self._first_row[item.key] = item
-        entry = self.entries.get(item.key)
-        if entry is not None and entry.status in SUBMITTED and item.key in self._resolved_now:
-            # an interrupted run's send, found among the reviews just now
-            return self._outcome(item, entry.status, entry.message, entry.http_status)
-        if entry is not None and entry.status in SUBMITTED:
-            return self._outcome(item, SKIPPED, f"already {entry.status} in an earlier run")
-        if entry is not None and entry.status in (AMBIGUOUS, PENDING):
-            status = AMBIGUOUS if entry.status == AMBIGUOUS else FAILED
-            return self._outcome(item, status, f"not sent: {entry.message or 'unresolved earlier send'}")
+    client.api.last_status = None
+    try:  # one multipart POST, never retried once it may have reached the server
+        answer = client.post(path, data={k: v for k, v in fields.items() if v}, files=files, idempotent=False)
+    except AuthError:
+        entry.status, entry.http_status, entry.ended_at = NOT_CREATED, 401, clock()
+        entry.message = "the API rejected the key (401): not created"
+        save(entry)
+        raise
+    except ApiError as exc:
+        entry.ended_at = clock()
+        entry.http_status = exc.status
+        if exc.status is not None and 400 <= exc.status < 500:
+            entry.status = REJECTED
+            entry.message = one_line(exc.describe())
+            save(entry)
+            return outcome(vm, REJECTED, entry.message, entry, exc.status)
+        # a 5xx, a reset, a timeout, a bad body: the server may have created it
+        why = one_line(exc.describe())
+        entry.message = f"answer lost: {why}; checked against the woku's reviews before any re-send"
+        save(entry)
+        logger.warning("row %d: %s", vm.row, entry.message)
         return None
+    entry.status, entry.ended_at, entry.http_status = ACCEPTED, clock(), client.api.last_status
+    entry.answer = answer if isinstance(answer, dict) else {}
+    entry.client_id, entry.file_url = answer_ids(entry.answer)
+    entry.message = None if entry.answer else "the API answered 2xx without a body"
+    save(entry)
+    return outcome(vm, ACCEPTED, None, entry, entry.http_status)
 
-    def post(self, vm: Voicemail) -> Optional[Outcome]:
-        """POST one row: its Outcome, or None when the answer was lost (the entry stays pending)."""
-        try:
-            with open(vm.path, "rb") as fh:
-                content = fh.read()
-        except OSError as exc:
-            return self._outcome(vm, INVALID, f"file {vm.file!r} cannot be read: {exc.strerror or type(exc).__name__}")
-        if hashlib.sha256(content).hexdigest() != vm.sha256:
-            return self._outcome(vm, INVALID, f"file {vm.file!r} changed since it was checked: not sent")
 
-        entry = self.entries.get(vm.key) or LedgerEntry(
-            vm.key, vm.woku_id, vm.sha256, vm.client, vm.anonymous, vm.qualification
-        )
-        entry.status, entry.attempts = PENDING, entry.attempts + 1
-        entry.sent_at, entry.ended_at = self._clock(), None
-        entry.http_status = entry.message = None
-        entry.route = "v1" if self.v1 else "classic"
-        entry.language = self.language if self.v1 else None
-        entry.manifest_row, entry.manifest_file = vm.row, vm.file
-        self.save(entry)  # durable before the POST: a run that dies from here on leaves a trace
-        self.posts += 1
-        self.client.api.last_status = None
-        try:
-            answer = submit(self.client, vm, content, v1=self.v1, language=self.language)
-        except AuthError:
-            entry.status, entry.http_status, entry.ended_at = NOT_CREATED, 401, self._clock()
-            entry.message = "the API rejected the key (401): not created"
-            self.save(entry)
-            raise
-        except ApiError as exc:
-            entry.ended_at = self._clock()
-            entry.http_status = exc.status
-            if exc.status is not None and 400 <= exc.status < 500:
-                entry.status = REJECTED
-                entry.message = one_line(exc.describe())
-                self.save(entry)
-                return self._outcome(vm, REJECTED, entry.message, exc.status, entry.attempts)
-            # a 5xx, a reset, a timeout, a bad body: the server may have created it
-            entry.message = (
-                f"answer lost: {one_line(exc.describe())}; checked against the woku's reviews before any re-send"
-            )
-            self.save(entry)
-            logger.warning("row %d: %s", vm.row, entry.message)
-            return None
-        entry.status, entry.ended_at, entry.http_status = ACCEPTED, self._clock(), self.client.api.last_status
-        entry.answer = answer if isinstance(answer, dict) else {}
-        entry.client_id, entry.file_url = answer_ids(entry.answer)
-        entry.message = None if entry.answer else "the API answered 2xx without a body"
-        self.save(entry)
-        return self._outcome(vm, ACCEPTED, None, entry.http_status, entry.attempts)
+def lost_outcome(vm: Voicemail, entry: LedgerEntry) -> Outcome:
+    """The outcome of a row whose answer was lost, once the lost-answer rule has run."""
+    if entry.status == NOT_CREATED:
+        why = "answer lost again; checked: not created" if entry.attempts > 1 else entry.message
+        return outcome(vm, FAILED, f"{why}; will be sent by the next run", entry, entry.http_status)
+    status = entry.status if entry.status in (*SUBMITTED, AMBIGUOUS) else FAILED
+    return outcome(vm, status, entry.message, entry, entry.http_status)
 
-    def _settled_outcome(self, vm: Voicemail, entry: LedgerEntry) -> Outcome:
-        if entry.status in SUBMITTED or entry.status == AMBIGUOUS:
-            return self._outcome(vm, entry.status, entry.message, entry.http_status, entry.attempts)
-        if entry.status == NOT_CREATED:
-            why = "answer lost again; checked: not created" if entry.attempts > 1 else entry.message
-            return self._outcome(vm, FAILED, f"{why}; will be sent by the next run", entry.http_status, entry.attempts)
-        return self._outcome(vm, FAILED, entry.message, entry.http_status, entry.attempts)
 
-    def _outcome(
-        self, vm: Voicemail, status: str, message: Optional[str], http_status: Optional[int] = None, attempts: int = 0
-    ) -> Outcome:
-        entry = self.entries.get(vm.key)
-        attempts = attempts or (entry.attempts if entry else 0)
-        return Outcome(vm.row, vm.file, vm.woku_id, vm.key, status, http_status, message, attempts)
+def outcome(
+    vm: Voicemail, status: str, message: Optional[str], entry: Optional[LedgerEntry], http_status: Optional[int] = None
+) -> Outcome:
+    attempts = entry.attempts if entry else 0
+    return Outcome(vm.row, vm.file, vm.woku_id, vm.key, status, http_status, message, attempts)
 
 
 # ----------------------------------------------------------------------------------------------- command
@@ -318,14 +336,15 @@ def run_voicemails(args: argparse.Namespace, make_client: Optional[Callable[[], 
             with outcomes.pipeline.sql_client() as sql:
                 ledger = SqlLedger(sql, args.destination)
                 ledger.open()
-                report = VoicemailImporter(
+                report = import_voicemails(
                     client,
                     ledger,
+                    items,
                     v1=args.v1,
                     language=args.language,
                     settle=float(client.api.timeout[1]),
                     record=lambda o: outcomes.record({**asdict(o), **stamp}),
-                ).run(items)
+                )
         finally:
             client.close()
         return outcomes.finish(
@@ -338,7 +357,7 @@ def run_voicemails(args: argparse.Namespace, make_client: Optional[Callable[[], 
 
 
 def summary(report: ImportReport, tail: str) -> str:
-    counts = report.counts()
+    counts = Counter(o.status for o in report.outcomes)
     shown = ", ".join(f"{n:,} {status}" for status, n in sorted(counts.items(), key=lambda x: STATUS_ORDER.index(x[0])))
     head = f"voicemails: {len(report.outcomes):,} rows: {shown or 'none'} ({report.posts:,} POSTs)"
     notes = []
@@ -350,19 +369,18 @@ def summary(report: ImportReport, tail: str) -> str:
 
 def dry_run(entries: Dict[str, LedgerEntry], items: Sequence[Checked], args: argparse.Namespace) -> int:
     """Print what each row would do, given the ledger's `entries`; send nothing, write nothing."""
-    importer = VoicemailImporter(None, None)  # type: ignore[arg-type]  # only its `settled`, which sends nothing
-    importer.entries = entries
+    first = first_rows(items)
     counts = Counter[str]()
     for item in items:
-        outcome = importer.settled(item)
+        result = settled(item, entries, first)
         # a row left pending (FAILED here) is checked against the reviews, then sent when not created
-        if outcome is not None and outcome.status != FAILED:
-            counts[outcome.status] += 1
-            print(f"row {item.row}: {'skip' if outcome.status == SKIPPED else outcome.status}: {outcome.message}")
+        if result is not None and result.status != FAILED:
+            counts[result.status] += 1
+            print(f"row {item.row}: {'skip' if result.status == SKIPPED else result.status}: {result.message}")
             continue
         assert isinstance(item, Voicemail)
         counts["send"] += 1
-        note = " (after checking the woku's reviews for an unanswered earlier send)" if outcome else ""
+        note = " (after checking the woku's reviews for an unanswered earlier send)" if result else ""
         path = V1_PATH.format(woku_id=item.woku_id) if args.v1 else CLASSIC_PATH
         who = "anonymous" if item.anonymous else item.email
         print(

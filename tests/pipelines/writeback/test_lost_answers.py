@@ -4,15 +4,21 @@ from typing import Any, Dict, List, Optional
 
 import pytest
 
-from pipelines.writeback.ledger import AMBIGUOUS, NOT_CREATED, RECOVERED, UNCERTAIN, LedgerEntry
-from pipelines.writeback.lost_answers import match_lost
+from pipelines.writeback.ledger import ACCEPTED, AMBIGUOUS, NOT_CREATED, PENDING, RECOVERED, UNCERTAIN, LedgerEntry
+from pipelines.writeback.lost_answers import resolve
+from sources.http_kit import ApiError
 from tests.pipelines.writeback.voicemail_helpers import SETTLE, T0, WOKU, entry, review
 
 
 def decide(
     entries: List[LedgerEntry], reviews: List[Dict[str, Any]], known: Optional[Dict[str, str]] = None, claimed=()
 ):
-    found = match_lost(entries, {WOKU: reviews}, known or {}, set(claimed), settle=SETTLE, skew=60.0)
+    """The rule for pending `entries`, the ledger also holding accepted entries that prove the `known`
+    clients and claim the `claimed` file urls."""
+    ledger = [*entries]
+    ledger += [entry(f"k-{c}", client=c, status=ACCEPTED, client_id=i) for c, i in (known or {}).items()]
+    ledger += [entry(f"c-{u}", status=ACCEPTED, file_url=u.removeprefix("url:")) for u in claimed]
+    found = resolve(entries, {WOKU: reviews}, ledger, settle=SETTLE, skew=60.0)
     return {k: (m.status, (m.review or {}).get("_id")) for k, m in found.items()}
 
 
@@ -80,3 +86,9 @@ def test_fewer_reviews_than_competing_entries_is_ambiguous_for_the_whole_group()
     far = entry("c", sent_at=T0 + 3600, client="email:cy@example.com")
     found = decide([a, b, far], [review("r1", T0 + 3, client="x1")])
     assert found == {"a": (AMBIGUOUS, None), "b": (AMBIGUOUS, None), "c": (NOT_CREATED, None)}
+
+
+def test_unreadable_reviews_leave_the_entry_pending_unless_the_woku_is_gone() -> None:
+    gone, down = ApiError("GET reviews: HTTP 404", 404), ApiError("GET reviews: HTTP 503", 503)
+    assert resolve([entry()], {WOKU: gone}, [], settle=SETTLE)["k1"].status == NOT_CREATED
+    assert resolve([entry()], {WOKU: down}, [], settle=SETTLE)["k1"].status == PENDING

@@ -18,7 +18,7 @@ from pipelines.writeback.ledger import (
     UNCERTAIN,
 )
 from pipelines.writeback.voicemail_rows import validate_row
-from pipelines.writeback.voicemails import CLASSIC_PATH, DUPLICATE, FAILED, INVALID, SKIPPED, VoicemailImporter
+from pipelines.writeback.voicemails import CLASSIC_PATH, DUPLICATE, FAILED, INVALID, SKIPPED, import_voicemails
 from sources.http_kit import ApiError, ApiUnavailableError, AuthError
 from tests.pipelines.writeback.voicemail_helpers import SETTLE, T0, WOKU, MemoryLedger, entry, review, wav
 from tests.support.clock import FakeClock
@@ -119,10 +119,9 @@ def rig(tmp_path: Path) -> Any:
             return out
 
         def run(self, items: List[Any], **kw: Any) -> Any:
-            importer = VoicemailImporter(
-                self.woku, self.ledger, settle=SETTLE, clock=self.clock, sleep=self.clock.sleep, **kw
+            return import_voicemails(
+                self.woku, self.ledger, items, settle=SETTLE, clock=self.clock, sleep=self.clock.sleep, **kw
             )
-            return importer.run(items)
 
     return Rig()
 
@@ -140,6 +139,13 @@ def test_each_row_is_sent_once_and_a_rerun_sends_nothing(rig: Any) -> None:
     again = rig.run(items)
     assert statuses(again) == [SKIPPED] * 6 and again.posts == 0 and again.all_imported()
     assert rig.woku.created() == 6
+
+
+def test_each_save_is_stamped_with_the_clock_and_written_through(rig: Any) -> None:
+    (vm,) = rig.rows(1)
+    rig.run([vm])  # the POST takes 0.5 s on the fake clock
+    assert [(s.status, s.updated_at) for s in rig.ledger.saves] == [(PENDING, T0), (ACCEPTED, T0 + 0.5)]
+    assert rig.ledger.entries[vm.key] == rig.ledger.saves[-1]
 
 
 def test_a_lost_answer_that_was_created_is_recovered_not_resent(rig: Any) -> None:
