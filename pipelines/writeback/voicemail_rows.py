@@ -43,7 +43,7 @@ class Voicemail:
 
     @property
     def key(self) -> str:
-        return ledger_key(self.woku_id, self.sha256, self.client)
+        return f"{self.woku_id}:{self.sha256}:{self.client}"
 
 
 @dataclass(frozen=True)
@@ -57,10 +57,6 @@ class Invalid:
 
 
 Checked = Union[Voicemail, Invalid]
-
-
-def ledger_key(woku_id: str, sha256: str, client: str) -> str:
-    return f"{woku_id}:{sha256}:{client}"
 
 
 def read_manifest(path: str, *, allow_outside: bool = False) -> List[Checked]:
