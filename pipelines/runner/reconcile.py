@@ -10,6 +10,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 from analytics.soft_delete import DELETED_AT
 from sources.http_kit import ConfigError
 from sources.record_kit.checks import TableCheck
+from sources.record_kit.timestamps import to_utc
 
 #: the table `verify` appends its figures to (its own pipeline and schema: verify.py)
 RECONCILIATION = "reconciliation"
@@ -107,8 +108,8 @@ class Warehouse:
             column = self.sql.escape_column_name(check.created_column)
             row = self.sql.execute_sql(self._live_rows(check, f"MIN({column})", f"MAX({column})"), account)[0]
             if row[0] is not None:
-                firsts.append(utc(row[0]))
-                lasts.append(utc(row[1]))
+                firsts.append(to_utc(row[0]))
+                lasts.append(to_utc(row[1]))
         if not firsts:
             return None
         newest = max(lasts)
@@ -133,7 +134,7 @@ class Warehouse:
             return {}
         ident, column = self.sql.escape_column_name(check.id_column), self.sql.escape_column_name(check.created_column)
         query = self._live_rows(check, ident, column) + f" AND {column} >= %s AND {column} < %s"
-        return {row[0]: utc(row[1]) for row in self.sql.execute_sql(query, account, start, end)}
+        return {row[0]: to_utc(row[1]) for row in self.sql.execute_sql(query, account, start, end)}
 
     def mark_deleted(self, account: str, check: TableCheck, ids: Iterable[Any], at: datetime) -> int:
         """Set `deleted_at` on these rows; the rows stay."""
@@ -166,15 +167,6 @@ def base_tables(sql: Any, dialect: str) -> Dict[str, List[str]]:
     return columns
 
 
-def utc(value: Any) -> Any:
-    """A database's or a record's time as an aware UTC datetime; None stays None."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
-
-
 def month_of(value: datetime) -> datetime:
-    value = utc(value)
+    value = to_utc(value)
     return datetime(value.year, value.month, 1, tzinfo=timezone.utc)

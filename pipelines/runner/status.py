@@ -18,10 +18,11 @@ from dlt.common.pipeline import get_dlt_pipelines_dir
 from pipelines.runner.accounts import account_names
 from pipelines.runner.cli import EXIT_STALE
 from pipelines.runner.lock import Clock, pid_alive, read_holder, read_record, utc_now
-from pipelines.runner.reconcile import RECONCILIATION, base_tables, utc
+from pipelines.runner.reconcile import RECONCILIATION, base_tables
 from pipelines.runner.vendor import Vendor
 from pipelines.warehouse.destinations import existing_dataset
 from sources.http_kit import ConfigError
+from sources.record_kit.timestamps import to_utc
 
 STATUS = "status"
 _AGE = re.compile(r"(\d+(?:\.\d+)?)([dhms])")
@@ -120,7 +121,7 @@ def read_tables(vendor: Vendor, args: argparse.Namespace) -> Optional[List[Table
         loads = sql.execute_sql(
             f"SELECT schema_name, MAX(inserted_at) FROM {dataset}._dlt_loads WHERE status = 0 GROUP BY schema_name"
         )
-        last_success: Dict[str, datetime] = {str(schema): utc(at) for schema, at in loads}
+        last_success: Dict[str, datetime] = {str(schema): to_utc(at) for schema, at in loads}
         if not last_success:
             return None
         out = []
@@ -138,7 +139,7 @@ def read_tables(vendor: Vendor, args: argparse.Namespace) -> Optional[List[Table
                 # several accounts: each is a dlt schema of its own name; one account: the vendor's schema
                 schema = account if account in last_success else vendor.name
                 out.append(
-                    TableStatus(str(account), table, int(count), utc(newest_value), column, last_success.get(schema))
+                    TableStatus(str(account), table, int(count), to_utc(newest_value), column, last_success.get(schema))
                 )
     # a configured account with no rows is listed all the same: never loaded, it is stale
     out += [TableStatus(a, "", 0, None, None, last_success.get(a)) for a in set(accounts) - {t.account for t in out}]
@@ -187,7 +188,7 @@ def _print_local(pipelines_dir: str, pipeline_name: str, now: datetime) -> None:
     if record is None:
         print("last ended run: none recorded on this machine")
         return
-    ended = utc(record.get("ended_at"))
+    ended = to_utc(record.get("ended_at"))
     outcome = "succeeded" if record.get("exit_status") == 0 else f"failed with exit {record.get('exit_status')}"
     error = f": {record['error']}" if record.get("error") else ""
     print(

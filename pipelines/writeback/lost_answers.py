@@ -19,7 +19,7 @@ from pipelines.writeback.ledger import (
 )
 from sources.http_kit import ApiError, AuthError
 from sources.http_kit.redact import one_line
-from sources.woku.helpers.records import parse_timestamp
+from sources.record_kit.timestamps import to_utc
 
 REVIEWS_PATH = "/v1/wokus/{woku_id}/reviews"
 #: how far our clock and the API's may disagree when comparing a send time with a review's createdAt
@@ -178,7 +178,7 @@ def _identity(review: Mapping[str, Any]) -> str:
 
 def _epoch(value: Any) -> Optional[float]:
     try:
-        parsed = parse_timestamp(value)
+        parsed = to_utc(value)
     except (TypeError, ValueError):
         return None
     return parsed.timestamp() if parsed is not None else None

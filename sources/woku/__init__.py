@@ -13,13 +13,13 @@ from sources.http_kit import RetryPolicy, config
 from sources.http_kit.config import HttpLimits
 from sources.record_kit.accounts import ACCOUNT, REPLACE_ACCOUNT, account_hints
 from sources.record_kit.history import HISTORY_DISPOSITION, RECORD_KEY
+from sources.record_kit.timestamps import to_utc
 from sources.woku.helpers.client import WokuClient, WokuCredentials
 from sources.woku.helpers.records import (
     history_columns,
     history_name,
     history_rows,
     iso,
-    parse_timestamp,
     require_id,
     tagged,
 )
@@ -225,9 +225,9 @@ def _children(
         token = dlt.current.source_state().get(_EXTRACTS, {}).get(parent_name)
         if token is None or state.get("extract") != token:
             state["extract"], state["base"] = token, state.get("newest_created_at")
-        base = parse_timestamp(state.get("base"))
+        base = to_utc(state.get("base"))
         floor = base - lookback if base is not None else initial
-        newest = parse_timestamp(state.get("newest_created_at"))
+        newest = to_utc(state.get("newest_created_at"))
         for parent in parents:
             for page in client.pages_since(path.format(id=parent["_id"]), floor):
                 rows = tagged(page, account, name)

@@ -10,7 +10,7 @@ from requests import Request, Response
 
 from sources.http_kit import ApiClient, ApiError, RateLimitPacer, RetryPolicy, StaticBearerAuth
 from sources.http_kit.config import HttpLimits
-from sources.woku.helpers.records import parse_timestamp
+from sources.record_kit.timestamps import to_utc
 from sources.woku.settings import PAGE_LIMIT
 
 Record = Dict[str, Any]
@@ -131,6 +131,6 @@ def envelope(body: Any, path: str) -> Tuple[List[Record], Optional[int], int]:
 
 def _created(record: Record) -> Any:
     try:
-        return parse_timestamp(record.get("createdAt"))
+        return to_utc(record.get("createdAt"))
     except (TypeError, ValueError):
         return None

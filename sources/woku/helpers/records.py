@@ -8,11 +8,10 @@ from sources.http_kit import ApiError, SourceError
 from sources.record_kit.accounts import ACCOUNT
 from sources.record_kit.answers import describe, require_key
 from sources.record_kit.history import RECORD_KEY, VERSION_HASH, history_hints, record_key, version_hash
-from sources.record_kit.timestamps import convert_fields, to_utc
+from sources.record_kit.timestamps import convert_fields
 from sources.woku.settings import TIMESTAMP_FIELDS
 
 #: `2024-03-05T14:07:09.123Z` (JavaScript's toISOString) or any ISO 8601 instant; naive means UTC
-parse_timestamp = to_utc
 
 #: what identifies a record that lacks its `_id` (ids and timestamps, never a client's contact)
 _CLUES = ("createdAt", "wokuId", "formId", "flowId", "npsToolId", "csatToolId", "cesToolId", "entityId")

@@ -5,13 +5,14 @@ from datetime import datetime, timezone
 import pytest
 
 from sources.http_kit import ApiError, SourceError
-from sources.woku.helpers.records import MAX_NESTING, check_nesting, parse_timestamp, tagged
+from sources.record_kit.timestamps import to_utc
+from sources.woku.helpers.records import MAX_NESTING, check_nesting, tagged
 
 
 def test_timestamps_become_utc_instants() -> None:
-    assert parse_timestamp("2024-03-05T14:07:09.123Z") == datetime(2024, 3, 5, 14, 7, 9, 123000, tzinfo=timezone.utc)
-    assert parse_timestamp("2024-03-05T16:07:09+02:00") == datetime(2024, 3, 5, 14, 7, 9, tzinfo=timezone.utc)
-    assert parse_timestamp("2024-03-05T14:07:09") == datetime(2024, 3, 5, 14, 7, 9, tzinfo=timezone.utc)
+    assert to_utc("2024-03-05T14:07:09.123Z") == datetime(2024, 3, 5, 14, 7, 9, 123000, tzinfo=timezone.utc)
+    assert to_utc("2024-03-05T16:07:09+02:00") == datetime(2024, 3, 5, 14, 7, 9, tzinfo=timezone.utc)
+    assert to_utc("2024-03-05T14:07:09") == datetime(2024, 3, 5, 14, 7, 9, tzinfo=timezone.utc)
 
 
 def test_account_first_nulls_dropped_and_an_api_account_kept_aside() -> None:
