@@ -16,9 +16,13 @@ from typing import Any, Dict, List, Optional, Tuple
 import psycopg2
 import pytest
 
+from sandbox.woku import generate_company
 from sandbox.wootric import generate_account
 from sandbox.wootric.params import args_of
-from tests.conftest import _cli, run_cli
+from tests.conftest import _cli, only_on, run_cli
+from tests.pipelines.test_woku_accounts import companies_env
+from tests.pipelines.test_woku_pipeline import TABLES, assert_table_exact
+from tests.pipelines.test_woku_tracker_values import change_values
 from tests.pipelines.test_wootric_accounts import accounts_env, assert_accounts_exact
 from tests.support import bigquery
 from tests.support.summary import loaded
@@ -29,10 +33,11 @@ from tests.support.warehouse import PG_DSN
 TASK = """
 import argparse, json, sys
 from pipelines.runner.sync import sync_account
-from pipelines.vendors import WOOTRIC
-args = argparse.Namespace(destination=sys.argv[1], dataset_name=sys.argv[2], pipeline_name="wootric", resources=None,
+from pipelines.vendors import VENDORS
+vendor = VENDORS[sys.argv[1]]
+args = argparse.Namespace(destination=sys.argv[2], dataset_name=sys.argv[3], pipeline_name=vendor.name, resources=None,
                           start_date=None, full_refresh=False, progress="none", max_parallel_accounts=1)
-print(json.dumps({account: sync_account(WOOTRIC, args, account) for account in sys.argv[3:]}))
+print(json.dumps({account: sync_account(vendor, args, account) for account in sys.argv[4:]}))
 """
 #: each incremental stream -> its filter (`<filter>[gte]` opens a run where the cursor stands)
 STREAMS = {"end_users": "updated", "responses": "created", "declines": "created"}
@@ -84,17 +89,19 @@ def worker(workdir: Path, n: int) -> Tuple[Path, Dict[str, str]]:
     return home, {"HOME": str(home), "DLT_DATA_DIR": str(home / "dlt")}
 
 
-def run_tasks(warehouse: Any, cwd: Path, env: Dict[str, str], accounts: List[str]) -> Dict[str, int]:
+def run_tasks(
+    warehouse: Any, cwd: Path, env: Dict[str, str], accounts: List[str], vendor: str = "wootric"
+) -> Dict[str, int]:
     """Each account's Airflow task, one after another in one process; rows loaded per stream."""
-    _, full_env = _cli([], cwd, env, "wootric_pipeline.py")
+    _, full_env = _cli([], cwd, env, f"{vendor}_pipeline.py")
     destination, dataset = warehouse.args[1], warehouse.args[3]  # --destination X --dataset-name Y
-    command = [sys.executable, "-c", TASK, destination, dataset, *accounts]
+    command = [sys.executable, "-c", TASK, vendor, destination, dataset, *accounts]
     done = subprocess.run(command, cwd=cwd, env=full_env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     rows: Counter = Counter()
     for counts in json.loads(done.stdout.strip().splitlines()[-1]).values():
-        rows.update({table: n for table, n in counts.items() if table in STREAMS and n})
-    return dict(rows)
+        rows.update({table: n for table, n in counts.items() if n})
+    return {table: n for table, n in rows.items() if table in STREAMS}
 
 
 def run_cli_on(warehouse: Any, cwd: Path, env: Dict[str, str]) -> Dict[str, int]:
@@ -107,7 +114,9 @@ def run_cli_on(warehouse: Any, cwd: Path, env: Dict[str, str]) -> Dict[str, int]
 def lose_last_load_record(warehouse: Any, pipeline_name: str) -> None:
     """The newest load of `pipeline_name` landed but its `_dlt_loads` row did not (dlt issue #4052): dlt
     restores only a state whose load is recorded, so a new worker starts from the state before it."""
-    load_id = max(r["_dlt_load_id"] for r in warehouse.read("_dlt_pipeline_state") if r["pipeline_name"] == pipeline_name)
+    load_id = max(
+        r["_dlt_load_id"] for r in warehouse.read("_dlt_pipeline_state") if r["pipeline_name"] == pipeline_name
+    )
     dataset = warehouse.args[3]
     if warehouse.name == "bigquery":
         bigquery.query(f"DELETE FROM `{bigquery.PROJECT}.{dataset}._dlt_loads` WHERE load_id = '{load_id}'")
@@ -128,7 +137,8 @@ def test_a_new_worker_continues_from_the_destinations_state(workdir: Path, wareh
     servers = {name: start_sandbox(account) for name, account in accounts.items()}
     seen = {name: SeenRequests(server) for name, server in servers.items()}
     env = accounts_env(servers)
-    measured: List[str] = []
+    #: (account, API requests, list requests per stream) of each run
+    measured: List[Tuple[str, int, Dict[str, int]]] = []
 
     def check(rows: Dict[str, int], expected: Dict[str, int], bounds: Dict[str, Dict[str, Optional[int]]]) -> None:
         """The rows the run loaded, where each stream opened, a page or two per stream, exact tables."""
@@ -136,16 +146,14 @@ def test_a_new_worker_continues_from_the_destinations_state(workdir: Path, wareh
         assert_accounts_exact(accounts, warehouse.read)
         for name, requests in seen.items():
             calls = requests.take()
-            streams = Counter(path for path, _ in calls if path in STREAMS)
-            measured.append(f"{name}: {len(calls)} requests {dict(streams)}")
+            measured.append((name, len(calls), dict(Counter(path for path, _ in calls if path in STREAMS))))
             assert opened_at(calls) == bounds[name], name
             if any(bounds[name].values()):  # incremental: one page per stream, a second at most
-                assert max(streams.values()) <= 2, measured[-1]
+                assert max(measured[-1][2].values()) <= 2, measured[-1]
 
     home1, env1 = worker(workdir, 1)
     rows = run_cli_on(warehouse, home1, {**env, **env1})
     check(rows, {s: acme.count(s) + brandb.count(s) for s in STREAMS}, dict.fromkeys(accounts, dict.fromkeys(STREAMS)))
-    full = [int(m.split()[1]) for m in measured]
 
     # new and changed records, then a worker that has never seen the accounts
     after = {name: cursors(account) for name, account in accounts.items()}
@@ -157,7 +165,7 @@ def test_a_new_worker_continues_from_the_destinations_state(workdir: Path, wareh
     home2, env2 = worker(workdir, 2)
     rows = run_tasks(warehouse, home2, {**env, **env2}, list(accounts))
     check(rows, {"responses": 26, "end_users": 7, "declines": 3}, after)
-    assert all(int(m.split()[1]) * 2 < n for m, n in zip(measured[2:], full, strict=True)), measured
+    assert all(new[1] * 2 < first[1] for new, first in zip(measured[2:], measured[:2], strict=True)), measured
 
     # worker 1's folder still holds the first run's state: dlt takes the destination's newer one
     after = {name: cursors(account) for name, account in accounts.items()}
@@ -173,4 +181,36 @@ def test_a_new_worker_continues_from_the_destinations_state(workdir: Path, wareh
     home3, env3 = worker(workdir, 3)
     rows = run_tasks(warehouse, home3, {**env, **env3}, list(accounts))
     check(rows, {"responses": 5, "end_users": 4}, {"acme": before["acme"], "brandb": after["brandb"]})
-    print(f"\n{warehouse.name}: " + "; ".join(measured))
+    print(f"\n{warehouse.name}, requests per run and account: {measured}")
+
+
+@only_on("postgres", "woku_warehouse")
+def test_a_new_worker_continues_woku_from_the_destinations_state(workdir: Path, woku_warehouse, start_woku) -> None:
+    """Woku's cursors (survey responses from `from`, reviews and form responses down to the newest
+    seen) and tracker values on a worker that never saw the companies."""
+    companies = {
+        "acme": generate_company(seed=83, nps_responses=300, reviews=60, form_responses=30),
+        "globex": generate_company(seed=84, nps_responses=250, reviews=50, form_responses=20),
+    }
+    servers = {name: start_woku(company) for name, company in companies.items()}
+    seen = {name: SeenRequests(server) for name, server in servers.items()}
+    env = companies_env(servers)
+    home1, env1 = worker(workdir, 1)
+    done = run_cli(woku_warehouse.args, home1, {**env, **env1}, script="woku_pipeline.py")
+    assert done.returncode == 0, done.stderr
+    full = {name: s.take() for name, s in seen.items()}
+
+    companies["acme"].add_responses("nps", 12)
+    companies["globex"].add_reviews(5)
+    change_values(companies["acme"], "flow")
+    home2, env2 = worker(workdir, 2)
+    run_tasks(woku_warehouse, home2, {**env, **env2}, list(companies), vendor="woku")
+    for table in TABLES:
+        rows = woku_warehouse.read(table)
+        for name, company in companies.items():
+            assert_table_exact(table, company, [r for r in rows if r["account"] == name], account=name)
+    for name, requests in seen.items():
+        nps = [params for path, params in requests.take() if path == "nps"]
+        first = [params for path, params in full[name] if path == "nps"]
+        assert len(first) == 3 and "from" not in first[0], first
+        assert len(nps) == 1 and "from" in nps[0], nps  # the newest week, not the history
