@@ -43,6 +43,9 @@ class TrackerRow:
     def body(self) -> Dict[str, str]:
         return {"name": self.name, "value": self.value}
 
+    def result(self, status: str, http_status: Optional[int], message: Optional[str], at: datetime) -> "RowResult":
+        return RowResult(self.row_number, self.entity_type, self.entity_id, self.name, status, http_status, message, at)
+
 
 @dataclass(frozen=True)
 class RowResult:
