@@ -188,9 +188,9 @@ def import_voicemails(
         if wait > 0:
             logger.warning("waiting %.1fs for %d unanswered POST(s) to settle before checking", wait, len(pending))
             sleep(wait)
-        decisions = resolve(pending, read_reviews(client, pending, skew), entries.values(), settle=settle, skew=skew)
+        resolve(pending, read_reviews(client, pending, skew), entries.values(), settle=settle, skew=skew)
         for e in pending:
-            save(decisions[e.key].apply(e))
+            save(e)
 
     earlier = [e for e in entries.values() if e.status == PENDING]
     if earlier:
