@@ -46,23 +46,15 @@ SHOWN_PROBLEMS = 10
 Columns = Dict[str, Dict[str, Any]]
 
 
-def field_types(record: type) -> Dict[str, Tuple[type, bool]]:
-    """(type, nullable) per field of a dataclass: `Optional[X]` is X and nullable, `Dict[...]` is dict."""
-    found = {}
+def columns_of(record: type) -> Columns:
+    """dlt column hints of a dataclass whose instances are the rows (`Optional[X]` is X and nullable): typed,
+    so a column that is NULL in every row of a load still lands."""
+    columns = {}
     for name, hint in get_type_hints(record).items():
         args = [a for a in get_args(hint) if a is not type(None)]
         kind = args[0] if args else hint
-        found[name] = (get_origin(kind) or kind, bool(args))
-    return found
-
-
-def columns_of(record: type) -> Columns:
-    """dlt column hints of a dataclass whose instances are the rows: typed, so a column that is NULL in
-    every row of a load still lands."""
-    return {
-        name: {"data_type": py_type_to_sc_type(kind), "nullable": nullable}
-        for name, (kind, nullable) in field_types(record).items()
-    }
+        columns[name] = {"data_type": py_type_to_sc_type(get_origin(kind) or kind), "nullable": bool(args)}
+    return columns
 
 
 # ----------------------------------------------------------------------------------------------- journal
