@@ -136,26 +136,25 @@ def _blank(fields: Sequence[str], skip_empty_fields: bool) -> bool:
     return not fields or (len(fields) == 1 and not fields[0].strip())
 
 
-def parse_table_name(text: str, label: str = "--from-table") -> Tuple[str, str]:
+def parse_table_name(text: str) -> Tuple[str, str]:
     """SCHEMA.TABLE, each part a plain SQL identifier: it is quoted into a query, so nothing else passes."""
     parts = text.strip().split(".")
     if len(parts) != 2 or not all(_IDENTIFIER.match(p) for p in parts):
         raise ConfigError(
-            f"{label}: {text[:100]!r} is not SCHEMA.TABLE"
+            f"--from-table: {text[:100]!r} is not SCHEMA.TABLE"
             " (letters, digits and _, each part starting with a letter or _)"
         )
     return parts[0], parts[1]
 
 
-def read_table(
-    pipeline: Any, destination: str, table: str, columns: Sequence[str], label: str = "--from-table"
-) -> List[InputRow]:
+def read_table(pipeline: Any, destination: str, table: str, columns: Sequence[str]) -> List[InputRow]:
     """`columns` of SCHEMA.TABLE through the destination's SQL client, in the table's scan order.
 
-    Values keep their SQL types (the policy turns them into text). The name is left unquoted, so the
+    Values keep their SQL types (the row checks turn them into text). The name is left unquoted, so the
     destination resolves it as it does any name (PostgreSQL folds it to lower case); columns match in any case.
     """
-    schema_name, table_name = parse_table_name(table, label)
+    label = "--from-table"
+    schema_name, table_name = parse_table_name(table)
     if destination not in SQL_DESTINATIONS:
         raise ConfigError(f"{label} reads from {' or '.join(SQL_DESTINATIONS)}, not {destination!r}")
     with pipeline.sql_client() as client:

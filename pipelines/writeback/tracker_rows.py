@@ -75,7 +75,7 @@ def as_text(value: Any) -> Optional[str]:
         return value
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int):
+    if isinstance(value, (int, UUID)):
         return str(value)
     if isinstance(value, float):
         if not math.isfinite(value):
@@ -87,8 +87,6 @@ def as_text(value: Any) -> Optional[str]:
         return format(value, "f")
     if isinstance(value, (datetime, date, dtime)):
         return value.isoformat()
-    if isinstance(value, UUID):
-        return str(value)
     raise ValueError(f"a {type(value).__name__}, not text or a number")
 
 

@@ -304,7 +304,7 @@ def run_voicemails(args: argparse.Namespace, make_client: Optional[Callable[[], 
         )
     if args.v1 and args.language not in LANGUAGES:
         raise ConfigError(f"--language {args.language!r}: the v1 route takes {' or '.join(LANGUAGES)}")
-    items = read_manifest(args.manifest, allow_outside=getattr(args, "allow_outside_files", False))
+    items = read_manifest(args.manifest, allow_outside=args.allow_outside_files)
     if args.dry_run:
         return dry_run(read_ledger(results_pipeline(args, "voicemails"), args.destination), items, args)
 

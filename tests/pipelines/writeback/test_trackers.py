@@ -1,4 +1,4 @@
-"""The tracker policy over real HTTP: a Woku sandbox on 127.0.0.1 answers, so every status is the one the
+"""The tracker write-back over real HTTP: a Woku sandbox on 127.0.0.1 answers, so every status is the one the
 client really saw (201 for an assignment, 404 for an unknown entity, 503 after the retries, ...)."""
 
 from datetime import datetime, timezone
