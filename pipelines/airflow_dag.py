@@ -27,8 +27,6 @@ from typing import Any, Dict, List
 
 import dlt
 import pendulum
-from airflow.providers.standard.operators.python import PythonOperator
-from airflow.sdk import DAG, get_current_context, task, task_group
 from airflow.timetables.interval import CronDataIntervalTimetable
 from dlt.common.configuration.container import Container
 from dlt.extract.incremental.context import TimeIntervalContext
@@ -40,6 +38,14 @@ from pipelines.runner.sync import create_views_after, sync_account
 from pipelines.runner.vendor import Vendor
 from pipelines.warehouse.destinations import DEFAULT_DUCKDB_FILE
 from sources.http_kit import SourceError, install_log_redaction
+
+try:  # Airflow 3
+    from airflow.providers.standard.operators.python import PythonOperator
+    from airflow.sdk import DAG, get_current_context, task, task_group
+except ImportError:  # Airflow 2.10, which managed services still run
+    from airflow import DAG
+    from airflow.decorators import task, task_group
+    from airflow.operators.python import PythonOperator, get_current_context
 
 #: the name a run without an account list maps over (Airflow maps over values, never over nothing)
 SINGLE = "-"

@@ -75,7 +75,10 @@ def dag_structure(env: Dict[str, str], cwd: Path, dag_id: str = "wootric_sync") 
     """Import errors, task ids and their upstreams, as Airflow's own DagBag parses the DAGs folder."""
     script = (
         "import json, sys\n"
-        "from airflow.dag_processing.dagbag import DagBag\n"
+        "try:\n"
+        "    from airflow.dag_processing.dagbag import DagBag\n"
+        "except ImportError:  # Airflow 2\n"
+        "    from airflow.models.dagbag import DagBag\n"
         "bag = DagBag()\n"
         f"dag = bag.dags.get({dag_id!r})\n"
         "print(json.dumps({'errors': {k: v[-500:] for k, v in bag.import_errors.items()},\n"
@@ -148,12 +151,6 @@ def wootric_accounts_env(servers: Dict[str, Any]) -> Dict[str, str]:
     return env
 
 
-def run_state(env: Dict[str, str], cwd: Path, dag_id: str, logical_date: str) -> str:
-    runs = airflow(["dags", "list-runs", dag_id, "-o", "json"], env, cwd)
-    listed = next(line for line in runs.stdout.splitlines() if line.startswith("[{"))
-    return {r["logical_date"][:10]: r["state"] for r in json.loads(listed)}[logical_date[:10]]
-
-
 def test_three_accounts_one_refused_the_others_land_and_the_run_fails(
     airflow_home, workdir: Path, start_sandbox
 ) -> None:
@@ -167,7 +164,8 @@ def test_three_accounts_one_refused_the_others_land_and_the_run_fails(
     env["WOOTRIC_DAG__RETRIES"] = "0"  # `dags test` would wait out each retry delay
     env["SOURCES__WOOTRIC__B__CREDENTIALS__CLIENT_SECRET"] = "wrong-secret-456"
     run = airflow(["dags", "test", "wootric_sync", "2024-05-01T02:00:00+00:00"], env, workdir)
-    assert run_state(env, workdir, "wootric_sync", "2024-05-01") == "failed", run.stdout[-3000:]
+    # Airflow's own verdict on the run's state (2.10 and 3.x alike; `list-runs` on 2.x needs a serialized DAG)
+    assert run.returncode == 1 and "DagRun failed" in run.stderr, run.stdout[-3000:]
     assert "wrong-secret-456" not in run.stdout + run.stderr
     for table in TABLES:
         rows = read_duckdb(db, "wootric", table)
@@ -195,7 +193,7 @@ def test_woku_dag_three_companies_one_refused(airflow_home, workdir: Path, start
     got = dag_structure(env, workdir, "woku_sync")
     assert got["errors"] == {} and "accounts" in got["tasks"] and "analyst_views" in got["tasks"]
     run = airflow(["dags", "test", "woku_sync", "2024-05-01T02:00:00+00:00"], env, workdir)
-    assert run_state(env, workdir, "woku_sync", "2024-05-01") == "failed", run.stdout[-3000:]
+    assert run.returncode == 1 and "DagRun failed" in run.stderr, run.stdout[-3000:]
     assert "wrong-key-987654" not in run.stdout + run.stderr
     for table in WOKU_TABLES:
         rows = read_duckdb(db, "woku", table)
