@@ -4,6 +4,7 @@ after its drop is finished by the next run, whose summary counts what it loaded.
 against the sandbox's ground truth: zero lost, zero duplicated."""
 
 import random
+import re
 import signal
 import subprocess
 import time
@@ -78,8 +79,10 @@ def test_a_package_that_cannot_load_is_named_on_every_run_until_dropped(workdir:
     first = lines[0]
     # before: "... Last failure message was: Traceback (most recent call last):"
     assert "Traceback" not in first
-    assert "load package 1" in first and "job responses." in first and "(table 'responses')" in first
-    assert "Out of Memory Error" in first and "--drop-pending" in first
+    # the job named is the first the loader tried: the 11 MB responses file, or another table's that the
+    # 8 MB cap also refuses (dlt takes a package's jobs in the order it lists their files)
+    assert "load package 1" in first and re.search(r"job (\w+)\.\w+\.\w+ \(table '\1'\)", first), first
+    assert "Out of Memory Error" in first and "--drop-pending" in first, first
     assert lines[1].split(",")[0] == first.split(",")[0]  # the same package, named again
 
     done = run_cli([*QUIET, "--drop-pending"], workdir, sandbox_env(server))
