@@ -28,7 +28,7 @@ from tests.support.warehouse import assert_exact, read_duckdb
 pytestmark = [pytest.mark.airflow, pytest.mark.timeout(1200)]
 
 TABLES = ("end_users", "responses", "declines")
-RESOURCE_TASKS = ["end_users", "responses", "declines", "segments", "survey_templates", "email_stats_sources"]
+RESOURCES = ["end_users", "responses", "declines", "segments", "survey_templates", "email_stats_sources"]
 
 
 @pytest.fixture(scope="module")
@@ -82,6 +82,8 @@ def dag_structure(env: Dict[str, str], cwd: Path, dag_id: str = "wootric_sync") 
         "  'tasks': {t.task_id: sorted(t.upstream_task_ids) for t in dag.tasks} if dag else None,\n"
         "  'retries': {t.task_id: t.retries for t in dag.tasks} if dag else None,\n"
         "  'rules': sorted({getattr(t.trigger_rule, 'value', t.trigger_rule) for t in dag.tasks}) if dag else None,\n"
+        "  'caps': {t.task_id: t.max_active_tis_per_dagrun for t in dag.tasks} if dag else None,\n"
+        "  'pools': sorted({t.pool for t in dag.tasks}) if dag else None,\n"
         "  'timetable': type(dag.timetable).__name__ if dag else None}))\n"
     )
     done = subprocess.run(
@@ -106,9 +108,7 @@ def state_cursor(db: Path, resource: str, cursor: str) -> Any:
     return state["sources"]["wootric"]["resources"][resource]["incremental"][cursor]["last_value"]
 
 
-def test_dag_maps_accounts_with_one_task_per_resource_then_the_views(
-    airflow_home, workdir: Path, start_sandbox
-) -> None:
+def test_dag_maps_accounts_one_task_each_then_the_views(airflow_home, workdir: Path, start_sandbox) -> None:
     server = start_sandbox(generate_account(seed=41, end_users=10, responses=20, declines=2))
     # the secrets as an Airflow Variable holding a secrets.toml (here from the environment's
     # AIRFLOW_VAR_ backend), which dlt reads on its own
@@ -124,19 +124,39 @@ def test_dag_maps_accounts_with_one_task_per_resource_then_the_views(
     env = {**airflow_home, "AIRFLOW_VAR_DLT_SECRETS_TOML": secrets}
     got = dag_structure(env, workdir)
     assert got["errors"] == {}
-    expected = [f"account.{name}" for name in RESOURCE_TASKS]
-    assert list(got["tasks"]) == ["accounts", *expected, "analyst_views", "all_loaded"]
-    assert got["tasks"]["all_loaded"] == sorted(["accounts", *expected, "analyst_views"])
-    assert got["tasks"][expected[0]] == ["accounts"]  # mapped over the accounts listed at run time
-    for before, after in zip(expected, expected[1:], strict=False):
-        assert got["tasks"][after] == sorted([before, "accounts"])  # one after another: one account's state
-    assert got["tasks"]["analyst_views"] == [expected[-1]]
-    retries = got["retries"]
-    assert retries.pop("all_loaded") == 0 and retries.pop("accounts") == 0 and set(retries.values()) == {3}
-    # a failed resource does not keep the next ones from loading, and the last task fails the run
+    assert list(got["tasks"]) == ["accounts", "account", "analyst_views", "all_loaded"]
+    assert got["tasks"]["account"] == ["accounts"]  # mapped over the accounts listed at run time
+    assert got["tasks"]["analyst_views"] == ["account"]
+    assert got["tasks"]["all_loaded"] == ["account", "accounts", "analyst_views"]
+    assert got["retries"] == {"accounts": 0, "account": 3, "analyst_views": 3, "all_loaded": 0}
+    # the views run after failed accounts too, and the last task fails the run
     assert got["rules"] == ["all_done", "all_success", "one_failed"]
     assert got["timetable"] == "CronDataIntervalTimetable"
+    assert got["caps"]["account"] is None, "DuckDB's loads take turns on their own (a file lock)"
     assert server.stats()["requests"] == 0, "parsing the DAG must not call the API"
+
+    # BigQuery: one account at a time, unless a pool the user created decides
+    bigquery = dag_structure({**env, "WOOTRIC_DAG__DESTINATION": "bigquery"}, workdir)
+    assert bigquery["errors"] == {} and bigquery["caps"]["account"] == 1
+    pooled = dag_structure({**env, "WOOTRIC_DAG__DESTINATION": "bigquery", "WOOTRIC_DAG__POOL": "bq"}, workdir)
+    assert pooled["caps"]["account"] is None and pooled["pools"] == ["bq"]
+
+    # DuckDB under a distributed executor: the DAG does not import, with one line saying why
+    message = "destination duckdb cannot be used under CeleryExecutor"
+    celery = {**env, "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor"}
+    refused = dag_structure(celery, workdir)
+    assert refused["tasks"] is None and any(message in error for error in refused["errors"].values())
+    # and a task starting on a worker so configured refuses the same way
+    check = "from pipelines.airflow_dag import refuse_shared_duckdb as r; r('postgres'); r('duckdb')"
+    done = subprocess.run(
+        [sys.executable, "-c", check],
+        env={**_clean_env(), **celery},
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 1 and message in done.stderr.strip().splitlines()[-1]
 
 
 def wootric_accounts_env(servers: Dict[str, Any]) -> Dict[str, str]:
@@ -177,6 +197,41 @@ def test_three_accounts_one_refused_the_others_land_and_the_run_fails(
     with duckdb.connect(str(db), read_only=True) as con:
         names = {r[0] for r in con.execute("SELECT DISTINCT pipeline_name FROM wootric._dlt_pipeline_state").fetchall()}
     assert names == {"wootric-a", "wootric-c"}  # each account its own state
+
+
+def test_a_resource_failing_once_is_retried_alone(airflow_home, workdir: Path, start_sandbox) -> None:
+    # two accounts with the same records: `y` loads once, so its requests are what one load of each takes
+    made = {name: generate_account(seed=70, end_users=20, responses=60, declines=4) for name in ("x", "y")}
+    servers = {name: start_sandbox(account) for name, account in made.items()}
+    servers["x"].inject("500", "/v1/responses", times=1)  # x's responses fail on the first try only
+    db = workdir / "feedback.duckdb"
+    env = {**airflow_home, **wootric_accounts_env(servers), "DESTINATION__DUCKDB__CREDENTIALS": str(db)}
+    env["DLT_DATA_DIR"] = str(workdir / "dlt")
+    env["SOURCES__WOOTRIC__X__MAX_RETRIES"] = "1"  # the 500 fails the resource at once
+    env["WOOTRIC_DAG__RETRIES"] = "1"
+    env["AIRFLOW__CORE__DEFAULT_TASK_RETRY_DELAY"] = "1"
+    run = airflow(["dags", "test", "wootric_sync", "2024-06-01T02:00:00+00:00"], env, workdir)
+    assert run_state(env, workdir, "wootric_sync", "2024-06-01") == "success", run.stdout[-3000:]
+    log = run.stdout + run.stderr
+    assert "account 'x': responses failed: " in log  # try 1: the task failed naming the resource
+    assert log.count("already loaded in this run") == len(RESOURCES) - 1  # try 2 skipped the others
+    x, y = (servers[name].stats()["by_path"] for name in ("x", "y"))
+    assert x.pop("/v1/responses") == y.pop("/v1/responses") + 1  # the failed request, then one load
+    assert x == y, "the retry requested only the resource that failed"
+    for table in TABLES:
+        rows = read_duckdb(db, "wootric", table)
+        for name in ("x", "y"):
+            assert_exact(table, made[name].truth(table), rows, account=name)
+    # what try 1 loaded is marked in the destination's state, where a retry on another worker finds it: the
+    # last mark went in a load package of its own (x loaded once more than y)
+    with duckdb.connect(str(db), read_only=True) as con:
+        states = con.execute("SELECT pipeline_name, state FROM wootric._dlt_pipeline_state").fetchall()
+        loads = dict(con.execute("SELECT schema_name, count(*) FROM wootric._dlt_loads GROUP BY 1").fetchall())
+    marks = [decompress_state(blob)["sources"]["x"].get("airflow_run") for name, blob in states if name == "wootric-x"]
+    try_1 = sorted(r for r in RESOURCES if r != "responses")
+    assert {"run": marks[-1]["run"], "loaded": try_1} in [m and {**m, "loaded": sorted(m["loaded"])} for m in marks]
+    assert marks[-1]["run"].startswith("manual__2024-06-01")
+    assert loads["x"] == loads["y"] + 1
 
 
 def test_woku_dag_three_companies_one_refused(airflow_home, workdir: Path, start_woku) -> None:
