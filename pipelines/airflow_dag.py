@@ -1,26 +1,25 @@
 """The Airflow DAG of any vendor: accounts mapped over at run time, one task per account.
 
 Shape: `accounts` lists the configured accounts when the run starts; `account` is mapped over them
-(dynamic task mapping), so a Celery or Kubernetes executor places accounts on different workers. Within
-its task an account's resources load one after another, each in its own extract, normalize and load (dlt
-drops every resource's extracted data when one fails in a shared extract): one failing does not stop the
-others, and the task then fails naming it. A retry loads only what this run has not loaded yet: each loaded
-resource is marked in the account's dlt state, which dlt keeps in the destination, so a retry on another
-worker sees it too. The analyst views run once every account is done; `all_loaded` fails the run if any
-task failed. One task per account, not per resource: each task is a new process importing Airflow and dlt.
+(dynamic task mapping), so a Celery or Kubernetes executor places accounts on different workers. One
+task per account, not per resource: every task is a new process importing Airflow and dlt. Within it the
+account's resources load one after another, each in its own extract, normalize and load (a failed
+resource in a shared extract drops the others' data too); one failing does not stop the others, and the
+task then fails naming it. A retry loads only what the run has not loaded yet: each loaded resource is
+marked in the account's dlt state, which dlt keeps in the destination, so a retry on another worker
+skips it too. `analyst_views` runs once every account is done; `all_loaded` fails the run if a task failed.
 
 Every task syncs through the runner's own `sync_account` (pipelines/runner/sync.py): each account its
-own pipeline and state, loads taking turns per destination (a file lock beside a DuckDB file on one
-machine, a PostgreSQL advisory lock across workers). A DuckDB destination is refused under any executor
-but LocalExecutor or SequentialExecutor: one DuckDB file cannot be shared across machines. On other
-warehouses (BigQuery...) one account loads at a time per run, unless the DAG names an Airflow pool
-(`pool`), which then decides: create it first (`airflow pools set NAME SLOTS DESCRIPTION`); a task in a
-missing pool waits forever. Concurrency is capped by the DAG setting `max_active_tasks` too.
+own pipeline and state, loads taking turns per destination (a file lock beside a DuckDB file, a
+PostgreSQL advisory lock across workers). DuckDB is refused under executors other than LocalExecutor or
+SequentialExecutor: its file cannot be shared across machines. Into other warehouses (BigQuery...) one
+account loads at a time per run, unless the DAG names an Airflow pool (`pool`), which then decides;
+create it first (`airflow pools set NAME SLOTS DESCRIPTION`): a task in a missing pool waits forever.
 
 Configuration comes from dlt, never from the DAG file: environment variables, the `.dlt` folder beside
 the DAGs, or the Airflow Variable `dlt_secrets_toml`. The DAG's own settings are dlt config keys under
 `<vendor>_dag` (`WOOTRIC_DAG__DESTINATION`, `__DATASET_NAME`, `__PIPELINE_NAME`, `__SCHEDULE`,
-`__RETRIES`, `__RESOURCES`, `__MAX_ACTIVE_TASKS`, `__POOL`); a retry waits Airflow's
+`__RETRIES`, `__RESOURCES`, `__MAX_ACTIVE_TASKS`, `__POOL`). A retry waits Airflow's
 `[core] default_task_retry_delay` (5 minutes), doubling each time up to an hour.
 
 Which records a run loads: scheduled runs and manual triggers continue from the incremental state with
@@ -199,6 +198,8 @@ def build_dag(vendor: Vendor, dag_id: str, doc: str) -> DAG:
         max_active_tasks=int(config["max_active_tasks"]),
         default_args={
             "retries": int(config["retries"]),
+            # explicit: Airflow 3.3's scheduler takes 300 s for a mapped task left to [core] default_task_retry_delay
+            "retry_delay": timedelta(seconds=conf.getint("core", "default_task_retry_delay", fallback=300)),
             "retry_exponential_backoff": True,
             "max_retry_delay": timedelta(hours=1),
             **({"pool": config["pool"]} if config["pool"] else {}),
