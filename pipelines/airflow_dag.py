@@ -213,8 +213,9 @@ def build_dag(vendor: Vendor, dag_id: str, doc: str) -> DAG:
             """The accounts configured when the run starts: a new account needs no new DAG file."""
             return configured_accounts(vendor) or [SINGLE]
 
-        @task(task_id="account", **turns)
+        @task(task_id="account", map_index_template="{{ account_name }}", **turns)
         def account(name: str) -> Dict[str, int]:
+            get_current_context()["account_name"] = name  # type: ignore[typeddict-unknown-key]  # the UI's label
             return load_account(vendor, config, groups, None if name == SINGLE else name)
 
         def views() -> List[str]:

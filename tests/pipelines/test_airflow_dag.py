@@ -73,21 +73,30 @@ def airflow(args: List[str], env: Dict[str, str], cwd: Path) -> subprocess.Compl
 
 def dag_structure(env: Dict[str, str], cwd: Path, dag_id: str = "wootric_sync") -> Dict[str, Any]:
     """Import errors, task ids and their upstreams, as Airflow's own DagBag parses the DAGs folder."""
+    return dag_structures(env, cwd, [{}], dag_id)[0]
+
+
+def dag_structures(env: Dict[str, str], cwd: Path, variants: List[Dict[str, str]], dag_id: str = "wootric_sync") -> Any:
+    """`dag_structure` under each variant of the environment, parsed in one process (Airflow imports once)."""
     script = (
-        "import json, sys\n"
+        "import json, os, sys\n"
         "from airflow.dag_processing.dagbag import DagBag\n"
-        "bag = DagBag()\n"
-        f"dag = bag.dags.get({dag_id!r})\n"
-        "print(json.dumps({'errors': {k: v[-500:] for k, v in bag.import_errors.items()},\n"
-        "  'tasks': {t.task_id: sorted(t.upstream_task_ids) for t in dag.tasks} if dag else None,\n"
-        "  'retries': {t.task_id: t.retries for t in dag.tasks} if dag else None,\n"
-        "  'rules': sorted({getattr(t.trigger_rule, 'value', t.trigger_rule) for t in dag.tasks}) if dag else None,\n"
-        "  'caps': {t.task_id: t.max_active_tis_per_dagrun for t in dag.tasks} if dag else None,\n"
-        "  'pools': sorted({t.pool for t in dag.tasks}) if dag else None,\n"
-        "  'timetable': type(dag.timetable).__name__ if dag else None}))\n"
+        "for variant in json.loads(sys.argv[1]):\n"
+        "  os.environ.update(variant)\n"
+        "  bag = DagBag()\n"
+        f"  dag = bag.dags.get({dag_id!r})\n"
+        "  print(json.dumps({'errors': {k: v[-500:] for k, v in bag.import_errors.items()},\n"
+        "    'tasks': {t.task_id: sorted(t.upstream_task_ids) for t in dag.tasks} if dag else None,\n"
+        "    'retries': {t.task_id: t.retries for t in dag.tasks} if dag else None,\n"
+        "    'rules': sorted({getattr(t.trigger_rule, 'value', t.trigger_rule) for t in dag.tasks}) if dag else None,\n"
+        "    'caps': {t.task_id: t.max_active_tis_per_dagrun for t in dag.tasks} if dag else None,\n"
+        "    'pools': sorted({t.pool for t in dag.tasks}) if dag else None,\n"
+        "    'timetable': type(dag.timetable).__name__ if dag else None}))\n"
+        "  for key in variant:\n"
+        "    os.environ.pop(key)\n"
     )
     done = subprocess.run(
-        [sys.executable, "-c", script],
+        [sys.executable, "-c", script, json.dumps(variants)],
         env={**_clean_env(), **env},
         cwd=cwd,
         capture_output=True,
@@ -95,7 +104,7 @@ def dag_structure(env: Dict[str, str], cwd: Path, dag_id: str = "wootric_sync") 
         timeout=300,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return [json.loads(line) for line in done.stdout.strip().splitlines()[-len(variants) :]]
 
 
 def state_cursor(db: Path, resource: str, cursor: str) -> Any:
@@ -122,7 +131,12 @@ def test_dag_maps_accounts_one_task_each_then_the_views(airflow_home, workdir: P
         ]
     )
     env = {**airflow_home, "AIRFLOW_VAR_DLT_SECRETS_TOML": secrets}
-    got = dag_structure(env, workdir)
+    message = "destination duckdb cannot be used under CeleryExecutor"
+    celery = {"AIRFLOW__CORE__EXECUTOR": "CeleryExecutor"}
+    bigquery = {"WOOTRIC_DAG__DESTINATION": "bigquery"}
+    got, on_bigquery, pooled, refused = dag_structures(
+        env, workdir, [{}, bigquery, {**bigquery, "WOOTRIC_DAG__POOL": "bq"}, celery]
+    )
     assert got["errors"] == {}
     assert list(got["tasks"]) == ["accounts", "account", "analyst_views", "all_loaded"]
     assert got["tasks"]["account"] == ["accounts"]  # mapped over the accounts listed at run time
@@ -134,23 +148,16 @@ def test_dag_maps_accounts_one_task_each_then_the_views(airflow_home, workdir: P
     assert got["timetable"] == "CronDataIntervalTimetable"
     assert got["caps"]["account"] is None, "DuckDB's loads take turns on their own (a file lock)"
     assert server.stats()["requests"] == 0, "parsing the DAG must not call the API"
-
     # BigQuery: one account at a time, unless a pool the user created decides
-    bigquery = dag_structure({**env, "WOOTRIC_DAG__DESTINATION": "bigquery"}, workdir)
-    assert bigquery["errors"] == {} and bigquery["caps"]["account"] == 1
-    pooled = dag_structure({**env, "WOOTRIC_DAG__DESTINATION": "bigquery", "WOOTRIC_DAG__POOL": "bq"}, workdir)
+    assert on_bigquery["errors"] == {} and on_bigquery["caps"]["account"] == 1
     assert pooled["caps"]["account"] is None and pooled["pools"] == ["bq"]
-
     # DuckDB under a distributed executor: the DAG does not import, with one line saying why
-    message = "destination duckdb cannot be used under CeleryExecutor"
-    celery = {**env, "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor"}
-    refused = dag_structure(celery, workdir)
     assert refused["tasks"] is None and any(message in error for error in refused["errors"].values())
     # and a task starting on a worker so configured refuses the same way
     check = "from pipelines.airflow_dag import refuse_shared_duckdb as r; r('postgres'); r('duckdb')"
     done = subprocess.run(
         [sys.executable, "-c", check],
-        env={**_clean_env(), **celery},
+        env={**_clean_env(), **env, **celery},
         cwd=workdir,
         capture_output=True,
         text=True,
