@@ -36,7 +36,6 @@ from typing import Any, Dict, List, Optional
 import dlt
 import pendulum
 from airflow.configuration import conf
-from airflow.providers.standard.operators.python import PythonOperator
 from airflow.sdk import DAG, get_current_context, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 from dlt.common.configuration.container import Container
@@ -218,18 +217,16 @@ def build_dag(vendor: Vendor, dag_id: str, doc: str) -> DAG:
             get_current_context()["account_name"] = name  # type: ignore[typeddict-unknown-key]  # the UI's label
             return load_account(vendor, config, groups, None if name == SINGLE else name)
 
+        @task(task_id="analyst_views", trigger_rule="all_done")
         def views() -> List[str]:
             refuse_shared_duckdb(config["destination"])
             return create_views_after(vendor, run_args(config, ""), duckdb_file())
 
-        synced = account.expand(name=accounts())
-        synced >> PythonOperator(task_id="analyst_views", python_callable=views, trigger_rule="all_done")
+        account.expand(name=accounts()) >> views()
         # with all_done the last task would succeed over failed ones: this one fails the run
-        verdict = PythonOperator(
-            task_id="all_loaded", python_callable=report_failures, trigger_rule="one_failed", retries=0
-        )
+        verdict = task(report_failures, task_id="all_loaded", trigger_rule="one_failed", retries=0)()
         for each in dag.tasks:
-            if each is not verdict:
+            if each is not verdict.operator:
                 each >> verdict  # directly: one_failed looks at direct upstream tasks only
     return dag
 

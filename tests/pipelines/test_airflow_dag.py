@@ -85,7 +85,7 @@ def dag_structures(env: Dict[str, str], cwd: Path, variants: List[Dict[str, str]
         "  os.environ.update(variant)\n"
         "  bag = DagBag()\n"
         f"  dag = bag.dags.get({dag_id!r})\n"
-        "  print(json.dumps({'errors': {k: v[-500:] for k, v in bag.import_errors.items()},\n"
+        "  print('structure:', json.dumps({'errors': {k: v[-500:] for k, v in bag.import_errors.items()},\n"
         "    'tasks': {t.task_id: sorted(t.upstream_task_ids) for t in dag.tasks} if dag else None,\n"
         "    'retries': {t.task_id: t.retries for t in dag.tasks} if dag else None,\n"
         "    'rules': sorted({getattr(t.trigger_rule, 'value', t.trigger_rule) for t in dag.tasks}) if dag else None,\n"
@@ -104,7 +104,9 @@ def dag_structures(env: Dict[str, str], cwd: Path, variants: List[Dict[str, str]
         timeout=300,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    return [json.loads(line) for line in done.stdout.strip().splitlines()[-len(variants) :]]
+    found = [json.loads(line.split(" ", 1)[1]) for line in done.stdout.splitlines() if line.startswith("structure: ")]
+    assert len(found) == len(variants), done.stdout[-3000:]
+    return found
 
 
 def state_cursor(db: Path, resource: str, cursor: str) -> Any:
