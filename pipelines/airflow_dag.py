@@ -36,7 +36,6 @@ from typing import Any, Dict, List, Optional
 import dlt
 import pendulum
 from airflow.configuration import conf
-from airflow.sdk import DAG, get_current_context, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 from dlt.common.configuration.container import Container
 from dlt.extract.incremental.context import TimeIntervalContext
@@ -51,6 +50,13 @@ from pipelines.warehouse.destinations import DEFAULT_DUCKDB_FILE
 from sources.http_kit import ConfigError, SourceError, install_log_redaction, one_line
 
 logger = logging.getLogger(__name__)
+
+try:  # Airflow 3
+    from airflow.sdk import DAG, get_current_context, task
+except ImportError:  # Airflow 2.10, which managed services still run
+    from airflow import DAG
+    from airflow.decorators import task
+    from airflow.operators.python import get_current_context
 
 #: the name a run without an account list maps over (Airflow maps over values, never over nothing)
 SINGLE = "-"

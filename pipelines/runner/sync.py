@@ -78,13 +78,19 @@ def max_parallel_accounts(vendor: Vendor, args: argparse.Namespace) -> int:
     return int(value)
 
 
-def destination_gate(args: argparse.Namespace, sql_client: Callable[[], Any], duckdb_file: str) -> DestinationGate:
-    """The turn-taking of loads into this destination and dataset (gate.py); `sql_client` opens a
-    client on the dataset, needed on Postgres only (the advisory lock lives in its session)."""
+def destination_gate(vendor: Vendor, args: argparse.Namespace, duckdb_file: str) -> DestinationGate:
+    """The turn-taking of loads into this destination and dataset (gate.py). On Postgres the advisory
+    lock lives in the session of a client on the dataset: not a pipeline's, whose schema a worker that
+    never ran it lacks (dlt would make one named after the pipeline, and `wootric-acme` is no schema name)."""
     if args.destination == "duckdb":
         path = duckdb_path(duckdb_file)
         return DestinationGate(f"duckdb:{path or 'configured'}:{args.dataset_name}", duckdb_path=path)
     if args.destination == "postgres":
+
+        def sql_client() -> Any:
+            destination = destination_for(args.destination, args.dataset_name)
+            return dlt.dataset(destination, args.dataset_name, schema=dlt.Schema(vendor.name)).sql_client
+
         return DestinationGate(f"postgres:{args.dataset_name}", postgres=sql_client)
     return DestinationGate(f"{args.destination}:{args.dataset_name}")
 
@@ -104,7 +110,7 @@ def _run(vendor: Vendor, args: argparse.Namespace, duckdb_file: str, pipelines_d
     parallel = min(max_parallel_accounts(vendor, args), len(units))
     # the dataset's pipeline: views, and the single-account pipeline
     base = make_pipeline(args, duckdb_file, pipelines_dir)
-    gate = destination_gate(args, base.sql_client, duckdb_file)
+    gate = destination_gate(vendor, args, duckdb_file)
     refresh = ("drop_resources" if args.resources else "drop_sources") if args.full_refresh else None
     if args.full_refresh:
         with gate.turn(f"pipeline {args.pipeline_name!r}"):
@@ -145,11 +151,7 @@ def sync_account(
     pipelines_dir = get_dlt_pipelines_dir()
     units = plan_units(vendor, args.pipeline_name, args.resources, args.start_date, only=[account] if account else None)
     with pipeline_lock(pipelines_dir, units[0].pipeline_name):
-        # no pipeline is opened for the gate but on Postgres, and then the account's own, under its lock
-        def sql_client() -> Any:
-            return make_pipeline(args, duckdb_file, pipelines_dir, pipeline_name=units[0].pipeline_name).sql_client()
-
-        gate = destination_gate(args, sql_client, duckdb_file)
+        gate = destination_gate(vendor, args, duckdb_file)
         outcome = UnitOutcome(units[0])
         sync_unit(vendor, units[0], outcome, args, duckdb_file, pipelines_dir, gate, None, live=False)
         return outcome.loaded
@@ -170,7 +172,7 @@ def account_state(
     unit = plan_units(vendor, args.pipeline_name, None, None, only=[account] if account else None)[0]
     with pipeline_lock(pipelines_dir, unit.pipeline_name):
         pipeline = make_pipeline(args, duckdb_file, pipelines_dir, pipeline_name=unit.pipeline_name, account=account)
-        gate = destination_gate(args, pipeline.sql_client, duckdb_file)
+        gate = destination_gate(vendor, args, duckdb_file)
         if change is None:
             with gate.turn(unit.label):
                 pipeline.sync_destination()
@@ -202,7 +204,7 @@ def create_views_after(
             pipeline.sync_destination()  # a fresh worker: the schema lives in the destination
         if pipeline.default_schema_name:
             break
-    gate = gate or destination_gate(args, pipeline.sql_client, duckdb_file)
+    gate = gate or destination_gate(vendor, args, duckdb_file)
     with gate.turn(f"pipeline {args.pipeline_name!r}"):
         return vendor.create_views(pipeline, args.dataset_name)
 

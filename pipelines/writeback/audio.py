@@ -6,6 +6,7 @@ import functools
 import mmap
 from typing import Any, Callable, Dict, Iterator, NamedTuple, Optional, Tuple
 
+import mutagen
 from mutagen.aac import AAC
 from mutagen.flac import FLAC
 from mutagen.mp3 import MP3
@@ -90,27 +91,13 @@ _MUTAGEN: Dict[str, Tuple[Tuple[Any, ...], Callable[[Any], Any], str]] = {
 
 def _mutagen(fmt: str, path: str) -> Optional[str]:
     readers, holds_audio, missing = _MUTAGEN[fmt]
-    for reader in readers:
-        try:
-            info = reader(path).info
-        except Exception:  # noqa: BLE001 - the next codec may read it; a single reader's error is the reason
-            if len(readers) == 1:
-                raise
-            continue
-        return None if holds_audio(info) else missing
-    return missing
+    found = mutagen.File(path, options=readers)  # None when no reader knows the header (only Ogg's can miss)
+    return None if found is not None and holds_audio(found.info) else missing
 
 
 # ------------------------------------------------------------------------------------------- WebM (EBML)
-_EBML, _DOCTYPE, _SEGMENT, _TRACKS, _TRACK_ENTRY, _TRACK_TYPE, _CLUSTER = (
-    0x1A45DFA3,
-    0x4282,
-    0x18538067,
-    0x1654AE6B,
-    0xAE,
-    0x83,
-    0x1F43B675,
-)
+_EBML, _DOCTYPE, _SEGMENT, _CLUSTER = 0x1A45DFA3, 0x4282, 0x18538067, 0x1F43B675
+_TRACKS, _TRACK_ENTRY, _TRACK_TYPE = 0x1654AE6B, 0xAE, 0x83
 _AUDIO_TRACK = 2
 
 
@@ -141,33 +128,26 @@ def _elements(data: bytes, pos: int, end: int) -> Iterator[Tuple[int, int, int]]
 def _webm(path: str) -> Optional[str]:
     # mapped, not read: a file of up to 25 MB, of which the header and Tracks before the first Cluster count
     with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
-        return _webm_problem(data)
-
-
-def _webm_problem(data: Any) -> Optional[str]:
-    top = _elements(data, 0, len(data))
-    ident, start, stop = next(top, (0, 0, 0))
-    if ident != _EBML:
-        return "no EBML header"
-    doctype = next((data[a:b].rstrip(b"\x00") for i, a, b in _elements(data, start, stop) if i == _DOCTYPE), b"")
-    if doctype not in (b"webm", b"matroska"):
-        return f"its EBML DocType is {doctype.decode('latin-1')!r}, not webm"
-    for ident, start, stop in top:
-        if ident == _SEGMENT:
-            return None if _has_audio_track(data, start, stop) else "no audio track in its Tracks"
-    return "no Segment"
-
-
-def _has_audio_track(data: bytes, start: int, end: int) -> bool:
-    for ident, t_start, t_stop in _elements(data, start, end):
-        if ident == _CLUSTER:
-            return False  # the Tracks come before the first Cluster
-        if ident == _TRACKS:
-            for entry, e_start, e_stop in _elements(data, t_start, t_stop):
-                kinds = (data[a:b] for i, a, b in _elements(data, e_start, e_stop) if i == _TRACK_TYPE)
-                if entry == _TRACK_ENTRY and _AUDIO_TRACK in (int.from_bytes(k, "big") for k in kinds):
-                    return True
-    return False
+        top = _elements(data, 0, len(data))
+        ident, start, stop = next(top, (0, 0, 0))
+        if ident != _EBML:
+            return "no EBML header"
+        doctype = next((data[a:b].rstrip(b"\x00") for i, a, b in _elements(data, start, stop) if i == _DOCTYPE), b"")
+        if doctype not in (b"webm", b"matroska"):
+            return f"its EBML DocType is {doctype.decode('latin-1')!r}, not webm"
+        segment = next(((a, b) for i, a, b in top if i == _SEGMENT), None)
+        if segment is None:
+            return "no Segment"
+        for ident, start, stop in _elements(data, *segment):
+            if ident == _CLUSTER:
+                break  # the Tracks come before the first Cluster
+            if ident != _TRACKS:
+                continue
+            entries = [(a, b) for i, a, b in _elements(data, start, stop) if i == _TRACK_ENTRY]
+            kinds = [data[a:b] for e in entries for i, a, b in _elements(data, *e) if i == _TRACK_TYPE]
+            if _AUDIO_TRACK in (int.from_bytes(k, "big") for k in kinds):
+                return None
+        return "no audio track in its Tracks"
 
 
 # ------------------------------------------------------------------------------------------------- AMR

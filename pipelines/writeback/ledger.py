@@ -12,7 +12,7 @@ from typing import Any, Dict, List, Optional, Protocol, Tuple
 
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 
-from pipelines.writeback.outcomes import field_types
+from pipelines.writeback.outcomes import columns_of
 from sources.http_kit import SourceError
 
 Record = Dict[str, Any]
@@ -74,12 +74,12 @@ class Ledger(Protocol):
     def save(self, entry: LedgerEntry) -> None: ...
 
 
-#: (field, column, type, nullable) per field of LedgerEntry; floats are instants, dicts JSON text
-COLUMNS: List[Tuple[str, str, type, bool]] = [
-    (f, "ledger_key" if f == "key" else f, k, null) for f, (k, null) in field_types(LedgerEntry).items()
+#: (field, column, dlt type, nullable) per field of LedgerEntry; floats (double) are instants, dicts JSON text
+COLUMNS: List[Tuple[str, str, str, bool]] = [
+    (f, "ledger_key" if f == "key" else f, c["data_type"], c["nullable"]) for f, c in columns_of(LedgerEntry).items()
 ]
 _NAMES = [c for _, c, _, _ in COLUMNS]
-_SQL_TYPES = {str: "TEXT", int: "BIGINT", bool: "BOOLEAN", float: "TIMESTAMP WITH TIME ZONE", dict: "TEXT"}
+_SQL_TYPES = {"text": "TEXT", "bigint": "BIGINT", "bool": "BOOLEAN", "double": "TIMESTAMPTZ", "json": "TEXT"}
 #: the API's answer as columns, for submitted voicemails; JSON operators both DuckDB and PostgreSQL read
 _VIEW = """CREATE OR REPLACE VIEW {view} AS SELECT ledger_key, status, route, woku_id, sha256, client, manifest_row,
  manifest_file, qualification, CAST(answer AS JSON) -> 'qualification' ->> '_id' AS qualification_id, anonymous,
@@ -127,20 +127,20 @@ class SqlLedger:
         self.sql.execute_sql(self._upsert, *[_write(k, getattr(entry, f)) for f, _, k, _ in COLUMNS])
 
 
-def _write(kind: type, value: Any) -> Any:
+def _write(kind: str, value: Any) -> Any:
     if value is None:
         return None
-    if kind is float:
+    if kind == "double":
         return datetime.fromtimestamp(value, timezone.utc)
-    return json.dumps(value, ensure_ascii=False, default=str) if kind is dict else value
+    return json.dumps(value, ensure_ascii=False, default=str) if kind == "json" else value
 
 
-def _read(kind: type, value: Any) -> Any:
+def _read(kind: str, value: Any) -> Any:
     if value is None:
         return None
-    if kind is float:
-        return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).timestamp()
-    return json.loads(value) if kind is dict else kind(value)
+    if kind == "double":  # DuckDB and PostgreSQL both answer an aware datetime
+        return value.timestamp()
+    return json.loads(value) if kind == "json" else value
 
 
 def read_ledger(pipeline: Any, destination: str) -> Dict[str, LedgerEntry]:

@@ -2,7 +2,6 @@
 surely settled, read the woku's reviews back to its send time and match the candidates (the rule and its
 assumptions: docs/writeback.md). It errs towards not sending: the API cannot delete a duplicate."""
 
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple, Union
 
@@ -17,7 +16,7 @@ from pipelines.writeback.ledger import (
     LedgerEntry,
     Record,
 )
-from sources.http_kit import ApiError, AuthError
+from sources.http_kit import ApiError
 from sources.http_kit.redact import one_line
 from sources.record_kit.timestamps import to_utc
 
@@ -28,22 +27,13 @@ DEFAULT_SKEW_SECONDS = 60.0
 Reviews = Union[Sequence[Record], ApiError]
 
 
-@dataclass(frozen=True)
-class Match:
-    """What the lost-answer rule concluded for one pending entry."""
-
-    status: str
-    review: Optional[Record] = None
-    reason: str = ""
-
-    def apply(self, entry: LedgerEntry) -> LedgerEntry:
-        """The entry with this decision (and the review found, if any) written onto it."""
-        entry.status, entry.message = self.status, self.reason
-        if self.review is not None:
-            entry.answer = dict(self.review)
-            entry.review_id = text_or_none(self.review.get("_id"))
-            entry.client_id, entry.file_url = answer_ids(self.review)
-        return entry
+def decide(entry: LedgerEntry, status: str, reason: str, review: Optional[Record] = None) -> None:
+    """Write the rule's decision (and the review found, if any) onto the entry."""
+    entry.status, entry.message = status, reason
+    if review is not None:
+        entry.answer = dict(review)
+        entry.review_id = text_or_none(review.get("_id"))
+        entry.client_id, entry.file_url = answer_ids(review)
 
 
 def read_reviews(client: Any, pending: Sequence[LedgerEntry], skew: float) -> Dict[str, Reviews]:
@@ -55,9 +45,7 @@ def read_reviews(client: Any, pending: Sequence[LedgerEntry], skew: float) -> Di
         since = datetime.fromtimestamp(floor, timezone.utc)
         try:
             pages = list(client.pages_since(REVIEWS_PATH.format(woku_id=woku_id), since))
-        except AuthError:
-            raise
-        except ApiError as exc:
+        except ApiError as exc:  # AuthError is not one: it ends the run
             found[woku_id] = exc
             continue
         seen: Dict[str, Record] = {}
@@ -76,28 +64,25 @@ def resolve(
     *,
     settle: float,
     skew: float = DEFAULT_SKEW_SECONDS,
-) -> Dict[str, Match]:
-    """The rule's decision for each pending entry, given its woku's reviews and every ledger entry (the
-    clients they prove, the reviews they claim). Entries competing for the same reviews get one each; when
-    one of a woku's entries is left without, they are all `ambiguous`."""
+) -> None:
+    """The rule's decision for each pending entry, written onto it, given its woku's reviews and every ledger
+    entry (the clients they prove, the reviews they claim). Entries competing for the same reviews get one
+    each; when one of a woku's entries is left without, they are all `ambiguous`."""
     entries = list(entries)
     known = known_clients(entries)
     known_ids = set(known.values())
     claimed = {i for e in entries for i in claims(e)}
-    result: Dict[str, Match] = {}
     candidates: Dict[str, List[Record]] = {}
-    proven: Dict[str, bool] = {}
     for e in pending:
         reviews = reviews_by_woku.get(e.woku_id, ())
         if isinstance(reviews, ApiError):
             if reviews.status == 404:  # the woku is gone, and every review with it
-                result[e.key] = Match(NOT_CREATED, reason="the woku no longer exists: not created")
+                decide(e, NOT_CREATED, "the woku no longer exists: not created")
             else:
                 why = f"answer lost; its woku's reviews could not be read ({one_line(reviews.describe())})"
-                result[e.key] = Match(PENDING, reason=why)
+                decide(e, PENDING, why)
             continue
         client_id = None if e.anonymous else known.get(e.client)
-        proven[e.key] = client_id is not None
         lo = (e.sent_at or 0.0) - skew
         hi = e.settled_at(settle) + skew
         found = []
@@ -132,19 +117,16 @@ def resolve(
         # which of them were created cannot be told
         group = [o.key for o in readable if o.woku_id == e.woku_id and candidates[o.key]]
         if not candidates[e.key]:
-            result[e.key] = Match(NOT_CREATED, reason="not among the woku's reviews: not created")
+            decide(e, NOT_CREATED, "not among the woku's reviews: not created")
         elif all(k in assigned for k in group):
-            status = RECOVERED if proven[e.key] else UNCERTAIN
-            how = "the client's id" if proven[e.key] else "woku, qualification and time (client unprovable)"
-            result[e.key] = Match(status, assigned[e.key], f"answer lost; found among the woku's reviews by {how}")
+            proven = not e.anonymous and e.client in known
+            how = "the client's id" if proven else "woku, qualification and time (client unprovable)"
+            found_by = f"answer lost; found among the woku's reviews by {how}"
+            decide(e, RECOVERED if proven else UNCERTAIN, found_by, assigned[e.key])
         else:
             ids = {_identity(r) for k in group for r in candidates[k]}
-            result[e.key] = Match(
-                AMBIGUOUS,
-                reason=f"{len(group)} lost answers compete for {len(ids)} review(s): cannot tell which were"
-                " created; not sent again (set status accepted, or delete the ledger row to send it)",
-            )
-    return result
+            why = f"{len(group)} lost answers compete for {len(ids)} review(s): cannot tell which were created"
+            decide(e, AMBIGUOUS, f"{why}; not sent again (set status accepted, or delete the ledger row to send it)")
 
 
 def _identities(url: Optional[str], review_id: Optional[str]) -> Set[str]:

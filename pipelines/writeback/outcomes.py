@@ -46,23 +46,15 @@ SHOWN_PROBLEMS = 10
 Columns = Dict[str, Dict[str, Any]]
 
 
-def field_types(record: type) -> Dict[str, Tuple[type, bool]]:
-    """(type, nullable) per field of a dataclass: `Optional[X]` is X and nullable, `Dict[...]` is dict."""
-    found = {}
+def columns_of(record: type) -> Columns:
+    """dlt column hints of a dataclass whose instances are the rows (`Optional[X]` is X and nullable): typed,
+    so a column that is NULL in every row of a load still lands."""
+    columns = {}
     for name, hint in get_type_hints(record).items():
         args = [a for a in get_args(hint) if a is not type(None)]
         kind = args[0] if args else hint
-        found[name] = (get_origin(kind) or kind, bool(args))
-    return found
-
-
-def columns_of(record: type) -> Columns:
-    """dlt column hints of a dataclass whose instances are the rows: typed, so a column that is NULL in
-    every row of a load still lands."""
-    return {
-        name: {"data_type": py_type_to_sc_type(kind), "nullable": nullable}
-        for name, (kind, nullable) in field_types(record).items()
-    }
+        columns[name] = {"data_type": py_type_to_sc_type(get_origin(kind) or kind), "nullable": bool(args)}
+    return columns
 
 
 # ----------------------------------------------------------------------------------------------- journal
@@ -77,7 +69,7 @@ class Journal:
         folder = os.path.dirname(path) or "."
         os.makedirs(folder, exist_ok=True)
         existed = os.path.exists(path)
-        self._fd: Optional[int] = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        self.file = os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "a", encoding="utf-8")
         if not existed:  # the file's name is durable too
             fd = os.open(folder, os.O_RDONLY)
             os.fsync(fd)
@@ -85,18 +77,14 @@ class Journal:
 
     def write(self, record: Mapping[str, Any]) -> None:
         """Append one outcome (stamped with this run's id) and fsync it."""
-        assert self._fd is not None, f"journal {self.path} is closed"
-        line = json.dumps({**record, "run_id": self.run_id}, ensure_ascii=False, default=datetime.isoformat)
-        data = (line + "\n").encode("utf-8")
-        while data:
-            data = data[os.write(self._fd, data) :]
-        os.fsync(self._fd)
+        self.file.write(json.dumps({**record, "run_id": self.run_id}, ensure_ascii=False, default=datetime.isoformat))
+        self.file.write("\n")
+        self.file.flush()
+        os.fsync(self.file.fileno())
         self.written += 1
 
     def close(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
+        self.file.close()
 
     def remove(self) -> None:
         self.close()
@@ -164,29 +152,12 @@ def _outcome(line: bytes, columns: Mapping[str, Mapping[str, Any]]) -> Dict[str,
 
 
 # ----------------------------------------------------------------------------------------------- session
-class NothingSent(FailureWithStatus):
-    """The destination cannot take this run's outcomes: stop before the first request (exit 5)."""
-
-    def __init__(self, cause: str) -> None:
-        super().__init__(f"{cause}; nothing was sent", EXIT_DESTINATION)
-
-
-def results_dir(pipelines_dir: str, name: str, destination: str, dataset: str) -> str:
-    """The local folder of one results pipeline for one destination and dataset: what a run keeps for the
-    next (a pending package, a journal) must be loaded only into that dataset, and dlt loads a pipeline's
-    pending packages into whatever dataset the pipeline names now."""
-    return os.path.join(pipelines_dir, f"{name}.{destination}.{dataset}")
-
-
-def results_journal(pipelines_dir: str, name: str, destination: str, dataset: str) -> str:
-    """A file beside the pipeline's working folder (dlt may wipe that folder when it restores state)."""
-    return os.path.join(results_dir(pipelines_dir, name, destination, dataset), f"{name}.journal.jsonl")
-
-
 def results_pipeline(args: argparse.Namespace, command: str) -> Any:
-    """The user's destination and dataset, under the pipeline `<pipeline-name>_<command>`."""
+    """The user's destination and dataset, under the pipeline `<pipeline-name>_<command>`, in a local folder
+    per destination and dataset: what a run keeps for the next (a pending package, a journal) must be loaded
+    only into that dataset, and dlt loads a pipeline's pending packages into whatever dataset it names now."""
     name = f"{args.pipeline_name}_{command}"
-    where = results_dir(get_dlt_pipelines_dir(), name, args.destination, args.dataset_name)
+    where = os.path.join(get_dlt_pipelines_dir(), f"{name}.{args.destination}.{args.dataset_name}")
     return make_pipeline(argparse.Namespace(**{**vars(args), "pipeline_name": name}), pipelines_dir=where)
 
 
@@ -260,13 +231,14 @@ class Outcomes:
 @contextlib.contextmanager
 def outcome_session(args: argparse.Namespace, command: str, table: str, columns: Columns) -> Iterator[Outcomes]:
     """Before the first request: lock the results pipeline (two runs would share its journal), check the
-    destination, load pending packages and an earlier run's journal; any failure is NothingSent (exit 5).
+    destination, load pending packages and an earlier run's journal; any failure exits 5, nothing sent.
     Yields this run's outcomes, journaled until loaded."""
     pipelines_dir, name = get_dlt_pipelines_dir(), f"{args.pipeline_name}_{command}"
     columns = {**columns, "run_id": {"data_type": "text", "nullable": True}}  # DuckDB adds no NOT NULL column
     with pipeline_lock(pipelines_dir, name):
-        path = results_journal(pipelines_dir, name, args.destination, args.dataset_name)
         pipeline = results_pipeline(args, command)
+        # beside the pipeline's working folder (dlt may wipe that folder when it restores state)
+        path = os.path.join(pipeline.pipelines_dir, f"{name}.journal.jsonl")
         outcomes = Outcomes(pipeline, args.destination, args.dataset_name, table, columns, f"woku_{command}", path)
         with nothing_sent_on_failure("{}"):
             check_destination(pipeline, args.destination)
@@ -292,7 +264,7 @@ def check_destination(pipeline: Any, destination: str) -> None:
         path = str(pipeline.destination_client().config.credentials.database)
         if not os.path.exists(path):
             if not os.access(os.path.dirname(os.path.abspath(path)), os.W_OK):
-                raise NothingSent(f"destination failed: the DuckDB file {path} cannot be created")
+                raise SourceError(f"destination failed: the DuckDB file {path} cannot be created")
             return
     with pipeline.sql_client() as sql:
         sql.execute_sql("SELECT 1")
@@ -300,16 +272,14 @@ def check_destination(pipeline: Any, destination: str) -> None:
 
 @contextlib.contextmanager
 def nothing_sent_on_failure(message: str) -> Iterator[None]:
-    """An expected failure before the first request becomes NothingSent (its line put into `message`)."""
+    """An expected failure before the first request exits 5, its line put into `message`."""
     try:
         yield
-    except NothingSent:
-        raise
     except Exception as exc:
         explained = explain(exc)
         if explained is None:
             raise  # a bug: its traceback
-        raise NothingSent(message.format(explained[0])) from exc
+        raise FailureWithStatus(f"{message.format(explained[0])}; nothing was sent", EXIT_DESTINATION) from exc
 
 
 # ------------------------------------------------------------------------------------------------ sending

@@ -18,6 +18,9 @@ _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 SQL_DESTINATIONS = ("duckdb", "postgres")
 #: control characters a field may not hold: C0 but tab, line feed and carriage return; DEL; C1
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+#: one CSV value: quoted (group 1 is its closing quote, empty when never closed) or not
+_VALUE = re.compile(r'"(?:[^"]|"")*("?)|[^,\r\n]*')
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 def control_problem(column: str, value: Any) -> Optional[str]:
@@ -102,37 +105,29 @@ def read_csv(
 
 
 def _quote_error(path: str, label: str, first_line: int) -> Optional[str]:
-    """Where the row starting on `first_line` has a quote that does not close properly, or None.
-
-    Scans that row as the csv module does (a quote opens a value only at its start; `""` inside is a
-    quote), to name the line where the quote OPENS: csv only knows the line where it gave up.
-    """
+    """Where the row starting on `first_line` has a quote that does not close properly, or None: csv only
+    knows the line where it gave up. Scans the row's values as csv does (a quote opens a value only at its
+    start; `""` inside is a quote) to name the line where the quote OPENS."""
     with open(path, encoding="utf-8-sig", newline="") as fh:
         text = "".join(line for n, line in enumerate(io.StringIO(fh.read(), newline=""), 1) if n >= first_line)
-    line, i, field_start, opened = first_line, 0, True, 0
-    while i < len(text):
-        char = text[i]
-        if opened:
-            if char == '"' and text[i + 1 : i + 2] == '"':
-                i += 1
-            elif char == '"':
-                after = text[i + 1 : i + 2]
-                if after not in ("", ",", "\r", "\n"):
-                    return (
-                        f"{label}: line {opened}: the quote that opens a value here closes on line {line}"
-                        f" followed by {after!r}, not by a comma or the end of the line (a quote left open?)"
-                    )
-                opened, field_start = 0, False
-            elif char == "\n" or (char == "\r" and text[i + 1 : i + 2] != "\n"):
-                line += 1
-        elif char == '"' and field_start:
-            opened, field_start = line, False
-        elif char in "\r\n":
+    pos = 0
+    while True:
+        value = _VALUE.match(text, pos)
+        assert value is not None  # an unquoted value may be empty
+        if text.startswith('"', pos):
+            opened = first_line + len(_LINE_BREAK.findall(text, 0, pos))
+            if not value.group(1):
+                return f"{label}: line {opened}: the quote that opens a value here is never closed"
+            after = text[value.end() : value.end() + 1]
+            if after not in ("", ",", "\r", "\n"):
+                closes = first_line + len(_LINE_BREAK.findall(text, 0, value.end()))
+                return (
+                    f"{label}: line {opened}: the quote that opens a value here closes on line {closes}"
+                    f" followed by {after!r}, not by a comma or the end of the line (a quote left open?)"
+                )
+        if not text.startswith(",", value.end()):
             return None  # the row ended without a quote problem: the error was something else
-        else:
-            field_start = char == ","
-        i += 1
-    return f"{label}: line {opened}: the quote that opens a value here is never closed" if opened else None
+        pos = value.end() + 1
 
 
 def _blank(fields: Sequence[str], skip_empty_fields: bool) -> bool:
@@ -141,26 +136,25 @@ def _blank(fields: Sequence[str], skip_empty_fields: bool) -> bool:
     return not fields or (len(fields) == 1 and not fields[0].strip())
 
 
-def parse_table_name(text: str, label: str = "--from-table") -> Tuple[str, str]:
+def parse_table_name(text: str) -> Tuple[str, str]:
     """SCHEMA.TABLE, each part a plain SQL identifier: it is quoted into a query, so nothing else passes."""
     parts = text.strip().split(".")
     if len(parts) != 2 or not all(_IDENTIFIER.match(p) for p in parts):
         raise ConfigError(
-            f"{label}: {text[:100]!r} is not SCHEMA.TABLE"
+            f"--from-table: {text[:100]!r} is not SCHEMA.TABLE"
             " (letters, digits and _, each part starting with a letter or _)"
         )
     return parts[0], parts[1]
 
 
-def read_table(
-    pipeline: Any, destination: str, table: str, columns: Sequence[str], label: str = "--from-table"
-) -> List[InputRow]:
+def read_table(pipeline: Any, destination: str, table: str, columns: Sequence[str]) -> List[InputRow]:
     """`columns` of SCHEMA.TABLE through the destination's SQL client, in the table's scan order.
 
-    Values keep their SQL types (the policy turns them into text). The name is left unquoted, so the
+    Values keep their SQL types (the row checks turn them into text). The name is left unquoted, so the
     destination resolves it as it does any name (PostgreSQL folds it to lower case); columns match in any case.
     """
-    schema_name, table_name = parse_table_name(table, label)
+    label = "--from-table"
+    schema_name, table_name = parse_table_name(table)
     if destination not in SQL_DESTINATIONS:
         raise ConfigError(f"{label} reads from {' or '.join(SQL_DESTINATIONS)}, not {destination!r}")
     with pipeline.sql_client() as client:

@@ -43,6 +43,9 @@ class TrackerRow:
     def body(self) -> Dict[str, str]:
         return {"name": self.name, "value": self.value}
 
+    def result(self, status: str, http_status: Optional[int], message: Optional[str], at: datetime) -> "RowResult":
+        return RowResult(self.row_number, self.entity_type, self.entity_id, self.name, status, http_status, message, at)
+
 
 @dataclass(frozen=True)
 class RowResult:
@@ -72,7 +75,7 @@ def as_text(value: Any) -> Optional[str]:
         return value
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int):
+    if isinstance(value, (int, UUID)):
         return str(value)
     if isinstance(value, float):
         if not math.isfinite(value):
@@ -84,8 +87,6 @@ def as_text(value: Any) -> Optional[str]:
         return format(value, "f")
     if isinstance(value, (datetime, date, dtime)):
         return value.isoformat()
-    if isinstance(value, UUID):
-        return str(value)
     raise ValueError(f"a {type(value).__name__}, not text or a number")
 
 

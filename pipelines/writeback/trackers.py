@@ -3,18 +3,18 @@ input order (so a repeated (entity, name) ends with its last value), each row's 
 docs/writeback.md."""
 
 import argparse
+import contextlib
 import hashlib
 import json
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import dlt
 
 from pipelines.runner.cli import EXIT_INCOMPLETE
 from pipelines.writeback.outcomes import Sending, columns_of, outcome_session, results_pipeline, summary_line
-from pipelines.writeback.reader import InputRow, read_table
-from pipelines.writeback.reader import read_csv as read_rows
+from pipelines.writeback.reader import InputRow, read_csv, read_table
 from pipelines.writeback.tracker_rows import (
     ASSIGNED,
     COLUMNS,
@@ -48,7 +48,7 @@ def run_trackers(args: argparse.Namespace, make_client: Optional[Callable[[], Wo
     if bool(args.file) == bool(args.from_table):
         raise ConfigError("trackers: give exactly one of --file F or --from-table SCHEMA.TABLE")
     if args.file:
-        raw, source = read_csv(args.file), args.file
+        raw, source = read_values(args.file), args.file
     else:
         reading = results_pipeline(args, "trackers")
         raw, source = read_table(reading, args.destination, args.from_table, COLUMNS), args.from_table
@@ -58,13 +58,10 @@ def run_trackers(args: argparse.Namespace, make_client: Optional[Callable[[], Wo
 
     # the destination is checked, and earlier outcomes loaded, before the first request
     with outcome_session(args, "trackers", RESULTS_TABLE, columns_of(RowResult)) as outcomes:
-        client = make_client()
-        try:
-            report = TrackerWriteBack(client).run(
-                rows, create_missing=args.create_missing, record=lambda r: outcomes.record(asdict(r))
+        with contextlib.closing(make_client()) as client:
+            report = write_trackers(
+                client, rows, create_missing=args.create_missing, record=lambda r: outcomes.record(asdict(r))
             )
-        finally:
-            client.close()
         counts = report.counts()
         return outcomes.finish(
             lambda tail: summary(report, tail),
@@ -75,9 +72,9 @@ def run_trackers(args: argparse.Namespace, make_client: Optional[Callable[[], Wo
         )
 
 
-def read_csv(path: str) -> List[InputRow]:
+def read_values(path: str) -> List[InputRow]:
     """The rows of `--file`; a row of empty fields (`,,,`) is a row, rejected and recorded."""
-    return read_rows(path, COLUMNS, f"--file {path}", count_hint=" (quote values that contain commas)")
+    return read_csv(path, COLUMNS, f"--file {path}", count_hint=" (quote values that contain commas)")
 
 
 # ---------------------------------------------------------------------------------------- definitions
@@ -86,19 +83,46 @@ def idempotency_key(name: str) -> str:
     return "feedback-connectors-tracker-" + hashlib.sha256(name.encode("utf-8")).hexdigest()[:40]
 
 
-class DefinitionPlan(NamedTuple):
-    """The names the valid rows use (each once, in order of first use) that the catalog lacks, or has inactive."""
-
-    to_create: List[str]
-    inactive: List[str]
-
-
-def plan_definitions(rows: Sequence[Checked], definitions: Mapping[str, Mapping[str, Any]]) -> DefinitionPlan:
+def plan_definitions(
+    rows: Sequence[Checked], definitions: Mapping[str, Mapping[str, Any]]
+) -> Tuple[List[str], List[str]]:
+    """The names the valid rows use (each once, in order of first use) that the catalog lacks, and has inactive."""
     names = list(dict.fromkeys(r.name for r in rows if isinstance(r, TrackerRow)))
-    return DefinitionPlan(
-        to_create=[n for n in names if n not in definitions],
-        inactive=[n for n in names if n in definitions and definitions[n].get("active") is False],
-    )
+    absent = [n for n in names if n not in definitions]
+    return absent, [n for n in names if n in definitions and definitions[n].get("active") is False]
+
+
+def definitions(client: WokuClient) -> Dict[str, Dict[str, Any]]:
+    """The company's tracker definitions by name, inactive ones included."""
+    found: Dict[str, Dict[str, Any]] = {}
+    for page in client.pages(DEFINITIONS_PATH, {"includeInactive": "true"}):
+        for record in page:
+            if isinstance(record, dict) and isinstance(record.get("name"), str):
+                found[record["name"]] = record
+    return found
+
+
+def create_definitions(
+    client: WokuClient, names: Sequence[str], clock: Clock = utc_now
+) -> Tuple[List[str], Dict[str, RowResult]]:
+    """Create each name; returns the names created and, per name that could not be, a template outcome.
+    A 409 is success: the name exists (created since we listed, or by an earlier attempt)."""
+    created: List[str] = []
+    problems: Dict[str, RowResult] = {}
+    for name in names:
+        try:
+            client.post(
+                DEFINITIONS_PATH,
+                json={"name": name, "system": CREATED_SYSTEM, "description": CREATED_DESCRIPTION},
+                headers={IDEMPOTENCY_HEADER: idempotency_key(name)},
+                idempotent=True,  # the idempotency key makes a repeated create replay the first answer
+            )
+            created.append(name)
+        except ApiError as exc:
+            if exc.status != 409:
+                reason = f"tracker definition {name!r} could not be created: {one_line(exc.describe())}"
+                problems[name] = RowResult(0, None, None, name, _failed(exc), exc.status, reason, clock())
+    return created, problems
 
 
 # --------------------------------------------------------------------------------------------- sending
@@ -119,122 +143,68 @@ class WriteBackReport:
         return Counter(r.status for r in self.results)
 
 
-class TrackerWriteBack:
-    """One upsert per checked row, through one WokuClient."""
-
-    def __init__(
-        self, client: WokuClient, *, clock: Clock = utc_now, max_consecutive_failures: int = MAX_CONSECUTIVE_FAILURES
-    ) -> None:
-        self.client = client
-        self._clock = clock
-        self.max_consecutive_failures = max_consecutive_failures
-
-    def definitions(self) -> Dict[str, Dict[str, Any]]:
-        """The company's tracker definitions by name, inactive ones included."""
-        found: Dict[str, Dict[str, Any]] = {}
-        for page in self.client.pages(DEFINITIONS_PATH, {"includeInactive": "true"}):
-            for record in page:
-                if isinstance(record, dict) and isinstance(record.get("name"), str):
-                    found[record["name"]] = record
-        return found
-
-    def create_definitions(self, names: Sequence[str]) -> Tuple[List[str], Dict[str, RowResult]]:
-        """Create each name; returns the names created and, per name that could not be, a template outcome.
-
-        A 409 is success: the name exists (created since we listed, or by an earlier attempt).
-        """
-        created: List[str] = []
-        problems: Dict[str, RowResult] = {}
-        for name in names:
+def write_trackers(
+    client: WokuClient,
+    rows: Sequence[Checked],
+    *,
+    create_missing: bool = False,
+    record: Callable[[RowResult], None] = lambda _: None,
+    clock: Clock = utc_now,
+    max_consecutive_failures: int = MAX_CONSECUTIVE_FAILURES,
+) -> WriteBackReport:
+    """Send every valid row in input order, one upsert each; invalid rows pass through as they are. `record`
+    gets each row's outcome as it is decided (the journal), before the next row is sent."""
+    sent_before, retries_before = client.api.requests_sent, client.api.retries
+    report = WriteBackReport(results=[])
+    blocked: Dict[str, RowResult] = {}
+    if create_missing and any(isinstance(r, TrackerRow) for r in rows):
+        report.created, blocked = create_definitions(client, plan_definitions(rows, definitions(client))[0], clock)
+    last = max((i for i, r in enumerate(rows) if isinstance(r, TrackerRow)), default=-1)
+    sending = Sending(max_consecutive_failures)
+    for index, row in enumerate(rows):
+        if isinstance(row, RowResult):
+            result = row
+        elif sending.halted:
+            result = row.result(FAILED, None, sending.halted, clock())
+        elif row.name in blocked:  # its definition could not be created: no request
+            why = blocked[row.name]
+            result = row.result(why.status, why.http_status, why.message, clock())
+        else:
             try:
-                self.client.post(
-                    DEFINITIONS_PATH,
-                    json={"name": name, "system": CREATED_SYSTEM, "description": CREATED_DESCRIPTION},
-                    headers={IDEMPOTENCY_HEADER: idempotency_key(name)},
-                    idempotent=True,  # the idempotency key makes a repeated create replay the first answer
-                )
-                created.append(name)
-            except AuthError:
-                raise
-            except ApiError as exc:
-                if exc.status == 409:
-                    continue
-                status = FAILED if _is_failure(exc) else REJECTED
-                reason = f"tracker definition {name!r} could not be created: {one_line(exc.describe())}"
-                problems[name] = RowResult(0, None, None, name, status, exc.status, reason, self._clock())
-        return created, problems
-
-    def run(
-        self,
-        rows: Sequence[Checked],
-        *,
-        create_missing: bool = False,
-        record: Callable[[RowResult], None] = lambda _: None,
-    ) -> WriteBackReport:
-        """Send every valid row in input order; invalid rows pass through as they are. `record` gets each
-        row's outcome as it is decided (the journal), before the next row is sent."""
-        api = self.client.api
-        sent_before, retries_before = api.requests_sent, api.retries
-        report = WriteBackReport(results=[])
-        blocked: Dict[str, RowResult] = {}
-        if create_missing and any(isinstance(r, TrackerRow) for r in rows):
-            plan = plan_definitions(rows, self.definitions())
-            report.created, blocked = self.create_definitions(plan.to_create)
-        last = max((i for i, r in enumerate(rows) if isinstance(r, TrackerRow)), default=-1)
-        sending = Sending(self.max_consecutive_failures)
-        for index, row in enumerate(rows):
-            if isinstance(row, RowResult):
-                result = row
-            elif sending.halted:
-                result = self._result(row, FAILED, None, sending.halted)
-            elif row.name in blocked:  # its definition could not be created: no request
-                why = blocked[row.name]
-                result = self._result(row, why.status, why.http_status, why.message)
+                result = assign(client, row, clock)
+            except AuthError as exc:
+                result = row.result(FAILED, 401, sending.revoked(exc), clock())
             else:
-                try:
-                    result = self.assign(row)
-                except AuthError as exc:
-                    result = self._result(row, FAILED, 401, sending.revoked(exc))
-                else:
-                    failed = result.status == FAILED
-                    # a row that got no answer is recorded all the same: a key refused after it keeps it.
-                    # Failures on the last row to send stop nothing: nothing is left to spare
-                    if sending.count(answered=True, failed=failed, can_stop=index < last):
-                        sending.stopped = f"the API failed {sending.failures} rows in a row (last: {result.message})"
-            report.results.append(result)
-            record(result)
-        report.stopped, report.aborted = sending.stopped, sending.aborted
-        report.requests, report.retries = api.requests_sent - sent_before, api.retries - retries_before
-        return report
-
-    def assign(self, row: TrackerRow) -> RowResult:
-        """One upsert; AuthError propagates (every later row would fail the same way)."""
-        self.client.api.last_status = None
-        try:
-            body = self.client.post(row.path, json=row.body, idempotent=True)
-        except AuthError:
-            raise
-        except ApiError as exc:
-            status = FAILED if _is_failure(exc) else REJECTED
-            return self._result(row, status, exc.status, one_line(exc.describe()))
-        return self._result(row, ASSIGNED, self.client.api.last_status, _assigned_message(body))
-
-    def _result(self, row: TrackerRow, status: str, http_status: Optional[int], message: Optional[str]) -> RowResult:
-        return RowResult(
-            row.row_number, row.entity_type, row.entity_id, row.name, status, http_status, message, self._clock()
-        )
+                failed = result.status == FAILED
+                # a row that got no answer is recorded all the same: a key refused after it keeps it.
+                # Failures on the last row to send stop nothing: nothing is left to spare
+                if sending.count(answered=True, failed=failed, can_stop=index < last):
+                    sending.stopped = f"the API failed {sending.failures} rows in a row (last: {result.message})"
+        report.results.append(result)
+        record(result)
+    report.stopped, report.aborted = sending.stopped, sending.aborted
+    report.requests, report.retries = client.api.requests_sent - sent_before, client.api.retries - retries_before
+    return report
 
 
-def _is_failure(exc: ApiError) -> bool:
-    """No usable answer (after the retries): worth sending again later, unlike a 4xx."""
-    return isinstance(exc, ApiUnavailableError) or exc.status is None or exc.status >= 500
-
-
-def _assigned_message(body: Any) -> str:
-    """`created` for a new value, `updated` when the upsert overwrote one."""
+def assign(client: WokuClient, row: TrackerRow, clock: Clock = utc_now) -> RowResult:
+    """One upsert, its message `created` for a new value, `updated` when it overwrote one; AuthError
+    propagates (every later row would fail the same way)."""
+    client.api.last_status = None
+    try:
+        body = client.post(row.path, json=row.body, idempotent=True)
+    except ApiError as exc:
+        return row.result(_failed(exc), exc.status, one_line(exc.describe()), clock())
+    message = "assigned"
     if isinstance(body, dict) and body.get("createdAt") and body.get("updatedAt"):
-        return "created" if body["createdAt"] == body["updatedAt"] else "updated"
-    return "assigned"
+        message = "created" if body["createdAt"] == body["updatedAt"] else "updated"
+    return row.result(ASSIGNED, client.api.last_status, message, clock())
+
+
+def _failed(exc: ApiError) -> str:
+    """`failed` without a usable answer (after the retries), worth sending again later; `rejected` on a 4xx."""
+    unanswered = isinstance(exc, ApiUnavailableError) or exc.status is None or exc.status >= 500
+    return FAILED if unanswered else REJECTED
 
 
 # -------------------------------------------------------------------------------------------- printing
@@ -252,7 +222,6 @@ def dry_run(rows: Sequence[Checked], create_missing: bool, source: str, make_cli
     """Print what would be sent, what is wrong and what the catalog says of the names (GET only, skipped
     without an API key); send and write nothing."""
     valid = [r for r in rows if isinstance(r, TrackerRow)]
-    invalid = [r for r in rows if isinstance(r, RowResult)]
     for row in rows:
         if isinstance(row, TrackerRow):
             print(f"row {row.row_number}: POST {row.path} {json.dumps(row.body, ensure_ascii=False)}")
@@ -261,18 +230,16 @@ def dry_run(rows: Sequence[Checked], create_missing: bool, source: str, make_cli
     if valid and not dlt.secrets.get("sources.woku.credentials.api_key"):
         print("definitions not checked: no API key configured")
     elif valid:
-        client = make_client()
-        try:
-            plan = plan_definitions(rows, TrackerWriteBack(client).definitions())
-        finally:
-            client.close()
+        with contextlib.closing(make_client()) as client:
+            absent, inactive = plan_definitions(rows, definitions(client))
         verb = "would create" if create_missing else "absent (rows rejected unless --create-missing)"
-        if plan.to_create:
-            print(f"definitions {verb}: {', '.join(plan.to_create)}")
-        if plan.inactive:
-            print(f"definitions inactive (their rows would be rejected): {', '.join(plan.inactive)}")
+        if absent:
+            print(f"definitions {verb}: {', '.join(absent)}")
+        if inactive:
+            print(f"definitions inactive (their rows would be rejected): {', '.join(inactive)}")
+    invalid = len(rows) - len(valid)
     print(
-        f"trackers (dry run) from {source}: {len(rows):,} rows: {len(valid):,} valid, {len(invalid):,} invalid;"
+        f"trackers (dry run) from {source}: {len(rows):,} rows: {len(valid):,} valid, {invalid:,} invalid;"
         " nothing sent, nothing written"
     )
     return EXIT_INCOMPLETE if invalid else 0

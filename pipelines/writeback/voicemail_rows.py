@@ -96,11 +96,9 @@ def validate_row(
     else:
         qualification = int(text["qualification"])
 
-    anonymous = False
     flag = text["anonymous"].lower()
-    if flag in ("true", "false", ""):
-        anonymous = flag == "true"
-    else:
+    anonymous = flag == "true"
+    if flag not in ("true", "false", ""):
         found.append(f"anonymous {shown(text['anonymous'])} is not true, false or empty")
 
     email = text["clientEmail"] or None

@@ -3,6 +3,7 @@ one row at a time through the ledger, lost answers settled by the lost-answer ru
 found not created is sent once more in the same run). See docs/writeback.md."""
 
 import argparse
+import contextlib
 import hashlib
 import logging
 import os
@@ -120,17 +121,62 @@ def import_voicemails(
         entries[entry.key] = entry
 
     def send(vm: Voicemail) -> Optional[Outcome]:
-        """POST one row whose file is unchanged: its Outcome, or None when the answer was lost."""
+        """POST one row whose file is unchanged, its entry saved `pending` first: its Outcome, or None when the
+        answer was lost (the entry stays pending). AuthError is raised, the entry saved `not_created`."""
+        entry = entries.get(vm.key)
         try:
             with open(vm.path, "rb") as fh:
                 content = fh.read()
         except OSError as exc:
-            why = f"file {vm.file!r} cannot be read: {exc.strerror or type(exc).__name__}"
-            return outcome(vm, INVALID, why, entries.get(vm.key))
+            return outcome(vm, INVALID, f"file {vm.file!r} cannot be read: {exc.strerror or type(exc).__name__}", entry)
         if hashlib.sha256(content).hexdigest() != vm.sha256:
-            return outcome(vm, INVALID, f"file {vm.file!r} changed since it was checked: not sent", entries.get(vm.key))
+            return outcome(vm, INVALID, f"file {vm.file!r} changed since it was checked: not sent", entry)
         report.posts += 1
-        return post(client, vm, content, entries.get(vm.key), save, clock, v1=v1, language=language)
+        entry = entry or LedgerEntry(vm.key, vm.woku_id, vm.sha256, vm.client, vm.anonymous, vm.qualification)
+        entry.status, entry.attempts = PENDING, entry.attempts + 1
+        entry.sent_at, entry.ended_at = clock(), None
+        entry.http_status = entry.message = None
+        entry.route = "v1" if v1 else "classic"
+        entry.language = language if v1 else None
+        entry.manifest_row, entry.manifest_file = vm.row, vm.file
+        save(entry)  # durable before the POST: a run that dies from here on leaves a trace
+        fields = {
+            "wokuId": None if v1 else vm.woku_id,
+            "qualification": str(vm.qualification),
+            "clientEmail": vm.email,
+            "clientPhone": vm.phone,
+            "anonymous": "true" if vm.anonymous else "false",
+            "language": entry.language,
+        }
+        path = V1_PATH.format(woku_id=vm.woku_id) if v1 else CLASSIC_PATH
+        files = {"file": (os.path.basename(vm.path), content, vm.mime)}
+        client.api.last_status = None
+        try:  # one multipart POST, never retried once it may have reached the server
+            answer = client.post(path, data={k: v for k, v in fields.items() if v}, files=files, idempotent=False)
+        except AuthError:
+            entry.status, entry.http_status, entry.ended_at = NOT_CREATED, 401, clock()
+            entry.message = "the API rejected the key (401): not created"
+            save(entry)
+            raise
+        except ApiError as exc:
+            entry.ended_at, entry.http_status = clock(), exc.status
+            if exc.status is not None and 400 <= exc.status < 500:
+                entry.status, entry.message = REJECTED, one_line(exc.describe())
+                save(entry)
+                return outcome(vm, REJECTED, entry.message, entry, exc.status)
+            # a 5xx, a reset, a timeout, a bad body: the server may have created it
+            entry.message = (
+                f"answer lost: {one_line(exc.describe())}; checked against the woku's reviews before any re-send"
+            )
+            save(entry)
+            logger.warning("row %d: %s", vm.row, entry.message)
+            return None
+        entry.status, entry.ended_at, entry.http_status = ACCEPTED, clock(), client.api.last_status
+        entry.answer = answer if isinstance(answer, dict) else {}
+        entry.client_id, entry.file_url = answer_ids(entry.answer)
+        entry.message = None if entry.answer else "the API answered 2xx without a body"
+        save(entry)
+        return outcome(vm, ACCEPTED, None, entry, entry.http_status)
 
     def check(lost: Sequence[LedgerEntry]) -> None:
         """The lost-answer rule over the pending entries once they have settled, each decision saved; an
@@ -142,9 +188,9 @@ def import_voicemails(
         if wait > 0:
             logger.warning("waiting %.1fs for %d unanswered POST(s) to settle before checking", wait, len(pending))
             sleep(wait)
-        decisions = resolve(pending, read_reviews(client, pending, skew), entries.values(), settle=settle, skew=skew)
+        resolve(pending, read_reviews(client, pending, skew), entries.values(), settle=settle, skew=skew)
         for e in pending:
-            save(decisions[e.key].apply(e))
+            save(e)
 
     earlier = [e for e in entries.values() if e.status == PENDING]
     if earlier:
@@ -203,11 +249,7 @@ def import_voicemails(
 
 def first_rows(items: Sequence[Checked]) -> Dict[str, int]:
     """The first manifest row of each ledger key: a later row with the same key is a duplicate."""
-    first: Dict[str, int] = {}
-    for item in items:
-        if isinstance(item, Voicemail):
-            first.setdefault(item.key, item.row)
-    return first
+    return {item.key: item.row for item in reversed(items) if isinstance(item, Voicemail)}
 
 
 def settled(
@@ -229,67 +271,6 @@ def settled(
         status = AMBIGUOUS if entry.status == AMBIGUOUS else FAILED
         return outcome(item, status, f"not sent: {entry.message or 'unresolved earlier send'}", entry)
     return None
-
-
-def post(
-    client: Any,
-    vm: Voicemail,
-    content: bytes,
-    entry: Optional[LedgerEntry],
-    save: Callable[[LedgerEntry], None],
-    clock: Callable[[], float],
-    *,
-    v1: bool,
-    language: str,
-) -> Optional[Outcome]:
-    """POST one row, its ledger entry saved `pending` first: its Outcome, or None when the answer was lost
-    (the entry stays pending). AuthError is raised, the entry saved `not_created`."""
-    entry = entry or LedgerEntry(vm.key, vm.woku_id, vm.sha256, vm.client, vm.anonymous, vm.qualification)
-    entry.status, entry.attempts = PENDING, entry.attempts + 1
-    entry.sent_at, entry.ended_at = clock(), None
-    entry.http_status = entry.message = None
-    entry.route = "v1" if v1 else "classic"
-    entry.language = language if v1 else None
-    entry.manifest_row, entry.manifest_file = vm.row, vm.file
-    save(entry)  # durable before the POST: a run that dies from here on leaves a trace
-    fields = {
-        "wokuId": None if v1 else vm.woku_id,
-        "qualification": str(vm.qualification),
-        "clientEmail": vm.email,
-        "clientPhone": vm.phone,
-        "anonymous": "true" if vm.anonymous else "false",
-        "language": language if v1 else None,
-    }
-    path = V1_PATH.format(woku_id=vm.woku_id) if v1 else CLASSIC_PATH
-    files = {"file": (os.path.basename(vm.path), content, vm.mime)}
-    client.api.last_status = None
-    try:  # one multipart POST, never retried once it may have reached the server
-        answer = client.post(path, data={k: v for k, v in fields.items() if v}, files=files, idempotent=False)
-    except AuthError:
-        entry.status, entry.http_status, entry.ended_at = NOT_CREATED, 401, clock()
-        entry.message = "the API rejected the key (401): not created"
-        save(entry)
-        raise
-    except ApiError as exc:
-        entry.ended_at = clock()
-        entry.http_status = exc.status
-        if exc.status is not None and 400 <= exc.status < 500:
-            entry.status = REJECTED
-            entry.message = one_line(exc.describe())
-            save(entry)
-            return outcome(vm, REJECTED, entry.message, entry, exc.status)
-        # a 5xx, a reset, a timeout, a bad body: the server may have created it
-        why = one_line(exc.describe())
-        entry.message = f"answer lost: {why}; checked against the woku's reviews before any re-send"
-        save(entry)
-        logger.warning("row %d: %s", vm.row, entry.message)
-        return None
-    entry.status, entry.ended_at, entry.http_status = ACCEPTED, clock(), client.api.last_status
-    entry.answer = answer if isinstance(answer, dict) else {}
-    entry.client_id, entry.file_url = answer_ids(entry.answer)
-    entry.message = None if entry.answer else "the API answered 2xx without a body"
-    save(entry)
-    return outcome(vm, ACCEPTED, None, entry, entry.http_status)
 
 
 def lost_outcome(vm: Voicemail, entry: LedgerEntry) -> Outcome:
@@ -323,7 +304,7 @@ def run_voicemails(args: argparse.Namespace, make_client: Optional[Callable[[], 
         )
     if args.v1 and args.language not in LANGUAGES:
         raise ConfigError(f"--language {args.language!r}: the v1 route takes {' or '.join(LANGUAGES)}")
-    items = read_manifest(args.manifest, allow_outside=getattr(args, "allow_outside_files", False))
+    items = read_manifest(args.manifest, allow_outside=args.allow_outside_files)
     if args.dry_run:
         return dry_run(read_ledger(results_pipeline(args, "voicemails"), args.destination), items, args)
 
@@ -331,22 +312,18 @@ def run_voicemails(args: argparse.Namespace, make_client: Optional[Callable[[], 
     columns = {**columns_of(Outcome), **columns_of(RunStamp)}
     # the destination is checked, and earlier outcomes loaded, before the first request
     with outcome_session(args, "voicemails", RESULTS_TABLE, columns) as outcomes:
-        client = make_client()
-        try:
-            with outcomes.pipeline.sql_client() as sql:
-                ledger = SqlLedger(sql, args.destination)
-                ledger.open()
-                report = import_voicemails(
-                    client,
-                    ledger,
-                    items,
-                    v1=args.v1,
-                    language=args.language,
-                    settle=float(client.api.timeout[1]),
-                    record=lambda o: outcomes.record({**asdict(o), **stamp}),
-                )
-        finally:
-            client.close()
+        with contextlib.closing(make_client()) as client, outcomes.pipeline.sql_client() as sql:
+            ledger = SqlLedger(sql, args.destination)
+            ledger.open()
+            report = import_voicemails(
+                client,
+                ledger,
+                items,
+                v1=args.v1,
+                language=args.language,
+                settle=float(client.api.timeout[1]),
+                record=lambda o: outcomes.record({**asdict(o), **stamp}),
+            )
         return outcomes.finish(
             lambda tail: summary(report, tail),
             [(o.row_number, o.status, o.message) for o in report.outcomes if o.status not in (*IMPORTED, DUPLICATE)],

@@ -80,7 +80,10 @@ def dag_structures(env: Dict[str, str], cwd: Path, variants: List[Dict[str, str]
     """`dag_structure` under each variant of the environment, parsed in one process (Airflow imports once)."""
     script = (
         "import json, os, sys\n"
-        "from airflow.dag_processing.dagbag import DagBag\n"
+        "try:\n"
+        "    from airflow.dag_processing.dagbag import DagBag\n"
+        "except ImportError:  # Airflow 2\n"
+        "    from airflow.models.dagbag import DagBag\n"
         "for variant in json.loads(sys.argv[1]):\n"
         "  os.environ.update(variant)\n"
         "  bag = DagBag()\n"
@@ -177,12 +180,6 @@ def wootric_accounts_env(servers: Dict[str, Any]) -> Dict[str, str]:
     return env
 
 
-def run_state(env: Dict[str, str], cwd: Path, dag_id: str, logical_date: str) -> str:
-    runs = airflow(["dags", "list-runs", dag_id, "-o", "json"], env, cwd)
-    listed = next(line for line in runs.stdout.splitlines() if line.startswith("[{"))
-    return {r["logical_date"][:10]: r["state"] for r in json.loads(listed)}[logical_date[:10]]
-
-
 def test_three_accounts_one_refused_the_others_land_and_the_run_fails(
     airflow_home, workdir: Path, start_sandbox
 ) -> None:
@@ -196,7 +193,8 @@ def test_three_accounts_one_refused_the_others_land_and_the_run_fails(
     env["WOOTRIC_DAG__RETRIES"] = "0"  # `dags test` would wait out each retry delay
     env["SOURCES__WOOTRIC__B__CREDENTIALS__CLIENT_SECRET"] = "wrong-secret-456"
     run = airflow(["dags", "test", "wootric_sync", "2024-05-01T02:00:00+00:00"], env, workdir)
-    assert run_state(env, workdir, "wootric_sync", "2024-05-01") == "failed", run.stdout[-3000:]
+    # Airflow's own verdict on the run's state (2.10 and 3.x alike; `list-runs` on 2.x needs a serialized DAG)
+    assert run.returncode == 1 and "DagRun failed" in run.stderr, run.stdout[-3000:]
     assert "wrong-secret-456" not in run.stdout + run.stderr
     assert f"account 'b': {', '.join(RESOURCES)} failed: " in run.stdout + run.stderr  # one line, every resource
     for table in TABLES:
@@ -221,7 +219,7 @@ def test_a_resource_failing_once_is_retried_alone(airflow_home, workdir: Path, s
     env["WOOTRIC_DAG__RETRIES"] = "1"
     env["AIRFLOW__CORE__DEFAULT_TASK_RETRY_DELAY"] = "1"
     run = airflow(["dags", "test", "wootric_sync", "2024-06-01T02:00:00+00:00"], env, workdir)
-    assert run_state(env, workdir, "wootric_sync", "2024-06-01") == "success", run.stdout[-3000:]
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     log = run.stdout + run.stderr
     assert "account 'x': responses failed: " in log  # try 1: the task failed naming the resource
     assert log.count("already loaded in this run") == len(RESOURCES) - 1  # try 2 skipped the others
@@ -258,7 +256,7 @@ def test_woku_dag_three_companies_one_refused(airflow_home, workdir: Path, start
     got = dag_structure(env, workdir, "woku_sync")
     assert got["errors"] == {} and "accounts" in got["tasks"] and "analyst_views" in got["tasks"]
     run = airflow(["dags", "test", "woku_sync", "2024-05-01T02:00:00+00:00"], env, workdir)
-    assert run_state(env, workdir, "woku_sync", "2024-05-01") == "failed", run.stdout[-3000:]
+    assert run.returncode == 1 and "DagRun failed" in run.stderr, run.stdout[-3000:]
     assert "wrong-key-987654" not in run.stdout + run.stderr
     for table in WOKU_TABLES:
         rows = read_duckdb(db, "woku", table)

@@ -6,13 +6,9 @@ import math
 from pathlib import Path
 from typing import Any, Dict, List
 
-import dlt
-import pytest
-
 from sandbox.woku import generate_company
 from tests.conftest import only_on, run_cli, woku_env
 from tests.pipelines.test_woku_pipeline import assert_table_exact
-from tests.support.warehouse import PG_DSN
 
 TABLE = "external_tracker_values"
 #: the sandbox's page size in these tests: every list but the tools' spans pages
@@ -130,69 +126,6 @@ def test_one_list_replaces_only_its_own_entity_types_values(workdir: Path, woku_
     assert {route: stats["by_route"][route] for route in pages} == pages
     assert value_requests(stats) == entities(company)
     assert " wokus " not in alone.stdout and " forms " not in alone.stdout, alone.stdout
-
-
-def old_table(company: Any, account: str = "default") -> List[Dict[str, Any]]:
-    """The rows the version before this change loaded: every value, with entityType and entityId."""
-    rows = []
-    for value in company.truth("external_tracker_values") + company.truth("woku_tracker_values"):
-        where = {"entityType": value.get("entityType", "woku"), "entityId": value.get("entityId", value.get("wokuId"))}
-        rest = {k: v for k, v in value.items() if k not in ("wokuId", "entityType", "entityId")}
-        rows.append({"account": account, **where, **rest})
-    return rows
-
-
-def load_as_the_old_version(workdir: Path, warehouse: Any, rows: List[Dict[str, Any]]) -> None:
-    """The table as the old `external_tracker_values` resource left it: its own pipeline `woku`,
-    schema `woku`, merged on `account` alone."""
-
-    @dlt.source(name="woku")
-    def old_source() -> Any:
-        return dlt.resource(
-            rows,
-            name=TABLE,
-            write_disposition={"disposition": "merge", "strategy": "delete-insert"},
-            primary_key=("account", "_id"),
-            merge_key="account",
-            columns={"account": {"data_type": "text"}},
-        )
-
-    if warehouse.name == "duckdb":
-        destination, dataset = dlt.destinations.duckdb(str(workdir / "feedback.duckdb")), "woku"
-    else:
-        destination, dataset = dlt.destinations.postgres(PG_DSN), warehouse.args[-1]
-    pipeline = dlt.pipeline(
-        "woku", pipelines_dir=str(workdir / "dlt-data" / "pipelines"), destination=destination, dataset_name=dataset
-    )
-    pipeline.run(old_source())
-
-
-@pytest.mark.parametrize("first", ["all", "forms"])
-def test_a_dataset_of_the_old_version_carries_over(workdir: Path, woku_warehouse, start_woku, first: str) -> None:
-    company = company_with_paged_lists(seed=93)
-    server = start_woku(company, max_limit=LIMIT)
-    load_as_the_old_version(workdir, woku_warehouse, old_table(company))
-    assert landed_by_entity(woku_warehouse.read(TABLE)) == truth_by_entity(company)
-    old = truth_by_entity(company)
-
-    # the first run after the upgrade: all of it, or one list only; then all of it
-    change_values(company, "form")
-    args = [*woku_warehouse.args] + ([] if first == "all" else ["--resources", first])
-    done = run_cli(args, workdir, woku_env(server), script="woku_pipeline.py")
-    assert done.returncode == 0, done.stderr
-    truth = truth_by_entity(company)
-    want = (
-        truth
-        if first == "all"
-        else {i: v for i, v in old.items() if v[0] != "form"} | {i: v for i, v in truth.items() if v[0] == "form"}
-    )
-    assert landed_by_entity(woku_warehouse.read(TABLE)) == want
-    assert run_cli([*woku_warehouse.args], workdir, woku_env(server), script="woku_pipeline.py").returncode == 0
-    assert_values_exact(company, woku_warehouse.read(TABLE))
-    schema = dlt.attach("woku", pipelines_dir=str(workdir / "dlt-data" / "pipelines")).default_schema
-    table = schema.tables[TABLE]
-    assert table["resource"] == TABLE
-    assert {name for name, column in table["columns"].items() if column.get("merge_key")} == {"account", "entity_type"}
 
 
 def test_an_entity_type_whose_values_all_disappear_is_cleared(workdir: Path, start_woku) -> None:

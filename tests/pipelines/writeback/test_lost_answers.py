@@ -18,8 +18,8 @@ def decide(
     ledger = [*entries]
     ledger += [entry(f"k-{c}", client=c, status=ACCEPTED, client_id=i) for c, i in (known or {}).items()]
     ledger += [entry(f"c-{u}", status=ACCEPTED, file_url=u.removeprefix("url:")) for u in claimed]
-    found = resolve(entries, {WOKU: reviews}, ledger, settle=SETTLE, skew=60.0)
-    return {k: (m.status, (m.review or {}).get("_id")) for k, m in found.items()}
+    resolve(entries, {WOKU: reviews}, ledger, settle=SETTLE, skew=60.0)
+    return {e.key: (e.status, e.review_id) for e in entries}
 
 
 def test_a_known_client_is_matched_exactly() -> None:
@@ -90,5 +90,7 @@ def test_fewer_reviews_than_competing_entries_is_ambiguous_for_the_whole_group()
 
 def test_unreadable_reviews_leave_the_entry_pending_unless_the_woku_is_gone() -> None:
     gone, down = ApiError("GET reviews: HTTP 404", 404), ApiError("GET reviews: HTTP 503", 503)
-    assert resolve([entry()], {WOKU: gone}, [], settle=SETTLE)["k1"].status == NOT_CREATED
-    assert resolve([entry()], {WOKU: down}, [], settle=SETTLE)["k1"].status == PENDING
+    for reviews, status in ((gone, NOT_CREATED), (down, PENDING)):
+        pending = entry()
+        resolve([pending], {WOKU: reviews}, [], settle=SETTLE)
+        assert pending.status == status

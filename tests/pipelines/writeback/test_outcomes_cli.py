@@ -277,10 +277,8 @@ def test_outcomes_kept_for_one_dataset_land_in_that_dataset_only(workdir: Path, 
 
 # ----------------------------------------------------------------------------- a journal that cannot be read
 def journal_of(workdir: Path, dataset: str = "woku") -> Path:
-    """Where a trackers run into `dataset` (DuckDB) keeps its journal."""
-    from pipelines.writeback.outcomes import results_journal
-
-    return Path(results_journal(str(workdir / "dlt-data" / "pipelines"), "woku_trackers", "duckdb", dataset))
+    """Where a trackers run into `dataset` (DuckDB) keeps its journal: docs/writeback.md names the folder."""
+    return workdir / "dlt-data" / "pipelines" / f"woku_trackers.duckdb.{dataset}" / "woku_trackers.journal.jsonl"
 
 
 @pytest.mark.parametrize(

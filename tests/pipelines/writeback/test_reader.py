@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.writeback.reader import control_problem, parse_table_name, printable, read_csv
-from pipelines.writeback.trackers import read_csv as read_tracker_csv
+from pipelines.writeback.trackers import read_values as read_tracker_csv
 from sources.http_kit import ConfigError
 
 COLUMNS = ("entity_type", "entity_id", "name", "value")

@@ -159,4 +159,4 @@ def test_idempotency_key_is_a_function_of_the_name() -> None:
 def test_plan_names_absent_and_inactive_definitions_once_in_order() -> None:
     rows = [check(name="b"), check(name="a"), check(name="b"), check(name="old"), check(name="n" * 61)]
     plan = plan_definitions(rows, {"a": {"active": True}, "old": {"active": False}})
-    assert (plan.to_create, plan.inactive) == (["b"], ["old"])
+    assert plan == (["b"], ["old"])

@@ -1,4 +1,4 @@
-"""The voicemail policy: every send through the ledger, lost answers settled by the rule, over a fake Woku
+"""The voicemail import: every send through the ledger, lost answers settled by the rule, over a fake Woku
 client that records every POST, creates reviews like Woku, and runs on a fake clock (no real waits)."""
 
 import itertools
