@@ -1,10 +1,11 @@
-"""Airflow DAG `wootric_sync`: every configured Wootric account, each mapped to a task group of its own,
-one task per resource, every day, with retries (the shape and settings: pipelines/airflow_dag.py).
+"""Airflow DAG `wootric_sync`: every configured Wootric account, each mapped to a task of its own that loads
+its resources one after another, every day, with retries (the shape and settings: pipelines/airflow_dag.py).
 
 Deploy: `pip install 'feedback-connectors[airflow]'` on the workers and copy this file into the DAGs
 folder. Settings are dlt config keys (`WOOTRIC_DAG__DESTINATION`, `__DATASET_NAME`, `__SCHEDULE`,
-`__RETRIES`, `__MAX_ACTIVE_TASKS`, `__POOL`); credentials come from dlt (environment variables, the
-`.dlt` folder, or the Airflow Variable `dlt_secrets_toml`).
+`__RETRIES`, `__MAX_ACTIVE_TASKS`, `__POOL`: a pool you created, which lets accounts load into BigQuery
+side by side); credentials come from dlt (environment variables, the `.dlt` folder, or the Airflow
+Variable `dlt_secrets_toml`). A DuckDB destination needs LocalExecutor: its file stays on one machine.
 """
 
 from pipelines.airflow_dag import build_dag

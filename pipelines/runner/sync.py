@@ -2,9 +2,10 @@
 
 import argparse
 import contextlib
+import copy
 import dataclasses
 import logging
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import dlt
 from dlt.common.pipeline import get_dlt_pipelines_dir
@@ -154,6 +155,35 @@ def sync_account(
         outcome = UnitOutcome(units[0])
         sync_unit(vendor, units[0], outcome, args, duckdb_file, pipelines_dir, gate, None, live=False)
         return outcome.loaded
+
+
+def account_state(
+    vendor: Vendor,
+    args: argparse.Namespace,
+    account: Optional[str],
+    duckdb_file: str = DEFAULT_DUCKDB_FILE,
+    change: Optional[Callable[[Dict[str, Any]], None]] = None,
+    load: bool = False,
+) -> Dict[str, Any]:
+    """One account's source state, restored from the destination if newer (a fresh worker); `change`
+    edits it locally (dlt carries it to the destination in the account's next load package), or in a
+    package of its own loaded at once with `load`. The Airflow DAG keeps here what a run has loaded."""
+    pipelines_dir = get_dlt_pipelines_dir()
+    unit = plan_units(vendor, args.pipeline_name, None, None, only=[account] if account else None)[0]
+    with pipeline_lock(pipelines_dir, unit.pipeline_name):
+        pipeline = make_pipeline(args, duckdb_file, pipelines_dir, pipeline_name=unit.pipeline_name, account=account)
+        gate = destination_gate(vendor, args, duckdb_file)
+        if change is None:
+            with gate.turn(unit.label):
+                pipeline.sync_destination()
+        else:
+            with pipeline.managed_state(extract_state=load) as state:
+                change(state.setdefault("sources", {}).setdefault(unit.source.name, {}))
+            if load:
+                with gate.turn(unit.label), blocked_packages_named():
+                    pipeline.normalize()
+                    pipeline.load()
+        return copy.deepcopy(pipeline.state.get("sources", {}).get(unit.source.name, {}))
 
 
 def create_views_after(

@@ -28,7 +28,7 @@ from tests.support.warehouse import assert_exact, read_duckdb
 pytestmark = [pytest.mark.airflow, pytest.mark.timeout(1200)]
 
 TABLES = ("end_users", "responses", "declines")
-RESOURCE_TASKS = ["end_users", "responses", "declines", "segments", "survey_templates", "email_stats_sources"]
+RESOURCES = ["end_users", "responses", "declines", "segments", "survey_templates", "email_stats_sources"]
 
 
 @pytest.fixture(scope="module")
@@ -73,22 +73,33 @@ def airflow(args: List[str], env: Dict[str, str], cwd: Path) -> subprocess.Compl
 
 def dag_structure(env: Dict[str, str], cwd: Path, dag_id: str = "wootric_sync") -> Dict[str, Any]:
     """Import errors, task ids and their upstreams, as Airflow's own DagBag parses the DAGs folder."""
+    return dag_structures(env, cwd, [{}], dag_id)[0]
+
+
+def dag_structures(env: Dict[str, str], cwd: Path, variants: List[Dict[str, str]], dag_id: str = "wootric_sync") -> Any:
+    """`dag_structure` under each variant of the environment, parsed in one process (Airflow imports once)."""
     script = (
-        "import json, sys\n"
+        "import json, os, sys\n"
         "try:\n"
         "    from airflow.dag_processing.dagbag import DagBag\n"
         "except ImportError:  # Airflow 2\n"
         "    from airflow.models.dagbag import DagBag\n"
-        "bag = DagBag()\n"
-        f"dag = bag.dags.get({dag_id!r})\n"
-        "print(json.dumps({'errors': {k: v[-500:] for k, v in bag.import_errors.items()},\n"
-        "  'tasks': {t.task_id: sorted(t.upstream_task_ids) for t in dag.tasks} if dag else None,\n"
-        "  'retries': {t.task_id: t.retries for t in dag.tasks} if dag else None,\n"
-        "  'rules': sorted({getattr(t.trigger_rule, 'value', t.trigger_rule) for t in dag.tasks}) if dag else None,\n"
-        "  'timetable': type(dag.timetable).__name__ if dag else None}))\n"
+        "for variant in json.loads(sys.argv[1]):\n"
+        "  os.environ.update(variant)\n"
+        "  bag = DagBag()\n"
+        f"  dag = bag.dags.get({dag_id!r})\n"
+        "  print('structure:', json.dumps({'errors': {k: v[-500:] for k, v in bag.import_errors.items()},\n"
+        "    'tasks': {t.task_id: sorted(t.upstream_task_ids) for t in dag.tasks} if dag else None,\n"
+        "    'retries': {t.task_id: t.retries for t in dag.tasks} if dag else None,\n"
+        "    'rules': sorted({getattr(t.trigger_rule, 'value', t.trigger_rule) for t in dag.tasks}) if dag else None,\n"
+        "    'caps': {t.task_id: t.max_active_tis_per_dagrun for t in dag.tasks} if dag else None,\n"
+        "    'pools': sorted({t.pool for t in dag.tasks}) if dag else None,\n"
+        "    'timetable': type(dag.timetable).__name__ if dag else None}))\n"
+        "  for key in variant:\n"
+        "    os.environ.pop(key)\n"
     )
     done = subprocess.run(
-        [sys.executable, "-c", script],
+        [sys.executable, "-c", script, json.dumps(variants)],
         env={**_clean_env(), **env},
         cwd=cwd,
         capture_output=True,
@@ -96,7 +107,9 @@ def dag_structure(env: Dict[str, str], cwd: Path, dag_id: str = "wootric_sync") 
         timeout=300,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    found = [json.loads(line.split(" ", 1)[1]) for line in done.stdout.splitlines() if line.startswith("structure: ")]
+    assert len(found) == len(variants), done.stdout[-3000:]
+    return found
 
 
 def state_cursor(db: Path, resource: str, cursor: str) -> Any:
@@ -109,9 +122,7 @@ def state_cursor(db: Path, resource: str, cursor: str) -> Any:
     return state["sources"]["wootric"]["resources"][resource]["incremental"][cursor]["last_value"]
 
 
-def test_dag_maps_accounts_with_one_task_per_resource_then_the_views(
-    airflow_home, workdir: Path, start_sandbox
-) -> None:
+def test_dag_maps_accounts_one_task_each_then_the_views(airflow_home, workdir: Path, start_sandbox) -> None:
     server = start_sandbox(generate_account(seed=41, end_users=10, responses=20, declines=2))
     # the secrets as an Airflow Variable holding a secrets.toml (here from the environment's
     # AIRFLOW_VAR_ backend), which dlt reads on its own
@@ -125,21 +136,39 @@ def test_dag_maps_accounts_with_one_task_per_resource_then_the_views(
         ]
     )
     env = {**airflow_home, "AIRFLOW_VAR_DLT_SECRETS_TOML": secrets}
-    got = dag_structure(env, workdir)
+    message = "destination duckdb cannot be used under CeleryExecutor"
+    celery = {"AIRFLOW__CORE__EXECUTOR": "CeleryExecutor"}
+    bigquery = {"WOOTRIC_DAG__DESTINATION": "bigquery"}
+    got, on_bigquery, pooled, refused = dag_structures(
+        env, workdir, [{}, bigquery, {**bigquery, "WOOTRIC_DAG__POOL": "bq"}, celery]
+    )
     assert got["errors"] == {}
-    expected = [f"account.{name}" for name in RESOURCE_TASKS]
-    assert list(got["tasks"]) == ["accounts", *expected, "analyst_views", "all_loaded"]
-    assert got["tasks"]["all_loaded"] == sorted(["accounts", *expected, "analyst_views"])
-    assert got["tasks"][expected[0]] == ["accounts"]  # mapped over the accounts listed at run time
-    for before, after in zip(expected, expected[1:], strict=False):
-        assert got["tasks"][after] == sorted([before, "accounts"])  # one after another: one account's state
-    assert got["tasks"]["analyst_views"] == [expected[-1]]
-    retries = got["retries"]
-    assert retries.pop("all_loaded") == 0 and retries.pop("accounts") == 0 and set(retries.values()) == {3}
-    # a failed resource does not keep the next ones from loading, and the last task fails the run
+    assert list(got["tasks"]) == ["accounts", "account", "analyst_views", "all_loaded"]
+    assert got["tasks"]["account"] == ["accounts"]  # mapped over the accounts listed at run time
+    assert got["tasks"]["analyst_views"] == ["account"]
+    assert got["tasks"]["all_loaded"] == ["account", "accounts", "analyst_views"]
+    assert got["retries"] == {"accounts": 0, "account": 3, "analyst_views": 3, "all_loaded": 0}
+    # the views run after failed accounts too, and the last task fails the run
     assert got["rules"] == ["all_done", "all_success", "one_failed"]
     assert got["timetable"] == "CronDataIntervalTimetable"
+    assert got["caps"]["account"] is None, "DuckDB's loads take turns on their own (a file lock)"
     assert server.stats()["requests"] == 0, "parsing the DAG must not call the API"
+    # BigQuery: one account at a time, unless a pool the user created decides
+    assert on_bigquery["errors"] == {} and on_bigquery["caps"]["account"] == 1
+    assert pooled["caps"]["account"] is None and pooled["pools"] == ["bq"]
+    # DuckDB under a distributed executor: the DAG does not import, with one line saying why
+    assert refused["tasks"] is None and any(message in error for error in refused["errors"].values())
+    # and a task starting on a worker so configured refuses the same way
+    check = "from pipelines.airflow_dag import refuse_shared_duckdb as r; r('postgres'); r('duckdb')"
+    done = subprocess.run(
+        [sys.executable, "-c", check],
+        env={**_clean_env(), **env, **celery},
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 1 and message in done.stderr.strip().splitlines()[-1]
 
 
 def wootric_accounts_env(servers: Dict[str, Any]) -> Dict[str, str]:
@@ -167,6 +196,7 @@ def test_three_accounts_one_refused_the_others_land_and_the_run_fails(
     # Airflow's own verdict on the run's state (2.10 and 3.x alike; `list-runs` on 2.x needs a serialized DAG)
     assert run.returncode == 1 and "DagRun failed" in run.stderr, run.stdout[-3000:]
     assert "wrong-secret-456" not in run.stdout + run.stderr
+    assert f"account 'b': {', '.join(RESOURCES)} failed: " in run.stdout + run.stderr  # one line, every resource
     for table in TABLES:
         rows = read_duckdb(db, "wootric", table)
         assert {row["account"] for row in rows} == {"a", "c"}, table
@@ -175,6 +205,39 @@ def test_three_accounts_one_refused_the_others_land_and_the_run_fails(
     with duckdb.connect(str(db), read_only=True) as con:
         names = {r[0] for r in con.execute("SELECT DISTINCT pipeline_name FROM wootric._dlt_pipeline_state").fetchall()}
     assert names == {"wootric-a", "wootric-c"}  # each account its own state
+
+
+def test_a_resource_failing_once_is_retried_alone(airflow_home, workdir: Path, start_sandbox) -> None:
+    # two accounts with the same records: `y` loads once, so its requests are what one load of each takes
+    made = {name: generate_account(seed=70, end_users=20, responses=60, declines=4) for name in ("x", "y")}
+    servers = {name: start_sandbox(account) for name, account in made.items()}
+    servers["x"].inject("500", "/v1/responses", times=1)  # x's responses fail on the first try only
+    db = workdir / "feedback.duckdb"
+    env = {**airflow_home, **wootric_accounts_env(servers), "DESTINATION__DUCKDB__CREDENTIALS": str(db)}
+    env["DLT_DATA_DIR"] = str(workdir / "dlt")
+    env["SOURCES__WOOTRIC__X__MAX_RETRIES"] = "1"  # the 500 fails the resource at once
+    env["WOOTRIC_DAG__RETRIES"] = "1"
+    env["AIRFLOW__CORE__DEFAULT_TASK_RETRY_DELAY"] = "1"
+    run = airflow(["dags", "test", "wootric_sync", "2024-06-01T02:00:00+00:00"], env, workdir)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    log = run.stdout + run.stderr
+    assert "account 'x': responses failed: " in log  # try 1: the task failed naming the resource
+    assert log.count("already loaded in this run") == len(RESOURCES) - 1  # try 2 skipped the others
+    x, y = (servers[name].stats()["by_path"] for name in ("x", "y"))
+    assert x.pop("/v1/responses") == y.pop("/v1/responses") + 1  # the failed request, then one load
+    assert x == y, "the retry requested only the resource that failed"
+    for table in TABLES:
+        rows = read_duckdb(db, "wootric", table)
+        for name in ("x", "y"):
+            assert_exact(table, made[name].truth(table), rows, account=name)
+    # what try 1 loaded is marked in the destination's state, where a retry on another worker finds it: the
+    # last mark went in a load package of its own (x loaded once more than y)
+    with duckdb.connect(str(db), read_only=True) as con:
+        states = con.execute("SELECT pipeline_name, state FROM wootric._dlt_pipeline_state").fetchall()
+        loads = dict(con.execute("SELECT schema_name, count(*) FROM wootric._dlt_loads GROUP BY 1").fetchall())
+    marks = [decompress_state(blob)["sources"]["x"].get("airflow_run") for name, blob in states if name == "wootric-x"]
+    assert [r for r in RESOURCES if r != "responses"] in [mark["loaded"] for mark in marks if mark]
+    assert loads["x"] == loads["y"] + 1
 
 
 def test_woku_dag_three_companies_one_refused(airflow_home, workdir: Path, start_woku) -> None:
