@@ -146,9 +146,9 @@ def sync_account(
     with pipeline_lock(pipelines_dir, units[0].pipeline_name):
         # no pipeline is opened for the gate but on Postgres, and then the account's own, under its lock
         def sql_client() -> Any:
-            # the source's schema name: a fresh worker's pipeline has none, and `wootric-a` is no schema name
+            # a fresh worker's pipeline has no schema yet, and dlt refuses its name (`wootric-a`) as one
             pipeline = make_pipeline(args, duckdb_file, pipelines_dir, pipeline_name=units[0].pipeline_name)
-            return pipeline.sql_client(schema_name=vendor.name)
+            return pipeline.dataset(schema=dlt.Schema(vendor.name)).sql_client
 
         gate = destination_gate(args, sql_client, duckdb_file)
         outcome = UnitOutcome(units[0])
