@@ -21,8 +21,9 @@ from tests.pipelines.test_woku_pipeline import assert_table_exact as assert_woku
 from tests.support.airflow_deploy import Deployment, airflow_deployment
 from tests.support.warehouse import PG_DSN, assert_exact, drop_postgres_dataset, read_postgres
 
-# the deployment starts in the first test's setup (migrations too, on a server that never had them)
-pytestmark = [pytest.mark.airflow, pytest.mark.timeout(900)]
+# one test, so that xdist never splits the module over two deployments; the bound covers the deployment's
+# start (and the migrations, on a server that never had them) and four runs on a loaded machine
+pytestmark = [pytest.mark.airflow, pytest.mark.timeout(1200)]
 
 logger = logging.getLogger(__name__)
 TABLES = ("end_users", "responses", "declines")
@@ -126,7 +127,13 @@ def assert_wootric_exact(site: Site) -> None:
             assert_exact(table, site.wootric[name].account.truth(table), rows, account=name)
 
 
-def test_wootric_three_accounts_one_refused_then_only_the_delta(site: Site) -> None:
+def test_dags_in_a_deployment_one_account_refused(site: Site) -> None:
+    """Wootric twice (the second run after new and changed records loads only the delta), then Woku."""
+    wootric_three_accounts_one_refused_then_only_the_delta(site)
+    woku_three_companies_one_refused(site)
+
+
+def wootric_three_accounts_one_refused_then_only_the_delta(site: Site) -> None:
     deployment = site.deployment
     run_id, state = site.run("wootric_sync", "wootric run 1")
     assert state == "failed", "a refused account must mark the run failed"
@@ -153,7 +160,7 @@ def test_wootric_three_accounts_one_refused_then_only_the_delta(site: Site) -> N
     assert_wootric_exact(site)
 
 
-def test_woku_three_companies_one_refused(site: Site) -> None:
+def woku_three_companies_one_refused(site: Site) -> None:
     run_id, state = site.run("woku_sync", "woku run")
     assert state == "failed"
     assert verdicts(site.deployment, "woku_sync", run_id) == {"a": {"success"}, "b": {"failed"}, "c": {"success"}}

@@ -64,9 +64,9 @@ def _dsn_parts() -> Dict[str, str]:
     return {"host": dsn.get("host", "127.0.0.1"), "port": dsn.get("port", "5432"), "user": dsn.get("user", "postgres")}
 
 
-def _sqlalchemy_url(database: str, driver: str = "postgresql+psycopg2") -> str:
+def _sqlalchemy_url(database: str) -> str:
     p = _dsn_parts()
-    return f"{driver}://{p['user']}@{p['host']}:{p['port']}/{database}"
+    return f"postgresql+psycopg2://{p['user']}@{p['host']}:{p['port']}/{database}"
 
 
 def _base_env() -> Dict[str, str]:
@@ -361,7 +361,7 @@ def airflow_deployment(
     if executor == "CeleryExecutor":
         queue = f"feedback-{database}"  # a shared Redis: a queue of its own
         common["AIRFLOW__CELERY__BROKER_URL"] = "redis://127.0.0.1:6379/0"
-        common["AIRFLOW__CELERY__RESULT_BACKEND"] = "db+" + _sqlalchemy_url(database, "postgresql")
+        common["AIRFLOW__CELERY__RESULT_BACKEND"] = "db+" + _sqlalchemy_url(database)
         common["AIRFLOW__OPERATORS__DEFAULT_QUEUE"] = queue
     deployment.env = common
     try:
