@@ -3,7 +3,8 @@ each on its own rate-limited sandbox, into PostgreSQL.
 
     python benchmarks/airflow_celery.py [--accounts 8] [--responses 3000] [--rate-limit 10]
 
-Needs the `[airflow]` extra, `asyncpg`, `apache-airflow-providers-celery` and Redis on 127.0.0.1:6379.
+Needs the `[airflow]` extra, `asyncpg`, `apache-airflow-providers-celery` and Redis on 127.0.0.1:6379
+(provider 3.26 imports `celery.backends.database.retry`, which Celery 5.7 removed: `celery<5.7`).
 The deployment is tests/support/airflow_deploy.py: API server, scheduler, DAG processor and two Celery
 workers, each worker with its own home, working folder and dlt data dir, its name in
 `task_instance.hostname`. Prints the wall time of each run (trigger to final state), which worker ran
