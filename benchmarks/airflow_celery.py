@@ -141,7 +141,8 @@ def main(argv: List[str] | None = None) -> int:
             stopping = time.monotonic()
         down = time.monotonic() - stopping
         per = f"{args.end_users} end users, {args.responses} responses, {args.declines} declines"
-        print(f"\nCeleryExecutor, {args.workers} workers x {max(1, args.parallelism // args.workers)} slots; {per}")
+        slots = f"{args.parallelism} Celery slots each, at most {args.parallelism} tasks at once ([core] parallelism)"
+        print(f"\nCeleryExecutor, {args.workers} workers, {slots}; {per}")
         print(f"each account on its own sandbox at {args.rate_limit} requests/s; load average {psutil.getloadavg()}")
         print(f"deployment up {up:.0f} s, teardown {down:.0f} s")
         print(f"1 account alone: {solo['state']} in {solo['wall']:.0f} s on {solo['placed']}")

@@ -374,6 +374,7 @@ def airflow_deployment(
             (worker / "work").mkdir(parents=True)
             own = {**common, "AIRFLOW_HOME": str(worker), "DLT_DATA_DIR": str(worker / "dlt-data")}
             own["FEEDBACK_AIRFLOW_WORKER"] = f"worker-{n}"
+            # each worker may take up to `parallelism` tasks; the executor caps the total at `parallelism`
             args = ["celery", "worker", "--celery-hostname", f"worker-{n}@%h", "--queues", queue]
             _start(
                 deployment,
