@@ -403,4 +403,10 @@ def airflow_deployment(
             _stop(deployment)
         finally:
             _execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+            if executor == "CeleryExecutor":  # kombu's bindings of the queue outlive it in the shared Redis
+                import redis
+
+                redis.Redis(host="127.0.0.1", port=6379).delete(
+                    *(f"_kombu.{k}.{queue}" for k in ("binding", "binding_permanent"))
+                )
             logger.info("Airflow deployment torn down in %.1f s", time.monotonic() - stopping)
