@@ -1,18 +1,22 @@
-"""The Wootric DAG under CeleryExecutor with two workers, on loopback: one account alone, then 8 accounts,
-each on its own rate-limited sandbox, into PostgreSQL.
+"""The Wootric DAG in a real Airflow deployment on loopback (tests/support/airflow_deploy.py), timed: by
+default under CeleryExecutor with two workers, one account alone, then 8 accounts, each on its own
+rate-limited sandbox, into PostgreSQL; with `--executor LocalExecutor --dag FILE:DAG_ID` the same for
+another DAG shape (benchmarks/airflow_dags/: the no-op floor, dlt's PipelineTasksGroup).
 
-    python benchmarks/airflow_celery.py [--accounts 8] [--responses 3000] [--rate-limit 10]
+    python benchmarks/airflow_runs.py [--accounts 8] [--responses 3000] [--rate-limit 10]
+    python benchmarks/airflow_runs.py --executor LocalExecutor --no-solo --runs 2 --accounts 3 \
+        --end-users 60 --responses 300 --declines 20 --rate-limit 0 [--dag FILE:DAG_ID] [--floor]
 
-Needs the `[airflow]` extra, `asyncpg`, `apache-airflow-providers-celery` and Redis on 127.0.0.1:6379
-(provider 3.26 imports `celery.backends.database.retry`, which Celery 5.7 removed: `celery<5.7`).
-The deployment is tests/support/airflow_deploy.py: API server, scheduler, DAG processor and two Celery
-workers, each worker with its own home, working folder and dlt data dir, its name in
-`task_instance.hostname`. Prints the wall time of each run (trigger to final state), which worker ran
+Needs the `[airflow]` extra and `asyncpg`; for Celery also `apache-airflow-providers-celery` and Redis on
+127.0.0.1:6379 (provider 3.26 imports `celery.backends.database.retry`, which Celery 5.7 removed:
+`celery<5.7`). Celery workers each have their own home, working folder and dlt data dir, and their name
+in `task_instance.hostname`. Prints the wall time of each run (trigger to final state), which worker ran
 which account, the peak RSS of each worker's process tree (sampled every 0.2 s), and exactness.
 """
 
 import argparse
 import shutil
+import signal
 import sys
 import tempfile
 import threading
@@ -68,14 +72,15 @@ def accounts_toml(names: List[str]) -> str:
     return f'[sources.wootric]\naccounts = "{",".join(names)}"\n'
 
 
-def run(deployment: Deployment, names: List[str]) -> Dict[str, object]:
+def run(deployment: Deployment, dag_id: str, names: List[str]) -> Dict[str, object]:
     deployment.set_variable("dlt_secrets_toml", accounts_toml(names))
     started = time.monotonic()
-    run_id = deployment.trigger(DAG_ID)
-    state = deployment.wait_for_run(DAG_ID, run_id, timeout=1800)
+    run_id = deployment.trigger(dag_id)
+    state = deployment.wait_for_run(dag_id, run_id, timeout=1800)
     wall = time.monotonic() - started
     placed = {
-        name: sorted({ti["hostname"] for ti in tis}) for name, tis in deployment.by_account(DAG_ID, run_id).items()
+        name: sorted({ti["hostname"] for ti in tis})
+        for name, tis in (deployment.by_account(dag_id, run_id) if dag_id == DAG_ID else {}).items()
     }
     return {"state": state, "wall": wall, "placed": placed}
 
@@ -99,14 +104,19 @@ def main(argv: List[str] | None = None) -> int:
     parser.add_argument("--rate-limit", type=int, default=10, help="requests per second per account")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--parallelism", type=int, default=4)
+    parser.add_argument("--executor", default="CeleryExecutor", choices=["CeleryExecutor", "LocalExecutor"])
+    parser.add_argument("--dag", default=f"{ROOT / 'pipelines' / 'wootric_dag.py'}:{DAG_ID}", help="FILE:DAG_ID")
+    parser.add_argument("--runs", type=int, default=1, help="triggered runs of the accounts, one after another")
+    parser.add_argument("--no-solo", action="store_true", help="skip the run of one account alone")
+    parser.add_argument("--floor", action="store_true", help="a DAG that loads nothing: no exactness check")
     args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # `kill` tears the deployment down too
     netguard.install()
     names = [f"acct{i}" for i in range(1, args.accounts + 1)]
     servers = {
         name: SandboxServer(
             generate_account(seed=200 + i, end_users=args.end_users, responses=args.responses, declines=args.declines),
-            rate_limit=args.rate_limit,
-            rate_window=1.0,
+            **({"rate_limit": args.rate_limit, "rate_window": 1.0} if args.rate_limit else {}),
         )
         for i, name in enumerate(["solo", *names])
     }
@@ -121,38 +131,50 @@ def main(argv: List[str] | None = None) -> int:
         env[prefix + "BASE_URL"] = server.url
         env[prefix + "CREDENTIALS__CLIENT_ID"] = server.client_id
         env[prefix + "CREDENTIALS__CLIENT_SECRET"] = server.client_secret
-    workers = [f"worker-{n}" for n in range(1, args.workers + 1)]
-    root = Path(tempfile.mkdtemp(prefix="airflow-celery-"))
+    if args.no_solo:  # for a DAG that reads the accounts when it is parsed (environment beats the Variable)
+        env["SOURCES__WOOTRIC__ACCOUNTS"] = ",".join(names)
+    dag_file, dag_id = args.dag.rsplit(":", 1)
+    celery = args.executor == "CeleryExecutor"
+    workers = [f"worker-{n}" for n in range(1, args.workers + 1)] if celery else []
+    root = Path(tempfile.mkdtemp(prefix="airflow-runs-"))
     started = time.monotonic()
     try:
         with airflow_deployment(
             root,
-            [ROOT / "pipelines" / "wootric_dag.py"],
-            [DAG_ID],
+            [Path(dag_file)],
+            [dag_id],
             env,
-            executor="CeleryExecutor",
-            celery_workers=args.workers,
+            executor=args.executor,
+            celery_workers=len(workers),
             parallelism=args.parallelism,
         ) as deployment:
             up = time.monotonic() - started
             with PeakRss(deployment, workers) as rss:
-                solo = run(deployment, ["solo"])
-                many = run(deployment, names)
+                solo = None if args.no_solo else run(deployment, dag_id, ["solo"])
+                runs = [run(deployment, dag_id, names) for _ in range(args.runs)]
             stopping = time.monotonic()
         down = time.monotonic() - stopping
         per = f"{args.end_users} end users, {args.responses} responses, {args.declines} declines"
-        slots = f"{args.parallelism} Celery slots each, at most {args.parallelism} tasks at once ([core] parallelism)"
-        print(f"\nCeleryExecutor, {args.workers} workers, {slots}; {per}")
-        print(f"each account on its own sandbox at {args.rate_limit} requests/s; load average {psutil.getloadavg()}")
+        limit = f"at {args.rate_limit} requests/s" if args.rate_limit else "without a rate limit"
+        if celery:
+            slots = f"{args.parallelism} Celery slots each, at most {args.parallelism} tasks at once"
+            print(f"\nCeleryExecutor, {args.workers} workers, {slots} ([core] parallelism); {per}")
+        else:
+            print(f"\nLocalExecutor, [core] parallelism {args.parallelism}; {per}")
+        print(f"DAG {dag_id} ({dag_file}); each account on its own sandbox {limit}; load {psutil.getloadavg()}")
         print(f"deployment up {up:.0f} s, teardown {down:.0f} s")
-        print(f"1 account alone: {solo['state']} in {solo['wall']:.0f} s on {solo['placed']}")
-        print(f"{args.accounts} accounts: {many['state']} in {many['wall']:.0f} s")
-        for name, hosts in many["placed"].items():  # type: ignore[union-attr]
-            print(f"  {name}: {', '.join(hosts)}")
+        if solo:
+            print(f"1 account alone: {solo['state']} in {solo['wall']:.0f} s on {solo['placed']}")
+        for n, each in enumerate(runs, 1):
+            print(f"{args.accounts} accounts, run {n}: {each['state']} in {each['wall']:.0f} s")
+            for name, hosts in each["placed"].items() if celery else ():  # type: ignore[union-attr]
+                print(f"  {name}: {', '.join(hosts)}")
         for name, peak in rss.peaks.items():
             print(f"peak RSS {name} (process tree): {peak / 2**20:.0f} MiB")
-        print(f"the {args.accounts} accounts and the one alone: " + exactness(dataset, servers))
-        passed = solo["state"] == many["state"] == "success"
+        loaded = {name: server for name, server in servers.items() if name != "solo" or solo}
+        if not args.floor:
+            print(f"the accounts{' and the one alone' if solo else ''}: " + exactness(dataset, loaded))
+        passed = all(each["state"] == "success" for each in [*runs, *([solo] if solo else [])])
         if passed:
             shutil.rmtree(root, ignore_errors=True)
         else:

@@ -205,31 +205,19 @@ class Deployment:
         )
         return {r["state"]: r["n"] for r in rows}
 
-    def task_instances(self, dag_id: str, run_id: str) -> List[Dict[str, Any]]:
-        return self.query(
-            "SELECT task_id, map_index, state, hostname, start_date, end_date, try_number FROM task_instance"
-            " WHERE dag_id = %s AND run_id = %s ORDER BY task_id, map_index",
-            [dag_id, run_id],
-        )
-
-    def xcom(self, dag_id: str, run_id: str, task_id: str, map_index: int = -1) -> Any:
-        rows = self.query(
-            "SELECT value FROM xcom WHERE dag_id = %s AND run_id = %s AND task_id = %s AND map_index = %s"
-            " AND key = 'return_value'",
-            [dag_id, run_id, task_id, map_index],
-        )
-        assert rows, f"no XCom from {task_id} in {run_id}"
-        value = rows[0]["value"]
-        return json.loads(value) if isinstance(value, (str, bytes)) else value
-
     def by_account(self, dag_id: str, run_id: str, accounts_task: str = "accounts") -> Dict[str, List[Dict[str, Any]]]:
         """The mapped task instances of a run grouped by account: map_index is the position in the list the
         accounts task returned, whatever the tasks are called (one per resource or one per account)."""
-        accounts = self.xcom(dag_id, run_id, accounts_task)
+        where = "WHERE dag_id = %s AND run_id = %s"
+        listed = self.query(
+            f"SELECT value FROM xcom {where} AND task_id = %s AND key = 'return_value'", [dag_id, run_id, accounts_task]
+        )
+        assert listed, f"no XCom from {accounts_task} in {run_id}"
+        value = listed[0]["value"]
+        accounts = json.loads(value) if isinstance(value, (str, bytes)) else value
         grouped: Dict[str, List[Dict[str, Any]]] = {name: [] for name in accounts}
-        for ti in self.task_instances(dag_id, run_id):
-            if ti["map_index"] >= 0:
-                grouped[accounts[ti["map_index"]]].append(ti)
+        for ti in self.query(f"SELECT * FROM task_instance {where} AND map_index >= 0", [dag_id, run_id]):
+            grouped[accounts[ti["map_index"]]].append(ti)
         return grouped
 
 
