@@ -11,6 +11,7 @@ from pathlib import Path
 from analytics.report import COMMENTS, Comment, Month, build_figure, render_html, report_title
 from sandbox.wootric import generate_account
 from tests.conftest import ROOT, run_cli, sandbox_env
+from tests.support.browser import Browser
 from tests.support.warehouse import read_duckdb
 
 #: a small month two years after the generated span (which starts 2023-01-01, 200 days)
@@ -70,6 +71,24 @@ def test_report_writes_png_and_html_whose_figures_match_the_warehouse(workdir: P
     quoted = re.findall(r"<blockquote>(.*?)</blockquote>", page, flags=re.S)
     want_quotes = ["<br>\n".join(html.escape(line) for line in r["text"].split("\n")) for r in detractors[:COMMENTS]]
     assert quoted == want_quotes
+    assert_renders_offline(workdir / "out" / "nps_report.html", monthly)
+
+
+def assert_renders_offline(page: Path, monthly: list) -> None:
+    """In headless Chromium: nothing requested off the machine, every image drawn, no console error, and the
+    table a reader sees adds up to the warehouse's `nps_monthly`."""
+    with Browser() as browser:
+        browser.open(page)
+        images = browser.evaluate("Array.from(document.images, i => [i.complete, i.naturalWidth])")
+        months = browser.evaluate("document.querySelectorAll('tbody tr[data-month]').length")
+        total = browser.evaluate("Array.from(document.querySelectorAll('tr.total td'), td => td.innerText)")
+        requests, errors = browser.requests, browser.errors
+    assert requests == [page.resolve().as_uri()] + [u for u in requests[1:] if u.startswith("data:")], requests
+    assert errors == []
+    assert images and all(complete and width > 0 for complete, width in images), images
+    assert months == len(monthly)
+    sums = [sum(row[k] for row in monthly) for k in ("responses", "promoters", "passives", "detractors")]
+    assert [int(cell) for cell in total[1:5]] == sums
 
 
 def test_comments_keep_their_line_breaks() -> None:
