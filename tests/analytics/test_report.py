@@ -8,7 +8,9 @@ from datetime import date, datetime, timezone
 from fractions import Fraction
 from pathlib import Path
 
-from analytics.report import COMMENTS, Comment, Month, build_figure, render_html, report_title
+from analytics.chart import build_figure
+from analytics.report import render_html, report_title
+from analytics.report_data import COMMENTS, Comment, Month
 from sandbox.wootric import generate_account
 from tests.conftest import ROOT, run_cli, sandbox_env
 from tests.support.browser import Browser
