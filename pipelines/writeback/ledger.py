@@ -150,6 +150,4 @@ def read_ledger(pipeline: Any, destination: str) -> Dict[str, LedgerEntry]:
         if not path or not os.path.exists(str(path)):
             return {}
     with pipeline.sql_client() as sql:
-        if not sql.has_dataset():
-            return {}
         return SqlLedger(sql, destination).load()

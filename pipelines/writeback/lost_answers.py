@@ -135,8 +135,7 @@ def _identities(url: Optional[str], review_id: Optional[str]) -> Set[str]:
 
 
 def review_identities(review: Mapping[str, Any]) -> Set[str]:
-    file = review.get("file") if isinstance(review.get("file"), dict) else {}
-    return _identities(file.get("url"), review.get("_id"))
+    return _identities(answer_ids(review)[1], review.get("_id"))
 
 
 def claims(entry: LedgerEntry) -> Set[str]:
@@ -180,7 +179,7 @@ def text_or_none(value: Any) -> Optional[str]:
     return value if isinstance(value, str) and value else None
 
 
-def answer_ids(record: Dict[str, Any]) -> Tuple[Optional[str], Optional[str]]:
+def answer_ids(record: Mapping[str, Any]) -> Tuple[Optional[str], Optional[str]]:
     """(clientId, file url) of an API answer or a review, as the ledger keeps them."""
     file = record.get("file") if isinstance(record.get("file"), dict) else {}
     return text_or_none(record.get("clientId")), text_or_none(file.get("url"))

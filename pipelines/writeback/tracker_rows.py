@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from datetime import time as dtime
 from decimal import Decimal
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Union
+from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Union
 from uuid import UUID
 
-from pipelines.writeback.reader import InputRow, printable, shown
+from pipelines.writeback.reader import printable, shown
 from sources.woku.settings import OBJECT_ID, TRACKER_ENTITY_TYPES
 
 ASSIGNED, REJECTED, FAILED = "assigned", "rejected", "failed"
@@ -136,11 +136,6 @@ def _raw_text(value: Any) -> Optional[str]:
         return printable(as_text(value))
     except ValueError:
         return repr(value)[:200]
-
-
-def validate_rows(rows: Iterable[InputRow], clock: Clock = utc_now) -> List[Checked]:
-    """Check every row, keeping input order."""
-    return [validate_row(n, raw, problems, clock) for n, raw, problems in rows]
 
 
 # --------------------------------------------------------------------------------------------- routing

@@ -25,7 +25,7 @@ from pipelines.writeback.tracker_rows import (
     RowResult,
     TrackerRow,
     utc_now,
-    validate_rows,
+    validate_row,
 )
 from sources.http_kit import ApiError, ApiUnavailableError, AuthError, ConfigError, SourceError
 from sources.http_kit.redact import one_line
@@ -42,9 +42,8 @@ MAX_CONSECUTIVE_FAILURES = 10
 RESULTS_TABLE = "tracker_writeback_results"
 
 
-def run_trackers(args: argparse.Namespace, make_client: Optional[Callable[[], WokuClient]] = None) -> int:
-    """The `trackers` command (module docstring); `make_client` defaults to the pipeline's configuration."""
-    make_client = make_client or woku_client
+def run_trackers(args: argparse.Namespace) -> int:
+    """The `trackers` command (module docstring)."""
     if bool(args.file) == bool(args.from_table):
         raise ConfigError("trackers: give exactly one of --file F or --from-table SCHEMA.TABLE")
     if args.file:
@@ -52,13 +51,13 @@ def run_trackers(args: argparse.Namespace, make_client: Optional[Callable[[], Wo
     else:
         reading = results_pipeline(args, "trackers")
         raw, source = read_table(reading, args.destination, args.from_table, COLUMNS), args.from_table
-    rows = validate_rows(raw)
+    rows = [validate_row(n, fields, problems) for n, fields, problems in raw]
     if args.dry_run:
-        return dry_run(rows, args.create_missing, source, make_client)
+        return dry_run(rows, args.create_missing, source)
 
     # the destination is checked, and earlier outcomes loaded, before the first request
     with outcome_session(args, "trackers", RESULTS_TABLE, columns_of(RowResult)) as outcomes:
-        with contextlib.closing(make_client()) as client:
+        with contextlib.closing(woku_client()) as client:
             report = write_trackers(
                 client, rows, create_missing=args.create_missing, record=lambda r: outcomes.record(asdict(r))
             )
@@ -218,7 +217,7 @@ def summary(report: WriteBackReport, tail: str) -> str:
     return summary_line(head, notes, report.stopped, tail)
 
 
-def dry_run(rows: Sequence[Checked], create_missing: bool, source: str, make_client: Callable[[], WokuClient]) -> int:
+def dry_run(rows: Sequence[Checked], create_missing: bool, source: str) -> int:
     """Print what would be sent, what is wrong and what the catalog says of the names (GET only, skipped
     without an API key); send and write nothing."""
     valid = [r for r in rows if isinstance(r, TrackerRow)]
@@ -230,7 +229,7 @@ def dry_run(rows: Sequence[Checked], create_missing: bool, source: str, make_cli
     if valid and not dlt.secrets.get("sources.woku.credentials.api_key"):
         print("definitions not checked: no API key configured")
     elif valid:
-        with contextlib.closing(make_client()) as client:
+        with contextlib.closing(woku_client()) as client:
             absent, inactive = plan_definitions(rows, definitions(client))
         verb = "would create" if create_missing else "absent (rows rejected unless --create-missing)"
         if absent:

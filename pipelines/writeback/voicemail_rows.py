@@ -16,8 +16,13 @@ MANIFEST_COLUMNS = ("file", "wokuId", "qualification", "clientEmail", "clientPho
 #: the API's 25 MB as decimal megabytes: stricter than 25 MiB, so a file we accept never gets a 413
 MAX_AUDIO_BYTES = 25_000_000
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_DIGITS = re.compile(r"^[0-9]+$")
+#: per column, the text it may hold (checked when not empty) and what other text is not; in message order
+_RULES = {
+    "wokuId": (OBJECT_ID, "is not a 24-hex ObjectId"),
+    "qualification": (re.compile(r"0*[1-5]"), "is not an integer from 1 to 5"),
+    "anonymous": (re.compile(r"true|false", re.IGNORECASE | re.ASCII), "is not true, false or empty"),
+    "clientEmail": (re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+"), "is not an email address"),
+}
 
 
 # ------------------------------------------------------------------------------------------- manifest
@@ -81,31 +86,14 @@ def validate_row(
     """A Voicemail, or an Invalid that lists every problem of the row (the file is read only when present)."""
     found = list(problems)
     text = {c: (raw.get(c) or "").strip() for c in MANIFEST_COLUMNS}
-
-    woku_id = text["wokuId"].lower()
-    if not woku_id:
-        found.append("wokuId is missing")
-    elif not OBJECT_ID.fullmatch(woku_id):
-        found.append(f"wokuId {shown(text['wokuId'])} is not a 24-hex ObjectId")
-
-    qualification = 0
-    if not text["qualification"]:
-        found.append("qualification is missing")
-    elif not _DIGITS.fullmatch(text["qualification"]) or not 1 <= int(text["qualification"]) <= 5:
-        found.append(f"qualification {shown(text['qualification'])} is not an integer from 1 to 5")
-    else:
-        qualification = int(text["qualification"])
-
-    flag = text["anonymous"].lower()
-    anonymous = flag == "true"
-    if flag not in ("true", "false", ""):
-        found.append(f"anonymous {shown(text['anonymous'])} is not true, false or empty")
-
-    email = text["clientEmail"] or None
-    if email is None and not anonymous and flag in ("false", ""):
+    for column, (pattern, must) in _RULES.items():
+        if not text[column] and column in ("wokuId", "qualification"):
+            found.append(f"{column} is missing")
+        elif text[column] and not pattern.fullmatch(text[column]):
+            found.append(f"{column} {shown(text[column])} {must}")
+    anonymous = text["anonymous"].lower() == "true"
+    if not text["clientEmail"] and text["anonymous"].lower() in ("false", ""):
         found.append("clientEmail is required unless anonymous is true")
-    elif email is not None and not _EMAIL.fullmatch(email):
-        found.append(f"clientEmail {shown(email)} is not an email address")
 
     audio: Union[str, Tuple[str, int, str, str]] = "file is missing"
     if text["file"]:
@@ -115,11 +103,12 @@ def validate_row(
     if isinstance(audio, str) and audio not in found:
         found.append(audio)
     if found or isinstance(audio, str):
-        return Invalid(row, printable(text["file"]) or "", printable(woku_id) or None, "; ".join(found))
+        woku_id = printable(text["wokuId"].lower()) or None
+        return Invalid(row, printable(text["file"]) or "", woku_id, "; ".join(found))
     path, size, mime, sha = audio
-    return Voicemail(
-        row, text["file"], path, woku_id, qualification, email, text["clientPhone"] or None, anonymous, sha, size, mime
-    )
+    email, phone = text["clientEmail"] or None, text["clientPhone"] or None
+    woku_id, qualification = text["wokuId"].lower(), int(text["qualification"])
+    return Voicemail(row, text["file"], path, woku_id, qualification, email, phone, anonymous, sha, size, mime)
 
 
 def _check_file(base_dir: str, name: str, max_bytes: int, allow_outside: bool) -> Union[str, Tuple[str, int, str, str]]:

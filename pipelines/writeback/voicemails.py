@@ -32,7 +32,6 @@ from pipelines.writeback.voicemail_rows import Checked, Invalid, Voicemail, read
 from sources.http_kit import ApiError, AuthError, ConfigError, SourceError
 from sources.http_kit.redact import one_line
 from sources.woku import woku_client
-from sources.woku.helpers.client import WokuClient
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +46,11 @@ SKIPPED = "skipped"
 DUPLICATE = "duplicate"
 INVALID = "invalid"
 FAILED = "failed"
+#: the columns of `voicemail_results` that say which run and manifest a row comes from
+STAMP_COLUMNS = {
+    "manifest": {"data_type": "text", "nullable": False},
+    "run_at": {"data_type": "timestamp", "nullable": False},
+}
 #: outcomes that leave the row imported; anything else makes the run's exit status non-zero
 IMPORTED = (*SUBMITTED, SKIPPED)
 STATUS_ORDER = [*SUBMITTED, SKIPPED, DUPLICATE, INVALID, REJECTED, FAILED, AMBIGUOUS]
@@ -64,14 +68,6 @@ class Outcome:
     http_status: Optional[int] = None
     message: Optional[str] = None
     attempts: int = 0
-
-
-@dataclass
-class RunStamp:
-    """The columns of `voicemail_results` that say which run and manifest a row comes from."""
-
-    manifest: str
-    run_at: datetime
 
 
 @dataclass
@@ -103,7 +99,6 @@ def import_voicemails(
     v1: bool = False,
     language: str = "es",
     settle: float = 60.0,
-    skew: float = DEFAULT_SKEW_SECONDS,
     clock: Callable[[], float] = time.time,
     sleep: Callable[[float], None] = time.sleep,
     max_consecutive_lost: int = MAX_CONSECUTIVE_LOST,
@@ -188,7 +183,7 @@ def import_voicemails(
         if wait > 0:
             logger.warning("waiting %.1fs for %d unanswered POST(s) to settle before checking", wait, len(pending))
             sleep(wait)
-        resolve(pending, read_reviews(client, pending, skew), entries.values(), settle=settle, skew=skew)
+        resolve(pending, read_reviews(client, pending, DEFAULT_SKEW_SECONDS), entries.values(), settle=settle)
         for e in pending:
             save(e)
 
@@ -290,11 +285,9 @@ def outcome(
 
 
 # ----------------------------------------------------------------------------------------------- command
-def run_voicemails(args: argparse.Namespace, make_client: Optional[Callable[[], WokuClient]] = None) -> int:
-    """The `voicemails` command; `make_client` defaults to the pipeline's configuration. Exit 0 when every row
-    is imported (now or earlier), 6 when not; 1 another import holds the ledger (PostgreSQL), 2 configuration
-    or manifest, 3 API key rejected, 5 destination."""
-    make_client = make_client or woku_client
+def run_voicemails(args: argparse.Namespace) -> int:
+    """The `voicemails` command. Exit 0 when every row is imported (now or earlier), 6 when not; 1 another
+    import holds the ledger (PostgreSQL), 2 configuration or manifest, 3 API key rejected, 5 destination."""
     if not args.manifest:
         raise ConfigError("voicemails: --manifest FILE is required")
     if args.destination not in ("duckdb", "postgres"):
@@ -308,11 +301,11 @@ def run_voicemails(args: argparse.Namespace, make_client: Optional[Callable[[], 
     if args.dry_run:
         return dry_run(read_ledger(results_pipeline(args, "voicemails"), args.destination), items, args)
 
-    stamp = asdict(RunStamp(args.manifest, datetime.now(timezone.utc)))
-    columns = {**columns_of(Outcome), **columns_of(RunStamp)}
+    stamp = {"manifest": args.manifest, "run_at": datetime.now(timezone.utc)}
+    columns = {**columns_of(Outcome), **STAMP_COLUMNS}
     # the destination is checked, and earlier outcomes loaded, before the first request
     with outcome_session(args, "voicemails", RESULTS_TABLE, columns) as outcomes:
-        with contextlib.closing(make_client()) as client, outcomes.pipeline.sql_client() as sql:
+        with contextlib.closing(woku_client()) as client, outcomes.pipeline.sql_client() as sql:
             ledger = SqlLedger(sql, args.destination)
             ledger.open()
             report = import_voicemails(
