@@ -1,21 +1,23 @@
 """`nps_by_tag` against a recomputation in Python from the responses themselves: the sandbox's ground
-truth end to end on DuckDB and PostgreSQL, and the edge cases (no `tags`, `[]`, two tags, a tag '',
-a tag twice, deleted, excluded and unscored rows, a month boundary in UTC) on both."""
+truth end to end on DuckDB and PostgreSQL (BigQuery and Snowflake: tests/pipelines), and the edge
+cases (no `tags`, `[]`, two tags, a tag '', a tag twice, deleted, excluded and unscored rows, a month
+boundary in UTC) in all four dialects, BigQuery on the emulator and Snowflake on fakesnow."""
 
 import json
 import math
 import uuid
 from datetime import date, datetime, timezone
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
+from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple
 
 import duckdb
 import psycopg2
 import pytest
-from psycopg2.extras import Json
 
 from analytics.error_bars import nps_error_bar
 from analytics.wootric_nps import view_sql
 from tests.analytics.test_wootric_nps import warehouse  # noqa: F401  (the fixture: a sandbox account loaded)
+from tests.support import bigquery
+from tests.support.snowflake import fakesnow_server
 from tests.support.warehouse import PG_DSN, drop_postgres_dataset
 
 COLUMNS = (
@@ -111,47 +113,82 @@ EDGE_RESPONSES = [
     }
     for i, s, t, x, c, d in EDGE
 ]
-_TABLE = "(account {text}, id BIGINT, score BIGINT, tags {json}, excluded_from_calculations BOOLEAN,"
-_TABLE += " created_at TIMESTAMPTZ, deleted_at TIMESTAMPTZ)"
+#: each dialect's (text, integer, boolean, timestamp, JSON type, a JSON text parsed)
+_TYPES = {
+    "duckdb": ("VARCHAR", "BIGINT", "BOOLEAN", "TIMESTAMPTZ", "JSON", "CAST({} AS JSON)"),
+    "postgres": ("TEXT", "BIGINT", "BOOLEAN", "TIMESTAMPTZ", "JSONB", "CAST({} AS JSONB)"),
+    "bigquery": ("STRING", "INT64", "BOOL", "TIMESTAMP", "JSON", "PARSE_JSON({})"),
+    "snowflake": ("VARCHAR", "BIGINT", "BOOLEAN", "TIMESTAMP_TZ", "VARIANT", "PARSE_JSON({})"),
+}
 
 
-def _rows(as_json: Any) -> List[tuple]:
-    """EDGE as rows to insert, `tags` through the driver's JSON adapter."""
-    fields = ("id", "score", "tags", "excluded_from_calculations", "created_at", "deleted_at")
-    rows = [["default", *(r[f] for f in fields)] for r in EDGE_RESPONSES]
-    return [(*r[:3], None if r[3] is None else as_json(r[3]), *r[4:]) for r in rows]
+def _edge_sql(dialect: str, ds: str) -> List[str]:
+    """The `responses` table holding EDGE, then the view, in the dialect's SQL."""
+    text, integer, boolean, timestamp, json_type, parse = _TYPES[dialect]
+    types = (text, integer, integer, json_type, boolean, timestamp, timestamp)
+    names = ("account", "id", "score", "tags", "excluded_from_calculations", "created_at", "deleted_at")
+
+    def literal(value: Any, type_: str) -> str:
+        if value is None:
+            return f"CAST(NULL AS {type_})"
+        if type_ == json_type:
+            return parse.format("'" + json.dumps(value) + "'")
+        return f"CAST('{value.isoformat() if isinstance(value, datetime) else value}' AS {type_})"
+
+    selects = [
+        "SELECT "
+        + ", ".join(literal(v, t) for v, t in zip(("default", *(r[n] for n in names[1:])), types, strict=True))
+        for r in EDGE_RESPONSES
+    ]
+    columns = ", ".join(f"{n} {t}" for n, t in zip(names, types, strict=True))
+    return [
+        f"CREATE TABLE {ds}.responses ({columns})",
+        f"INSERT INTO {ds}.responses " + " UNION ALL ".join(selects),
+        view_sql(dialect, ds)["nps_by_tag"],
+    ]
 
 
-def _edge_rows(dialect: str) -> List[Dict[str, Any]]:
-    """EDGE loaded into a fresh schema of `dialect` and read back through the view."""
-    select = f"SELECT {', '.join(COLUMNS)} FROM {{ds}}.nps_by_tag"
+@pytest.fixture(params=["duckdb", "postgres", "bigquery", "snowflake"])
+def edge_rows(request) -> Iterator[List[Dict[str, Any]]]:
+    """EDGE in a fresh schema of each dialect, read back through the view."""
+    dialect, ds = request.param, f"tag_{uuid.uuid4().hex[:8]}"
+    select = f"SELECT {', '.join(COLUMNS)} FROM {{}}.nps_by_tag"
     if dialect == "duckdb":
         con = duckdb.connect()
-        con.execute("CREATE SCHEMA w")
-        con.execute("CREATE TABLE w.responses " + _TABLE.format(text="VARCHAR", json="JSON"))
-        con.executemany("INSERT INTO w.responses VALUES (?, ?, ?, ?, ?, ?, ?)", _rows(json.dumps))
-        con.execute(view_sql("duckdb", "w")["nps_by_tag"])
-        return [dict(zip(COLUMNS, r, strict=True)) for r in con.execute(select.format(ds="w")).fetchall()]
-    ds = f"tag_{uuid.uuid4().hex[:8]}"
-    con = psycopg2.connect(PG_DSN)
-    con.autocommit = True
-    try:
-        with con.cursor() as cur:
-            cur.execute(f"CREATE SCHEMA {ds}")
-            cur.execute(f"CREATE TABLE {ds}.responses " + _TABLE.format(text="TEXT", json="JSONB"))
-            cur.executemany(f"INSERT INTO {ds}.responses VALUES (%s, %s, %s, %s, %s, %s, %s)", _rows(Json))
-            cur.execute(view_sql("postgres", ds)["nps_by_tag"])
-            cur.execute(select.format(ds=ds))
-            return [dict(zip(COLUMNS, r, strict=True)) for r in cur.fetchall()]
-    finally:
-        con.close()
-        drop_postgres_dataset(ds)
+        for statement in [f"CREATE SCHEMA {ds}", *_edge_sql(dialect, ds)]:
+            con.execute(statement)
+        yield [dict(zip(COLUMNS, r, strict=True)) for r in con.execute(select.format(ds)).fetchall()]
+    elif dialect == "postgres":
+        con = psycopg2.connect(PG_DSN)
+        con.autocommit = True
+        try:
+            with con.cursor() as cur:
+                for statement in [f"CREATE SCHEMA {ds}", *_edge_sql(dialect, ds)]:
+                    cur.execute(statement)
+                cur.execute(select.format(ds))
+                yield [dict(zip(COLUMNS, r, strict=True)) for r in cur.fetchall()]
+        finally:
+            con.close()
+            drop_postgres_dataset(ds)
+    elif dialect == "bigquery":
+        emulator = request.getfixturevalue("bigquery_emulator")
+        emulator.client().create_dataset(ds)
+        try:
+            qualified = f"`{bigquery.PROJECT}.{ds}`"
+            for statement in _edge_sql(dialect, qualified):
+                emulator.query(statement)
+            yield emulator.query(select.format(qualified))
+        finally:
+            emulator.drop_datasets(ds)
+    else:
+        with fakesnow_server() as snowflake:
+            for statement in [f"CREATE SCHEMA {ds}", *_edge_sql(dialect, ds)]:
+                snowflake.query(statement)
+            yield [dict(zip(COLUMNS, r, strict=True)) for r in snowflake.query(select.format(ds))]
 
 
-@pytest.mark.parametrize("dialect", ["duckdb", "postgres"])
-def test_nps_by_tag_edge_cases(dialect: str) -> None:
-    rows = _edge_rows(dialect)
-    assert_nps_by_tag(rows, EDGE_RESPONSES)
-    counted = {(r["month"].month, r["tag"]): r["responses"] for r in rows}
+def test_nps_by_tag_edge_cases(edge_rows: List[Dict[str, Any]]) -> None:
+    assert_nps_by_tag(edge_rows, EDGE_RESPONSES)
+    counted = {(_comparable(r["month"]).month, r["tag"]): r["responses"] for r in edge_rows}
     # untagged: [] and NULL (ids 2, 3); '' its own tag (4); two tags once each (1); a tag twice once (8)
     assert counted == {(1, None): 2, (1, ""): 1, (1, "BUG"): 1, (1, "UX"): 1, (2, "UX"): 1}
