@@ -73,6 +73,35 @@ def _segment_rows(dialect: str, ds: str) -> str:
     WHERE {_counted("r")}"""
 
 
+#: the text type of each dialect
+_TEXT = {"duckdb": "VARCHAR", "postgres": "TEXT", "bigquery": "STRING", "snowflake": "VARCHAR"}
+
+#: each dialect's (a tag as text, the FROM item listing a response's tags, the test that it has none)
+_TAGS = {
+    "duckdb": (
+        "t.tag",
+        ", unnest(json_extract_string(r.tags, '$[*]')) AS t(tag)",
+        "COALESCE(json_array_length(r.tags), 0) = 0",
+    ),
+    "postgres": (
+        "t.tag",
+        " CROSS JOIN LATERAL jsonb_array_elements_text(CASE WHEN jsonb_typeof(r.tags) = 'array' THEN r.tags END)"
+        " AS t(tag)",
+        "COALESCE(jsonb_array_length(CASE WHEN jsonb_typeof(r.tags) = 'array' THEN r.tags END), 0) = 0",
+    ),
+    "bigquery": (
+        "tag",
+        ", UNNEST(JSON_VALUE_ARRAY(r.tags)) AS tag",
+        "COALESCE(ARRAY_LENGTH(JSON_VALUE_ARRAY(r.tags)), 0) = 0",
+    ),
+    "snowflake": (
+        "CAST(t.value AS VARCHAR)",
+        ", LATERAL FLATTEN(input => r.tags) AS t",
+        "COALESCE(ARRAY_SIZE(r.tags), 0) = 0",
+    ),
+}
+
+
 #: the UTC day and month of `created_at` in each dialect
 UTC_DAY = {
     "duckdb": "CAST(created_at AT TIME ZONE 'UTC' AS DATE)",
@@ -109,11 +138,11 @@ _WINDOW_START = {
 ROLLING_WINDOWS = (30, 90)
 
 
-def with_error_bar(dialect: str, keys: str, counts: str) -> str:
-    """The counts query (`SCORE_COUNTS` per `keys`) with its NPS and error bar beside it."""
+def with_error_bar(dialect: str, keys: str, counts: str, extra: str = "") -> str:
+    """The counts query (`SCORE_COUNTS` per `keys`) with its NPS and error bar beside it (and `extra` columns)."""
     return f"""SELECT {keys}, responses, promoters, passives, detractors,
     {nps_expression("promoters", "detractors", "responses")} AS nps,
-    {nps_error_bar_sql(dialect, "promoters", "detractors", "responses")}
+    {nps_error_bar_sql(dialect, "promoters", "detractors", "responses")}{extra}
 FROM ({counts}
 ) AS counts"""
 
@@ -160,6 +189,29 @@ FULL OUTER JOIN (
 ) AS dc ON dc.account = r.account AND dc.month = r.month"""
 
 
+def _by_tag_sql(dialect: str, ds: str) -> str:
+    """NPS per account, UTC month and tag: a response counts once under each of its tags, an untagged
+    one (no `tags`, or `[]`) under tag NULL, which no tag as sent can collide with ('' is a tag)."""
+    tag, listing, untagged = _TAGS[dialect]
+    month = UTC_MONTH[dialect]
+    counts = f"""
+    SELECT account, month, tag,{SCORE_COUNTS}
+    FROM (
+        SELECT DISTINCT r.account, r.id, r.score, {month} AS month, {tag} AS tag
+        FROM {ds}.responses AS r{listing}
+        WHERE {_counted("r")}
+        UNION ALL
+        SELECT r.account, r.id, r.score, {month} AS month, CAST(NULL AS {_TEXT[dialect]}) AS tag
+        FROM {ds}.responses AS r
+        WHERE {untagged} AND {_counted("r")}
+    ) AS rows_by_tag
+    GROUP BY 1, 2, 3"""
+    share = f",\n    100 * CAST(detractors AS {FLOAT[dialect]}) / responses AS detractor_pct"
+    return f"CREATE OR REPLACE VIEW {ds}.nps_by_tag AS\n" + with_error_bar(
+        dialect, "account, month, tag", counts, share
+    )
+
+
 def view_sql(dialect: str, ds: str) -> Dict[str, str]:
     """`CREATE OR REPLACE VIEW` statements by view name."""
     utc_day, utc_month, counted = UTC_DAY[dialect], UTC_MONTH[dialect], _counted()
@@ -201,6 +253,7 @@ FROM {ds}.responses AS r LEFT JOIN {ds}.end_users AS u
 WHERE r.{DELETED_AT} IS NULL""",
         "nps_rolling": _rolling_sql(dialect, ds, counted),
         "engagement_monthly": _engagement_sql(dialect, ds, counted),
+        "nps_by_tag": _by_tag_sql(dialect, ds),
     }
 
 
@@ -212,4 +265,5 @@ NEEDS = {
     "nps_rolling": {"responses"},
     "engagement_monthly": {"responses", "declines"},
     "feedback": {"responses", "end_users"},
+    "nps_by_tag": {"responses"},
 }

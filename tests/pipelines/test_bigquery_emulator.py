@@ -21,6 +21,7 @@ import requests
 
 from analytics.wootric_nps import NEEDS
 from sandbox.wootric import generate_account
+from tests.analytics.test_nps_by_tag import assert_nps_by_tag
 from tests.conftest import _cli, run_cli, sandbox_env, start_cli
 from tests.pipelines.test_verify import EXIT_MISMATCH, differing, month_ids
 from tests.pipelines.test_wootric_accounts import accounts_env, assert_accounts_exact
@@ -30,7 +31,7 @@ from tests.support.summary import loaded
 from tests.support.warehouse import json_value, read_duckdb
 
 VIEWS = tuple(NEEDS)
-ALL_VIEWS = "nps_daily, nps_monthly, nps_by_segment, feedback, nps_rolling, engagement_monthly"
+ALL_VIEWS = "nps_daily, nps_monthly, nps_by_segment, feedback, nps_rolling, engagement_monthly, nps_by_tag"
 #: the columns that key each view's rows
 KEYS = {
     "nps_daily": ("account", "day"),
@@ -39,6 +40,7 @@ KEYS = {
     "nps_rolling": ("account", "day", "window_days"),
     "engagement_monthly": ("account", "month"),
     "feedback": ("account", "response_id"),
+    "nps_by_tag": ("account", "month", "tag"),
 }
 
 
@@ -89,6 +91,7 @@ def test_exact_incremental_history_and_every_view_as_on_duckdb(workdir: Path, st
             assert duck and set(bq) == set(duck), f"{view}: rows differ: {sorted(set(bq) ^ set(duck), key=str)[:5]}"
             for key, row in duck.items():
                 assert bq[key] == row, f"{view} {key}: BigQuery {bq[key]} vs DuckDB {row}"
+        assert_nps_by_tag(read("nps_by_tag"), account.truth("responses"))
         segments = {row["segment"] for row in read("nps_by_segment")}
         assert {"plan", "survey_channel"} <= segments, segments  # JSON properties, not only plain columns
         monthly = {row["month"]: row for row in read("nps_monthly")}

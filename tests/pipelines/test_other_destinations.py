@@ -16,7 +16,7 @@ from tests.pipelines.test_wootric_pipeline import assert_warehouse_exact
 from tests.support.summary import loaded
 from tests.support.warehouse import TIMESTAMPS, assert_exact, read_duckdb
 
-VIEWS = ("nps_daily", "nps_monthly", "nps_by_segment", "feedback", "nps_rolling", "engagement_monthly")
+VIEWS = ("nps_daily", "nps_monthly", "nps_by_segment", "feedback", "nps_rolling", "engagement_monthly", "nps_by_tag")
 
 
 def _edit(account: Any) -> None:

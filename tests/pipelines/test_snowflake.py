@@ -12,6 +12,8 @@ import duckdb
 
 from sandbox.woku import generate_company
 from sandbox.wootric import generate_account
+from tests.analytics.test_nps_by_tag import COLUMNS as BY_TAG
+from tests.analytics.test_nps_by_tag import assert_nps_by_tag
 from tests.analytics.test_wootric_nps import api_summary
 from tests.conftest import run_cli, sandbox_env, woku_env
 from tests.pipelines.test_woku_pipeline import assert_exact as assert_woku_exact
@@ -19,7 +21,15 @@ from tests.pipelines.test_wootric_pipeline import assert_warehouse_exact
 from tests.support.snowflake import fakesnow_server
 from tests.support.summary import loaded
 
-VIEWS = ("nps_daily", "nps_monthly", "nps_by_segment", "feedback", "nps_rolling", "engagement_monthly")
+VIEWS = (
+    "nps_daily",
+    "nps_monthly",
+    "nps_by_segment",
+    "feedback",
+    "nps_rolling",
+    "engagement_monthly",
+    "nps_by_tag",
+)
 
 
 def _plain(value: Any) -> Any:
@@ -70,6 +80,11 @@ def test_snowflake_load_is_exact_and_the_views_match_duckdb(workdir: Path, start
             nxt = (first + datetime.timedelta(days=32)).replace(day=1)
             api = api_summary(server, token, first, nxt - datetime.timedelta(days=1))
             assert (n, nps) == (api["responses"], api["nps"]), first
+
+        rows = snowflake.query(f"SELECT {', '.join(BY_TAG)} FROM {dataset}.nps_by_tag")
+        assert_nps_by_tag(
+            [dict(zip(BY_TAG, map(_plain, row), strict=True)) for row in rows], account.truth("responses")
+        )
 
         report = run_cli(["report", *args, "--output", str(workdir / "out")], workdir, env, timeout=240)
         assert report.returncode == 0, report.stderr
