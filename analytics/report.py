@@ -8,7 +8,7 @@ from typing import Any, List, Optional, Sequence, Tuple
 
 from analytics.chart import render_png
 from analytics.error_bars import MAX_MARGIN, MIN_RESPONSES
-from analytics.report_data import Comment, Month, month_gaps, read_report_data, total
+from analytics.report_data import Comment, Month, TagNps, month_gaps, read_report_data, read_tags, total
 
 
 def report_title(vendor: str, accounts: Sequence[str], months: Sequence[Month]) -> str:
@@ -55,12 +55,30 @@ def _rows(months: List[Month]) -> str:
     return "\n".join(out)
 
 
+def _tag_rows(tags: List[TagNps]) -> str:
+    """One row per tag; the untagged responses as a row of their own, named so."""
+    out = []
+    for t in tags:
+        mark = ' class="small"' if t.period.small_sample else ""
+        name = "<i>no tag</i>" if t.tag is None else html.escape(t.tag) or "<i>(empty tag)</i>"
+        out.append(
+            f'<tr{mark}><td>{name}</td><td class="n">{t.period.responses}</td>'
+            f'<td class="n">{_number(t.period.share(t.period.detractors), 1, " %")}</td>'
+            f'<td class="n nps">{_number(t.period.nps)}</td><td class="n margin">±{_number(t.period.margin, 1)}</td>'
+            f'<td class="n">{_number(t.before.nps)}</td><td class="n">{_number(t.recent.nps)}</td>'
+            f'<td class="n">{_number(t.change)}</td></tr>'
+        )
+    return "\n".join(out)
+
+
 def _comment_text(text: str) -> str:
     """Escaped, with the respondent's line breaks kept as `<br>`."""
     return "<br>\n".join(html.escape(line) for line in text.splitlines())
 
 
-def render_html(months: List[Month], comments: List[Comment], png: bytes, title: str) -> str:
+def render_html(
+    months: List[Month], comments: List[Comment], png: bytes, title: str, tags: Sequence[TagNps] = ()
+) -> str:
     whole = total(months)
     items = "\n".join(
         f'<li><span class="score">{c.score}</span> <time>{c.created_at.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC'
@@ -95,6 +113,7 @@ Months in grey italics are small samples (fewer than {MIN_RESPONSES} responses, 
 </tbody><tfoot>
 <tr class="total"><td>total</td>{_cells(whole)}</tr>
 </tfoot></table>
+{_tag_section(list(tags))}
 <h2>Newest detractor comments</h2>
 <ol>
 {items}
@@ -103,13 +122,26 @@ Months in grey italics are small samples (fewer than {MIN_RESPONSES} responses, 
 """
 
 
+def _tag_section(tags: List[TagNps]) -> str:
+    if not tags:
+        return ""
+    return f"""<h2>NPS by tag</h2>
+<p>Every account together. A response with two tags counts under both. The last two columns compare the
+last three months of data with the three before: a tag whose NPS fell while it grew is where to read first.</p>
+<table class="tags"><thead><tr><th>tag</th><th>responses</th><th>detractors</th><th>NPS</th><th>± (95 %)</th>
+<th>NPS, 3 months before</th><th>NPS, last 3 months</th><th>change</th></tr></thead><tbody>
+{_tag_rows(tags)}
+</tbody></table>"""
+
+
 def write_report(sql: Any, dataset: str, output: Path, vendor: str = "Wootric") -> Tuple[Path, Path]:
     """Write nps_report.png and nps_report.html into `output`; returns their paths."""
     months, comments, accounts = read_report_data(sql, dataset)
+    tags = read_tags(sql, dataset, months[-1] if months else None)
     title = report_title(vendor, accounts, months)
     png = render_png(months, title)
     output.mkdir(parents=True, exist_ok=True)
     png_path, html_path = output / "nps_report.png", output / "nps_report.html"
     png_path.write_bytes(png)
-    html_path.write_text(render_html(months, comments, png, title), encoding="utf-8")
+    html_path.write_text(render_html(months, comments, png, title, tags), encoding="utf-8")
     return png_path, html_path

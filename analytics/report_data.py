@@ -102,6 +102,50 @@ def month_gaps(months: Sequence[Month]) -> List[Tuple[date, date]]:
     return gaps
 
 
+@dataclass
+class TagNps:
+    """One tag over the whole period, its last three months and the three before, from `nps_by_tag`."""
+
+    tag: Optional[str]
+    period: Month
+    recent: Month
+    before: Month
+
+    @property
+    def change(self) -> Optional[int]:
+        """NPS of the last three months minus the three before, where both are measured."""
+        if self.recent.nps is None or self.before.nps is None:
+            return None
+        return self.recent.nps - self.before.nps
+
+
+def read_tags(sql: Any, dataset: str, last: Optional[Month]) -> List[TagNps]:
+    """NPS per tag (every account summed), most answered first; empty without the view or responses."""
+    if last is None:
+        return []
+    try:
+        rows = sql.execute_sql(
+            f"SELECT tag, month, SUM(responses), SUM(promoters), SUM(passives), SUM(detractors)"
+            f" FROM {dataset}.nps_by_tag GROUP BY tag, month"
+        )
+    except DatabaseUndefinedRelation:
+        return []
+    by_tag: Dict[Optional[str], List[Month]] = {}
+    for tag, m, n, p, pa, d in rows:
+        month = Month(_as_date(m), int(n), int(p), int(pa), int(d), wootric_nps(int(p), int(d), int(n)))
+        by_tag.setdefault(tag, []).append(month)
+    tags = [
+        TagNps(
+            tag,
+            total(months),
+            total([m for m in months if last.index - m.index < 3]),
+            total([m for m in months if 3 <= last.index - m.index < 6]),
+        )
+        for tag, months in by_tag.items()
+    ]
+    return sorted(tags, key=lambda t: (-t.period.responses, t.tag is None, t.tag or ""))
+
+
 def read_report_data(sql: Any, dataset: str) -> Tuple[List[Month], List[Comment], List[str]]:
     """The monthly series, the newest detractor comments and the accounts, through a dlt sql client."""
     engagement = _engagement(sql, dataset)

@@ -73,10 +73,13 @@ def test_report_writes_png_and_html_whose_figures_match_the_warehouse(workdir: P
     quoted = re.findall(r"<blockquote>(.*?)</blockquote>", page, flags=re.S)
     want_quotes = ["<br>\n".join(html.escape(line) for line in r["text"].split("\n")) for r in detractors[:COMMENTS]]
     assert quoted == want_quotes
-    assert_renders_offline(workdir / "out" / "nps_report.html", monthly)
+    by_tag: dict = {}
+    for row in read_duckdb(workdir / "feedback.duckdb", "wootric", "nps_by_tag"):
+        by_tag[row["tag"]] = by_tag.get(row["tag"], 0) + row["responses"]
+    assert_renders_offline(workdir / "out" / "nps_report.html", monthly, by_tag)
 
 
-def assert_renders_offline(page: Path, monthly: list) -> None:
+def assert_renders_offline(page: Path, monthly: list, by_tag: dict) -> None:
     """In headless Chromium: nothing requested off the machine, every image drawn, no console error, and the
     table a reader sees adds up to the warehouse's `nps_monthly`."""
     with Browser() as browser:
@@ -84,6 +87,8 @@ def assert_renders_offline(page: Path, monthly: list) -> None:
         images = browser.evaluate("Array.from(document.images, i => [i.complete, i.naturalWidth])")
         months = browser.evaluate("document.querySelectorAll('tbody tr[data-month]').length")
         total = browser.evaluate("Array.from(document.querySelectorAll('tr.total td'), td => td.innerText)")
+        rows = "document.querySelectorAll('table.tags tbody tr')"
+        tags = browser.evaluate(f"Array.from({rows}, tr => [tr.cells[0].innerText, tr.cells[1].innerText])")
         requests, errors = browser.requests, browser.errors
     assert requests == [page.resolve().as_uri()] + [u for u in requests[1:] if u.startswith("data:")], requests
     assert errors == []
@@ -91,6 +96,9 @@ def assert_renders_offline(page: Path, monthly: list) -> None:
     assert months == len(monthly)
     sums = [sum(row[k] for row in monthly) for k in ("responses", "promoters", "passives", "detractors")]
     assert [int(cell) for cell in total[1:5]] == sums
+    # NPS by tag: every tag the view has, untagged responses named as such, most answered first
+    assert {name: int(n) for name, n in tags} == {"no tag" if t is None else t: n for t, n in by_tag.items()}
+    assert [int(n) for _, n in tags] == sorted(by_tag.values(), reverse=True)
 
 
 def test_comments_keep_their_line_breaks() -> None:
