@@ -10,7 +10,7 @@ import orjson
 import requests
 
 from sources.http_kit.auth import TokenAuth
-from sources.http_kit.config import MAX_REDIRECTS, REDIRECTS, HttpLimits, check_transport
+from sources.http_kit.config import MAX_REDIRECTS, REDIRECTS, HttpLimits, check_positive, check_transport
 from sources.http_kit.errors import ApiError, ApiUnavailableError, AuthError
 from sources.http_kit.pacing import TRAFFIC, RateLimitPacer, RetryPolicy, Waiter
 from sources.http_kit.redact import redact, redact_url
@@ -285,6 +285,16 @@ class ApiClient:
 
     def close(self) -> None:
         self.session.close()
+
+
+def client_settings(section: str, request_timeout: Any, max_retries: Any, http: HttpLimits) -> Dict[str, Any]:
+    """The `retry`, `timeout` and `limits` of a vendor's client from the settings every source has, each
+    checked with its key's name before any request."""
+    return {
+        "retry": RetryPolicy(max_attempts=int(check_positive(max_retries, f"{section}.max_retries", whole=True))),
+        "timeout": check_positive(request_timeout, f"{section}.request_timeout"),
+        "limits": http.checked(section),
+    }
 
 
 class _Again(Exception):
