@@ -10,7 +10,7 @@ import orjson
 import requests
 
 from sources.http_kit.auth import TokenAuth
-from sources.http_kit.config import MAX_REDIRECTS, REDIRECTS, HttpLimits, check_positive, check_transport
+from sources.http_kit.config import HttpLimits, check_positive, check_transport
 from sources.http_kit.errors import ApiError, ApiUnavailableError, AuthError
 from sources.http_kit.pacing import TRAFFIC, RateLimitPacer, RetryPolicy, Waiter
 from sources.http_kit.redact import redact, redact_url
@@ -21,6 +21,9 @@ logger = logging.getLogger(__name__)
 #: which orjson would turn into an inexact float (a translation is 10 times quicker than a regex)
 _DIGITS = bytes(48 if 48 <= byte <= 57 else 32 for byte in range(256))
 _LONG_NUMBER = b"0" * 19
+#: redirects followed in a row before giving up on a request
+MAX_REDIRECTS = 5
+REDIRECTS = (301, 302, 303, 307, 308)
 _TRANSIENT_ERRORS = (
     requests.ConnectionError,
     requests.Timeout,
