@@ -1,7 +1,7 @@
 """Vendor-neutral HTTP plumbing: auth, pacing, retries and errors, written once for every source."""
 
 from sources.http_kit.auth import StaticBearerAuth, Token, TokenAuth, TokenStore
-from sources.http_kit.client import ApiClient
+from sources.http_kit.client import ApiClient, client_settings
 from sources.http_kit.errors import (
     ApiError,
     ApiUnavailableError,
@@ -25,6 +25,7 @@ __all__ = [
     "Token",
     "TokenAuth",
     "TokenStore",
+    "client_settings",
     "install_log_redaction",
     "one_line",
     "redact",

@@ -3,15 +3,14 @@
 import logging
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Iterator, List, Mapping, NoReturn, Optional, Tuple
+from typing import Any, Callable, Dict, List, Mapping, NoReturn, Optional, Tuple
 from urllib.parse import urlencode, urljoin, urlsplit
 
 import orjson
 import requests
-from dlt.sources.helpers.rest_client.paginators import BasePaginator
 
 from sources.http_kit.auth import TokenAuth
-from sources.http_kit.config import MAX_REDIRECTS, REDIRECTS, HttpLimits, check_transport
+from sources.http_kit.config import HttpLimits, check_positive, check_transport
 from sources.http_kit.errors import ApiError, ApiUnavailableError, AuthError
 from sources.http_kit.pacing import TRAFFIC, RateLimitPacer, RetryPolicy, Waiter
 from sources.http_kit.redact import redact, redact_url
@@ -22,6 +21,9 @@ logger = logging.getLogger(__name__)
 #: which orjson would turn into an inexact float (a translation is 10 times quicker than a regex)
 _DIGITS = bytes(48 if 48 <= byte <= 57 else 32 for byte in range(256))
 _LONG_NUMBER = b"0" * 19
+#: redirects followed in a row before giving up on a request
+MAX_REDIRECTS = 5
+REDIRECTS = (301, 302, 303, 307, 308)
 _TRANSIENT_ERRORS = (
     requests.ConnectionError,
     requests.Timeout,
@@ -33,7 +35,8 @@ _TRANSIENT_ERRORS = (
 class ApiClient:
     """JSON over HTTP for a scheduled sync: pacing from rate-limit headers, waits for 429 resets, capped
     backoff on 5xx, resets, timeouts and invalid JSON, one token renewal on 401, errors as data, and the
-    `HttpLimits`. dlt's `RESTClient` retries and pages too, but has no hooks for these limits or pacing."""
+    `HttpLimits`. dlt's `RESTClient` pages and retries too, but reads whole bodies, follows redirects to
+    any host, retries a POST and decodes with `json`: hooks to change all that would outweigh this loop."""
 
     def __init__(
         self,
@@ -74,11 +77,7 @@ class ApiClient:
     def get(self, path: str, params: Optional[Mapping[str, Any]] = None) -> Any:
         return self.request("GET", path, params=params)
 
-    def request(self, method: str, path: str, **options: Any) -> Any:
-        """The decoded JSON body (None for an empty one) of one logical request; `options` as `exchange`."""
-        return self.exchange(method, path, **options)[0]
-
-    def exchange(
+    def request(
         self,
         method: str,
         path: str,
@@ -87,38 +86,19 @@ class ApiClient:
         authenticate: bool = True,
         idempotent: bool = True,
         **payload: Any,
-    ) -> Tuple[Any, requests.Response]:
-        """The decoded body and the final response. `payload` is what `requests` sends (`data`, `files`,
-        `json`, `headers`); a request that is not `idempotent` is never sent twice once it may have arrived."""
+    ) -> Any:
+        """The decoded JSON body (None for an empty one) of one logical request. `payload` is what `requests`
+        sends (`data`, `files`, `json`, `headers`); a request that is not `idempotent` is never sent twice
+        once it may have arrived."""
         auth = self.auth if authenticate else None
         call = _Call(method, self.shown_url, path, self.base_url + path, params, idempotent, authenticate, auth)
         while True:
             try:
                 response, body = self._send(call, payload)
                 self._check_status(call, response, body)
-                return self._decode(call, response, body), response
+                return self._decode(call, response, body)
             except _Again:
                 continue
-
-    def paginate(
-        self,
-        path: str,
-        paginator: BasePaginator,
-        params: Optional[Mapping[str, Any]] = None,
-        select: Callable[[Any], List[Any]] = lambda body: body,
-    ) -> Iterator[List[Any]]:
-        """Pages of a list as a dlt paginator moves through them; `select` takes a page's records out of its body."""
-        request = requests.Request("GET", self.base_url + path, params=dict(params or {}))
-        paginator.init_request(request)
-        while True:
-            body, response = self.exchange("GET", path, params=request.params)
-            items = select(body)
-            paginator.update_state(_Decoded(response, body), items)
-            if items:
-                yield items
-            if not paginator.has_next_page:
-                return
-            paginator.update_request(request)
 
     def _send(self, call: "_Call", payload: Dict[str, Any]) -> Tuple[requests.Response, bytes]:
         """One attempt on the wire, paced and within the deadline, its body read up to the cap."""
@@ -310,6 +290,16 @@ class ApiClient:
         self.session.close()
 
 
+def client_settings(section: str, request_timeout: Any, max_retries: Any, http: HttpLimits) -> Dict[str, Any]:
+    """The `retry`, `timeout` and `limits` of a vendor's client from the settings every source has, each
+    checked with its key's name before any request."""
+    return {
+        "retry": RetryPolicy(max_attempts=int(check_positive(max_retries, f"{section}.max_retries", whole=True))),
+        "timeout": check_positive(request_timeout, f"{section}.request_timeout"),
+        "limits": http.checked(section),
+    }
+
+
 class _Again(Exception):
     """Send the request again: its cause (redirect, renewal, rate limit, backoff) has been handled."""
 
@@ -345,19 +335,6 @@ class _Call:
         return ApiUnavailableError(
             f"{self.where}: {reason}; not retried because it is not idempotent", status, detail=reason, **answer
         )
-
-
-class _Decoded:
-    """A response whose `json()` returns the body decoded once already (paginators read it again)."""
-
-    def __init__(self, response: requests.Response, body: Any) -> None:
-        self._response, self._body = response, body
-
-    def json(self, **_: Any) -> Any:
-        return self._body
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._response, name)
 
 
 def _origin(url: str) -> str:

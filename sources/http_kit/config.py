@@ -79,21 +79,14 @@ def check_account(value: Any, key: str) -> str:
     return text
 
 
-#: a wait longer than this ends the run instead (a rate-limit reset years away must not stall it)
-DEFAULT_MAX_WAIT_SECONDS = 300.0
-#: a single answer larger than this ends the run (a body of gigabytes must not take the memory)
-DEFAULT_MAX_RESPONSE_MB = 64.0
-#: redirects followed in a row before giving up on a request
-MAX_REDIRECTS = 5
-REDIRECTS = (301, 302, 303, 307, 308)
-
-
 @configspec
 class HttpLimits(BaseConfiguration):
-    max_wait_seconds: float = DEFAULT_MAX_WAIT_SECONDS
+    #: a wait longer than this ends the run instead (a rate-limit reset years away must not stall it)
+    max_wait_seconds: float = 300.0
     #: the whole run's budget for the API, from the client's start; None: no deadline
     deadline_seconds: Optional[float] = None
-    max_response_mb: float = DEFAULT_MAX_RESPONSE_MB
+    #: a single answer larger than this ends the run (a body of gigabytes must not take the memory)
+    max_response_mb: float = 64.0
     #: send credentials over http:// to a host other than this machine's loopback
     allow_insecure_http: bool = False
 

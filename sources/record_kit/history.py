@@ -8,9 +8,11 @@
 """
 
 import hashlib
-from typing import Any, Dict
+from typing import Any, Callable, Dict
 
+import dlt
 import orjson
+from dlt.sources import DltResource
 
 from sources.record_kit.accounts import ACCOUNT
 
@@ -45,3 +47,23 @@ def history_hints() -> Dict[str, Dict[str, Any]]:
         RECORD_KEY: {"data_type": "text", "nullable": False},
         VERSION_HASH: {"data_type": "text", "nullable": False},
     }
+
+
+def history_resource(
+    records: DltResource, name: str, columns: Dict[str, Any], selected: bool, versions: Callable[[Any], Any]
+) -> DltResource:
+    """Every version of each record, made by `versions` from the batches `records` yields (no request
+    of its own)."""
+
+    @dlt.transformer(
+        data_from=records,
+        name=name,
+        write_disposition=HISTORY_DISPOSITION,
+        merge_key=RECORD_KEY,
+        columns=columns,
+        selected=selected,
+    )
+    def history(batch: Any) -> Any:
+        yield versions(batch)
+
+    return history

@@ -9,10 +9,10 @@ import dlt
 from dlt.common.configuration.inject import with_config
 from dlt.sources import DltResource
 
-from sources.http_kit import RetryPolicy, config
+from sources.http_kit import client_settings, config
 from sources.http_kit.config import HttpLimits
 from sources.record_kit.accounts import ACCOUNT, REPLACE_ACCOUNT, account_hints
-from sources.record_kit.history import HISTORY_DISPOSITION, RECORD_KEY
+from sources.record_kit.history import history_resource
 from sources.record_kit.timestamps import to_utc
 from sources.woku.helpers.client import WokuClient, WokuCredentials
 from sources.woku.helpers.records import (
@@ -59,13 +59,8 @@ def woku_client(
 ) -> WokuClient:
     """The API client from the same settings the source reads (write-back uses it too); checked
     before any request, so a bad value stops the run with its name."""
-    return WokuClient(
-        config.check_http_url(base_url, f"{SECTION}.base_url"),
-        credentials.api_key,
-        retry=RetryPolicy(max_attempts=int(config.check_positive(max_retries, f"{SECTION}.max_retries", whole=True))),
-        timeout=config.check_positive(request_timeout, f"{SECTION}.request_timeout"),
-        limits=http.checked(SECTION),
-    )
+    url = config.check_http_url(base_url, f"{SECTION}.base_url")
+    return WokuClient(url, credentials.api_key, **client_settings(SECTION, request_timeout, max_retries, http))
 
 
 @dlt.source(name="woku", section="woku")
@@ -102,7 +97,10 @@ def woku_source(
     )
     return [
         *surveys,
-        *[_history(survey, kind, bool(history)) for survey, kind in zip(surveys, SURVEYS, strict=True)],
+        *[
+            history_resource(survey, history_name(kind), history_columns(), bool(history), history_rows)
+            for survey, kind in zip(surveys, SURVEYS, strict=True)
+        ],
         *lists.values(),
         lists["wokus"] | reviews,
         lists["forms"] | form_responses,
@@ -146,23 +144,6 @@ def _survey_responses(
     return dlt.resource(
         responses, name=name, write_disposition="merge", primary_key=(ACCOUNT, "_id"), columns=_hints(name)
     )()
-
-
-def _history(responses: DltResource, kind: str, selected: bool) -> DltResource:
-    """Every version of each response, from the pages `responses` yields (no request of its own)."""
-
-    @dlt.transformer(
-        data_from=responses,
-        name=history_name(kind),
-        write_disposition=HISTORY_DISPOSITION,
-        merge_key=RECORD_KEY,
-        columns=history_columns(),
-        selected=selected,
-    )
-    def history(rows: List[Dict[str, Any]]) -> Iterator[List[Dict[str, Any]]]:
-        yield history_rows(rows)
-
-    return history
 
 
 def _whole_list(client: WokuClient, account: str, name: str) -> DltResource:

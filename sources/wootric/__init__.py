@@ -9,7 +9,7 @@ from dlt.sources import DltResource
 from sources.http_kit import config
 from sources.http_kit.config import HttpLimits
 from sources.record_kit.accounts import ACCOUNT, REPLACE_ACCOUNT
-from sources.record_kit.history import HISTORY_DISPOSITION, RECORD_KEY
+from sources.record_kit.history import history_resource
 from sources.wootric.helpers.boundary import Boundary
 from sources.wootric.helpers.client import SECTION, WootricClient, build_client
 from sources.wootric.helpers.credentials import WootricCredentials
@@ -63,26 +63,11 @@ def wootric_source(
     responses = streams[list(STREAMS).index("responses")]
     return [
         *streams,
-        _responses_history(responses, bool(history)),
+        history_resource(
+            responses, HISTORY_RESOURCE, history_columns(column_hints("responses")), bool(history), history_table
+        ),
         *_summary_resources(client, account, first_day.date(), trailing),
     ]
-
-
-def _responses_history(responses: DltResource, selected: bool) -> DltResource:
-    """Every version of each response, from the batches `responses` yields (no request of its own)."""
-
-    @dlt.transformer(
-        data_from=responses,
-        name=HISTORY_RESOURCE,
-        write_disposition=HISTORY_DISPOSITION,
-        merge_key=RECORD_KEY,
-        columns=history_columns(column_hints("responses")),
-        selected=selected,
-    )
-    def responses_history(batch: Any) -> Any:
-        yield history_table(batch)
-
-    return responses_history
 
 
 def _summary_resources(client: WootricClient, account: str, first_day: date, trailing_days: int) -> List[DltResource]:

@@ -1,12 +1,11 @@
 """Woku over HTTP: the shared ApiClient with a bearer API key, and the page envelope
-`{"data": [...], "total": N, "page": p, "limit": l}` as a dlt paginator."""
+`{"data": [...], "total": N, "page": p, "limit": l}` read to its end."""
 
+import itertools
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
 
 from dlt.common.configuration.specs import CredentialsConfiguration, configspec
 from dlt.common.typing import TSecretStrValue
-from dlt.sources.helpers.rest_client.paginators import BasePaginator
-from requests import Request, Response
 
 from sources.http_kit import ApiClient, ApiError, RateLimitPacer, RetryPolicy, StaticBearerAuth
 from sources.http_kit.config import HttpLimits
@@ -54,9 +53,21 @@ class WokuClient:
         return self.api.request("POST", path, **kwargs)
 
     def pages(self, path: str, params: Optional[Mapping[str, Any]] = None) -> Iterator[List[Record]]:
-        """Every page of a list, through the envelope paginator."""
-        paginator = EnvelopePaginator(path, self.limit)
-        yield from self.api.paginate(path, paginator, params, select=lambda body: envelope(body, path)[0])
+        """Every page of a list: `page`/`limit` until `total` records were seen (every page but the last
+        brings at least one), or a page comes back empty or short. A bare JSON array is one whole page
+        (the official SDK reads it so too)."""
+        seen, previous = 0, None
+        for page in itertools.count(1):
+            items, total, limit = envelope(self.get(path, {**(params or {}), "page": page, "limit": self.limit}), path)
+            ids = [record.get("_id") if isinstance(record, dict) else record for record in items]
+            if items and ids == previous:
+                # a server that ignores `page` would send its first page again until `total`
+                raise ApiError(f"GET {path}: page {page} repeats page {page - 1}; refusing to page on")
+            previous, seen = ids, seen + len(items)
+            if items:
+                yield items
+            if total is None or not items or seen >= total or len(items) < limit:
+                return
 
     def pages_since(
         self, path: str, floor: Optional[Any], params: Optional[Mapping[str, Any]] = None
@@ -77,43 +88,6 @@ class WokuClient:
 
     def close(self) -> None:
         self.api.close()
-
-
-class EnvelopePaginator(BasePaginator):
-    """`page`/`limit` pages until `total` records were seen, or a page comes back empty or short.
-    A bare JSON array is one whole page (the official SDK reads it so too)."""
-
-    def __init__(self, path: str, limit: int = PAGE_LIMIT) -> None:
-        super().__init__()
-        self.path = path
-        self.limit = limit
-        self._seen = 0
-        self._page = 0
-        self._previous: Optional[List[Any]] = None
-
-    def init_request(self, request: Request) -> None:
-        request.params.update({"page": 1, "limit": self.limit})
-        self._seen, self._page, self._previous = 0, 0, None
-
-    def update_state(self, response: Response, data: Optional[List[Any]] = None) -> None:
-        items, total, limit = envelope(response.json(), self.path)
-        self._page += 1
-        ids = [record.get("_id") if isinstance(record, dict) else record for record in items]
-        if items and ids == self._previous:
-            # a server that ignores `page` would be paged without end
-            raise ApiError(f"GET {self.path}: page {self._page} repeats page {self._page - 1}; refusing to page on")
-        self._previous = ids
-        self._seen += len(items)
-        if total is not None and self._page > -(-total // max(limit, 1)) + 1:
-            raise ApiError(
-                f"GET {self.path}: page {self._page} is past the {total:,} records the API announced; refusing to"
-                " page on"
-            )
-        if total is None or not items or self._seen >= total or len(items) < limit:
-            self._has_next_page = False
-
-    def update_request(self, request: Request) -> None:
-        request.params["page"] += 1
 
 
 def envelope(body: Any, path: str) -> Tuple[List[Record], Optional[int], int]:

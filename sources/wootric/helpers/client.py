@@ -8,7 +8,7 @@ from typing import Any, Callable, Dict, List, Optional
 
 from dlt.common.runtime import run_context
 
-from sources.http_kit import ApiClient, ApiError, ConfigError, RateLimitPacer, RetryPolicy, config
+from sources.http_kit import ApiClient, ApiError, ConfigError, RateLimitPacer, RetryPolicy, client_settings, config
 from sources.http_kit.config import HttpLimits
 from sources.record_kit.answers import require_key
 from sources.record_kit.timestamps import convert_fields
@@ -106,11 +106,9 @@ def build_client(
         resolve_base_url(region, base_url, credentials),
         credentials,
         per_page=check_per_page(per_page),
-        retry=RetryPolicy(max_attempts=int(config.check_positive(max_retries, f"{SECTION}.max_retries", whole=True))),
-        timeout=config.check_positive(request_timeout, f"{SECTION}.request_timeout"),
         # renewed tokens outlive the run only where a configured refresh token would be spent
         token_dir=os.path.join(run_context.active().data_dir, "tokens"),
-        limits=http.checked(SECTION),
+        **client_settings(SECTION, request_timeout, max_retries, http),
     )
 
 
