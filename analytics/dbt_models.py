@@ -88,20 +88,20 @@ def written(models_dir: Path = MODELS_DIR) -> Dict[str, str]:
 
 
 def write(models_dir: Path = MODELS_DIR) -> List[str]:
-    """Write every model and delete those whose view is gone; the paths changed."""
+    """Write every model and delete those whose view is gone; what changed, one line each."""
     models, changed = render(), []
-    for stale in set(written(models_dir)) - set(models):
+    for stale in sorted(set(written(models_dir)) - set(models)):
         (models_dir / stale).unlink()
-        changed.append(stale)
+        changed.append(f"removed {stale}")
     for relative, text in models.items():
         path = models_dir / relative
         if not path.exists() or path.read_text() != text:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text)
-            changed.append(relative)
-    return sorted(changed)
+            changed.append(f"wrote {relative}")
+    return changed
 
 
 if __name__ == "__main__":
     changed = write(Path(sys.argv[1]) if len(sys.argv) > 1 else MODELS_DIR)
-    print("\n".join(f"wrote {path}" for path in changed) or "dbt models: up to date")
+    print("\n".join(changed) or "dbt models: up to date")
