@@ -30,14 +30,6 @@ class UnitOutcome:
     #: what the unit did besides loading (packages discarded with --drop-pending)
     notes: List[str] = field(default_factory=list)
 
-    @property
-    def loaded(self) -> Dict[str, int]:
-        """Every row this run loaded for the unit: an earlier run's packages and its own."""
-        total = dict(self.pending_rows)
-        for table, n in self.rows.items():
-            total[table] = total.get(table, 0) + n
-        return total
-
 
 def run_units(
     units: Sequence[Unit],
