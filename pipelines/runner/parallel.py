@@ -2,7 +2,6 @@
 8 accounts share one copy of dlt): extract and normalize in parallel, load in turn (`gate.py`)."""
 
 import collections
-import logging
 import threading
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
@@ -10,8 +9,6 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 import pyarrow as pa
 
 from pipelines.runner.accounts import Unit
-
-logger = logging.getLogger(__name__)
 
 #: accounts synced at once by default: enough to fill a destination's turns while others wait on their
 #: rate limits, few enough that their buffers stay within a few hundred MB (docs/operations.md)

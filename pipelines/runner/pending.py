@@ -6,14 +6,11 @@ load blocks every run: it is named in one line with the way out (`--drop-pending
 
 import csv
 import gzip
-import logging
 from typing import Any, Dict, List, Optional
 
 from dlt.load.exceptions import LoadClientJobException, LoadClientJobFailed
 
 from sources.http_kit.errors import causes
-
-logger = logging.getLogger(__name__)
 
 #: the option that discards blocked packages
 DROP_PENDING = "--drop-pending"
