@@ -236,7 +236,7 @@ def build_dag(vendor: Vendor, dag_id: str) -> DAG:
         @task(task_id="analyst_views", trigger_rule="all_done")
         def views() -> List[str]:
             refuse_shared_duckdb(config["destination"])
-            return create_views_after(vendor, run_args(config, ""), duckdb_file())
+            return create_views_after(vendor, run_args(config, ""), duckdb_file())[1]
 
         account.expand(name=accounts()) >> views()
         # with all_done the last task would succeed over failed ones: this one fails the run

@@ -107,9 +107,11 @@ def run_sync(
 def _run(vendor: Vendor, args: argparse.Namespace, duckdb_file: str, pipelines_dir: str, overrides: Any) -> SyncResult:
     units = plan_units(vendor, args.pipeline_name, args.resources, args.start_date, **overrides)
     parallel = min(max_parallel_accounts(vendor, args), len(units))
-    # the dataset's pipeline: views, and the single-account pipeline
-    base = make_pipeline(args, duckdb_file, pipelines_dir)
-    gate = destination_gate(vendor, args, base.destination, duckdb_file)
+    # the dataset's own pipeline: the single account's; with accounts only a refresh needs it (to drop what
+    # runs before the account list loaded), so `dlt pipeline wootric info` shows no empty one beside theirs
+    base = make_pipeline(args, duckdb_file, pipelines_dir) if units[0].account is None or args.full_refresh else None
+    destination = base.destination if base else destination_for(args.destination, args.dataset_name, duckdb_file)
+    gate = destination_gate(vendor, args, destination, duckdb_file)
     refresh = ("drop_resources" if args.resources else "drop_sources") if args.full_refresh else None
     if args.full_refresh:
         with gate.turn(f"pipeline {args.pipeline_name!r}"):
@@ -143,7 +145,8 @@ def _run(vendor: Vendor, args: argparse.Namespace, duckdb_file: str, pipelines_d
     if fatal:
         raise fatal[0]
     loaded = [o.unit for o in outcomes if o.error is None]
-    result.views = create_views_after(vendor, args, duckdb_file, loaded, gate) if loaded else []
+    viewed, result.views = create_views_after(vendor, args, duckdb_file, loaded, gate)
+    result.pipeline = base or viewed
     if failed:
         for outcome, error in failed:
             logger.error("%s: %s", outcome.unit.label, explain(error)[0])  # type: ignore[index]
@@ -209,9 +212,10 @@ def create_views_after(
     duckdb_file: str = DEFAULT_DUCKDB_FILE,
     loaded: Optional[List[Unit]] = None,
     gate: Optional[DestinationGate] = None,
-) -> List[str]:
+) -> Tuple[Any, List[str]]:
     """The analyst views, through a pipeline opened after the loads (views need the tables its schema
-    lists); `loaded` defaults to every configured account (the Airflow task after all accounts)."""
+    lists), and that pipeline; `loaded` defaults to every configured account (the Airflow task after all
+    accounts)."""
     pipelines_dir = get_dlt_pipelines_dir()
     units = loaded or plan_units(vendor, args.pipeline_name, None, None)
     pipeline = None
@@ -223,7 +227,7 @@ def create_views_after(
             break
     gate = gate or destination_gate(vendor, args, pipeline.destination, duckdb_file)
     with gate.turn(f"pipeline {args.pipeline_name!r}"):
-        return vendor.create_views(pipeline, args.dataset_name)
+        return pipeline, vendor.create_views(pipeline, args.dataset_name)
 
 
 def catch_up(
