@@ -9,7 +9,7 @@ task then fails naming it. A retry loads only what the run has not loaded yet: e
 marked in the account's dlt state, which dlt keeps in the destination, so a retry on another worker
 skips it too. `analyst_views` runs once every account is done; `all_loaded` fails the run if a task failed.
 
-Every task syncs through the runner's own `sync_account` (pipelines/runner/sync.py): each account its
+Every task syncs through the runner's own `account_sync` (pipelines/runner/sync.py): each account its
 own pipeline and state, loads taking turns per destination (a file lock beside a DuckDB file, a
 PostgreSQL advisory lock across workers). DuckDB is refused under executors other than LocalExecutor or
 SequentialExecutor: its file cannot be shared across machines. Into other warehouses (BigQuery...) one

@@ -4,7 +4,7 @@
 import collections
 import threading
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence
 
 import pyarrow as pa
 
@@ -73,7 +73,3 @@ def run_units(
         while thread.is_alive():
             thread.join(timeout=0.5)  # a bounded join keeps the main thread able to take Ctrl-C
     return outcomes
-
-
-def failures(outcomes: Sequence[UnitOutcome]) -> List[Tuple[UnitOutcome, BaseException]]:
-    return [(o, o.error) for o in outcomes if o.error is not None]

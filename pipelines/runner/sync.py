@@ -2,7 +2,6 @@
 
 import argparse
 import contextlib
-import copy
 import dataclasses
 import logging
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
@@ -16,7 +15,7 @@ from pipelines.runner.accounts import Unit, plan_units
 from pipelines.runner.cli import EXIT_DESTINATION, FailureWithStatus, explain
 from pipelines.runner.gate import DestinationGate
 from pipelines.runner.lock import pipeline_lock
-from pipelines.runner.parallel import DEFAULT_MAX_PARALLEL_ACCOUNTS, UnitOutcome, failures, run_units
+from pipelines.runner.parallel import DEFAULT_MAX_PARALLEL_ACCOUNTS, UnitOutcome, run_units
 from pipelines.runner.pending import describe_job_failure, drop_pending, load_pending
 from pipelines.runner.progress import progress_for
 from pipelines.runner.vendor import Vendor
@@ -140,7 +139,7 @@ def _run(vendor: Vendor, args: argparse.Namespace, duckdb_file: str, pipelines_d
         for counts, total in ((outcome.pending_rows, result.earlier_rows), (outcome.rows, result.rows)):
             for table, n in counts.items():
                 total[table] = total.get(table, 0) + n
-    failed = failures(outcomes)
+    failed = [(o, o.error) for o in outcomes if o.error is not None]
     fatal = [error for _, error in failed if stops_all(error) or len(units) == 1]
     if fatal:
         raise fatal[0]
@@ -174,8 +173,8 @@ class AccountSync:
 
     @property
     def state(self) -> Dict[str, Any]:
-        """The account's source state (a copy)."""
-        return copy.deepcopy(self.pipeline.state.get("sources", {}).get(self.unit.source.name, {}))
+        """The account's source state (dlt reads it from the pipeline's folder: a copy)."""
+        return self.pipeline.state.get("sources", {}).get(self.unit.source.name, {})
 
     def change_state(self, change: Callable[[Dict[str, Any]], None], load: bool = False) -> None:
         """`change` edits the source state locally (dlt carries it to the destination in the account's next

@@ -29,7 +29,6 @@ from pipelines.runner.reconcile import (
 from pipelines.runner.sync import AccountsFailed, make_pipeline, stops_all
 from pipelines.runner.vendor import Vendor
 from pipelines.warehouse.destinations import DEFAULT_DUCKDB_FILE, existing_dataset
-from sources.http_kit import ConfigError
 from sources.record_kit.checks import TableCheck
 
 VERIFY = "verify"
@@ -83,8 +82,6 @@ def run_verify(vendor: Vendor, args: argparse.Namespace, duckdb_file: str = DEFA
     """Compare, list, repair if asked, record; 0 when every month matches (after a repair), 9 when one
     differs, 8 when an account was never loaded (it could not be checked). An account whose API fails
     (refused credentials, API down) does not stop the others: verify ends in that failure, naming it."""
-    if not vendor.checked_tables or vendor.totals is None:
-        raise ConfigError(f"{vendor.prog} has nothing to verify")
     months = parse_months(args.months) if args.months else None
     checks = list(vendor.checked_tables.values())
     # each account's source as its sync selects it: a repair loads the history the sync keeps (bounded.py)
