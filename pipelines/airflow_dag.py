@@ -1,4 +1,6 @@
-"""The Airflow DAG of any vendor: accounts mapped over at run time, one task per account.
+"""The Airflow DAG of any vendor (`wootric_sync`, `woku_sync`): accounts mapped over at run time, one task
+per account. Deploy: `pip install 'feedback-connectors[airflow]'` on the workers and copy `wootric_dag.py`
+or `woku_dag.py` into the DAGs folder. This text is each DAG's documentation in Airflow's UI.
 
 Shape: `accounts` lists the configured accounts when the run starts; `account` is mapped over them
 (dynamic task mapping), so a Celery or Kubernetes executor places accounts on different workers. One
@@ -66,16 +68,6 @@ ONE_MACHINE = ("LocalExecutor", "SequentialExecutor")
 SERIALISED = ("postgres", "duckdb")
 #: the key in an account's source state holding what a DAG run has loaded: {"run": ..., "loaded": [...]}
 LOADED_KEY = "airflow_run"
-#: every DAG's documentation in Airflow's UI
-DEPLOY = """`{dag_id}`: every configured {name} account, each mapped to a task of its own that loads its
-resources one after another, every day, with retries (the shape and settings: pipelines/airflow_dag.py).
-
-Deploy: `pip install 'feedback-connectors[airflow]'` on the workers and copy `{name}_dag.py` into the DAGs
-folder. Settings are dlt config keys (`{section}__DESTINATION`, `__DATASET_NAME`, `__SCHEDULE`, `__RETRIES`,
-`__MAX_ACTIVE_TASKS`, `__POOL`: a pool you created, which lets accounts load into BigQuery side by side);
-credentials come from dlt (environment variables, the `.dlt` folder, or the Airflow Variable
-`dlt_secrets_toml`). A DuckDB destination needs LocalExecutor: its file stays on one machine.
-"""
 
 
 def settings(vendor: Vendor) -> Dict[str, Any]:
@@ -220,7 +212,7 @@ def build_dag(vendor: Vendor, dag_id: str) -> DAG:
             **({"pool": config["pool"]} if config["pool"] else {}),
         },
         tags=[vendor.name, "dlt"],
-        doc_md=DEPLOY.format(dag_id=dag_id, name=vendor.name, section=f"{vendor.name.upper()}_DAG"),
+        doc_md=__doc__,
     ) as dag:
 
         @task(task_id="accounts", retries=0)

@@ -1,5 +1,5 @@
 """Airflow DAG `woku_sync`: every configured Woku company, one mapped task each. Copy this file
-into the DAGs folder (how to deploy it, its shape and settings: `DEPLOY` in pipelines/airflow_dag.py)."""
+into the DAGs folder (how to deploy it, its shape and settings: pipelines/airflow_dag.py)."""
 
 from pipelines.airflow_dag import build_dag
 from pipelines.vendors import WOKU
