@@ -72,16 +72,16 @@ def accounts_toml(names: List[str]) -> str:
     return f'[sources.wootric]\naccounts = "{",".join(names)}"\n'
 
 
-def run(deployment: Deployment, dag_id: str, names: List[str]) -> Dict[str, object]:
+def run(deployment: Deployment, dag_id: str, names: List[str], celery: bool) -> Dict[str, object]:
+    """One triggered run; under Celery, the workers each account's tasks ran on (the project's DAGs map
+    accounts; the other shapes run under LocalExecutor)."""
     deployment.set_variable("dlt_secrets_toml", accounts_toml(names))
     started = time.monotonic()
     run_id = deployment.trigger(dag_id)
     state = deployment.wait_for_run(dag_id, run_id, timeout=1800)
     wall = time.monotonic() - started
-    placed = {
-        name: sorted({ti["hostname"] for ti in tis})
-        for name, tis in (deployment.by_account(dag_id, run_id) if dag_id == DAG_ID else {}).items()
-    }
+    tasks = deployment.by_account(dag_id, run_id) if celery else {}
+    placed = {name: sorted({ti["hostname"] for ti in tis}) for name, tis in tasks.items()}
     return {"state": state, "wall": wall, "placed": placed}
 
 
@@ -150,8 +150,8 @@ def main(argv: List[str] | None = None) -> int:
         ) as deployment:
             up = time.monotonic() - started
             with PeakRss(deployment, workers) as rss:
-                solo = None if args.no_solo else run(deployment, dag_id, ["solo"])
-                runs = [run(deployment, dag_id, names) for _ in range(args.runs)]
+                solo = None if args.no_solo else run(deployment, dag_id, ["solo"], celery)
+                runs = [run(deployment, dag_id, names, celery) for _ in range(args.runs)]
             stopping = time.monotonic()
         down = time.monotonic() - stopping
         per = f"{args.end_users} end users, {args.responses} responses, {args.declines} declines"
@@ -164,10 +164,11 @@ def main(argv: List[str] | None = None) -> int:
         print(f"DAG {dag_id} ({dag_file}); each account on its own sandbox {limit}; load {psutil.getloadavg()}")
         print(f"deployment up {up:.0f} s, teardown {down:.0f} s")
         if solo:
-            print(f"1 account alone: {solo['state']} in {solo['wall']:.0f} s on {solo['placed']}")
+            where = f" on {solo['placed']}" if solo["placed"] else ""
+            print(f"1 account alone: {solo['state']} in {solo['wall']:.0f} s{where}")
         for n, each in enumerate(runs, 1):
             print(f"{args.accounts} accounts, run {n}: {each['state']} in {each['wall']:.0f} s")
-            for name, hosts in each["placed"].items() if celery else ():  # type: ignore[union-attr]
+            for name, hosts in each["placed"].items():  # type: ignore[union-attr]
                 print(f"  {name}: {', '.join(hosts)}")
         for name, peak in rss.peaks.items():
             print(f"peak RSS {name} (process tree): {peak / 2**20:.0f} MiB")

@@ -1,4 +1,6 @@
-"""The Airflow DAG of any vendor: accounts mapped over at run time, one task per account.
+"""The Airflow DAG of any vendor (`wootric_sync`, `woku_sync`): accounts mapped over at run time, one task
+per account. Deploy: `pip install 'feedback-connectors[airflow]'` on the workers and copy `wootric_dag.py`
+or `woku_dag.py` into the DAGs folder. This text is each DAG's documentation in Airflow's UI.
 
 Shape: `accounts` lists the configured accounts when the run starts; `account` is mapped over them
 (dynamic task mapping), so a Celery or Kubernetes executor places accounts on different workers. One
@@ -9,7 +11,7 @@ task then fails naming it. A retry loads only what the run has not loaded yet: e
 marked in the account's dlt state, which dlt keeps in the destination, so a retry on another worker
 skips it too. `analyst_views` runs once every account is done; `all_loaded` fails the run if a task failed.
 
-Every task syncs through the runner's own `sync_account` (pipelines/runner/sync.py): each account its
+Every task syncs through the runner's own `account_sync` (pipelines/runner/sync.py): each account its
 own pipeline and state, loads taking turns per destination (a file lock beside a DuckDB file, a
 PostgreSQL advisory lock across workers). DuckDB is refused under executors other than LocalExecutor or
 SequentialExecutor: its file cannot be shared across machines. Into other warehouses (BigQuery...) one
@@ -40,11 +42,11 @@ from airflow.timetables.interval import CronDataIntervalTimetable
 from dlt.common.configuration.container import Container
 from dlt.extract.incremental.context import TimeIntervalContext
 
-from pipelines.intervals import check_interval, loads_its_interval
+from pipelines.intervals import check_interval, executor_name, loads_its_interval
 from pipelines.runner.accounts import configured_accounts
 from pipelines.runner.cli import explain
 from pipelines.runner.main import install_log_filters
-from pipelines.runner.sync import account_state, create_views_after, sync_account
+from pipelines.runner.sync import account_sync, create_views_after
 from pipelines.runner.vendor import Vendor
 from pipelines.warehouse.destinations import DEFAULT_DUCKDB_FILE
 from sources.http_kit import ConfigError, SourceError, install_log_redaction, one_line
@@ -114,7 +116,7 @@ def choose_interval_policy() -> None:
 
 def refuse_shared_duckdb(destination: str) -> None:
     """A DuckDB file belongs to one machine: refused (one line) when tasks may run on others."""
-    executor = str(conf.get("core", "executor")).split(",")[0].split(":")[-1].split(".")[-1].strip()
+    executor = executor_name(str(conf.get("core", "executor")))
     if destination == "duckdb" and executor not in ONE_MACHINE:
         raise ConfigError(
             f"destination duckdb cannot be used under {executor}: its tasks run on several machines and one"
@@ -129,55 +131,57 @@ def run_key() -> str:
 
 
 def load_account(
-    vendor: Vendor, config: Dict[str, Any], groups: Dict[str, str], account: Optional[str]
+    vendor: Vendor, config: Dict[str, Any], groups: Dict[str, List[str]], account: Optional[str]
 ) -> Dict[str, int]:
     """The account's resources one after another, each in its own extract/normalize/load, skipping those
     this run has loaded already (a retry); fails at the end naming the resources that failed."""
     refuse_shared_duckdb(config["destination"])
     choose_interval_policy()
-    key, args = run_key(), run_args(config, "")
-    marks = account_state(vendor, args, account, duckdb_file()).get(LOADED_KEY) or {}
-    loaded = list(marks.get("loaded", [])) if marks.get("run") == key else []
-    earlier = len(loaded)
+    key = run_key()
+    args = run_args(config, ",".join(dict.fromkeys(r for group in groups.values() for r in group)))
+    with account_sync(vendor, args, account, duckdb_file()) as sync:
+        marks = sync.state.get(LOADED_KEY) or {}
+        loaded = list(marks.get("loaded", [])) if marks.get("run") == key else []
+        earlier = len(loaded)
 
-    def save(load: bool = False) -> None:
-        mark = {LOADED_KEY: {"run": key, "loaded": list(loaded)}}
-        account_state(vendor, args, account, duckdb_file(), change=lambda state: state.update(mark), load=load)
+        def mark(state: Dict[str, Any]) -> None:
+            state[LOADED_KEY] = {"run": key, "loaded": list(loaded)}
 
-    rows: Dict[str, int] = {}
-    failed: Dict[str, List[str]] = {}  # cause -> resources
-    for resource, group in groups.items():
-        if resource in loaded:
-            logger.info("%s: already loaded in this run (an earlier try), skipped", resource)
-            continue
-        try:
-            rows.update(sync_account(vendor, run_args(config, group), account, duckdb_file()))
-        except Exception as exc:  # noqa: BLE001 - one resource failing must not keep the others from loading
-            explained = explain(exc)
-            if explained is None:
-                logger.exception("%s failed", resource)  # a bug: its traceback in the task log
-            cause = explained[0] if explained else f"unexpected {type(exc).__name__} (traceback in the log)"
-            logger.error("%s failed: %s", resource, one_line(cause))
-            failed.setdefault(one_line(cause), []).append(resource)
-            continue
-        loaded.append(resource)
-        # kept locally, the mark goes to the destination in the next resource's load package
-        save()
-    if failed:
-        if len(loaded) > earlier:
+        rows = dict(sync.pending_rows)
+        failed: Dict[str, List[str]] = {}  # cause -> resources
+        for resource, group in groups.items():
+            if resource in loaded:
+                logger.info("%s: already loaded in this run (an earlier try), skipped", resource)
+                continue
+            try:
+                for table, n in sync.load(group).items():
+                    rows[table] = rows.get(table, 0) + n
+            except Exception as exc:  # noqa: BLE001 - one resource failing must not keep the others from loading
+                explained = explain(exc)
+                if explained is None:
+                    logger.exception("%s failed", resource)  # a bug: its traceback in the task log
+                cause = explained[0] if explained else f"unexpected {type(exc).__name__} (traceback in the log)"
+                logger.error("%s failed: %s", resource, one_line(cause))
+                failed.setdefault(one_line(cause), []).append(resource)
+                continue
+            loaded.append(resource)
+            # kept locally, the mark goes to the destination in the next resource's load package
+            sync.change_state(mark)
+        if failed and len(loaded) > earlier:
             try:  # the last mark in a package of its own: a retry on another worker skips what loaded
-                save(load=True)
+                sync.change_state(mark, load=True)
             except Exception as exc:  # noqa: BLE001 - the resources' failure is the one to report
                 logger.warning(
                     "what loaded is not marked in the destination (%s): a retry on another worker loads it again",
                     one_line(str((explain(exc) or (type(exc).__name__,))[0])),
                 )
+    if failed:
         where = "" if account is None else f"account {account!r}: "
         raise SourceError(where + "; ".join(f"{', '.join(names)} failed: {cause}" for cause, names in failed.items()))
     return rows
 
 
-def build_dag(vendor: Vendor, dag_id: str, doc: str) -> DAG:
+def build_dag(vendor: Vendor, dag_id: str) -> DAG:
     install_log_filters(vendor)
     install_log_redaction()
     config = settings(vendor)
@@ -187,9 +191,7 @@ def build_dag(vendor: Vendor, dag_id: str, doc: str) -> DAG:
     resources = chosen or [r for r in vendor.resources if r not in vendor.default_excluded and r not in vendor.history]
     # an opt-in history table loads with its parent: it reads the records the parent fetches
     history_on = str(dlt.config.get(f"{vendor.section}.history") or "").lower() in ("true", "1", "yes")
-    groups = {
-        r: ",".join([r, *(h for h, parent in vendor.history.items() if parent == r and history_on)]) for r in resources
-    }
+    groups = {r: [r, *(h for h, parent in vendor.history.items() if parent == r and history_on)] for r in resources}
     # loads into other warehouses take no turns of their own: one account at a time, unless a pool decides
     turns = {} if config["pool"] or config["destination"] in SERIALISED else {"max_active_tis_per_dagrun": 1}
 
@@ -210,7 +212,7 @@ def build_dag(vendor: Vendor, dag_id: str, doc: str) -> DAG:
             **({"pool": config["pool"]} if config["pool"] else {}),
         },
         tags=[vendor.name, "dlt"],
-        doc_md=doc,
+        doc_md=__doc__,
     ) as dag:
 
         @task(task_id="accounts", retries=0)
@@ -226,7 +228,7 @@ def build_dag(vendor: Vendor, dag_id: str, doc: str) -> DAG:
         @task(task_id="analyst_views", trigger_rule="all_done")
         def views() -> List[str]:
             refuse_shared_duckdb(config["destination"])
-            return create_views_after(vendor, run_args(config, ""), duckdb_file())
+            return create_views_after(vendor, run_args(config, ""), duckdb_file())[1]
 
         account.expand(name=accounts()) >> views()
         # with all_done the last task would succeed over failed ones: this one fails the run

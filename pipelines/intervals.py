@@ -1,6 +1,7 @@
-"""Which records a scheduled run loads: from the incremental state, or exactly its data interval.
+"""What the DAG decides from Airflow's values: which records a run loads (from the incremental state, or
+exactly its data interval), and which executor runs its tasks.
 
-Kept apart from the DAG file so the rule is testable without Airflow installed.
+Kept apart from the DAG file so the rules are testable without Airflow installed.
 """
 
 from typing import Any, Dict, Optional
@@ -24,3 +25,10 @@ def check_interval(bounded: bool, start: Any, end: Any) -> None:
     still succeed: stop it with the reason instead."""
     if bounded and (start is None or end is None or start >= end):
         raise ConfigError("a backfill needs a data interval: trigger it with a logical date")
+
+
+def executor_name(setting: str) -> str:
+    """The class name of the executor `[core] executor` runs tasks under: the first of a list
+    (`CeleryExecutor,KubernetesExecutor`), without its alias (`name:module.Class`) or module path."""
+    first = setting.split(",")[0]
+    return first.split(":")[-1].split(".")[-1].strip()

@@ -6,11 +6,9 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Collection, Dict, Tuple
 
+from analytics.report import write_report
 from pipelines.runner.sync import SyncResult, print_counts, run_sync
-from pipelines.warehouse.destinations import DEMO_DUCKDB_FILE
-from pipelines.warehouse.report import write_pipeline_report
-
-DEMO_FILE = DEMO_DUCKDB_FILE
+from pipelines.warehouse.destinations import DEMO_DUCKDB_FILE as DEMO_FILE
 
 
 def demo_args(args: argparse.Namespace, vendor: str) -> argparse.Namespace:
@@ -74,7 +72,8 @@ def _requests(stats: Dict[str, Any]) -> str:
 
 def write_demo_report(pipeline: Any, redraw: str) -> None:
     """The NPS report of what the demo loaded, in the working directory, and where it is."""
-    png, page = write_pipeline_report(pipeline, Path("."))
-    print(f"report: {page}")
-    print(f"        {png}")
+    with pipeline.sql_client() as sql:
+        png, page = write_report(sql, sql.fully_qualified_dataset_name(), Path("."))
+    print(f"report: {page.resolve()}")
+    print(f"        {png.resolve()}")
     print(f"  redraw it: {redraw}")

@@ -34,11 +34,6 @@ class TurnTimeout(SourceError):
     """Another writer held the destination for longer than the run waits."""
 
 
-def _process_lock(key: str) -> threading.Lock:
-    with _LOCKS_GUARD:
-        return _LOCKS.setdefault(key, threading.Lock())
-
-
 class DestinationGate:
     """`with gate.turn(label):` around anything that writes to (or opens) the destination."""
 
@@ -59,7 +54,8 @@ class DestinationGate:
     @contextlib.contextmanager
     def turn(self, label: str) -> Iterator[None]:
         started = time.monotonic()
-        lock = _process_lock(self.key)
+        with _LOCKS_GUARD:
+            lock = _LOCKS.setdefault(self.key, threading.Lock())
         if not lock.acquire(timeout=self._max_wait):
             raise TurnTimeout(f"{label}: waited {self._max_wait:.0f}s for another load into {self.key} to end")
         try:

@@ -2,16 +2,13 @@
 8 accounts share one copy of dlt): extract and normalize in parallel, load in turn (`gate.py`)."""
 
 import collections
-import logging
 import threading
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence
 
 import pyarrow as pa
 
 from pipelines.runner.accounts import Unit
-
-logger = logging.getLogger(__name__)
 
 #: accounts synced at once by default: enough to fill a destination's turns while others wait on their
 #: rate limits, few enough that their buffers stay within a few hundred MB (docs/operations.md)
@@ -29,14 +26,6 @@ class UnitOutcome:
     error: Optional[BaseException] = None
     #: what the unit did besides loading (packages discarded with --drop-pending)
     notes: List[str] = field(default_factory=list)
-
-    @property
-    def loaded(self) -> Dict[str, int]:
-        """Every row this run loaded for the unit: an earlier run's packages and its own."""
-        total = dict(self.pending_rows)
-        for table, n in self.rows.items():
-            total[table] = total.get(table, 0) + n
-        return total
 
 
 def run_units(
@@ -84,7 +73,3 @@ def run_units(
         while thread.is_alive():
             thread.join(timeout=0.5)  # a bounded join keeps the main thread able to take Ctrl-C
     return outcomes
-
-
-def failures(outcomes: Sequence[UnitOutcome]) -> List[Tuple[UnitOutcome, BaseException]]:
-    return [(o, o.error) for o in outcomes if o.error is not None]

@@ -6,17 +6,11 @@ load blocks every run: it is named in one line with the way out (`--drop-pending
 
 import csv
 import gzip
-import logging
 from typing import Any, Dict, List, Optional
 
 from dlt.load.exceptions import LoadClientJobException, LoadClientJobFailed
 
 from sources.http_kit.errors import causes
-
-logger = logging.getLogger(__name__)
-
-#: the option that discards blocked packages
-DROP_PENDING = "--drop-pending"
 
 
 def load_pending(pipeline: Any) -> Dict[str, int]:
@@ -61,7 +55,7 @@ def describe_job_failure(exc: BaseException) -> Optional[str]:
         )
     return (
         f"{where} could not be loaded: {reason}. The package stays in the pipeline folder and every run"
-        f" retries it before extracting anything new: fix the cause and run again, or run with {DROP_PENDING}"
+        f" retries it before extracting anything new: fix the cause and run again, or run with --drop-pending"
         " to discard it (its records are extracted again)"
     )
 

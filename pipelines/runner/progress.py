@@ -65,8 +65,6 @@ class SyncProgress(Collector):
     def _stop(self) -> None:
         if self._rows:
             self._show()
-            if not self.live:
-                return
         self._drawn = 0
 
     def lines(self) -> List[str]:

@@ -11,9 +11,15 @@ import os
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 from dlt.common.pipeline import get_dlt_pipelines_dir
+from dlt.common.storages import (
+    LoadStorage,
+    LoadStorageConfiguration,
+    NormalizeStorage,
+    NormalizeStorageConfiguration,
+)
 
 from pipelines.runner.accounts import account_names
 from pipelines.runner.cli import EXIT_STALE
@@ -111,9 +117,10 @@ def run_status(vendor: Vendor, args: argparse.Namespace, clock: Clock = utc_now)
 def read_tables(vendor: Vendor, args: argparse.Namespace) -> Optional[List[TableStatus]]:
     """Every table with an `account` column, per account; None when the dataset was never loaded."""
     accounts = account_names(vendor)
-    with existing_dataset(args.destination, args.dataset_name, args.pipeline_name) as sql:
-        if sql is None:
-            return None
+    readable = existing_dataset(args.destination, args.dataset_name)
+    if readable is None:
+        return None
+    with readable.sql_client as sql:
         dataset = sql.fully_qualified_dataset_name()
         tables = base_tables(sql, args.destination)
         if "_dlt_loads" not in tables:
@@ -172,8 +179,8 @@ def _print_local(pipelines_dir: str, pipeline_name: str, now: datetime) -> None:
     own = os.path.join(pipelines_dir, pipeline_name)
     folders = [f for f in [own, *sorted(glob.glob(glob.escape(own) + "-*"))] if os.path.isdir(f)]
     if folders:
-        extracted = sum(_packages(folder, "normalize", "extracted") for folder in folders)
-        normalized = sum(_packages(folder, "load", "normalized") for folder in folders)
+        counts = [_pending_packages(folder) for folder in folders]
+        extracted, normalized = sum(c[0] for c in counts), sum(c[1] for c in counts)
         pending = extracted + normalized
         detail = f" ({extracted} extracted, {normalized} normalized): the next run loads them first" if pending else ""
         print(f"pending load packages: {pending or 'none'}{detail}")
@@ -197,9 +204,15 @@ def _print_local(pipelines_dir: str, pipeline_name: str, now: datetime) -> None:
     )
 
 
-def _packages(folder: str, *where: str) -> int:
-    path = os.path.join(folder, *where)
-    return len([p for p in os.listdir(path) if os.path.isdir(os.path.join(path, p))]) if os.path.isdir(path) else 0
+def _pending_packages(folder: str) -> Tuple[int, int]:
+    """A pipeline's packages extracted but not normalized, and normalized but not loaded, read through
+    dlt's storages as the pipeline itself reads them (attaching the pipeline may rewrite its folder)."""
+    normalize = NormalizeStorage(False, NormalizeStorageConfiguration(os.path.join(folder, "normalize")))
+    load = LoadStorage(False, [], LoadStorageConfiguration(os.path.join(folder, "load")))
+    return (
+        len(normalize.extracted_packages.list_packages()) if normalize.is_storage_ready() else 0,
+        len(load.list_normalized_packages()) if load.is_storage_ready() else 0,
+    )
 
 
 def _when(value: Optional[datetime]) -> str:

@@ -2,7 +2,6 @@
 
 import argparse
 import contextlib
-import copy
 import dataclasses
 import logging
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
@@ -16,7 +15,7 @@ from pipelines.runner.accounts import Unit, plan_units
 from pipelines.runner.cli import EXIT_DESTINATION, FailureWithStatus, explain
 from pipelines.runner.gate import DestinationGate
 from pipelines.runner.lock import pipeline_lock
-from pipelines.runner.parallel import DEFAULT_MAX_PARALLEL_ACCOUNTS, UnitOutcome, failures, run_units
+from pipelines.runner.parallel import DEFAULT_MAX_PARALLEL_ACCOUNTS, UnitOutcome, run_units
 from pipelines.runner.pending import describe_job_failure, drop_pending, load_pending
 from pipelines.runner.progress import progress_for
 from pipelines.runner.vendor import Vendor
@@ -78,7 +77,7 @@ def max_parallel_accounts(vendor: Vendor, args: argparse.Namespace) -> int:
     return int(value)
 
 
-def destination_gate(vendor: Vendor, args: argparse.Namespace, duckdb_file: str) -> DestinationGate:
+def destination_gate(vendor: Vendor, args: argparse.Namespace, destination: Any, duckdb_file: str) -> DestinationGate:
     """The turn-taking of loads into this destination and dataset (gate.py). On Postgres the advisory
     lock lives in the session of a client on the dataset: not a pipeline's, whose schema a worker that
     never ran it lacks (dlt would make one named after the pipeline, and `wootric-acme` is no schema name)."""
@@ -88,7 +87,6 @@ def destination_gate(vendor: Vendor, args: argparse.Namespace, duckdb_file: str)
     if args.destination == "postgres":
 
         def sql_client() -> Any:
-            destination = destination_for(args.destination, args.dataset_name)
             return dlt.dataset(destination, args.dataset_name, schema=dlt.Schema(vendor.name)).sql_client
 
         return DestinationGate(f"postgres:{args.dataset_name}", postgres=sql_client)
@@ -108,9 +106,11 @@ def run_sync(
 def _run(vendor: Vendor, args: argparse.Namespace, duckdb_file: str, pipelines_dir: str, overrides: Any) -> SyncResult:
     units = plan_units(vendor, args.pipeline_name, args.resources, args.start_date, **overrides)
     parallel = min(max_parallel_accounts(vendor, args), len(units))
-    # the dataset's pipeline: views, and the single-account pipeline
-    base = make_pipeline(args, duckdb_file, pipelines_dir)
-    gate = destination_gate(vendor, args, duckdb_file)
+    # the dataset's own pipeline: the single account's; with accounts only a refresh needs it (to drop what
+    # runs before the account list loaded), so `dlt pipeline wootric info` shows no empty one beside theirs
+    base = make_pipeline(args, duckdb_file, pipelines_dir) if units[0].account is None or args.full_refresh else None
+    destination = base.destination if base else destination_for(args.destination, args.dataset_name, duckdb_file)
+    gate = destination_gate(vendor, args, destination, duckdb_file)
     refresh = ("drop_resources" if args.resources else "drop_sources") if args.full_refresh else None
     if args.full_refresh:
         with gate.turn(f"pipeline {args.pipeline_name!r}"):
@@ -122,7 +122,16 @@ def _run(vendor: Vendor, args: argparse.Namespace, duckdb_file: str, pipelines_d
     result = SyncResult(base)
 
     def work(unit: Unit, outcome: UnitOutcome) -> None:
-        sync_unit(vendor, unit, outcome, args, duckdb_file, pipelines_dir, gate, refresh, live=parallel == 1)
+        pipeline = make_pipeline(
+            args,
+            duckdb_file,
+            pipelines_dir,
+            pipeline_name=unit.pipeline_name,
+            live_progress=None if parallel == 1 else False,
+            account=unit.account,
+        )
+        outcome.notes, outcome.pending_rows = catch_up(pipeline, unit.label, gate, getattr(args, "drop_pending", False))
+        outcome.rows = load_source(vendor, pipeline, unit.source, unit.label, args.destination, gate, refresh)
 
     outcomes = run_units(units, work, parallel, stops_all=stops_all)
     for outcome in outcomes:
@@ -130,12 +139,13 @@ def _run(vendor: Vendor, args: argparse.Namespace, duckdb_file: str, pipelines_d
         for counts, total in ((outcome.pending_rows, result.earlier_rows), (outcome.rows, result.rows)):
             for table, n in counts.items():
                 total[table] = total.get(table, 0) + n
-    failed = failures(outcomes)
+    failed = [(o, o.error) for o in outcomes if o.error is not None]
     fatal = [error for _, error in failed if stops_all(error) or len(units) == 1]
     if fatal:
         raise fatal[0]
     loaded = [o.unit for o in outcomes if o.error is None]
-    result.views = create_views_after(vendor, args, duckdb_file, loaded, gate) if loaded else []
+    viewed, result.views = create_views_after(vendor, args, duckdb_file, loaded, gate)
+    result.pipeline = base or viewed
     if failed:
         for outcome, error in failed:
             logger.error("%s: %s", outcome.unit.label, explain(error)[0])  # type: ignore[index]
@@ -144,46 +154,55 @@ def _run(vendor: Vendor, args: argparse.Namespace, duckdb_file: str, pipelines_d
     return result
 
 
-def sync_account(
+@dataclasses.dataclass
+class AccountSync:
+    """One account as one Airflow task syncs it: its unit, pipeline and gate, opened once for the task."""
+
+    vendor: Vendor
+    args: argparse.Namespace
+    unit: Unit
+    pipeline: Any
+    gate: DestinationGate
+    #: rows of an earlier run's packages loaded when the account was opened
+    pending_rows: Dict[str, int]
+
+    def load(self, resources: Optional[List[str]] = None) -> Dict[str, int]:
+        """Extract, normalize and load these resources (default: the unit's selection); rows per table."""
+        source = self.unit.source.with_resources(*resources) if resources else self.unit.source
+        return load_source(self.vendor, self.pipeline, source, self.unit.label, self.args.destination, self.gate)
+
+    @property
+    def state(self) -> Dict[str, Any]:
+        """The account's source state (dlt reads it from the pipeline's folder: a copy)."""
+        return self.pipeline.state.get("sources", {}).get(self.unit.source.name, {})
+
+    def change_state(self, change: Callable[[Dict[str, Any]], None], load: bool = False) -> None:
+        """`change` edits the source state locally (dlt carries it to the destination in the account's next
+        load package), or in a package of its own loaded at once with `load`."""
+        with self.pipeline.managed_state(extract_state=load) as state:
+            change(state.setdefault("sources", {}).setdefault(self.unit.source.name, {}))
+        if load:
+            with self.gate.turn(self.unit.label), blocked_packages_named():
+                self.pipeline.normalize()
+                self.pipeline.load()
+
+
+@contextlib.contextmanager
+def account_sync(
     vendor: Vendor, args: argparse.Namespace, account: Optional[str], duckdb_file: str = DEFAULT_DUCKDB_FILE
-) -> Dict[str, int]:
-    """One account (None: the single account), as one Airflow task runs it, under its own lock; the rows loaded."""
+) -> Iterator[AccountSync]:
+    """One account (None: the single account) under its pipeline's lock, its state restored from the
+    destination if newer (a fresh worker) and an earlier run's packages loaded first."""
     pipelines_dir = get_dlt_pipelines_dir()
-    units = plan_units(vendor, args.pipeline_name, args.resources, args.start_date, only=[account] if account else None)
-    with pipeline_lock(pipelines_dir, units[0].pipeline_name):
-        gate = destination_gate(vendor, args, duckdb_file)
-        outcome = UnitOutcome(units[0])
-        sync_unit(vendor, units[0], outcome, args, duckdb_file, pipelines_dir, gate, None, live=False)
-        return outcome.loaded
-
-
-def account_state(
-    vendor: Vendor,
-    args: argparse.Namespace,
-    account: Optional[str],
-    duckdb_file: str = DEFAULT_DUCKDB_FILE,
-    change: Optional[Callable[[Dict[str, Any]], None]] = None,
-    load: bool = False,
-) -> Dict[str, Any]:
-    """One account's source state, restored from the destination if newer (a fresh worker); `change`
-    edits it locally (dlt carries it to the destination in the account's next load package), or in a
-    package of its own loaded at once with `load`. The Airflow DAG keeps here what a run has loaded."""
-    pipelines_dir = get_dlt_pipelines_dir()
-    unit = plan_units(vendor, args.pipeline_name, None, None, only=[account] if account else None)[0]
+    only = [account] if account else None
+    unit = plan_units(vendor, args.pipeline_name, args.resources, args.start_date, only=only)[0]
     with pipeline_lock(pipelines_dir, unit.pipeline_name):
-        pipeline = make_pipeline(args, duckdb_file, pipelines_dir, pipeline_name=unit.pipeline_name, account=account)
-        gate = destination_gate(vendor, args, duckdb_file)
-        if change is None:
-            with gate.turn(unit.label):
-                pipeline.sync_destination()
-        else:
-            with pipeline.managed_state(extract_state=load) as state:
-                change(state.setdefault("sources", {}).setdefault(unit.source.name, {}))
-            if load:
-                with gate.turn(unit.label), blocked_packages_named():
-                    pipeline.normalize()
-                    pipeline.load()
-        return copy.deepcopy(pipeline.state.get("sources", {}).get(unit.source.name, {}))
+        pipeline = make_pipeline(
+            args, duckdb_file, pipelines_dir, pipeline_name=unit.pipeline_name, live_progress=False, account=account
+        )
+        gate = destination_gate(vendor, args, pipeline.destination, duckdb_file)
+        _, pending_rows = catch_up(pipeline, unit.label, gate)
+        yield AccountSync(vendor, args, unit, pipeline, gate, pending_rows)
 
 
 def create_views_after(
@@ -192,9 +211,10 @@ def create_views_after(
     duckdb_file: str = DEFAULT_DUCKDB_FILE,
     loaded: Optional[List[Unit]] = None,
     gate: Optional[DestinationGate] = None,
-) -> List[str]:
+) -> Tuple[Any, List[str]]:
     """The analyst views, through a pipeline opened after the loads (views need the tables its schema
-    lists); `loaded` defaults to every configured account (the Airflow task after all accounts)."""
+    lists), and that pipeline; `loaded` defaults to every configured account (the Airflow task after all
+    accounts)."""
     pipelines_dir = get_dlt_pipelines_dir()
     units = loaded or plan_units(vendor, args.pipeline_name, None, None)
     pipeline = None
@@ -204,48 +224,45 @@ def create_views_after(
             pipeline.sync_destination()  # a fresh worker: the schema lives in the destination
         if pipeline.default_schema_name:
             break
-    gate = gate or destination_gate(vendor, args, duckdb_file)
+    gate = gate or destination_gate(vendor, args, pipeline.destination, duckdb_file)
     with gate.turn(f"pipeline {args.pipeline_name!r}"):
-        return vendor.create_views(pipeline, args.dataset_name)
+        return pipeline, vendor.create_views(pipeline, args.dataset_name)
 
 
-def sync_unit(
-    vendor: Vendor,
-    unit: Unit,
-    outcome: UnitOutcome,
-    args: argparse.Namespace,
-    duckdb_file: str,
-    pipelines_dir: str,
-    gate: DestinationGate,
-    refresh: Optional[str],
-    live: bool,
-) -> None:
-    """One account in the calling thread: state, pending packages, extract, normalize, load."""
-    pipeline = make_pipeline(
-        args,
-        duckdb_file,
-        pipelines_dir,
-        pipeline_name=unit.pipeline_name,
-        live_progress=None if live else False,
-        account=unit.account,
-    )
-    with gate.turn(unit.label):
+def catch_up(
+    pipeline: Any, label: str, gate: DestinationGate, drop_pending_packages: bool = False
+) -> Tuple[List[str], Dict[str, int]]:
+    """Before an account extracts: its state from the destination if newer, then an earlier run's packages
+    (a failed load, a killed run) loaded first and counted, or discarded with --drop-pending (the notes)."""
+    notes: List[str] = []
+    with gate.turn(label):
         pipeline.sync_destination()
-        if getattr(args, "drop_pending", False):
-            outcome.notes = drop_pending(pipeline)  # the state rewinds: this run extracts their records again
+        if drop_pending_packages:
+            notes = drop_pending(pipeline)  # the state rewinds: this run extracts their records again
         with blocked_packages_named():
-            # an earlier run's packages (a failed load, a killed run): loaded first, and counted
-            outcome.pending_rows = load_pending(pipeline)
-    if args.destination == "bigquery":
-        apply_bigquery_layout(vendor, unit.source)
-    pipeline.extract(unit.source, refresh=refresh, loader_file_format=LOADER_FILE_FORMAT.get(args.destination))
+            return notes, load_pending(pipeline)
+
+
+def load_source(
+    vendor: Vendor,
+    pipeline: Any,
+    source: Any,
+    label: str,
+    destination: str,
+    gate: DestinationGate,
+    refresh: Optional[str] = None,
+) -> Dict[str, int]:
+    """Extract and normalize in the calling thread, load in the destination's turn; rows per table."""
+    if destination == "bigquery":
+        apply_bigquery_layout(vendor, source)
+    pipeline.extract(source, refresh=refresh, loader_file_format=LOADER_FILE_FORMAT.get(destination))
     info = pipeline.normalize()
-    with gate.turn(unit.label), blocked_packages_named():
-        if args.destination == "bigquery":  # other processes' loads into the dataset take no turns with this one
-            retrying_concurrent_updates(pipeline.load, unit.label)
+    with gate.turn(label), blocked_packages_named():
+        if destination == "bigquery":  # other processes' loads into the dataset take no turns with this one
+            retrying_concurrent_updates(pipeline.load, label)
         else:
             pipeline.load()
-    outcome.rows = {t: n for t, n in sorted(info.row_counts.items()) if not t.startswith("_dlt")} if info else {}
+    return {t: n for t, n in sorted(info.row_counts.items()) if not t.startswith("_dlt")} if info else {}
 
 
 @contextlib.contextmanager

@@ -6,10 +6,11 @@ by a pipeline of its own (`<pipeline-name>_verify`), so a `--full-refresh` of th
 
 import argparse
 import contextlib
+import functools
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Callable, ContextManager, Dict, Iterator, List, Optional, Tuple
 
 from dlt.common.pipeline import get_dlt_pipelines_dir
 
@@ -28,7 +29,6 @@ from pipelines.runner.reconcile import (
 from pipelines.runner.sync import AccountsFailed, make_pipeline, stops_all
 from pipelines.runner.vendor import Vendor
 from pipelines.warehouse.destinations import DEFAULT_DUCKDB_FILE, existing_dataset
-from sources.http_kit import ConfigError
 from sources.record_kit.checks import TableCheck
 
 VERIFY = "verify"
@@ -82,18 +82,18 @@ def run_verify(vendor: Vendor, args: argparse.Namespace, duckdb_file: str = DEFA
     """Compare, list, repair if asked, record; 0 when every month matches (after a repair), 9 when one
     differs, 8 when an account was never loaded (it could not be checked). An account whose API fails
     (refused credentials, API down) does not stop the others: verify ends in that failure, naming it."""
-    if not vendor.checked_tables or vendor.totals is None:
-        raise ConfigError(f"{vendor.prog} has nothing to verify")
     months = parse_months(args.months) if args.months else None
     checks = list(vendor.checked_tables.values())
     # each account's source as its sync selects it: a repair loads the history the sync keeps (bounded.py)
     units = plan_units(vendor, args.pipeline_name, None, None)
     where = f"{args.destination} dataset {args.dataset_name!r}"
     never: List[str] = []
-    with reader(args, duckdb_file) as warehouse:
-        if warehouse is None:
-            print(f"{where} has never been loaded: run `{vendor.prog}` first")
-            return EXIT_STALE
+    dataset = existing_dataset(args.destination, args.dataset_name, duckdb_file)
+    if dataset is None:
+        print(f"{where} has never been loaded: run `{vendor.prog}` first")
+        return EXIT_STALE
+    read = functools.partial(reader, dataset, args.destination)
+    with read() as warehouse:
         loaded = warehouse.loaded_schemas()
         plans = []
         for unit in units:
@@ -110,9 +110,9 @@ def run_verify(vendor: Vendor, args: argparse.Namespace, duckdb_file: str = DEFA
     failed: Dict[str, BaseException] = {}
     for plan in plans:
         with account_failure(plan, failed):
-            plan.findings = compare_totals(vendor, args, duckdb_file, plan, checks, plan.ranges)
+            plan.findings = compare_totals(vendor, read, plan, checks, plan.ranges)
             if args.deep:
-                plan.findings += compare_ids(args, duckdb_file, plan, checks, plan.ranges)
+                plan.findings += compare_ids(read, plan, checks, plan.ranges)
     months_checked = sum(len(p.ranges) for p in plans if p.account not in failed)
     print(f"{vendor.prog} verify: {where}, {len(plans)} account(s), {months_checked} account-month(s)")
     report([f for p in plans for f in p.findings])
@@ -120,7 +120,7 @@ def run_verify(vendor: Vendor, args: argparse.Namespace, duckdb_file: str = DEFA
         with pipeline_lock(get_dlt_pipelines_dir(), args.pipeline_name):
             for plan in [p for p in plans if p.account not in failed]:
                 with account_failure(plan, failed):
-                    repair(vendor, args, duckdb_file, plan)
+                    repair(vendor, args, duckdb_file, read, plan)
             recreate_views(vendor, args, duckdb_file, plans)
     findings = [f for p in plans for f in p.findings]
     record(args, duckdb_file, findings)
@@ -164,16 +164,19 @@ def conclude(vendor: Vendor, latest: List[Finding], months_checked: int, never: 
 
 
 @contextlib.contextmanager
-def reader(args: argparse.Namespace, duckdb_file: str) -> Iterator[Optional[Warehouse]]:
-    """The dataset, read only; None when it was never loaded (destinations.existing_dataset)."""
-    with existing_dataset(args.destination, args.dataset_name, args.pipeline_name, duckdb_file) as sql:
-        yield None if sql is None else Warehouse(sql, args.destination)
+def reader(dataset: Any, dialect: str) -> Iterator[Warehouse]:
+    """The dataset on a connection for one read: none is held while verify waits on the API."""
+    with dataset.sql_client as sql:
+        yield Warehouse(sql, dialect)
+
+
+#: `reader` of the dataset verify checks
+Read = Callable[[], ContextManager[Warehouse]]
 
 
 def compare_totals(
     vendor: Vendor,
-    args: argparse.Namespace,
-    duckdb_file: str,
+    read: Read,
     plan: Plan,
     checks: List[TableCheck],
     ranges: List[Range],
@@ -189,9 +192,9 @@ def compare_totals(
     )
     api = {(row["table"], row["measure"], row["start"]): int(row["api"]) for row in totals.resources["totals"]}
     out = []
-    with reader(args, duckdb_file) as warehouse:
+    with read() as warehouse:
         for check in [c for c in checks if c.measures]:
-            ours = warehouse.measures(plan.account, check, ranges) if warehouse else {}
+            ours = warehouse.measures(plan.account, check, ranges)
             out += [
                 Finding(
                     plan.account, check.table, m, start, api.get((check.table, m, start), 0), ours.get((m, start), 0)
@@ -204,16 +207,14 @@ def compare_totals(
     return out
 
 
-def compare_ids(
-    args: argparse.Namespace, duckdb_file: str, plan: Plan, checks: List[TableCheck], ranges: List[Range]
-) -> List[Finding]:
+def compare_ids(read: Read, plan: Plan, checks: List[TableCheck], ranges: List[Range]) -> List[Finding]:
     """--deep: every id of the months, both sides, one read of each table over all the months."""
     out = []
     span = (ranges[0][0], ranges[-1][1])
     for check in checks:
         theirs = api_ids(plan.unit, check, span)
-        with reader(args, duckdb_file) as warehouse:
-            ours = warehouse.ids(plan.account, check, *span) if warehouse else {}
+        with read() as warehouse:
+            ours = warehouse.ids(plan.account, check, *span)
         out += id_findings(plan.account, check, ranges, theirs, ours)
     return out
 
@@ -236,7 +237,7 @@ def id_findings(
     return out
 
 
-def repair(vendor: Vendor, args: argparse.Namespace, duckdb_file: str, plan: Plan) -> None:
+def repair(vendor: Vendor, args: argparse.Namespace, duckdb_file: str, read: Read, plan: Plan) -> None:
     """Load each table's differing months again, mark what the API no longer holds, check again."""
     now = datetime.now(timezone.utc)
     by_start = {start: (start, end) for start, end in plan.ranges}
@@ -247,8 +248,7 @@ def repair(vendor: Vendor, args: argparse.Namespace, duckdb_file: str, plan: Pla
         seen = reload(vendor, args, plan.unit, check, ranges, duckdb_file)
         marked = 0
         ours: Dict[Any, datetime] = {}
-        with reader(args, duckdb_file) as warehouse:
-            assert warehouse is not None
+        with read() as warehouse:
             for span, theirs in seen.items():
                 held = warehouse.ids(plan.account, check, *span)
                 gone = set(held) - set(theirs)
@@ -260,7 +260,7 @@ def repair(vendor: Vendor, args: argparse.Namespace, duckdb_file: str, plan: Pla
             f"repaired: {plan.account} {check.table} {months}: {loaded:,} records loaded again, {marked} marked deleted"
         )
         if check.measures:
-            plan.findings += compare_totals(vendor, args, duckdb_file, plan, [check], ranges, after_repair=True)
+            plan.findings += compare_totals(vendor, read, plan, [check], ranges, after_repair=True)
         if args.deep or not check.measures:
             theirs_all = {i: c for t in seen.values() for i, c in t.items()}
             plan.findings += id_findings(plan.account, check, ranges, theirs_all, ours, after_repair=True)

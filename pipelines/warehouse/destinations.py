@@ -1,10 +1,7 @@
 """Where pipelines load: the destination with this project's defaults, shared by every vendor."""
 
-import contextlib
-import logging
 import os
-import tempfile
-from typing import Any, Iterator, Optional, TypeVar
+from typing import Any, Optional
 
 import dlt
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
@@ -12,9 +9,6 @@ from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 from pipelines.warehouse.bigquery import bigquery_destination
 from pipelines.warehouse.postgres import postgres_destination
 from sources.http_kit import ConfigError
-
-logger = logging.getLogger(__name__)
-T = TypeVar("T")
 
 #: dlt's default for DuckDB (insert_values) peaks at gigabytes on large loads; parquet stays flat.
 #: dlt's BigQuery loader takes JSON columns only from jsonl (it refuses parquet with one).
@@ -83,12 +77,9 @@ def default_writer_buffer() -> None:
         dlt.config["data_writer.buffer_max_items"] = 500
 
 
-@contextlib.contextmanager
-def existing_dataset(
-    destination: str, dataset_name: str, pipeline_name: str, duckdb_file: str = DEFAULT_DUCKDB_FILE
-) -> Iterator[Optional[Any]]:
-    """A SQL client on the dataset, or None when it was never loaded, for `status` and `verify`; the
-    pipeline lives in a throwaway folder, and no DuckDB file is created where there is none."""
+def existing_dataset(destination: str, dataset_name: str, duckdb_file: str = DEFAULT_DUCKDB_FILE) -> Optional[Any]:
+    """The dataset as dlt reads it (`with dataset.sql_client as sql:`), or None when it was never loaded,
+    for `status` and `verify`; no DuckDB file is created where there is none."""
     if destination not in READABLE:
         raise ConfigError(
             f"--destination {destination}: status and verify read {', '.join(READABLE)} datasets only"
@@ -97,11 +88,8 @@ def existing_dataset(
     target = destination_for(destination, dataset_name, duckdb_file)
     database = getattr(getattr(target, "config_params", {}).get("credentials"), "database", None)
     if isinstance(database, str) and not os.path.exists(database):
-        yield None
-        return
-    with tempfile.TemporaryDirectory(prefix="feedback-read-") as scratch:
-        pipeline = dlt.pipeline(
-            pipeline_name=pipeline_name, pipelines_dir=scratch, destination=target, dataset_name=dataset_name
-        )
-        with pipeline.sql_client() as sql:
-            yield sql if sql.has_dataset() else None
+        return None
+    # a schema of its own: dlt would otherwise look for the newest one in the destination
+    dataset = dlt.dataset(target, dataset_name, schema=dlt.Schema(dataset_name))
+    with dataset.sql_client as sql:
+        return dataset if sql.has_dataset() else None

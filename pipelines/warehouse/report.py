@@ -2,7 +2,6 @@
 
 import argparse
 from pathlib import Path
-from typing import Any, Tuple
 
 import dlt
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
@@ -45,10 +44,3 @@ def report(args: argparse.Namespace) -> int:
         png, page = write_report(sql, dataset, args.output)
     print(f"wrote {png} and {page}")
     return 0
-
-
-def write_pipeline_report(pipeline: Any, output: Path) -> Tuple[Path, Path]:
-    """The report of a pipeline that just loaded (the demo's): PNG and HTML paths, absolute."""
-    with pipeline.sql_client() as sql:
-        png, page = write_report(sql, sql.fully_qualified_dataset_name(), output)
-    return png.resolve(), page.resolve()

@@ -5,7 +5,7 @@ from enum import Enum
 
 import pytest
 
-from pipelines.intervals import check_interval, loads_its_interval
+from pipelines.intervals import check_interval, executor_name, loads_its_interval
 from sources.http_kit import ConfigError
 
 
@@ -36,3 +36,18 @@ def test_a_backfill_over_an_empty_interval_stops_with_the_reason() -> None:
         check_interval(True, None, None)
     check_interval(True, day, day.replace(day=12))
     check_interval(False, None, None)  # state-based runs need no interval
+
+
+@pytest.mark.parametrize(
+    ("setting", "name"),
+    [
+        ("LocalExecutor", "LocalExecutor"),
+        (" CeleryExecutor ", "CeleryExecutor"),
+        ("CeleryExecutor,KubernetesExecutor", "CeleryExecutor"),
+        ("airflow.executors.local_executor.LocalExecutor", "LocalExecutor"),
+        ("mine:my_company.executors.MyExecutor", "MyExecutor"),
+        ("mine:my_company.executors.MyExecutor,LocalExecutor", "MyExecutor"),
+    ],
+)
+def test_the_executor_is_named_by_its_class(setting: str, name: str) -> None:
+    assert executor_name(setting) == name

@@ -2,8 +2,8 @@
 the machine that ran it and restores the state from the destination when the folder is empty. Each
 "worker" here is a HOME, DLT_DATA_DIR and working directory of its own; the destination is all they share.
 
-Worker 1 runs the CLI, the others the Airflow task's `sync_account` (pipelines/airflow_dag.py) for each
-account: both sync the per-account pipelines `wootric-<account>` through `sync_unit`, one state each.
+Worker 1 runs the CLI, the others the Airflow task's `account_sync` (pipelines/airflow_dag.py) for each
+account: both sync the per-account pipelines `wootric-<account>` through `load_source`, one state each.
 """
 
 import json
@@ -32,12 +32,17 @@ from tests.support.warehouse import PG_DSN
 #: default resource in one task), without Airflow: the task is this call
 TASK = """
 import argparse, json, sys
-from pipelines.runner.sync import sync_account
+from pipelines.runner.sync import account_sync
 from pipelines.vendors import VENDORS
 vendor = VENDORS[sys.argv[1]]
 args = argparse.Namespace(destination=sys.argv[2], dataset_name=sys.argv[3], pipeline_name=vendor.name, resources=None,
                           start_date=None, full_refresh=False, progress="none", max_parallel_accounts=1)
-print(json.dumps({account: sync_account(vendor, args, account) for account in sys.argv[4:]}))
+rows = {}
+for account in sys.argv[4:]:
+    with account_sync(vendor, args, account) as sync:
+        loaded = sync.load()
+        rows[account] = {t: loaded.get(t, 0) + sync.pending_rows.get(t, 0) for t in {*loaded, *sync.pending_rows}}
+print(json.dumps(rows))
 """
 #: each incremental stream -> its filter (`<filter>[gte]` opens a run where the cursor stands)
 STREAMS = {"end_users": "updated", "responses": "created", "declines": "created"}

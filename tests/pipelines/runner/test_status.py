@@ -3,9 +3,10 @@
 import argparse
 from datetime import datetime, timedelta, timezone
 
+import dlt
 import pytest
 
-from pipelines.runner.status import TableStatus, human_age, parse_max_age, run_status, stale
+from pipelines.runner.status import TableStatus, _pending_packages, human_age, parse_max_age, run_status, stale
 from pipelines.vendors import WOOTRIC
 from sources.http_kit import ConfigError
 
@@ -56,3 +57,14 @@ def test_human_age() -> None:
     assert human_age(timedelta(days=2, hours=3, minutes=5)) == "2d 3h"
     assert human_age(timedelta(minutes=119)) == "1h 59m"
     assert human_age(timedelta(seconds=-3)) == "0s"
+
+
+def test_pending_packages_are_counted_by_stage(tmp_path) -> None:
+    pipeline = dlt.pipeline("wootric-a", pipelines_dir=str(tmp_path), destination="duckdb", dataset_name="w")
+    folder = str(tmp_path / "wootric-a")
+    assert _pending_packages(folder) == (0, 0)
+    pipeline.extract([{"id": 1}], table_name="t")
+    pipeline.normalize()
+    pipeline.extract([{"id": 2}], table_name="t")
+    assert _pending_packages(folder) == (1, 1)  # one extracted, one normalized: neither loaded
+    assert _pending_packages(str(tmp_path / "elsewhere")) == (0, 0)
