@@ -258,7 +258,7 @@ def main() -> None:
         previous = None
         for size in args.sizes:
             if previous and (
-                previous.get("error") or previous["wall_s"] * size / previous["size"] > 5 * SCALE_BUDGET_S
+                previous.get("error") or previous["wall_s"] * size / previous["size"] > 10 * SCALE_BUDGET_S
             ):
                 print(json.dumps({"name": name, "size": size, "skipped": "the smaller size was far over budget"}))
                 continue
