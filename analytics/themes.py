@@ -91,13 +91,14 @@ def vectors_for(
     for key, text in zip(keys, texts, strict=True):
         if key not in stored and key not in missing:
             missing[key] = text.strip()
-    new: Dict[str, np.ndarray] = {}
-    if missing:
-        vectors = embed(list(missing.values()))
-        new = dict(zip(missing.keys(), vectors, strict=True))
-    if not keys:
-        return np.zeros((0, 0), dtype=np.float32), new
-    matrix = np.stack([new[k] if k in new else np.asarray(stored[k], dtype=np.float32) for k in keys])
+    embedded = embed(list(missing.values())) if missing else np.zeros((0, 0), dtype=np.float32)
+    new = dict(zip(missing.keys(), embedded, strict=True))
+    if len(new) == len(keys):
+        return embedded, new  # every text new and distinct: no second copy of the matrix
+    width = embedded.shape[1] if new else len(next(iter(stored.values())))
+    matrix = np.empty((len(keys), width), dtype=np.float32)
+    for i, key in enumerate(keys):
+        matrix[i] = new[key] if key in new else stored[key]
     return matrix, new
 
 
@@ -114,8 +115,7 @@ def _kmeans(vectors: np.ndarray, k: int, seed: int, rounds: int = 3, iterations:
         centroids = _seed(vectors, k, rng)
         for _ in range(iterations):
             labels = np.argmax(vectors @ centroids.T, axis=1)
-            sums = np.zeros_like(centroids)
-            np.add.at(sums, labels, vectors)
+            sums = (labels[None, :] == np.arange(k)[:, None]).astype(np.float32) @ vectors
             empty = ~sums.any(axis=1)
             sums[empty] = centroids[empty]
             moved = _unit(sums)
