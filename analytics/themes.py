@@ -238,7 +238,8 @@ def theme_rows(
     """(`comment_themes` rows, `response_themes` rows) for one account's comments.
 
     `vectors` are the comments' vectors in order (`vectors_for`); `centroids` come from `fit_centroids`
-    on a rebuild, else from the stored `comment_themes.centroid`. A theme's row keeps its centroid."""
+    on a rebuild, else from the stored `comment_themes.centroid`. A theme's row keeps its centroid as
+    float32 bytes (a binary column: dlt would make a list a child table)."""
     themes, sims = assign(vectors, centroids)
     k = len(centroids)
     labels = top_terms([c.text for c in comments], themes, k)
@@ -269,7 +270,7 @@ def theme_rows(
                 "period_start": min(dates) if dates else None,
                 "period_end": max(dates) if dates else None,
                 "model": MODEL,
-                "centroid": [round(float(x), 6) for x in centroids[t]],
+                "centroid": np.asarray(centroids[t], dtype="<f4").tobytes(),
             }
         )
     response_out = [
@@ -285,4 +286,4 @@ def stored_centroids(rows: Sequence[Mapping[str, Any]]) -> Optional[np.ndarray]:
     if not rows or any(r.get("model") != MODEL for r in rows):
         return None
     ordered = sorted(rows, key=lambda r: r["theme_id"])
-    return _unit(np.asarray([r["centroid"] for r in ordered], dtype=np.float32))
+    return np.stack([np.frombuffer(r["centroid"], dtype="<f4") for r in ordered])

@@ -160,15 +160,14 @@ def test_themes_stay_put_without_a_rebuild(labelled: tuple) -> None:
     comments = _comments(rows)
     early = themes.fit_centroids(vectors[:250], k=7)
     first_themes, first_responses = themes.theme_rows("acme", comments[:250], vectors[:250], early)
-    kept = themes.stored_centroids(json.loads(json.dumps(first_themes, default=str)))  # as the table keeps them
-    assert kept is not None
-    _, again = themes.theme_rows("acme", comments[:250], vectors[:250], kept)
-    assert [r["theme_id"] for r in again] == [r["theme_id"] for r in first_responses]
-    assert np.allclose([r["similarity"] for r in again], [r["similarity"] for r in first_responses], atol=1e-3)
+    kept = themes.stored_centroids([dict(t) for t in first_themes])
+    assert kept is not None and np.array_equal(kept, early)
     later_themes, later = themes.theme_rows("acme", comments, vectors, kept)
-    assert later[:250] == again  # 58 new comments move no old one
+    # 58 new comments move no old one (similarities to 1e-3: BLAS may sum a longer matrix in another order)
+    assert [r["theme_id"] for r in later[:250]] == [r["theme_id"] for r in first_responses]
+    assert np.allclose([r["similarity"] for r in later[:250]], [r["similarity"] for r in first_responses], atol=1e-3)
     assert len(later) == len(rows) and len(later_themes) == 7
-    assert [t["centroid"] for t in later_themes] == [[round(float(x), 6) for x in c] for c in kept]
+    assert [t["centroid"] for t in later_themes] == [t["centroid"] for t in first_themes]
     assert themes.stored_centroids([dict(t, model="another") for t in first_themes]) is None
     assert themes.stored_centroids([]) is None
 
