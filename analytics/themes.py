@@ -81,25 +81,26 @@ def text_key(text: str) -> str:
 
 
 def vectors_for(
-    texts: Sequence[str], stored: Mapping[str, np.ndarray], embed: Embedder
-) -> Tuple[np.ndarray, Dict[str, np.ndarray]]:
+    texts: Sequence[str], stored: Mapping[str, bytes], embed: Embedder
+) -> Tuple[np.ndarray, Dict[str, bytes]]:
     """The texts' vectors in order, embedding only texts whose key `stored` lacks.
 
-    Returns (matrix, new) where `new` maps each newly embedded key to its vector: the rows to append
-    to `comment_vectors`."""
+    `stored` maps keys to `comment_vectors.vector` (`pack`ed, as read from the warehouse: half the
+    memory of float32). Returns (matrix, new): `new` holds the rows to append to `comment_vectors`."""
     keys = [text_key(t) for t in texts]
     missing: Dict[str, str] = {}
     for key, text in zip(keys, texts, strict=True):
         if key not in stored and key not in missing:
             missing[key] = text.strip()
     embedded = embed(list(missing.values())) if missing else np.zeros((0, 0), dtype=np.float32)
-    new = dict(zip(missing.keys(), embedded, strict=True))
+    new = {key: pack(vector) for key, vector in zip(missing.keys(), embedded, strict=True)}
     if len(new) == len(keys):
         return embedded, new  # every text new and distinct: no second copy of the matrix
-    width = embedded.shape[1] if new else len(next(iter(stored.values())))
+    position = {key: i for i, key in enumerate(missing)}
+    width = embedded.shape[1] if new else len(unpack(next(iter(stored.values()))))
     matrix = np.empty((len(keys), width), dtype=np.float32)
     for i, key in enumerate(keys):
-        matrix[i] = new[key] if key in new else stored[key]
+        matrix[i] = embedded[position[key]] if key in position else unpack(stored[key])
     return matrix, new
 
 
