@@ -15,7 +15,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -82,26 +82,37 @@ def text_key(text: str) -> str:
 
 def vectors_for(
     texts: Sequence[str], stored: Mapping[str, bytes], embed: Embedder
-) -> Tuple[np.ndarray, Dict[str, bytes]]:
+) -> Tuple[np.ndarray, Dict[str, int]]:
     """The texts' vectors in order, embedding only texts whose key `stored` lacks.
 
     `stored` maps keys to `comment_vectors.vector` (`pack`ed, as read from the warehouse: half the
-    memory of float32). Returns (matrix, new): `new` holds the rows to append to `comment_vectors`."""
+    memory of float32). Returns (matrix, new): `new` maps each newly embedded key to its row in the
+    matrix, for `vector_rows`."""
     keys = [text_key(t) for t in texts]
     missing: Dict[str, str] = {}
     for key, text in zip(keys, texts, strict=True):
         if key not in stored and key not in missing:
             missing[key] = text.strip()
     embedded = embed(list(missing.values())) if missing else np.zeros((0, 0), dtype=np.float32)
-    new = {key: pack(vector) for key, vector in zip(missing.keys(), embedded, strict=True)}
-    if len(new) == len(keys):
-        return embedded, new  # every text new and distinct: no second copy of the matrix
-    position = {key: i for i, key in enumerate(missing)}
-    width = embedded.shape[1] if new else len(unpack(next(iter(stored.values()))))
+    if len(missing) == len(keys):
+        return embedded, {key: i for i, key in enumerate(keys)}  # all new and distinct: no second copy
+    width = embedded.shape[1] if missing else len(unpack(next(iter(stored.values()))))
     matrix = np.empty((len(keys), width), dtype=np.float32)
+    order = {key: i for i, key in enumerate(missing)}
+    new: Dict[str, int] = {}
     for i, key in enumerate(keys):
-        matrix[i] = embedded[position[key]] if key in position else unpack(stored[key])
+        if key in order:
+            matrix[i] = embedded[order[key]]
+            new.setdefault(key, i)
+        else:
+            matrix[i] = unpack(stored[key])
     return matrix, new
+
+
+def vector_rows(matrix: np.ndarray, new: Mapping[str, int]) -> Iterator[Dict[str, Any]]:
+    """`comment_vectors` rows of the newly embedded texts, packed one at a time (dlt streams them)."""
+    for key, row in new.items():
+        yield {"text_key": key, "model": MODEL, "vector": pack(matrix[row])}
 
 
 def _unit(vectors: np.ndarray) -> np.ndarray:

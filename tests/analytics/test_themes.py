@@ -145,10 +145,14 @@ def test_a_run_embeds_only_comments_not_seen_before(embed: themes.Embedder) -> N
     vectors, new = themes.vectors_for(texts[:200] + texts[:10], {}, first)
     assert first.asked == texts[:200]  # a repeated comment is embedded once
     assert len(new) == 200 and vectors.shape[0] == 210
+    rows = list(themes.vector_rows(vectors, new))
+    assert [r["text_key"] for r in rows] == [themes.text_key(t) for t in texts[:200]]
+    assert {r["model"] for r in rows} == {themes.MODEL}
+    stored = {r["text_key"]: r["vector"] for r in rows}  # as comment_vectors keeps them
     second = CountingEmbedder(embed)
-    again, added = themes.vectors_for(texts, new, second)  # `new` as comment_vectors keeps it
+    again, added = themes.vectors_for(texts, stored, second)
     assert second.asked == texts[200:]
-    assert set(added) == {themes.text_key(t) for t in texts[200:]}
+    assert added == {themes.text_key(t): 200 + i for i, t in enumerate(texts[200:])}
     assert np.allclose(again[:200], vectors[:200], atol=2e-3)  # float16 storage
     assert np.allclose(again[200:], embed(texts[200:]), atol=1e-6)
 
