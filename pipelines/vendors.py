@@ -21,10 +21,23 @@ from sources.wootric.checks import wootric_totals
 from sources.wootric.helpers.tables import IntendedJsonHints
 from sources.wootric.settings import BIGQUERY_LAYOUT, STREAMS
 
+THEMES_HELP = "group comments into themes per account: comment_themes, response_themes (the [themes] extra)"
+
 
 def _lazy(module: str, name: str) -> Callable[..., int]:
     """A command's body, imported only when that command runs (demos pull in the sandboxes)."""
     return lambda *args: getattr(importlib.import_module(module), name)(*args)
+
+
+def _themes(vendor: str) -> Callable[[argparse.Namespace], int]:
+    """`themes` for this vendor (pipelines/warehouse/themes.py; numpy and the model load only then)."""
+    return lambda args: _lazy("pipelines.warehouse.themes", "run_themes")(VENDORS[vendor], args)
+
+
+def _themes_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--rebuild", action="store_true", help="fit the themes anew (default: keep them, assign new comments)"
+    )
 
 
 def _tracker_options(parser: argparse.ArgumentParser) -> None:
@@ -77,6 +90,7 @@ WOOTRIC = Vendor(
     },
     commands={
         "report": Command("write nps_report.png and nps_report.html from the warehouse", add_report_options, report),
+        "themes": Command(THEMES_HELP, _themes_options, _themes("wootric")),
     },
 )
 
@@ -124,6 +138,7 @@ WOKU = Vendor(
             _voicemail_options,
             _lazy("pipelines.writeback.voicemails", "run_voicemails"),
         ),
+        "themes": Command(THEMES_HELP, _themes_options, _themes("woku")),
     },
 )
 

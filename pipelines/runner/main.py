@@ -12,6 +12,7 @@ from dlt.common.destination import Destination
 from dlt.common.destination.exceptions import UnknownDestinationModule
 from dlt.common.pipeline import get_dlt_pipelines_dir
 
+from pipelines.runner.accounts import account_names, single_account
 from pipelines.runner.cli import run_cli
 from pipelines.runner.lock import recorded_run
 from pipelines.runner.status import STATUS, add_status_options, run_status
@@ -19,6 +20,7 @@ from pipelines.runner.sync import print_summary, run_sync
 from pipelines.runner.vendor import Vendor
 from pipelines.runner.verify import VERIFY, add_verify_options, run_verify
 from pipelines.warehouse.lake import MergeFallbacks
+from pipelines.warehouse.themes import themes_after_sync, write_themes
 from pipelines.warehouse.views import views_not_built, where_views_are
 from sources.http_kit import ConfigError
 
@@ -164,11 +166,14 @@ def dispatch(vendor: Vendor, args: argparse.Namespace) -> int:
         return vendor.commands[args.command].run(args)
     if args.demo:
         return vendor.demo(vendor, args)
+    themes = themes_after_sync(vendor, args.destination)  # checked before any request
     with recorded_run(get_dlt_pipelines_dir(), args):  # what `status` reports of the last run
         result = run_sync(vendor, args)
-    print_summary(result, f"{args.destination} dataset {args.dataset_name!r}")
-    if result.views:
-        print(f"analyst views: {', '.join(result.views)}{where_views_are(result.pipeline)}")
-    elif (note := views_not_built(result.pipeline)) is not None:
-        print(note)
+        print_summary(result, f"{args.destination} dataset {args.dataset_name!r}")
+        if result.views:
+            print(f"analyst views: {', '.join(result.views)}{where_views_are(result.pipeline)}")
+        elif (note := views_not_built(result.pipeline)) is not None:
+            print(note)
+        if themes:  # the synced accounts: all of them (a failed account ends the run before this)
+            write_themes(vendor, args, accounts=account_names(vendor) or [single_account(vendor)])
     return 0

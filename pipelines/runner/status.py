@@ -27,6 +27,7 @@ from pipelines.runner.lock import Clock, pid_alive, read_holder, read_record, ut
 from pipelines.runner.reconcile import RECONCILIATION, base_tables
 from pipelines.runner.vendor import Vendor
 from pipelines.warehouse.destinations import existing_dataset
+from pipelines.warehouse.themes import TABLES as THEMES_TABLES
 from sources.http_kit import ConfigError
 from sources.record_kit.timestamps import to_utc
 
@@ -133,7 +134,8 @@ def read_tables(vendor: Vendor, args: argparse.Namespace) -> Optional[List[Table
             return None
         out = []
         # `verify`'s own table has an `account` column but is no account's data; nor are dlt's tables
-        ours = ("_", RECONCILIATION)
+        # nor are the comment themes (a run of their own, not the account's sync)
+        ours = ("_", RECONCILIATION, *THEMES_TABLES)
         for table in sorted(t for t, c in tables.items() if "account" in c and not t.startswith(ours)):
             column = vendor.freshness_columns.get(table)
             column = column if column in tables[table] else None
