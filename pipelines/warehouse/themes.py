@@ -18,7 +18,6 @@ from pipelines.runner.vendor import Vendor
 from pipelines.warehouse.bigquery import retrying_concurrent_updates
 from pipelines.warehouse.destinations import (
     DEFAULT_DUCKDB_FILE,
-    LOADER_FILE_FORMAT,
     READABLE,
     destination_for,
     existing_dataset,
@@ -27,6 +26,9 @@ from sources.http_kit import ConfigError
 
 #: the tables a themes run writes (`status` lists no account's freshness for them)
 TABLES = ("comment_themes", "response_themes", "comment_vectors")
+#: parquet carries the vectors as bytes everywhere; BigQuery's jsonl would carry them as base64, which the
+#: emulator keeps as text (and these tables have no JSON column, which only jsonl loads into BigQuery)
+_FILE_FORMAT = {"duckdb": "parquet", "bigquery": "parquet"}
 #: rows of `comment_vectors` read at a time
 _FETCH = 2000
 
@@ -154,7 +156,7 @@ def write_themes(
             theme_rows, response_rows = themes.theme_rows(account, rows, vectors, fitted)
             pipeline.extract(
                 _resources(theme_rows, response_rows, vector_rows),
-                loader_file_format=LOADER_FILE_FORMAT.get(args.destination),
+                loader_file_format=_FILE_FORMAT.get(args.destination),
             )
             embedded[account] = len(new)
             print(

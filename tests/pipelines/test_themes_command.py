@@ -6,11 +6,13 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
+import pytest
+
 from analytics.themes import text_key
 from sandbox.woku import generate_company
 from sandbox.wootric import generate_account
 from sources.record_kit.timestamps import to_utc
-from tests.conftest import only_on, run_cli, sandbox_env, woku_env
+from tests.conftest import WITH_BIGQUERY, only_on, run_cli, sandbox_env, woku_env
 from tests.support.accounts import accounts_env
 
 EXTRA_LINE = "error: comment themes need the [themes] extra: pip install 'feedback-connectors[themes]'\n"
@@ -87,6 +89,7 @@ def summary(account: str, themes: int, how: str, truth: Truth, embedded: int) ->
     return f"themes: {account} {themes} themes ({how}), {len(truth):,} comments ({embedded:,} embedded)"
 
 
+@pytest.mark.parametrize("warehouse", WITH_BIGQUERY, indirect=True)
 def test_themes_match_the_truth_embed_only_new_comments_and_keep_their_ids(warehouse, workdir, start_sandbox):
     account = generate_account(seed=11, end_users=60, responses=500, declines=10)
     server = start_sandbox(account)
