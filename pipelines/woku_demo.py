@@ -5,7 +5,7 @@ import argparse
 from typing import Any, Dict
 
 from pipelines.runner.cli import EXIT_FAILED
-from pipelines.runner.demo import DEMO_FILE, check_against_truth, demo_args, sync_twice
+from pipelines.runner.demo import DEMO_FILE, check_against_truth, demo_args, demo_themes, sync_twice
 from pipelines.runner.vendor import Vendor
 from sandbox.woku import WokuSandboxServer, generate_company
 from sources.woku.helpers.client import WokuCredentials
@@ -48,6 +48,7 @@ def run_demo(vendor: Vendor, args: argparse.Namespace) -> int:
         result = sync_twice(vendor, args, server, change, labels, credentials=creds)
         ok = _check(result.pipeline, company, args.dataset_name)
     print(f"analyst views: {', '.join(result.views)}")
+    demo_themes(vendor, args)
     print(
         f"query it: python -c \"import duckdb; print(duckdb.connect('{DEMO_FILE}')"
         f".execute('SELECT vendor, kind, count(*) FROM {args.dataset_name}.feedback_all GROUP BY ALL').fetchall())\""

@@ -4,7 +4,7 @@ import argparse
 from typing import Any
 
 from pipelines.runner.cli import EXIT_FAILED
-from pipelines.runner.demo import DEMO_FILE, check_against_truth, demo_args, sync_twice, write_demo_report
+from pipelines.runner.demo import DEMO_FILE, check_against_truth, demo_args, demo_themes, sync_twice, write_demo_report
 from pipelines.runner.vendor import Vendor
 from sandbox.wootric import SandboxServer, generate_account
 from sources.wootric.helpers.credentials import WootricPasswordCredentials
@@ -42,6 +42,7 @@ def run_demo(vendor: Vendor, args: argparse.Namespace) -> int:
         result = sync_twice(vendor, args, server, change, labels, credentials=creds)
         ok = _summarize(result.pipeline, account, args.dataset_name)
     print(f"analyst views: {', '.join(result.views)}")
+    demo_themes(vendor, args)
     write_demo_report(result.pipeline, "python pipelines/wootric_pipeline.py report --demo")
     print(
         f"query it: python -c \"import duckdb; print(duckdb.connect('{DEMO_FILE}')"

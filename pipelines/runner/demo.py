@@ -9,6 +9,7 @@ from typing import Any, Callable, Collection, Dict, Tuple
 from analytics.report import write_report
 from pipelines.runner.sync import SyncResult, print_counts, run_sync
 from pipelines.warehouse.destinations import DEMO_DUCKDB_FILE as DEMO_FILE
+from pipelines.warehouse.themes import extra_missing, write_themes
 
 
 def demo_args(args: argparse.Namespace, vendor: str) -> argparse.Namespace:
@@ -68,6 +69,15 @@ def sync_twice(
 def _requests(stats: Dict[str, Any]) -> str:
     tokens = f" + {stats['token_requests']} token request(s)" if "token_requests" in stats else ""
     return f"{stats['requests']} API requests{tokens}"
+
+
+def demo_themes(vendor: Any, args: argparse.Namespace) -> None:
+    """Comment themes of what the demo loaded when the [themes] extra is installed; else how to get them."""
+    missing = extra_missing()
+    if missing:
+        print(f"themes: not made; {missing}")
+        return
+    write_themes(vendor, args, DEMO_FILE)
 
 
 def write_demo_report(pipeline: Any, redraw: str) -> None:

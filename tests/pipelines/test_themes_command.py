@@ -183,3 +183,11 @@ def test_themes_refuse_what_they_cannot_read_in_one_line(warehouse, workdir):
     assert lake.returncode == 2 and lake.stderr.count("\n") == 1 and "themes read and write" in lake.stderr
     flag = run_cli([], workdir, {"SOURCES__WOOTRIC__THEMES": "maybe"})
     assert flag.returncode == 2 and "sources.wootric.themes" in flag.stderr and "Traceback" not in flag.stderr
+
+
+def test_the_demo_without_the_extra_says_how_to_get_themes(workdir):
+    done = run_cli(["--demo"], workdir, without_extra(workdir))
+    assert done.returncode == 0, done.stderr
+    line = "themes: not made; comment themes need the [themes] extra: pip install 'feedback-connectors[themes]'"
+    assert line in done.stdout.splitlines()
+    assert "report: " in done.stdout

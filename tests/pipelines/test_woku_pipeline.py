@@ -163,6 +163,7 @@ def test_demo_syncs_the_sandbox_offline_and_checks_it(workdir: Path) -> None:
     checks = [line for line in result.stdout.splitlines() if " served " in line]
     assert len(checks) == 10 and all("missing 0  duplicated 0" in line for line in checks), result.stdout
     assert "feedback_all" in result.stdout
+    assert "themes: default " in result.stdout and "themes: comment_themes" in result.stdout
 
 
 def test_bad_or_missing_api_key_is_one_line(workdir: Path, start_woku) -> None:

@@ -2,6 +2,7 @@
 checked record by record against the sandbox's ground truth."""
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -234,6 +235,8 @@ def test_demo_lands_exact_tables_offline(workdir: Path) -> None:
     assert "NPS over" in done.stdout
     assert (workdir / "feedback_demo.duckdb").exists()
     assert "analyst views: nps_daily, nps_monthly, nps_by_segment, feedback" in done.stdout
+    # with the [themes] extra (dev installs it) the demo themes the comments before drawing the report
+    assert re.search(r"^themes: default \d+ themes \(fitted\), [\d,]+ comments", done.stdout, re.M), done.stdout
     # the demo draws the report itself and says where it is
     page, png = workdir / "nps_report.html", workdir / "nps_report.png"
     assert f"report: {page}" in done.stdout and f"        {png}" in done.stdout
