@@ -24,11 +24,11 @@ from sandbox.base.phrases import en, es, fr, ja
 COMMON: tuple[str, ...] = ("billing", "support_wait", "bugs", "onboarding", "pricing", "praise")
 #: relative weight of each topic among detractors, passives and promoters (the extra topic: "rising")
 _WEIGHTS: dict[str, tuple[int, int, int]] = {
-    "billing": (16, 5, 2),
-    "support_wait": (20, 6, 3),
-    "bugs": (20, 6, 3),
-    "onboarding": (10, 22, 20),
-    "pricing": (18, 7, 3),
+    "billing": (16, 4, 2),
+    "support_wait": (20, 5, 2),
+    "bugs": (20, 5, 2),
+    "onboarding": (16, 22, 16),
+    "pricing": (18, 5, 2),
     "praise": (3, 30, 60),
     "rising": (12, 6, 3),
 }

@@ -15,9 +15,10 @@ import random
 import re
 import threading
 import time
-from bisect import bisect_left, insort
+from bisect import bisect_left, bisect_right, insort
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from datetime import UTC, datetime
+from itertools import accumulate
 from typing import Any
 
 from sandbox.base.gen import pick as _pick
@@ -78,6 +79,9 @@ _EDGE_CASES = (
 #: a form's free-text answers (not survey comments: they carry no topic)
 _TEXTS = ("Excelente atenci\u00f3n, muy r\u00e1pidos.", "Great service, will buy again.", *_EDGE_CASES, "Todo bien.")
 _LANGUAGES = {"es": 0.7, "en": 0.2, "fr": 0.05, "ja": 0.05}
+#: how often each score is given (0-10, and 1-5 for CSAT, CES and reviews), as customers answer
+_NPS_CUM = list(accumulate((3, 2, 2, 3, 3, 5, 6, 10, 14, 20, 22)))
+_FIVE_CUM = list(accumulate((15, 10, 20, 25, 30)))
 _TEXT_FIELDS = frozenset({"textnote", "voicemail", "description", "transcription"})
 _TRANSCRIPTS = (
     "hola todo está súper bien me gustó todo",
@@ -489,7 +493,8 @@ class WokuCompany:
     ) -> Record:
         rid = self._ids.new(ms)
         high = 10 if survey == "nps" else 5
-        score, rising = self._commenter.score(_ri(rng, 0, 11) if survey == "nps" else _ri(rng, 1, 6), high, ms)
+        drawn = _score(rng, _NPS_CUM, 0) if survey == "nps" else _score(rng, _FIVE_CUM, 1)
+        score, rising = self._commenter.score(drawn, high, ms)
         anonymous = rng.random() < 0.1
         client = self._client_for(None, None, True, ms) if anonymous or not clients else _pick(rng, clients)
         updated = ms
@@ -540,7 +545,7 @@ class WokuCompany:
         self, rng: random.Random, woku_id: str, ms: int, clients: Sequence[str], voice: bool | None = None
     ) -> Record:
         rid = self._ids.new(ms)
-        q, rising = self._commenter.score(_ri(rng, 1, 6), 5, ms)
+        q, rising = self._commenter.score(_score(rng, _FIVE_CUM, 1), 5, ms)
         is_voice = rng.random() < 0.35 if voice is None else voice
         anonymous = rng.random() < 0.1
         client = self._client_for(None, None, True, ms) if anonymous or not clients else _pick(rng, clients)
@@ -837,6 +842,11 @@ class WokuCompany:
                 "clientId": client,
             }
             return answer, _deep_copy(review)
+
+
+def _score(rng: random.Random, cum: list[int], low: int) -> int:
+    """A score from ``low`` up, weighted by ``cum`` (one draw, as a uniform one took)."""
+    return low + bisect_right(cum, rng.random() * cum[-1])
 
 
 def _file_url(rng: random.Random) -> str:
