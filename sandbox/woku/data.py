@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from itertools import accumulate
 from typing import Any
 
+from sandbox.base.gen import no_gc
 from sandbox.base.gen import pick as _pick
 from sandbox.base.gen import rand_int as _ri
 from sandbox.base.http import HttpError
@@ -902,7 +903,7 @@ def generate_company(
     def when() -> int:
         return s0 + _ri(rng, 0, span)
 
-    with co.lock:
+    with co.lock, no_gc():  # bulk building: the cyclic GC would otherwise rescan every record
         for i in range(clients):
             ms = setup_ms()
             email = f"{_pick(rng, _NAMES)}.{i + 1}@{_pick(rng, _DOMAINS)}"
