@@ -8,7 +8,17 @@ from typing import Any, List, Optional, Sequence, Tuple
 
 from analytics.chart import render_png
 from analytics.error_bars import MAX_MARGIN, MIN_RESPONSES
-from analytics.report_data import Comment, Month, TagNps, month_gaps, read_report_data, read_tags, total
+from analytics.report_data import (
+    Comment,
+    Month,
+    TagNps,
+    Theme,
+    month_gaps,
+    read_report_data,
+    read_tags,
+    read_themes,
+    total,
+)
 
 
 def report_title(vendor: str, accounts: Sequence[str], months: Sequence[Month]) -> str:
@@ -77,7 +87,12 @@ def _comment_text(text: str) -> str:
 
 
 def render_html(
-    months: List[Month], comments: List[Comment], png: bytes, title: str, tags: Sequence[TagNps] = ()
+    months: List[Month],
+    comments: List[Comment],
+    png: bytes,
+    title: str,
+    tags: Sequence[TagNps] = (),
+    themes: Optional[Sequence[Theme]] = None,
 ) -> str:
     whole = total(months)
     items = "\n".join(
@@ -95,7 +110,7 @@ table {{ border-collapse: collapse; margin: 1rem 0; }}
 td, th {{ padding: .25rem .6rem; border-bottom: 1px solid #ddd; }}
 td.n {{ text-align: right; font-variant-numeric: tabular-nums; }} img {{ max-width: 100%; }}
 tr.small td {{ color: #888; font-style: italic; }} tr.gap td {{ color: #888; text-align: center; background: #f6f6f6; }}
-tfoot td {{ font-weight: 600; border-top: 2px solid #999; }}
+tfoot td {{ font-weight: 600; border-top: 2px solid #999; }} tr.quotes td {{ border-bottom: 2px solid #ccc; }}
 blockquote {{ margin: .2rem 0 .8rem 1.5rem; color: #444; }} .score {{ color: #fff; background: #d9534f;
 border-radius: 3px; padding: 0 .35rem; font-weight: 600; }} time {{ color: #666; }}
 </style></head><body>
@@ -114,6 +129,7 @@ Months in grey italics are small samples (fewer than {MIN_RESPONSES} responses, 
 <tr class="total"><td>total</td>{_cells(whole)}</tr>
 </tfoot></table>
 {_tag_section(list(tags))}
+{_theme_section(themes)}
 <h2>Newest detractor comments</h2>
 <ol>
 {items}
@@ -134,14 +150,41 @@ last three months of data with the three before: a tag whose NPS fell while it g
 </tbody></table>"""
 
 
+def _theme_section(themes: Optional[Sequence[Theme]]) -> str:
+    if themes is None:
+        return """<h2>Themes among detractors</h2>
+<p>No comment themes yet: <code>wootric_pipeline.py themes</code> groups the comments into themes, offline
+(it needs <code>pip install 'feedback-connectors[themes]'</code>).</p>"""
+    if not themes:
+        return "<h2>Themes among detractors</h2>\n<p>No detractor comment is in a theme yet.</p>"
+    several = len({t.account for t in themes}) > 1
+    rows = []
+    for t in themes:
+        name = f"{html.escape(t.account)}: {html.escape(t.label)}" if several else html.escape(t.label)
+        quotes = "".join(f"<blockquote>{_comment_text(c.text)}</blockquote>" for c in t.quotes)
+        rows.append(
+            f'<tr><td>{name}</td><td class="n">{t.detractors}</td><td class="n">{t.before}</td>'
+            f'<td class="n">{t.recent}</td><td class="n">{t.size}</td><td class="n">{_number(t.nps)}</td></tr>'
+            f'<tr class="quotes"><td colspan="6">{quotes}</td></tr>'
+        )
+    return f"""<h2>Themes among detractors</h2>
+<p>The comment themes (<code>themes</code>) holding the most detractor comments, with the detractors'
+comments nearest each theme's centre. A theme that grew in the last three months is a reason NPS moved.</p>
+<table class="themes"><thead><tr><th>theme (top terms)</th><th>detractors</th><th>3 months before</th>
+<th>last 3 months</th><th>comments in theme</th><th>theme NPS</th></tr></thead><tbody>
+{chr(10).join(rows)}
+</tbody></table>"""
+
+
 def write_report(sql: Any, dataset: str, output: Path, vendor: str = "Wootric") -> Tuple[Path, Path]:
     """Write nps_report.png and nps_report.html into `output`; returns their paths."""
     months, comments, accounts = read_report_data(sql, dataset)
-    tags = read_tags(sql, dataset, months[-1] if months else None)
+    last = months[-1] if months else None
+    tags, themes = read_tags(sql, dataset, last), read_themes(sql, dataset, last)
     title = report_title(vendor, accounts, months)
     png = render_png(months, title)
     output.mkdir(parents=True, exist_ok=True)
     png_path, html_path = output / "nps_report.png", output / "nps_report.html"
     png_path.write_bytes(png)
-    html_path.write_text(render_html(months, comments, png, title, tags), encoding="utf-8")
+    html_path.write_text(render_html(months, comments, png, title, tags, themes), encoding="utf-8")
     return png_path, html_path

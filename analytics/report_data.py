@@ -6,7 +6,7 @@ recomputed from the summed counts with the views' own formula.
 """
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
@@ -15,6 +15,8 @@ from analytics.error_bars import nps_error_bar
 from analytics.wootric_nps import nps_expression
 
 COMMENTS = 12
+#: themes shown in the report, those with the most detractors first, each with this many quotes
+THEMES_SHOWN, QUOTES = 5, 3
 
 
 @dataclass
@@ -144,6 +146,62 @@ def read_tags(sql: Any, dataset: str, last: Optional[Month]) -> List[TagNps]:
         for tag, months in by_tag.items()
     ]
     return sorted(tags, key=lambda t: (-t.period.responses, t.tag is None, t.tag or ""))
+
+
+@dataclass
+class Theme:
+    """One account's comment theme (`comment_themes`) and the detractors `response_themes` put in it."""
+
+    account: str
+    label: str
+    size: int
+    nps: Optional[int]
+    detractors: int = 0
+    #: detractors in the last three months of data, and in the three before
+    recent: int = 0
+    before: int = 0
+    #: its detractors' comments nearest the theme's centre
+    quotes: List[Comment] = field(default_factory=list)
+
+
+def read_themes(sql: Any, dataset: str, last: Optional[Month]) -> Optional[List[Theme]]:
+    """The themes holding the most detractor comments; None where `themes` has not run (no tables)."""
+    try:
+        themes = {
+            (account, int(theme)): Theme(account, label, int(size), None if nps is None else int(nps))
+            for account, theme, label, size, nps in sql.execute_sql(
+                f"SELECT account, theme_id, label, size, nps FROM {dataset}.comment_themes"
+            )
+        }
+        assigned = {
+            (account, str(response)): (int(theme), float(similarity))
+            for account, response, theme, similarity in sql.execute_sql(
+                f"SELECT account, response_id, theme_id, similarity FROM {dataset}.response_themes"
+            )
+        }
+    except DatabaseUndefinedRelation:
+        return None
+    nearest: Dict[Tuple[str, int], List[Tuple[float, Comment]]] = {}
+    for account, response, created, score, text, email in sql.execute_sql(
+        f"SELECT account, response_id, created_at, score, text, email FROM {dataset}.feedback"
+        " WHERE category = 'detractor' AND COALESCE(excluded_from_calculations, FALSE) = FALSE"
+        " AND text IS NOT NULL AND TRIM(text) <> ''"
+    ):
+        if (account, str(response)) not in assigned:
+            continue
+        theme_id, similarity = assigned[(account, str(response))]
+        theme = themes[(account, theme_id)]
+        theme.detractors += 1
+        utc = created.astimezone(timezone.utc)
+        age = last.index - (utc.year * 12 + utc.month - 1) if last else 0
+        theme.recent += age < 3
+        theme.before += 3 <= age < 6
+        nearest.setdefault((account, theme_id), []).append((similarity, Comment(created, int(score), text, email)))
+    for key, quotes in nearest.items():
+        quotes.sort(key=lambda q: (-q[0], q[1].created_at))
+        themes[key].quotes = [comment for _, comment in quotes[:QUOTES]]
+    ranked = sorted(themes.values(), key=lambda t: (-t.detractors, t.account, t.label))
+    return [t for t in ranked if t.detractors][:THEMES_SHOWN]
 
 
 def read_report_data(sql: Any, dataset: str) -> Tuple[List[Month], List[Comment], List[str]]:

@@ -15,14 +15,17 @@ import random
 import re
 import threading
 import time
-from bisect import bisect_left, insort
+from bisect import bisect_left, bisect_right, insort
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from datetime import UTC, datetime
+from itertools import accumulate
 from typing import Any
 
+from sandbox.base.gen import no_gc
 from sandbox.base.gen import pick as _pick
 from sandbox.base.gen import rand_int as _ri
 from sandbox.base.http import HttpError
+from sandbox.base.topics import Comment, Commenter, spoken
 
 Record = dict[str, Any]
 
@@ -65,19 +68,22 @@ _JS_DATE = re.compile(
 _TOOL_NAMES = ("Post-purchase", "Onboarding", "Support follow-up", "Quarterly pulse", "Checkout", "Delivery", "App")
 _LOCALES = ("es", "en")
 _CHANNELS = ("api", "email", "whatsapp", "web", "qr", "my-crm")
-_TEXTS = (
-    "Excelente atención, muy rápidos.",
-    "El despacho tardó más de lo prometido.",
-    "Great service, will buy again.",
-    "The app crashes when I upload a photo.",
+#: the hostile strings a small share of typed comments carry instead of a topic comment (sandbox.base.topics)
+_EDGE_CASES = (
     'They said "tomorrow" \u2014 three weeks ago.',
     "Me encant\u00f3 \U0001f60d\U0001f680",
     "L\u00ednea 1\nL\u00ednea 2: \u00e7a marche tr\u00e8s bien",
     "Tabs\tand backslashes \\ here",
     "\u65e5\u672c\u8a9e\u306e\u30b3\u30e1\u30f3\u30c8",
     "<b>html</b> & ampersands; 'single' quotes",
-    "Todo bien.",
 )
+#: a form's free-text answers (not survey comments: they carry no topic)
+_TEXTS = ("Excelente atenci\u00f3n, muy r\u00e1pidos.", "Great service, will buy again.", *_EDGE_CASES, "Todo bien.")
+_LANGUAGES = {"es": 0.7, "en": 0.2, "fr": 0.05, "ja": 0.05}
+#: how often each score is given (0-10, and 1-5 for CSAT, CES and reviews), as customers answer
+_NPS_CUM = list(accumulate((3, 2, 2, 3, 3, 5, 6, 10, 14, 20, 22)))
+_FIVE_CUM = list(accumulate((15, 10, 20, 25, 30)))
+_TEXT_FIELDS = frozenset({"textnote", "voicemail", "description", "transcription"})
 _TRANSCRIPTS = (
     "hola todo está súper bien me gustó todo",
     "la atención fue lenta pero el producto es bueno",
@@ -323,6 +329,9 @@ class WokuCompany:
         self._ids = _ObjectIds(id_rng)
         self._foreign_ids = _ObjectIds(id_rng)  # "another company" on the same cluster
         self._rng = random.Random(f"woku-mutations-{seed}")
+        span_ms = span_days * 86_400_000
+        self._commenter = Commenter(seed, "delivery", _LANGUAGES, _EDGE_CASES, to_ms(self.start), span_ms)  # type: ignore[arg-type]
+        self._topics: dict[str, tuple[str, str]] = {}  # record id -> (topic, language): never served
         self.company_id = self._ids.new(to_ms(self.start) - 90 * 86_400_000)  # type: ignore[operator]
         self.collections: dict[str, Collection] = {
             k: Collection(k, _PARENT_FIELD.get(k))
@@ -402,6 +411,24 @@ class WokuCompany:
             out = [_deep_copy(r) for r in recs]
         return out if iso else [_with_datetimes(r) for r in out]
 
+    def comments(self, kind: str) -> list[Comment]:
+        """(id, text, topic, language) of every commented record of a survey kind or ``woku_reviews``,
+        oldest first: the text as the warehouse's ``feedback_all`` takes it (a text note, else the
+        voice note's transcription) and the themes a clustering should recover. Never served over
+        HTTP; topic and language are None for edge-case strings, uploaded voicemails and edited texts."""
+        if kind not in (*(f"{s}_responses" for s in SURVEYS), "woku_reviews"):
+            raise KeyError(f"{kind!r} has no comments; expected nps/csat/ces_responses or woku_reviews")
+        with self.lock:
+            out = []
+            for rec in self.collections[kind].ordered():
+                if kind == "woku_reviews":
+                    text = rec["description"] or rec["transcription"]
+                else:
+                    text = (rec["textnote"] or {}).get("description") or (rec["voicemail"] or {}).get("transcription")
+                if text:
+                    out.append(Comment(rec["_id"], text, *self._topics.get(rec["_id"], (None, None))))
+            return out
+
     def ids(self, kind: str) -> list[str]:
         return [r["_id"] for r in self.truth(kind, iso=True)]
 
@@ -466,7 +493,9 @@ class WokuCompany:
         self, rng: random.Random, survey: str, ms: int, tool_ids: Sequence[str], clients: Sequence[str]
     ) -> Record:
         rid = self._ids.new(ms)
-        score = _ri(rng, 0, 11) if survey == "nps" else _ri(rng, 1, 6)
+        high = 10 if survey == "nps" else 5
+        drawn = _score(rng, _NPS_CUM, 0) if survey == "nps" else _score(rng, _FIVE_CUM, 1)
+        score, rising = self._commenter.score(drawn, high, ms)
         anonymous = rng.random() < 0.1
         client = self._client_for(None, None, True, ms) if anonymous or not clients else _pick(rng, clients)
         updated = ms
@@ -474,11 +503,12 @@ class WokuCompany:
         roll = rng.random()
         if roll < 0.45:
             t_ms = ms + (0 if rng.random() < 0.7 else _ri(rng, 1, 5 * 86_400_000))
-            textnote = {"description": _pick(rng, _TEXTS), "createdAt": iso_ms(t_ms)}
+            textnote = {"description": self._say(rid, rng.random(), score, high, rising), "createdAt": iso_ms(t_ms)}
             updated = max(updated, t_ms)
         elif roll < 0.55:
             t_ms = ms + _ri(rng, 0, 3 * 86_400_000)
-            voicemail = self._voice_blob(rng, score >= (9 if survey == "nps" else 4), t_ms)
+            said = spoken(self._say(rid, 1.0, score, high, rising, typed=False))
+            voicemail = self._voice_blob(rng, said, score >= (9 if survey == "nps" else 4), t_ms)
             updated = max(updated, t_ms)
         tool_key = f"{survey}ToolId"
         tool = None if (survey == "nps" and rng.random() < 0.1) or not tool_ids else _pick(rng, tool_ids)
@@ -496,10 +526,17 @@ class WokuCompany:
             "updatedAt": iso_ms(updated),
         }
 
-    def _voice_blob(self, rng: random.Random, positive: bool, ms: int) -> Record:
+    def _say(self, rid: str, u: float, score: int, high: int, rising: bool, *, typed: bool = True) -> str:
+        """A topic comment (or, when ``typed``, sometimes an edge case); its topic goes to ``_topics``."""
+        text, label = self._commenter.comment(u, score, high, rising, typed=typed)
+        if label is not None:
+            self._topics[rid] = label
+        return text
+
+    def _voice_blob(self, rng: random.Random, transcription: str, positive: bool, ms: int) -> Record:
         fid = self._ids.new(ms)
         return {
-            "transcription": _pick(rng, _TRANSCRIPTS),
+            "transcription": transcription,
             "feedbackType": "recognition" if positive else "improvement",
             "file": {"filename": f"audio-review-{fid}", "type": "audio", "url": _file_url(rng)},
             "createdAt": iso_ms(ms),
@@ -509,7 +546,7 @@ class WokuCompany:
         self, rng: random.Random, woku_id: str, ms: int, clients: Sequence[str], voice: bool | None = None
     ) -> Record:
         rid = self._ids.new(ms)
-        q = _ri(rng, 1, 6)
+        q, rising = self._commenter.score(_score(rng, _FIVE_CUM, 1), 5, ms)
         is_voice = rng.random() < 0.35 if voice is None else voice
         anonymous = rng.random() < 0.1
         client = self._client_for(None, None, True, ms) if anonymous or not clients else _pick(rng, clients)
@@ -518,8 +555,8 @@ class WokuCompany:
             "wokuId": woku_id,
             "type": "voice" if is_voice else "text",
             "qualification": q,
-            "description": None if is_voice else _pick(rng, _TEXTS),
-            "transcription": _pick(rng, _TRANSCRIPTS) if is_voice else None,
+            "description": None if is_voice else self._say(rid, rng.random(), q, 5, rising),
+            "transcription": spoken(self._say(rid, 1.0, q, 5, rising, typed=False)) if is_voice else None,
             "feedbackType": "recognition" if q >= 4 else "improvement",
             "file": ({"filename": f"audio-review-{rid}", "type": "audio", "url": _file_url(rng)} if is_voice else None),
             "clientId": client,
@@ -640,6 +677,8 @@ class WokuCompany:
                     raise KeyError(f"unknown {kind} id {rid}")
                 prev = to_ms(old["updatedAt"]) or 0
                 ms = max(to_ms(at) if at is not None else now_ms(), prev + 1)  # type: ignore[type-var]
+                if _TEXT_FIELDS & set(fields):
+                    self._topics.pop(rid, None)  # an edited comment's topic is no longer known
                 out.append(coll.replace({**old, **_deep_copy(fields), "updatedAt": iso_ms(ms)}))
             return [_deep_copy(r) for r in out]
 
@@ -650,6 +689,8 @@ class WokuCompany:
             missing = [rid for rid in ids if coll.get(rid) is None]
             if missing:
                 raise KeyError(f"unknown {kind} ids {missing}")
+            for rid in ids:
+                self._topics.pop(rid, None)
             return [coll.remove(rid)["_id"] for rid in ids]
 
     # ------------------------------------------------------------------ API write operations
@@ -804,6 +845,11 @@ class WokuCompany:
             return answer, _deep_copy(review)
 
 
+def _score(rng: random.Random, cum: list[int], low: int) -> int:
+    """A score from ``low`` up, weighted by ``cum`` (one draw, as a uniform one took)."""
+    return low + bisect_right(cum, rng.random() * cum[-1])
+
+
 def _file_url(rng: random.Random) -> str:
     h = f"{rng.getrandbits(128):032x}"
     return f"https://files.sandbox.woku.invalid/wokus/{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}blob"
@@ -857,7 +903,7 @@ def generate_company(
     def when() -> int:
         return s0 + _ri(rng, 0, span)
 
-    with co.lock:
+    with co.lock, no_gc():  # bulk building: the cyclic GC would otherwise rescan every record
         for i in range(clients):
             ms = setup_ms()
             email = f"{_pick(rng, _NAMES)}.{i + 1}@{_pick(rng, _DOMAINS)}"

@@ -20,6 +20,7 @@ from typing import Any, Literal
 from sandbox.base.gen import no_gc
 from sandbox.base.gen import pick as _pick
 from sandbox.base.gen import rand_int as _ri
+from sandbox.base.topics import Comment, Commenter
 
 Kind = Literal["end_users", "responses", "declines"]
 KINDS: tuple[Kind, ...] = ("end_users", "responses", "declines")
@@ -39,21 +40,26 @@ _COUNTRIES = ("US", "UK", "DE", "BR", "IN", "JP", "AU", "PL")
 _PERSONAS = ("Individual", "Business User", "Admin", "Developer")
 _CHANNELS = ("email", "web", "mobile:ios", "mobile:android")
 _TAGS = ("PERFORMANCE", "UX", "CALL", "PRICING", "SUPPORT", "BUG")
-_TEXTS: tuple[str | None, ...] = (
-    None,
-    None,
-    "Great service.",
-    "Better performance would mean a higher score. Site is often slow.",
-    "Customer support STILL hasn't gotten back to me.",
+#: the hostile strings a small share of comments carry instead of a topic comment (sandbox.base.topics)
+_EDGE_CASES = (
     'They said "soon" \u2014 three weeks ago.',
     "Love it \U0001f60d\U0001f680",
     "L\u00ednea 1\nL\u00ednea 2: \u00e7a marche tr\u00e8s bien",
     "Tabs\tand backslashes \\ here",
     "\u65e5\u672c\u8a9e\u306e\u30b3\u30e1\u30f3\u30c8",
-    "",
-    "It's a great service.",
     "<b>html</b> & ampersands; 'single' quotes",
 )
+_NO_TEXT, _EMPTY_TEXT = 2 / 13, 3 / 13  # shares of responses without a comment and with "" (as ever)
+_LANGUAGES = {"en": 0.6, "es": 0.25, "fr": 0.08, "ja": 0.07}
+#: the tag a team gives a topic's comments (most of the time: the rest keep random tags)
+_TOPIC_TAGS = {
+    "billing": "PRICING",  # money: the sandbox's tag vocabulary (_TAGS) has no billing tag
+    "support_wait": "SUPPORT",
+    "bugs": "BUG",
+    "onboarding": "UX",
+    "pricing": "PRICING",
+    "performance": "PERFORMANCE",
+}
 
 
 def ruby_round(value: float) -> int:
@@ -181,6 +187,8 @@ class Account:
         self.start = start or datetime(2023, 1, 1, tzinfo=UTC)
         self.span_days = span_days
         self._rng = random.Random(f"mutations-{seed}")  # separate stream: mutations never disturb generation
+        self._commenter = Commenter(seed, "performance", _LANGUAGES, _EDGE_CASES, epoch(self.start), span_days * 86400)
+        self._topics: dict[int, tuple[str, str]] = {}  # response id -> (topic, language): never served
         self._records: dict[str, dict[int, Record]] = {k: {} for k in KINDS}
         self._fmt: dict[str, dict[int, tuple[int, str]]] = {k: {} for k in KINDS}
         self._created: dict[str, list[tuple[int, int]]] = {k: [] for k in KINDS}
@@ -367,12 +375,15 @@ class Account:
                 for i in range(1 + int(rng.random() * 2))
             ]
         tags = sorted(rng.sample(_TAGS, rng.randint(1, 2))) if rng.random() < 0.3 else []
+        survey_id = _ri(rng, 1, 1_000_000)
+        score, rising = self._commenter.score(_weighted(rng, range(11), _SCORE_CUM), 10, created)
+        text, tags = self._comment(rid, rng.random(), score, rising, tags)
         return {
             "id": rid,
             "end_user_id": uid,
-            "survey_id": _ri(rng, 1, 1_000_000),
-            "score": _weighted(rng, range(11), _SCORE_CUM),
-            "text": _pick(rng, _TEXTS),
+            "survey_id": survey_id,
+            "score": score,
+            "text": text,
             "completed": rng.random() < 0.8,
             "excluded_from_calculations": (not never_excluded) and rng.random() < excluded_ratio,
             "ip_address": f"10.{_ri(rng, 0, 256)}.{_ri(rng, 0, 256)}.{_ri(rng, 1, 255)}",
@@ -384,6 +395,20 @@ class Account:
             "end_user": {"properties": self._user_props_at(rng, uid)},
             "survey": {"channel": _pick(rng, _CHANNELS)},
         }
+
+    def _comment(self, rid: int, u: float, score: int, rising: bool, tags: list[str]) -> tuple[str | None, list[str]]:
+        """The response's text from ``u`` (None, "" or a comment, in the shares the sandbox always had)
+        and its tags: a tagged topic comment mostly carries its topic's tag."""
+        if u < _EMPTY_TEXT:
+            return (None if u < _NO_TEXT else ""), tags
+        text, label = self._commenter.comment((u - _EMPTY_TEXT) / (1 - _EMPTY_TEXT), score, 10, rising)
+        if label is None:
+            return text, tags
+        self._topics[rid] = label
+        tag = _TOPIC_TAGS.get(label[0])
+        if tags and tag and self._commenter.rng.random() < 0.8:
+            tags = sorted({tag, *tags[1:]})  # a second drawn tag stays as noise
+        return text, tags
 
     def _make_decline(self, rng: random.Random, did: int, created: int) -> Record:
         uid = self._pick_user(rng)
@@ -475,6 +500,8 @@ class Account:
                 was_included = not rec["excluded_from_calculations"]
                 if not fields:
                     rec["tags"] = [*rec["tags"], f"UPDATED_{len(rec['tags']) + 1}"]
+                if "text" in fields:
+                    self._topics.pop(rid, None)  # an edited comment's topic is no longer known
                 for key, value in fields.items():
                     if key == "notes":
                         value = [{**n, "created_at": _as_dt(n["created_at"])} for n in value]
@@ -504,6 +531,8 @@ class Account:
                 self._email.remove((rec["email"], rid))
                 self._email_to_id.pop(rec["email"], None)
                 return
+            if kind == "responses":
+                self._topics.pop(rid, None)
             if kind == "responses" and (c, rid) in self._created_included:
                 self._created_included.remove((c, rid))
             owned = self._by_user[kind].get(rec.get("end_user_id"))
@@ -520,6 +549,18 @@ class Account:
         with self.lock, no_gc():
             recs = self._records[kind]
             return [copy(recs[i]) for i in sorted(recs)]
+
+    def comments(self) -> list[Comment]:
+        """(id, text, topic, language) of every response with a non-empty text, by id: the themes a
+        clustering should recover. Never served over HTTP; topic and language are None for the
+        hostile edge-case strings and for texts edited after generation."""
+        with self.lock:
+            recs = self._records["responses"]
+            return [
+                Comment(rid, recs[rid]["text"], *self._topics.get(rid, (None, None)))
+                for rid in sorted(recs)
+                if recs[rid]["text"]
+            ]
 
     def count(self, kind: Kind) -> int:
         with self.lock:

@@ -8,9 +8,11 @@ from datetime import date, datetime, timezone
 from fractions import Fraction
 from pathlib import Path
 
+import duckdb
+
 from analytics.chart import build_figure
 from analytics.report import render_html, report_title
-from analytics.report_data import COMMENTS, Comment, Month
+from analytics.report_data import COMMENTS, Comment, Month, read_themes
 from sandbox.wootric import generate_account
 from tests.conftest import ROOT, run_cli, sandbox_env
 from tests.support.browser import Browser
@@ -161,3 +163,58 @@ def test_report_before_any_load_says_so_in_one_line(workdir: Path) -> None:
     assert done.stderr.strip().splitlines() == [
         "error: no NPS views in duckdb dataset 'wootric': run the pipeline first"
     ]
+
+
+class DuckSql:
+    """The one method of dlt's sql client that the report's readers call, on a plain DuckDB connection."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+
+    def execute_sql(self, query: str) -> list:
+        return self.con.execute(query).fetchall()
+
+
+def test_themes_among_detractors_rank_count_by_period_and_quote_the_nearest() -> None:
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA ds")
+    con.execute(
+        "CREATE TABLE ds.feedback (account VARCHAR, response_id BIGINT, created_at TIMESTAMPTZ, score BIGINT,"
+        " text VARCHAR, email VARCHAR, category VARCHAR, excluded_from_calculations BOOLEAN)"
+    )
+    con.execute(
+        "CREATE TABLE ds.comment_themes (account VARCHAR, theme_id BIGINT, label VARCHAR, size BIGINT, nps BIGINT)"
+    )
+    con.execute(
+        "CREATE TABLE ds.response_themes (account VARCHAR, response_id VARCHAR, theme_id BIGINT, similarity DOUBLE)"
+    )
+    con.execute(
+        "INSERT INTO ds.comment_themes VALUES ('a', 1, 'slow · delivery', 40, -20), ('a', 2, 'great · team', 60, 70)"
+    )
+    rows = [
+        # id, month, score, text, theme, similarity
+        (1, "2025-06-03", 2, "late again", 1, 0.9),
+        (2, "2025-05-20", 3, "package lost", 1, 0.7),
+        (3, "2025-02-01", 0, "never came", 1, 0.95),
+        (4, "2025-06-01", 10, "love it", 2, 0.9),  # a promoter: not a detractor comment
+        (5, "2025-06-02", 5, "team was rude", 2, 0.5),
+        (6, "2025-06-02", 4, "", 2, 0.99),  # no comment text: not quoted, not counted
+    ]
+    for rid, day, score, text, theme, sim in rows:
+        category = "detractor" if score <= 6 else "promoter"
+        con.execute(
+            "INSERT INTO ds.feedback VALUES ('a', ?, CAST(? AS TIMESTAMPTZ), ?, ?, NULL, ?, FALSE)",
+            [rid, f"{day} 12:00:00+00", score, text, category],
+        )
+        con.execute("INSERT INTO ds.response_themes VALUES ('a', ?, ?, ?)", [str(rid), theme, sim])
+    last = Month(date(2025, 6, 1), 10, 5, 3, 2, 30)
+    themes = read_themes(DuckSql(con), "ds", last)
+    assert [(t.label, t.detractors, t.before, t.recent) for t in themes] == [
+        ("slow · delivery", 3, 1, 2),
+        ("great · team", 1, 0, 1),
+    ]
+    assert [c.text for c in themes[0].quotes] == ["never came", "late again", "package lost"]
+    page = render_html([last], [], b"", "t", [], themes)
+    assert "<td>slow · delivery</td>" in page and "<blockquote>never came</blockquote>" in page
+    # before `themes` ever ran the report says how to get them
+    assert "pip install 'feedback-connectors[themes]'" in render_html([last], [], b"", "t", [], None)
