@@ -9,6 +9,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import pytest
 
 from analytics.themes import text_key
+from pipelines.runner.lock import pipeline_lock
 from sandbox.woku import generate_company
 from sandbox.wootric import generate_account
 from sources.record_kit.timestamps import to_utc
@@ -197,6 +198,10 @@ def test_themes_refuse_what_they_cannot_read_in_one_line(warehouse, workdir):
     )
     lake = run_cli(["themes", "--destination", "filesystem"], workdir, {})
     assert lake.returncode == 2 and lake.stderr.count("\n") == 1 and "themes read and write" in lake.stderr
+    with pipeline_lock(str(workdir / "dlt-data" / "pipelines"), "wootric_themes"):  # another `themes` runs
+        busy = run_cli(["themes"], workdir, {})
+    assert busy.returncode == 7 and busy.stderr.startswith("error: another run of pipeline wootric_themes (pid ")
+    assert busy.stderr.count("\n") == 1
     flag = run_cli([], workdir, {"SOURCES__WOOTRIC__THEMES": "maybe"})
     assert flag.returncode == 2 and "sources.wootric.themes" in flag.stderr and "Traceback" not in flag.stderr
 
