@@ -133,9 +133,9 @@ def write_themes(
     duckdb_file: str = DEFAULT_DUCKDB_FILE,
     accounts: Optional[Sequence[str]] = None,
     rebuild: bool = False,
-) -> Dict[str, int]:
-    """Theme the comments of `accounts` (default: every account with comments) and load the three tables;
-    comments embedded per account. Under the themes pipeline's lock; reads and loads in the destination's
+) -> None:
+    """Theme the comments of `accounts` (default: every account with comments) and load the three tables,
+    with one line per account. Under the themes pipeline's lock; reads and loads in the destination's
     turn (a sync of the dataset waits, and is waited for)."""
     from analytics import themes
 
@@ -156,7 +156,6 @@ def write_themes(
         gate = destination_gate(vendor, args, pipeline.destination, duckdb_file)
         with gate.turn(f"themes {args.dataset_name!r}"):
             comments, centroids, stored = read_warehouse(vendor, args, duckdb_file, accounts)
-        embedded: Dict[str, int] = {}
         for account, rows in comments.items():
             vectors, new = themes.vectors_for([c.text for c in rows], stored, embed)
             vector_rows = list(themes.vector_rows(vectors, new))
@@ -168,14 +167,13 @@ def write_themes(
                 _resources(theme_rows, response_rows, vector_rows),
                 loader_file_format=_FILE_FORMAT.get(args.destination),
             )
-            embedded[account] = len(new)
             print(
                 f"themes: {account} {len(fitted)} themes ({'fitted' if kept is None else 'kept'}),"
                 f" {len(rows):,} comments ({len(new):,} embedded)"
             )
         if not comments:
             print(f"themes: no comments in {args.destination} dataset {args.dataset_name!r}; nothing written")
-            return embedded
+            return
         pipeline.normalize()
         with gate.turn(f"themes {args.dataset_name!r}"), blocked_packages_named():
             if args.destination == "bigquery":
@@ -183,7 +181,6 @@ def write_themes(
             else:
                 pipeline.load()
     print(f"themes: {', '.join(TABLES)} in {args.destination} dataset {args.dataset_name!r}")
-    return embedded
 
 
 def _embedder() -> Any:
