@@ -12,7 +12,7 @@ import duckdb
 
 from analytics.chart import build_figure
 from analytics.report import render_html, report_title
-from analytics.report_data import COMMENTS, Comment, Month, read_themes
+from analytics.report_data import COMMENTS, THEMES_SHOWN, Comment, Month, read_themes
 from sandbox.wootric import generate_account
 from tests.conftest import ROOT, run_cli, sandbox_env
 from tests.support.browser import Browser
@@ -33,6 +33,8 @@ def test_report_writes_png_and_html_whose_figures_match_the_warehouse(workdir: P
     account.add_responses(9, at=LATE)
     server = start_sandbox(account)
     assert run_cli([], workdir, sandbox_env(server)).returncode == 0
+    themed = run_cli(["themes"], workdir, {})
+    assert themed.returncode == 0, themed.stderr
 
     done = run_cli(["report", "--output", str(workdir / "out")], workdir, {})
     assert done.returncode == 0, done.stderr
@@ -72,16 +74,29 @@ def test_report_writes_png_and_html_whose_figures_match_the_warehouse(workdir: P
         key=lambda r: (r["created_at"], r["id"]),
         reverse=True,
     )
-    quoted = re.findall(r"<blockquote>(.*?)</blockquote>", page, flags=re.S)
+    newest = page.split("<h2>Newest detractor comments</h2>", 1)[1]
+    quoted = re.findall(r"<blockquote>(.*?)</blockquote>", newest, flags=re.S)
     want_quotes = ["<br>\n".join(html.escape(line) for line in r["text"].split("\n")) for r in detractors[:COMMENTS]]
     assert quoted == want_quotes
     by_tag: dict = {}
     for row in read_duckdb(workdir / "feedback.duckdb", "wootric", "nps_by_tag"):
         by_tag[row["tag"]] = by_tag.get(row["tag"], 0) + row["responses"]
-    assert_renders_offline(workdir / "out" / "nps_report.html", monthly, by_tag)
+    # themes among detractors: each theme's detractor comments, from the sandbox's truth and the warehouse's
+    # assignment of responses to themes
+    theme_of = {
+        int(r["response_id"]): r["theme_id"]
+        for r in read_duckdb(workdir / "feedback.duckdb", "wootric", "response_themes")
+    }
+    labels = {r["theme_id"]: r["label"] for r in read_duckdb(workdir / "feedback.duckdb", "wootric", "comment_themes")}
+    detractors_in: dict = {}
+    for r in account.truth("responses"):
+        if r["score"] <= 6 and not r["excluded_from_calculations"] and (r["text"] or "").strip():
+            detractors_in[labels[theme_of[r["id"]]]] = detractors_in.get(labels[theme_of[r["id"]]], 0) + 1
+    top = sorted(detractors_in.items(), key=lambda item: (-item[1], item[0]))[:THEMES_SHOWN]
+    assert_renders_offline(workdir / "out" / "nps_report.html", monthly, by_tag, top)
 
 
-def assert_renders_offline(page: Path, monthly: list, by_tag: dict) -> None:
+def assert_renders_offline(page: Path, monthly: list, by_tag: dict, themes: list) -> None:
     """In headless Chromium: nothing requested off the machine, every image drawn, no console error, and the
     table a reader sees adds up to the warehouse's `nps_monthly`."""
     with Browser() as browser:
@@ -91,6 +106,8 @@ def assert_renders_offline(page: Path, monthly: list, by_tag: dict) -> None:
         total = browser.evaluate("Array.from(document.querySelectorAll('tr.total td'), td => td.innerText)")
         rows = "document.querySelectorAll('table.tags tbody tr')"
         tags = browser.evaluate(f"Array.from({rows}, tr => [tr.cells[0].innerText, tr.cells[1].innerText])")
+        rows = "document.querySelectorAll('table.themes tbody tr:not(.quotes)')"
+        shown = browser.evaluate(f"Array.from({rows}, tr => [tr.cells[0].innerText, tr.cells[1].innerText])")
         requests, errors = browser.requests, browser.errors
     assert requests == [page.resolve().as_uri()] + [u for u in requests[1:] if u.startswith("data:")], requests
     assert errors == []
@@ -101,6 +118,8 @@ def assert_renders_offline(page: Path, monthly: list, by_tag: dict) -> None:
     # NPS by tag: every tag the view has, untagged responses named as such, most answered first
     assert {name: int(n) for name, n in tags} == {"no tag" if t is None else t: n for t, n in by_tag.items()}
     assert [int(n) for _, n in tags] == sorted(by_tag.values(), reverse=True)
+    # the themes holding the most detractor comments, with their counts
+    assert [(label, int(n)) for label, n in shown] == themes
 
 
 def test_comments_keep_their_line_breaks() -> None:
