@@ -9,7 +9,8 @@ account's resources load one after another, each in its own extract, normalize a
 resource in a shared extract drops the others' data too); one failing does not stop the others, and the
 task then fails naming it. A retry loads only what the run has not loaded yet: each loaded resource is
 marked in the account's dlt state, which dlt keeps in the destination, so a retry on another worker
-skips it too. `analyst_views` runs once every account is done; `all_loaded` fails the run if a task failed.
+skips it too. `analyst_views` runs once every account is done, then `themes` where `themes = true`;
+`all_loaded` fails the run if a task failed.
 
 Every task syncs through the runner's own `account_sync` (pipelines/runner/sync.py): each account its
 own pipeline and state, loads taking turns per destination (a file lock beside a DuckDB file, a
@@ -49,6 +50,7 @@ from pipelines.runner.main import install_log_filters
 from pipelines.runner.sync import account_sync, create_views_after
 from pipelines.runner.vendor import Vendor
 from pipelines.warehouse.destinations import DEFAULT_DUCKDB_FILE
+from pipelines.warehouse.themes import themes_after_sync, write_themes
 from sources.http_kit import ConfigError, SourceError, install_log_redaction, one_line
 
 logger = logging.getLogger(__name__)
@@ -186,6 +188,7 @@ def build_dag(vendor: Vendor, dag_id: str) -> DAG:
     install_log_redaction()
     config = settings(vendor)
     refuse_shared_duckdb(config["destination"])  # at parse time: the DAG's import error says why
+    themes = themes_after_sync(vendor, config["destination"])  # so is a missing [themes] extra
     # the resources each account runs, known without credentials when the DAG is parsed
     chosen = [r.strip() for r in str(config["resources"] or "").split(",") if r.strip()]
     resources = chosen or [r for r in vendor.resources if r not in vendor.default_excluded and r not in vendor.history]
@@ -230,7 +233,15 @@ def build_dag(vendor: Vendor, dag_id: str) -> DAG:
             refuse_shared_duckdb(config["destination"])
             return create_views_after(vendor, run_args(config, ""), duckdb_file())[1]
 
-        account.expand(name=accounts()) >> views()
+        after_views = account.expand(name=accounts()) >> views()
+        if themes:
+
+            @task(task_id="themes")
+            def comment_themes() -> None:
+                """Every account's comments, new ones embedded, the themes kept (`themes --rebuild` refits)."""
+                write_themes(vendor, run_args(config, ""), duckdb_file())
+
+            after_views >> comment_themes()
         # with all_done the last task would succeed over failed ones: this one fails the run
         verdict = task(report_failures, task_id="all_loaded", trigger_rule="one_failed", retries=0)()
         for each in dag.tasks:

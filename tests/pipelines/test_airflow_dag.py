@@ -143,7 +143,7 @@ def test_dag_maps_accounts_one_task_each_then_the_views(airflow_home, workdir: P
         env, workdir, [{}, bigquery, {**bigquery, "WOOTRIC_DAG__POOL": "bq"}, celery]
     )
     assert got["errors"] == {}
-    assert list(got["tasks"]) == ["accounts", "account", "analyst_views", "all_loaded"]
+    assert list(got["tasks"]) == ["accounts", "account", "analyst_views", "all_loaded"]  # no `themes` unless configured
     assert got["tasks"]["account"] == ["accounts"]  # mapped over the accounts listed at run time
     assert got["tasks"]["analyst_views"] == ["account"]
     assert got["tasks"]["all_loaded"] == ["account", "accounts", "analyst_views"]
@@ -238,6 +238,23 @@ def test_a_resource_failing_once_is_retried_alone(airflow_home, workdir: Path, s
     marks = [decompress_state(blob)["sources"]["x"].get("airflow_run") for name, blob in states if name == "wootric-x"]
     assert [r for r in RESOURCES if r != "responses"] in [mark["loaded"] for mark in marks if mark]
     assert loads["x"] == loads["y"] + 1
+
+
+def test_themes_after_the_views_where_configured(airflow_home, workdir: Path, start_sandbox) -> None:
+    made = generate_account(seed=45, end_users=20, responses=120, declines=4)
+    db = workdir / "feedback.duckdb"
+    env = {**airflow_home, **sandbox_env(start_sandbox(made)), "DESTINATION__DUCKDB__CREDENTIALS": str(db)}
+    env["SOURCES__WOOTRIC__THEMES"] = "true"
+    got = dag_structure(env, workdir)
+    assert got["errors"] == {} and got["tasks"]["themes"] == ["analyst_views"]
+    assert "themes" in got["tasks"]["all_loaded"]
+    run = airflow(["dags", "test", "wootric_sync", "2024-07-01T02:00:00+00:00"], env, workdir)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    commented = {r["id"] for r in made.truth("responses") if (r["text"] or "").strip()}
+    assigned = [int(r["response_id"]) for r in read_duckdb(db, "wootric", "response_themes")]
+    assert sorted(assigned) == sorted(commented)  # every commented response, once
+    themes = read_duckdb(db, "wootric", "comment_themes")
+    assert sum(t["size"] for t in themes) == len(commented)
 
 
 def test_woku_dag_three_companies_one_refused(airflow_home, workdir: Path, start_woku) -> None:
