@@ -253,10 +253,17 @@ def choose_k(vectors: np.ndarray, seed: int = 0, sample: int = 2000) -> int:
 
 def fit_centroids(vectors: np.ndarray, k: Optional[int] = None, seed: int = 0) -> np.ndarray:
     """New themes (a rebuild) from unit vectors: k-means with k given or chosen by `choose_k`; the
-    centroids ordered by size, largest first, so theme ids read as a ranking."""
-    k = k or choose_k(vectors, seed)
-    k = max(1, min(k, len(vectors)))
-    centroids = _kmeans(vectors, k, seed)
+    centroids ordered by size, largest first, so theme ids read as a ranking. One BLAS thread, as for
+    embedding: k-means' products are small and many, and a second thread spent 2.7 times the CPU
+    seconds for 100,000 comments on a shared machine (themes_eval.py)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        raise ThemesUnavailable(EXTRA_HINT) from None
+    with threadpool_limits(1, user_api="blas"):
+        k = k or choose_k(vectors, seed)
+        k = max(1, min(k, len(vectors)))
+        centroids = _kmeans(vectors, k, seed)
     sizes = np.bincount(np.argmax(vectors @ centroids.T, axis=1), minlength=k)
     return centroids[np.argsort(-sizes, kind="stable")]
 
