@@ -233,6 +233,7 @@ def child(name: str, size: int) -> Dict[str, Any]:
     start = time.perf_counter()
     vectors, _ = themes.vectors_for(texts, {}, embed)
     embed_s = time.perf_counter() - start
+    embed_rss_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     centroids = themes.fit_centroids(vectors)
     cluster_s = time.perf_counter() - start - embed_s
     comments = [themes.Comment(str(i), t, i % 11, None) for i, t in enumerate(texts)]
@@ -240,7 +241,8 @@ def child(name: str, size: int) -> Dict[str, Any]:
     total_s = time.perf_counter() - start
     timings = {"load_s": load_s, "embed_s": embed_s, "cluster_s": cluster_s, "wall_s": total_s}
     loadavg = os.getloadavg()[0]
-    return {"name": name, "size": size} | {k: round(v, 2) for k, v in timings.items()} | _usage() | {"loadavg": loadavg}
+    usage = _usage() | {"embed_rss_mb": embed_rss_mb, "loadavg": loadavg}
+    return {"name": name, "size": size} | {k: round(v, 2) for k, v in timings.items()} | usage
 
 
 def run_child(name: str, size: int) -> Dict[str, Any]:
