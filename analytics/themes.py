@@ -64,7 +64,7 @@ def load_embedder(threads: int = 1, *, processes: int = PROCESSES) -> Embedder:
     Its pure-Python tokenizer is swapped for the C++ `sentencepiece` reading the same model file: the
     same ids, and a quarter fewer CPU seconds in all (themes_eval.py: use_m3 against use_m3_pure).
     One BLAS thread per process: two threads spent twice the CPU seconds on a shared machine, while
-    `processes` forked workers (each text embedded alone, so the same vectors) halve the wall time.
+    `processes` forked workers (each text embedded alone, so the same vectors) share out the texts.
     The weights are loaded here, before any fork, so the workers share their pages."""
     try:
         import sentencepiece
