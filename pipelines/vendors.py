@@ -7,6 +7,7 @@ import importlib
 from typing import Callable
 
 from pipelines.runner import Command, Vendor
+from pipelines.runner.vendor import CommentTable
 from pipelines.warehouse.report import add_options as add_report_options
 from pipelines.warehouse.report import report
 from pipelines.warehouse.views import drop_woku_views, drop_wootric_views, woku_views, wootric_views
@@ -79,6 +80,7 @@ WOOTRIC = Vendor(
     default_excluded=("nps_summary", "email_stats"),
     bigquery_layout=BIGQUERY_LAYOUT,
     log_filters=(IntendedJsonHints(),),
+    comments=(CommentTable("responses", "id", ("text",), nps=True),),
     totals=wootric_totals,
     checked_tables=WOOTRIC_CHECKED,
     history={"responses_history": "responses"},
@@ -115,6 +117,11 @@ WOKU = Vendor(
     # alone it pages the lists the run does not load; the Airflow DAG makes no task of it, so no
     # list is paged twice (docs/woku.md#tracker-values)
     default_excluded=("external_tracker_values",),
+    # an answer's comment is its text note, else its voice note's transcription (as in `feedback_all`)
+    comments=tuple(
+        CommentTable(f"{kind}_responses", "_id", ("textnote__description", "voicemail__transcription"), kind == "nps")
+        for kind in SURVEYS
+    ),
     create_views=woku_views,
     drop_views=drop_woku_views,
     demo=_lazy("pipelines.woku_demo", "run_demo"),

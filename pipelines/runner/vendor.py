@@ -25,6 +25,17 @@ class Command:
 
 
 @dataclass(frozen=True)
+class CommentTable:
+    """Where a vendor keeps comments (`themes`): the table, its id, its text columns (the first not NULL
+    wins), and whether its `score` is a 0-10 NPS answer."""
+
+    table: str
+    id_column: str
+    text_columns: Tuple[str, ...]
+    nps: bool
+
+
+@dataclass(frozen=True)
 class Vendor:
     """One row of the registry (`pipelines/vendors.py`).
 
@@ -60,6 +71,8 @@ class Vendor:
     checked_tables: Mapping[str, TableCheck] = field(default_factory=dict)
     #: filters for dlt's logger: warnings that are the vendor's design, not a problem
     log_filters: Tuple[logging.Filter, ...] = ()
+    #: `themes`: the tables holding the vendor's comments
+    comments: Tuple[CommentTable, ...] = ()
 
     @property
     def section(self) -> str:

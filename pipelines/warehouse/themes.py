@@ -5,8 +5,7 @@ never see them. Also the optional step after a sync (`themes = true`). numpy and
 imported only when themes run."""
 
 import argparse
-from dataclasses import dataclass
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import dlt
 from dlt.common.pipeline import get_dlt_pipelines_dir
@@ -14,7 +13,7 @@ from dlt.common.pipeline import get_dlt_pipelines_dir
 from pipelines.runner.lock import pipeline_lock
 from pipelines.runner.reconcile import base_tables
 from pipelines.runner.sync import blocked_packages_named, destination_gate
-from pipelines.runner.vendor import Vendor
+from pipelines.runner.vendor import CommentTable, Vendor
 from pipelines.warehouse.bigquery import retrying_concurrent_updates
 from pipelines.warehouse.destinations import (
     DEFAULT_DUCKDB_FILE,
@@ -32,28 +31,6 @@ _FILE_FORMAT = {"duckdb": "parquet", "bigquery": "parquet"}
 #: rows of `comment_vectors` read at a time
 _FETCH = 2000
 
-
-@dataclass(frozen=True)
-class CommentTable:
-    """Where a vendor keeps comments: the table, its id, its text columns (the first not NULL wins), and
-    whether its `score` is a 0-10 NPS answer."""
-
-    table: str
-    id_column: str
-    text_columns: Tuple[str, ...]
-    nps: bool
-
-
-#: a Woku answer's comment is its text note, else its voice note's transcription (as in `feedback_all`)
-_WOKU_TEXT = ("textnote__description", "voicemail__transcription")
-COMMENTS: Mapping[str, Tuple[CommentTable, ...]] = {
-    "wootric": (CommentTable("responses", "id", ("text",), nps=True),),
-    "woku": (
-        CommentTable("nps_responses", "_id", _WOKU_TEXT, nps=True),
-        CommentTable("csat_responses", "_id", _WOKU_TEXT, nps=False),
-        CommentTable("ces_responses", "_id", _WOKU_TEXT, nps=False),
-    ),
-}
 
 _MERGE_ON_ACCOUNT = {"write_disposition": {"disposition": "merge", "strategy": "delete-insert"}, "merge_key": "account"}
 
@@ -220,9 +197,9 @@ def read_warehouse(
     with dataset.sql_client as sql:
         tables = base_tables(sql, args.destination)
         ds = sql.fully_qualified_dataset_name()
-        present = [spec for spec in COMMENTS[vendor.name] if spec.table in tables]
+        present = [spec for spec in vendor.comments if spec.table in tables]
         if not present:
-            names = ", ".join(spec.table for spec in COMMENTS[vendor.name])
+            names = ", ".join(spec.table for spec in vendor.comments)
             raise ConfigError(f"no {names} in {args.destination} dataset {args.dataset_name!r}: run the pipeline first")
         comments: Dict[str, List[Any]] = {}
         for spec in present:
