@@ -60,6 +60,15 @@ def ces_error_bar_sql(mean: str, sd: str, n: str) -> str:
     )
 
 
+def wootric_nps(promoters: int, detractors: int, responses: int) -> Optional[int]:
+    """NPS rounded half away from zero on integers, as the views (and Wootric) round it."""
+    if not responses:
+        return None
+    delta = promoters - detractors
+    magnitude = (200 * abs(delta) + responses) // (2 * responses)
+    return magnitude if delta >= 0 else -magnitude
+
+
 def nps_error_bar(promoters: int, detractors: int, responses: int) -> Dict[str, Optional[float]]:
     """The same as `nps_error_bar_sql`, in Python, for sums the views do not hold (several accounts)."""
     if responses == 0:

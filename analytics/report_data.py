@@ -11,7 +11,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 
-from analytics.error_bars import nps_error_bar
+from analytics.error_bars import nps_error_bar, wootric_nps
 from analytics.wootric_nps import nps_expression
 
 COMMENTS = 12
@@ -65,15 +65,6 @@ class Comment:
     score: int
     text: str
     email: Optional[str]
-
-
-def wootric_nps(promoters: int, detractors: int, responses: int) -> Optional[int]:
-    """NPS rounded half away from zero on integers, as the views (and Wootric) round it."""
-    if not responses:
-        return None
-    delta = promoters - detractors
-    magnitude = (200 * abs(delta) + responses) // (2 * responses)
-    return magnitude if delta >= 0 else -magnitude
 
 
 def total(months: Sequence[Month]) -> Month:

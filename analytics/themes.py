@@ -21,6 +21,8 @@ from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Seque
 
 import numpy as np
 
+from analytics.error_bars import wootric_nps
+
 EXTRA_HINT = "comment themes need the [themes] extra: pip install 'feedback-connectors[themes]'"
 #: names the model in `comment_vectors.model`: a different model re-embeds every comment
 MODEL = "use-multilingual-v3"
@@ -303,13 +305,7 @@ def top_terms(texts: Sequence[str], themes: np.ndarray, k: int, n: int = 4) -> L
 
 def nps(scores: Sequence[int]) -> Optional[int]:
     """NPS rounded half away from zero in integers, as the project's views count it; None when empty."""
-    if not scores:
-        return None
-    promoters = sum(1 for s in scores if s >= 9)
-    detractors = sum(1 for s in scores if s <= 6)
-    twice = 200 * (promoters - detractors)
-    magnitude = (abs(twice) + len(scores)) // (2 * len(scores))
-    return magnitude if twice >= 0 else -magnitude
+    return wootric_nps(sum(1 for s in scores if s >= 9), sum(1 for s in scores if s <= 6), len(scores))
 
 
 def theme_rows(
